@@ -1,0 +1,32 @@
+// Runs a workspace program from a fresh clone: builds it (and what it imports) through turbo,
+// which caches, so the second start is instant, then hands over argv. Build chatter goes to
+// stderr so that the program's stdout stays clean for scripts.
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const [pkg, entry, ...args] = process.argv.slice(2);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const turbo = resolve(root, "node_modules/.bin/turbo");
+const built = spawnSync(
+  turbo,
+  ["run", "build", `--filter=${pkg}...`, "--output-logs=errors-only", "--log-prefix=none"],
+  { cwd: root, stdio: ["ignore", 2, 2], env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
+);
+if (built.status !== 0) {
+  process.stderr.write(`build of ${pkg} failed (exit ${built.status})\n`);
+  process.exit(built.status ?? 1);
+}
+// pnpm 10 passes a literal "--" through to scripts; programs drop it themselves too.
+const forwarded = args[0] === "--" ? args.slice(1) : args;
+const child = spawn(process.execPath, [resolve(process.cwd(), entry), ...forwarded], {
+  stdio: "inherit",
+});
+// The terminal sends Ctrl+C to the whole process group, so the child already has it: this
+// wrapper only has to stay alive until the child decides how to end (graceful, then forced).
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => child.kill("SIGTERM"));
+process.on("SIGHUP", () => child.kill("SIGHUP"));
+child.on("exit", (code, signal) => {
+  process.exit(code ?? (signal === "SIGINT" ? 130 : 1));
+});
