@@ -1,0 +1,42 @@
+/** Every default limit of tcpchat, in one place. The welcome frame advertises the server's values. */
+
+/** Protocol version spoken by this core: the `tcpchat/N` in the greeting. */
+export const PROTOCOL_VERSION = 1;
+/** Name and version the server announces. */
+export const SERVER_SOFTWARE = "tcpchat 0.1.0";
+
+/** Default TCP port of `tcpchat serve`. */
+export const DEFAULT_PORT = 3000;
+/** Room every new session joins. */
+export const DEFAULT_ROOM = "lobby";
+
+/** Longest line accepted, in bytes of UTF-8, not counting the line ending (16 KiB). */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024;
+/** Longest nick and room name, in Unicode code points after NFC normalization. */
+export const DEFAULT_MAX_NAME_LENGTH = 32;
+/** Most rooms one session may be in at once. */
+export const DEFAULT_MAX_ROOMS_PER_SESSION = 20;
+/** Bytes a session may have queued for writing before it is cut off as a slow consumer (1 MiB). */
+export const DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024;
+/** Sustained messages per second one session may send (token bucket refill rate). */
+export const DEFAULT_MESSAGE_RATE = 20;
+/** Messages one session may send in a burst (token bucket size). */
+export const DEFAULT_MESSAGE_BURST = 40;
+/** Above this many members, joins and leaves in a room are announced as one summary per window. */
+export const DEFAULT_ANNOUNCE_ROOM_SIZE = 50;
+/** Window over which joins and leaves in a big room are summed up, in milliseconds. */
+export const DEFAULT_ANNOUNCE_WINDOW_MS = 1000;
+/** Interval between server pings to structured clients, in milliseconds. */
+export const DEFAULT_PING_INTERVAL_MS = 30_000;
+/** Time a structured client has to answer a ping, in milliseconds. */
+export const DEFAULT_PING_TIMEOUT_MS = 10_000;
+/** TCP keepalive initial delay for text clients (and all sockets), in milliseconds. */
+export const DEFAULT_KEEPALIVE_MS = 60_000;
+/** How long graceful shutdown waits for queues to drain before closing, in milliseconds. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+/** Listen backlog: large, so that a burst of thousands of connects is queued, not dropped. */
+export const DEFAULT_BACKLOG = 4096;
+/** Client: connect timeout in milliseconds. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Client: how long a request waits for its ack, in milliseconds. */
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;

@@ -1,0 +1,288 @@
+/**
+ * Every error tcpchat reports carries a stable `code` from this table. Users match on codes,
+ * never on messages; the docs' errors page lists the same table (a test keeps them in step).
+ */
+
+/** How an error is handled: this decides which subclass of {@link ChatError} carries it. */
+export const ERROR_KIND = {
+  /** Bytes that do not form a valid line: costs the sender that line. */
+  framing: "framing",
+  /** A valid line that is not a valid request: costs the sender that request. */
+  protocol: "protocol",
+  /** The connection itself failed or was closed (client side, or a server-side cut-off). */
+  connection: "connection",
+  /** The server refused or ended this client on purpose (policy, kick, ban, shutdown). */
+  remote: "remote",
+} as const;
+export type ErrorKind = (typeof ERROR_KIND)[keyof typeof ERROR_KIND];
+
+interface CodeInfo {
+  readonly kind: ErrorKind;
+  /** What happened, in one sentence. */
+  readonly message: string;
+  /** What to do next. */
+  readonly hint: string;
+}
+
+/** The code table: code -> kind, default message and hint. */
+export const ERROR_CODES = {
+  CHAT_ERR_LINE_TOO_LONG: {
+    kind: "framing",
+    message: "The line is longer than the server's line limit and was discarded.",
+    hint: "Split the text into shorter messages; the limit is in bytes of UTF-8 and is announced in the welcome.",
+  },
+  CHAT_ERR_INVALID_UTF8: {
+    kind: "framing",
+    message: "The line is not valid UTF-8 and was discarded.",
+    hint: "Set your terminal or program to UTF-8 (for Java: new InputStreamReader(in, UTF_8)).",
+  },
+  CHAT_ERR_LINE_BREAK_IN_TEXT: {
+    kind: "framing",
+    message: "Text to send contains a line break, which would end the line early.",
+    hint: "Send each line as its own message, or replace line breaks before sending.",
+  },
+  CHAT_ERR_EMPTY_MESSAGE: {
+    kind: "protocol",
+    message: "The message is empty.",
+    hint: "Type some text; blank lines are ignored in text mode.",
+  },
+  CHAT_ERR_UNKNOWN_COMMAND: {
+    kind: "protocol",
+    message: "There is no such command.",
+    hint: "Type /help for the list of commands; start a line with // to send a literal slash.",
+  },
+  CHAT_ERR_BAD_ARGUMENT: {
+    kind: "protocol",
+    message: "The command is missing an argument or has one too many.",
+    hint: "Type /help for each command's usage.",
+  },
+  CHAT_ERR_BAD_FRAME: {
+    kind: "protocol",
+    message: "The line is not a valid JSON frame of this protocol.",
+    hint: "Send one JSON object per line with a known `type`; see the protocol spec.",
+  },
+  CHAT_ERR_UNSUPPORTED_VERSION: {
+    kind: "protocol",
+    message: "The client asked for a protocol version this server does not speak.",
+    hint: "Upgrade the client or the server; the welcome states the server's version.",
+  },
+  CHAT_ERR_INVALID_NICK: {
+    kind: "protocol",
+    message: "The nick is not valid.",
+    hint: "Use 1 to 32 characters with no spaces or control characters; any script is fine.",
+  },
+  CHAT_ERR_NICK_IN_USE: {
+    kind: "protocol",
+    message: "Someone else already has that nick (nicks are compared case-insensitively).",
+    hint: "Pick another nick with /nick.",
+  },
+  CHAT_ERR_INVALID_ROOM: {
+    kind: "protocol",
+    message: "The room name is not valid.",
+    hint: "Use 1 to 32 characters with no spaces or control characters; a leading # is optional.",
+  },
+  CHAT_ERR_NOT_IN_ROOM: {
+    kind: "protocol",
+    message: "You are not in that room.",
+    hint: "Join a room first with /join ROOM.",
+  },
+  CHAT_ERR_TOO_MANY_ROOMS: {
+    kind: "protocol",
+    message: "You are already in as many rooms as the server allows.",
+    hint: "Leave a room with /part before joining another.",
+  },
+  CHAT_ERR_NO_SUCH_NICK: {
+    kind: "protocol",
+    message: "Nobody with that nick is connected.",
+    hint: "Type /who to see who is in your room.",
+  },
+  CHAT_ERR_RATE_LIMITED: {
+    kind: "protocol",
+    message: "You are sending faster than the server's message rate; this message was not sent.",
+    hint: "Slow down and send it again; the welcome states the rate and burst.",
+  },
+  CHAT_ERR_SEND_QUEUE_FULL: {
+    kind: "connection",
+    message: "The client stopped reading and its send queue passed the server's limit, so the server disconnected it.",
+    hint: "Read from the socket continuously; a client that pauses must not fall behind by more than the send-queue limit.",
+  },
+  CHAT_ERR_PING_TIMEOUT: {
+    kind: "connection",
+    message: "The peer did not answer a ping in time.",
+    hint: "Answer each ping frame with a pong carrying the same ref.",
+  },
+  CHAT_ERR_SERVER_SHUTDOWN: {
+    kind: "remote",
+    message: "The server is shutting down.",
+    hint: "Reconnect later.",
+  },
+  CHAT_ERR_KICKED: {
+    kind: "remote",
+    message: "An operator disconnected you.",
+    hint: "Reconnect if you believe it was a mistake; repeated kicks may become a ban.",
+  },
+  CHAT_ERR_BANNED: {
+    kind: "remote",
+    message: "An operator banned your address and disconnected you.",
+    hint: "Contact the server's operator.",
+  },
+  CHAT_ERR_REFUSED_DENIED: {
+    kind: "remote",
+    message: "Your address is on this server's deny list.",
+    hint: "Contact the server's operator if you should have access.",
+  },
+  CHAT_ERR_REFUSED_NOT_ALLOWED: {
+    kind: "remote",
+    message: "Your address is not on this server's allow list.",
+    hint: "Connect from an allowed network, or ask the operator to allow your address.",
+  },
+  CHAT_ERR_REFUSED_SERVER_FULL: {
+    kind: "remote",
+    message: "The server has reached its maximum number of connections.",
+    hint: "Retry later.",
+  },
+  CHAT_ERR_REFUSED_TOO_MANY_FROM_ADDRESS: {
+    kind: "remote",
+    message: "Your address already has as many connections as the server allows.",
+    hint: "Close one of your other connections first.",
+  },
+  CHAT_ERR_REFUSED_TOO_MANY_FROM_SUBNET: {
+    kind: "remote",
+    message: "Your network already has as many connections as the server allows.",
+    hint: "Close other connections from your network first.",
+  },
+  CHAT_ERR_REFUSED_RATE_LIMITED: {
+    kind: "remote",
+    message: "Your address is connecting too often.",
+    hint: "Wait before reconnecting; use backoff between retries.",
+  },
+  CHAT_ERR_REFUSED_BANNED: {
+    kind: "remote",
+    message: "Your address is banned from this server.",
+    hint: "Wait for the ban to expire, or contact the server's operator.",
+  },
+  CHAT_ERR_REFUSED_CUSTOM: {
+    kind: "remote",
+    message: "The server's own admission rule refused this connection.",
+    hint: "Contact the server's operator.",
+  },
+  CHAT_ERR_REFUSED_SHUTTING_DOWN: {
+    kind: "remote",
+    message: "The server is shutting down and accepts no new connections.",
+    hint: "Reconnect later.",
+  },
+  CHAT_ERR_CONN_REFUSED: {
+    kind: "connection",
+    message: "Connection refused: the host answered, but nothing listens on that port.",
+    hint: "Is the server running, and is the port right? Start it with `tcpchat serve --port N`.",
+  },
+  CHAT_ERR_CONN_TIMEOUT: {
+    kind: "connection",
+    message: "Connection timed out: no answer at all, so packets are being dropped on the way.",
+    hint: "Most often a firewall on the server or the network: open inbound TCP on the server's port (run `tcpchat doctor HOST:PORT` for the commands).",
+  },
+  CHAT_ERR_CONN_UNREACHABLE: {
+    kind: "connection",
+    message: "The host or its network is unreachable: there is no route to it.",
+    hint: "Check the address, your network connection, and that both machines are on a network that routes to each other.",
+  },
+  CHAT_ERR_DNS: {
+    kind: "connection",
+    message: "The host name could not be resolved to an address.",
+    hint: "Check the spelling, or use the server's IP address.",
+  },
+  CHAT_ERR_CONN_RESET: {
+    kind: "connection",
+    message: "The connection was reset by the peer.",
+    hint: "The server closed abruptly or a middlebox cut the connection; reconnect.",
+  },
+  CHAT_ERR_CONN_CLOSED: {
+    kind: "connection",
+    message: "The connection closed.",
+    hint: "Reconnect.",
+  },
+  CHAT_ERR_NOT_CONNECTED: {
+    kind: "connection",
+    message: "The client is not connected.",
+    hint: "Call connect() first, or wait for the reconnect to finish.",
+  },
+  CHAT_ERR_NOT_TCPCHAT: {
+    kind: "protocol",
+    message: "The peer does not speak the tcpchat protocol.",
+    hint: "Use a plain line client (`tcpchat connect --raw`) for other line-based servers.",
+  },
+  CHAT_ERR_ACK_TIMEOUT: {
+    kind: "connection",
+    message: "The server did not acknowledge the request in time.",
+    hint: "The connection may be stalled; check it with a ping or reconnect.",
+  },
+} as const satisfies Record<string, CodeInfo>;
+
+/** A stable error code, such as `CHAT_ERR_LINE_TOO_LONG`. */
+export type ChatErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether a string is a known error code. */
+export function isChatErrorCode(code: string): code is ChatErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** Options of {@link ChatError}. */
+export interface ChatErrorOptions {
+  /** Replaces the table's message with a more specific one. */
+  message?: string;
+  /** Replaces the table's hint. */
+  hint?: string;
+  /** The underlying error (a system error, say). */
+  cause?: unknown;
+}
+
+/** The base of every tcpchat error: a stable `code`, a message that says what happened and a hint. */
+export class ChatError extends Error {
+  readonly code: ChatErrorCode;
+  readonly kind: ErrorKind;
+  readonly hint: string;
+
+  constructor(code: ChatErrorCode, options: ChatErrorOptions = {}) {
+    const info: CodeInfo = ERROR_CODES[code];
+    super(options.message ?? info.message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.kind = info.kind;
+    this.hint = options.hint ?? info.hint;
+  }
+}
+
+/** Bytes that did not form a valid line. */
+export class FramingError extends ChatError {}
+/** A line that is not a valid request. */
+export class ProtocolError extends ChatError {}
+/** The connection failed or closed. `syscallCode` is the OS error (ECONNREFUSED, ...), if any. */
+export class ConnectionError extends ChatError {
+  readonly syscallCode: string | undefined;
+  constructor(code: ChatErrorCode, options: ChatErrorOptions & { syscallCode?: string } = {}) {
+    super(code, options);
+    this.syscallCode = options.syscallCode;
+  }
+}
+/** The server refused or ended this client on purpose. `retryAfterMs` is set when it said when. */
+export class RemoteError extends ChatError {
+  readonly retryAfterMs: number | undefined;
+  constructor(code: ChatErrorCode, options: ChatErrorOptions & { retryAfterMs?: number } = {}) {
+    super(code, options);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Builds the subclass that matches the code's kind. */
+export function chatError(code: ChatErrorCode, options: ChatErrorOptions = {}): ChatError {
+  switch (ERROR_CODES[code].kind) {
+    case "framing":
+      return new FramingError(code, options);
+    case "protocol":
+      return new ProtocolError(code, options);
+    case "connection":
+      return new ConnectionError(code, options);
+    default:
+      return new RemoteError(code, options);
+  }
+}
