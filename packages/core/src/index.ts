@@ -1,1 +1,12 @@
-export const PROTOCOL_VERSION = 1;
+/**
+ * @tcpchat/core: the protocol core of tcpchat. Framing, protocol, sessions, accept policy,
+ * the multi-client `ChatServer` and the structured-mode `ChatClient`.
+ * @packageDocumentation
+ */
+export * from "./defaults.js";
+export * from "./errors.js";
+export * from "./framing/index.js";
+export type { AcceptDecision, AcceptPolicy, PeerInfo, ServerLoad } from "./policy/types.js";
+export * from "./protocol/index.js";
+export * from "./server/index.js";
+export type { SessionInfo } from "./session/index.js";

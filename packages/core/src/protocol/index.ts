@@ -1,0 +1,6 @@
+export * from "./format-text.js";
+export * from "./frames.js";
+export * from "./lines.js";
+export * from "./names.js";
+export { parseClientFrame } from "./parse-json.js";
+export { parseTextLine, TEXT_COMMANDS } from "./parse-text.js";

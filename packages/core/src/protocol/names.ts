@@ -1,0 +1,41 @@
+import { DEFAULT_MAX_NAME_LENGTH } from "../defaults.js";
+import { ProtocolError } from "../errors.js";
+
+/** What a name is for: decides the error code and whether a leading `#` is dropped. */
+export type NameKind = "nick" | "room";
+
+// Whitespace, controls, format characters (zero-width joiners and the like excepted by NFC
+// are still invisible, so refuse them too) and separators cannot appear in a name (spec 5).
+const FORBIDDEN = /[\p{White_Space}\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u;
+const FORBIDDEN_FIRST = /^[#/*!-]/;
+
+/**
+ * Normalizes a nick or room name (spec 5): NFC, leading `#` dropped for rooms, 1 to
+ * `maxLength` code points, no whitespace or control characters, no leading `# / * ! -`.
+ * Returns the normalized name, or a {@link ProtocolError} that says what is wrong.
+ */
+export function normalizeName(
+  raw: string,
+  kind: NameKind,
+  maxLength: number = DEFAULT_MAX_NAME_LENGTH,
+): string | ProtocolError {
+  const code = kind === "nick" ? "CHAT_ERR_INVALID_NICK" : "CHAT_ERR_INVALID_ROOM";
+  let name = raw.normalize("NFC");
+  if (kind === "room" && name.startsWith("#")) name = name.slice(1);
+  const length = [...name].length;
+  const fail = (why: string) =>
+    new ProtocolError(code, {
+      message: `${kind === "nick" ? "Nick" : "Room name"} ${JSON.stringify(raw)} is not valid: ${why}.`,
+    });
+  if (length === 0) return fail("it is empty");
+  if (length > maxLength) return fail(`it has ${length} characters, more than ${maxLength}`);
+  if (FORBIDDEN.test(name)) return fail("it contains a space, control or invisible character");
+  if (FORBIDDEN_FIRST.test(name)) return fail("it may not start with # / * ! or -");
+  return name;
+}
+
+/** The key under which a name is unique: NFC plus Unicode case folding (spec 5). */
+export function nameKey(name: string): string {
+  // toLowerCase after toUpperCase folds most special cases (e.g. ß/ẞ, final sigma) together.
+  return name.toUpperCase().toLowerCase().normalize("NFC");
+}

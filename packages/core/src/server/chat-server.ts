@@ -1,0 +1,335 @@
+import { EventEmitter } from "node:events";
+import * as defaults from "../defaults.js";
+import { type ChatErrorCode, ERROR_CODES } from "../errors.js";
+import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
+import { formatRefusalLine } from "../protocol/lines.js";
+import { ChatHub, type HubSettings } from "../session/hub.js";
+import type { Session, SessionInfo } from "../session/session.js";
+import type { HubStats } from "../session/stats.js";
+import {
+  createTcpListener,
+  endWithin,
+  normalizeAddress,
+  TcpTransport,
+  type TcpServer,
+  type TcpSocket,
+} from "../transport/index.js";
+
+/** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
+export interface ChatServerOptions {
+  /** Longest line in bytes (default 16384). */
+  maxLineBytes?: number;
+  /** Longest nick or room name in code points (default 32). */
+  maxNameLength?: number;
+  /** Most rooms per session (default 20). */
+  maxRoomsPerSession?: number;
+  /** Bytes queued to one client before it is cut off as a slow consumer (default 1 MiB). */
+  sendQueueBytes?: number;
+  /** Messages per second per session (default 20). */
+  messageRate?: number;
+  /** Message burst per session (default 40). */
+  messageBurst?: number;
+  /** Room size above which joins/leaves are summed up (default 50). */
+  announceRoomSize?: number;
+  /** Window of summed-up joins/leaves in ms (default 1000). */
+  announceWindowMs?: number;
+  /** Ping interval for structured clients in ms (default 30000). */
+  pingIntervalMs?: number;
+  /** Time to answer a ping in ms (default 10000). */
+  pingTimeoutMs?: number;
+  /** TCP keepalive initial delay in ms (default 60000). */
+  keepAliveMs?: number;
+  /** Graceful shutdown deadline in ms (default 5000). */
+  shutdownGraceMs?: number;
+  /** Listen backlog (default 4096; the OS caps it at somaxconn). */
+  backlog?: number;
+  /** Room every session starts in (default "lobby"). */
+  defaultRoom?: string;
+  /** The operator's identity in chat (default "operator"); reserved for the operator. */
+  operatorNick?: string;
+  /** Decides at accept time who may connect (default: everyone). */
+  policy?: AcceptPolicy;
+}
+
+/** Live figures of a server. */
+export interface ServerStats extends HubStats {
+  /** Open sessions. */
+  connections: number;
+  /** Connections refused at accept time, in all and by code. */
+  refused: number;
+  refusedByCode: Record<string, number>;
+  rooms: number;
+  startedAt: number;
+}
+
+/** Where a server listens. */
+export interface ListenAddress {
+  address: string;
+  family: string;
+  port: number;
+}
+
+const SESSION = Symbol("tcpchat.session");
+type SocketWithSession = TcpSocket & { [SESSION]?: Session };
+
+/**
+ * A multi-client chat server over TCP (text and structured clients on one port).
+ *
+ * Events: `session-open` (SessionInfo), `session-close` (SessionInfo, {code, reason}),
+ * `message`, `dm`, `join`, `part`, `nick`, `refused` (PeerInfo, decision), `listening`, `close`,
+ * `error`.
+ */
+export class ChatServer extends EventEmitter {
+  readonly settings: HubSettings;
+  private readonly hub: ChatHub;
+  private readonly listener: TcpServer;
+  private policy: AcceptPolicy | undefined;
+  private readonly refusedByCode: Record<string, number> = {};
+  private refused = 0;
+  private readonly startedAt = Date.now();
+  private readonly pingTimer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+  private allClosed: (() => void) | undefined;
+  private readonly backlog: number;
+  private readonly keepAliveMs: number;
+  private readonly handlers: ReturnType<typeof socketHandlers>;
+
+  constructor(options: ChatServerOptions = {}) {
+    super();
+    this.settings = {
+      maxLineBytes: options.maxLineBytes ?? defaults.DEFAULT_MAX_LINE_BYTES,
+      maxNameLength: options.maxNameLength ?? defaults.DEFAULT_MAX_NAME_LENGTH,
+      maxRoomsPerSession: options.maxRoomsPerSession ?? defaults.DEFAULT_MAX_ROOMS_PER_SESSION,
+      messageRate: options.messageRate ?? defaults.DEFAULT_MESSAGE_RATE,
+      messageBurst: options.messageBurst ?? defaults.DEFAULT_MESSAGE_BURST,
+      sendQueueBytes: options.sendQueueBytes ?? defaults.DEFAULT_SEND_QUEUE_BYTES,
+      pingIntervalMs: options.pingIntervalMs ?? defaults.DEFAULT_PING_INTERVAL_MS,
+      pingTimeoutMs: options.pingTimeoutMs ?? defaults.DEFAULT_PING_TIMEOUT_MS,
+      announceRoomSize: options.announceRoomSize ?? defaults.DEFAULT_ANNOUNCE_ROOM_SIZE,
+      announceWindowMs: options.announceWindowMs ?? defaults.DEFAULT_ANNOUNCE_WINDOW_MS,
+      shutdownGraceMs: options.shutdownGraceMs ?? defaults.DEFAULT_SHUTDOWN_GRACE_MS,
+      defaultRoom: options.defaultRoom ?? defaults.DEFAULT_ROOM,
+      operatorNick: options.operatorNick ?? "operator",
+      software: defaults.SERVER_SOFTWARE,
+    };
+    this.backlog = options.backlog ?? defaults.DEFAULT_BACKLOG;
+    this.keepAliveMs = options.keepAliveMs ?? defaults.DEFAULT_KEEPALIVE_MS;
+    this.policy = options.policy;
+    this.hub = new ChatHub(this.settings, this);
+    this.handlers = socketHandlers(this.hub);
+    this.listener = createTcpListener({ keepAliveMs: this.keepAliveMs }, (socket) =>
+      this.accept(socket),
+    );
+    this.listener.on("error", (error) => this.emit("error", error));
+    const sweepMs = Math.max(50, Math.min(this.settings.pingIntervalMs, this.settings.pingTimeoutMs) / 2);
+    this.pingTimer = setInterval(() => this.hub.sweepPings(), sweepMs);
+    this.pingTimer.unref();
+    this.on("session-close", () => {
+      if (this.allClosed !== undefined && this.hub.sessions.size === 0) this.allClosed();
+    });
+  }
+
+  /**
+   * Starts listening. `port` defaults to 3000 (0 picks a free port); without `host` the server
+   * listens on every interface, IPv4 and IPv6, like Java's `new ServerSocket(port)`.
+   */
+  listen(port: number = defaults.DEFAULT_PORT, host?: string): Promise<ListenAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.listener.once("error", onError);
+      this.listener.listen({ port, ...(host === undefined ? {} : { host }), backlog: this.backlog }, () => {
+        this.listener.off("error", onError);
+        this.emit("listening");
+        resolve(this.address()!);
+      });
+    });
+  }
+
+  /** Where the server listens, or null before `listen`. */
+  address(): ListenAddress | null {
+    const address = this.listener.address();
+    return address === null || typeof address === "string" ? null : address;
+  }
+
+  /** Replaces the accept policy; sessions already open are not affected. */
+  setPolicy(policy: AcceptPolicy | undefined): void {
+    this.policy = policy;
+  }
+
+  /** Live figures. */
+  stats(): ServerStats {
+    return {
+      ...this.hub.stats,
+      connections: this.hub.sessions.size,
+      refused: this.refused,
+      refusedByCode: { ...this.refusedByCode },
+      rooms: this.hub.rooms.size,
+      startedAt: this.startedAt,
+    };
+  }
+
+  sessions(): SessionInfo[] {
+    return this.hub.sessionInfos();
+  }
+
+  rooms(): Array<{ name: string; members: number }> {
+    return this.hub.roomList();
+  }
+
+  /** Disconnects a session by nick or id, telling it why. Returns whether it was found. */
+  kick(target: string, reason?: string, code: "CHAT_ERR_KICKED" | "CHAT_ERR_BANNED" = "CHAT_ERR_KICKED"): boolean {
+    const session = this.hub.find(target);
+    if (session === undefined || !session.open) return false;
+    this.hub.disconnect(session, code, reason);
+    return true;
+  }
+
+  /** Disconnects every session the predicate picks; returns how many. */
+  disconnectWhere(pick: (session: SessionInfo) => boolean, reason: string, code: ChatErrorCode): number {
+    let count = 0;
+    for (const session of [...this.hub.sessions]) {
+      if (session.open && pick(session.info())) {
+        this.hub.disconnect(session, code, reason);
+        count += 1;
+      }
+    }
+    return count;
+  }
+
+  /** The operator speaks in a room (the default room unless given). */
+  say(text: string, room?: string): boolean {
+    return this.hub.say(text, room);
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, tell every client, flush, and close every connection
+   * within `graceMs` (default `shutdownGraceMs`); what is still open then is destroyed.
+   */
+  close(options: { graceMs?: number; reason?: string } = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    const graceMs = options.graceMs ?? this.settings.shutdownGraceMs;
+    const reason = options.reason ?? "the operator stopped the server";
+    this.closing = new Promise<void>((resolve) => {
+      clearInterval(this.pingTimer);
+      const listenerClosed = new Promise<void>((done) => {
+        if (this.listener.listening) this.listener.close(() => done());
+        else done();
+      });
+      const sessionsClosed = new Promise<void>((done) => {
+        this.allClosed = done;
+        if (this.hub.sessions.size === 0) done();
+      });
+      this.hub.noticeAll({ type: "shutdown", reason, deadlineMs: graceMs });
+      for (const session of [...this.hub.sessions]) {
+        this.hub.close(session, { code: "CHAT_ERR_SERVER_SHUTDOWN", reason }, true);
+      }
+      this.hub.flush();
+      const deadline = setTimeout(() => {
+        for (const session of [...this.hub.sessions]) session.transport.destroy();
+      }, graceMs);
+      deadline.unref();
+      Promise.all([listenerClosed, sessionsClosed]).then(() => {
+        clearTimeout(deadline);
+        this.emit("close");
+        resolve();
+      });
+    });
+    return this.closing;
+  }
+
+  private accept(socket: TcpSocket): void {
+    socket.on("error", ignoreSocketError);
+    const peer: PeerInfo = {
+      address: normalizeAddress(socket.remoteAddress),
+      port: socket.remotePort ?? 0,
+      family: socket.remoteFamily === "IPv6" && !socket.remoteAddress?.startsWith("::ffff:") ? "IPv6" : "IPv4",
+      localAddress: normalizeAddress(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+    };
+    if (this.closing !== undefined) {
+      this.refuse(socket, peer, { accept: false, code: "CHAT_ERR_REFUSED_SHUTTING_DOWN", message: ERROR_CODES.CHAT_ERR_REFUSED_SHUTTING_DOWN.message, rule: "shutdown" });
+      return;
+    }
+    if (this.policy === undefined) {
+      this.startSession(socket, peer);
+      return;
+    }
+    let decision: AcceptDecision | Promise<AcceptDecision>;
+    try {
+      decision = this.policy.decide(peer, { connections: this.hub.sessions.size });
+    } catch (error) {
+      this.emit("error", error);
+      decision = { accept: false, code: "CHAT_ERR_REFUSED_CUSTOM", message: "The server's admission rule failed.", rule: "error" };
+    }
+    if (decision instanceof Promise) {
+      // Nothing is read until the decision: a refused peer costs no parsing and no session.
+      socket.pause();
+      decision.then(
+        (settled) => this.decided(socket, peer, settled),
+        () => this.decided(socket, peer, { accept: false, code: "CHAT_ERR_REFUSED_CUSTOM", message: "The server's admission rule failed.", rule: "error" }),
+      );
+    } else {
+      this.decided(socket, peer, decision);
+    }
+  }
+
+  private decided(socket: TcpSocket, peer: PeerInfo, decision: AcceptDecision): void {
+    if (socket.destroyed) {
+      if (decision.accept) this.policy?.released?.(peer);
+      return;
+    }
+    if (!decision.accept) {
+      this.refuse(socket, peer, decision);
+      return;
+    }
+    const policy = this.policy;
+    socket.once("close", () => policy?.released?.(peer));
+    this.startSession(socket, peer);
+    socket.resume();
+  }
+
+  private refuse(socket: TcpSocket, peer: PeerInfo, decision: Extract<AcceptDecision, { accept: false }>): void {
+    this.refused += 1;
+    this.refusedByCode[decision.code] = (this.refusedByCode[decision.code] ?? 0) + 1;
+    const line = formatRefusalLine(decision.code, decision.message, ERROR_CODES[decision.code].hint, decision.retryAfterMs);
+    // Refused peers are not read from; a short linger bounds what a flood of them can hold.
+    endWithin(socket, 1000, `${line}\n`);
+    if (this.listenerCount("refused") > 0) this.emit("refused", peer, decision);
+  }
+
+  private startSession(socket: SocketWithSession, peer: PeerInfo): void {
+    const session = this.hub.open(new TcpTransport(socket, this.settings.shutdownGraceMs), peer);
+    socket[SESSION] = session;
+    socket.on("data", this.handlers.onData);
+    socket.on("end", this.handlers.onEnd);
+    socket.on("close", this.handlers.onClose);
+  }
+}
+
+/** Socket handlers shared by every connection of a hub (`this` is the socket): no closures per connection. */
+function socketHandlers(hub: ChatHub) {
+  return {
+    onData(this: SocketWithSession, chunk: Buffer): void {
+      hub.receive(this[SESSION]!, chunk);
+    },
+    onEnd(this: SocketWithSession): void {
+      const session = this[SESSION]!;
+      hub.receiveEnd(session);
+      hub.close(session, { reason: "client closed the connection" }, true);
+    },
+    onClose(this: SocketWithSession, hadError: boolean): void {
+      hub.transportClosed(this[SESSION]!, {
+        reason: hadError ? "connection reset" : "connection closed",
+      });
+    },
+  };
+}
+
+function ignoreSocketError(): void {
+  // Resets and broken pipes are normal for chat clients; 'close' follows and cleans up.
+}
+
+/** Creates a {@link ChatServer}. */
+export function createServer(options: ChatServerOptions = {}): ChatServer {
+  return new ChatServer(options);
+}

@@ -1,0 +1,1 @@
+export { ChatServer, type ChatServerOptions, createServer, type ListenAddress, type ServerStats } from "./chat-server.js";

@@ -1,0 +1,34 @@
+/** Live counters of a hub; the server adds connection-level figures to them. */
+export interface HubStats {
+  sessionsOpened: number;
+  peakConnections: number;
+  /** Requests parsed (messages, commands, frames). */
+  requestsIn: number;
+  /** Room and direct messages accepted for delivery. */
+  messagesIn: number;
+  /** Frames written to receivers (one message to a room of 500 counts 500). */
+  deliveries: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Sessions cut off because their send queue passed the limit. */
+  sendQueueCutoffs: number;
+  /** Messages refused by the per-session rate limit. */
+  rateLimited: number;
+  /** Lines discarded as too long or not UTF-8. */
+  framingErrors: number;
+}
+
+export function newStats(): HubStats {
+  return {
+    sessionsOpened: 0,
+    peakConnections: 0,
+    requestsIn: 0,
+    messagesIn: 0,
+    deliveries: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    sendQueueCutoffs: 0,
+    rateLimited: 0,
+    framingErrors: 0,
+  };
+}

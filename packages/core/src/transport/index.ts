@@ -1,0 +1,2 @@
+export { createTcpListener, type TcpListenerOptions, type TcpServer, type TcpSocket } from "./tcp-listener.js";
+export { endWithin, normalizeAddress, TcpTransport } from "./tcp-transport.js";
