@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { graphemes, padToWidth, stringWidth, truncateToWidth } from "./width.js";
+
+describe("stringWidth", () => {
+  it("counts ASCII as one column each", () => {
+    expect(stringWidth("hello, world")).toBe(12);
+  });
+  it("counts Hangul, CJK, kana and fullwidth forms as two columns", () => {
+    expect(stringWidth("안녕하세요")).toBe(10);
+    expect(stringWidth("漢字かなカナ")).toBe(12);
+    expect(stringWidth("ＡＢ")).toBe(4);
+  });
+  it("counts emoji as two columns, a ZWJ sequence as one glyph", () => {
+    expect(stringWidth("😀")).toBe(2);
+    expect(stringWidth("👨‍👩‍👧")).toBe(2);
+  });
+  it("counts combining marks and controls as zero", () => {
+    expect(stringWidth("e\u0301")).toBe(1);
+    expect(stringWidth("a\u0007b")).toBe(2);
+  });
+  it("keeps decomposed Hangul jamo as one two-column syllable", () => {
+    expect(stringWidth("\u1100\u1161")).toBe(2);
+  });
+});
+
+describe("truncateToWidth / padToWidth", () => {
+  it("never splits a wide character at the edge", () => {
+    expect(truncateToWidth("가나다", 5)).toEqual({ text: "가나", width: 4 });
+  });
+  it("pads to the exact width", () => {
+    expect(padToWidth("가a", 6)).toBe("가a   ");
+    expect(stringWidth(padToWidth("가나다라", 5))).toBe(5);
+  });
+  it("splits graphemes, keeping clusters whole", () => {
+    expect(graphemes("a가👨‍👩‍👧e\u0301")).toEqual(["a", "가", "👨‍👩‍👧", "e\u0301"]);
+  });
+});
