@@ -103,7 +103,8 @@ export const ERROR_CODES = {
   },
   CHAT_ERR_SEND_QUEUE_FULL: {
     kind: "connection",
-    message: "The client stopped reading and its send queue passed the server's limit, so the server disconnected it.",
+    message:
+      "The client stopped reading and its send queue passed the server's limit, so the server disconnected it.",
     hint: "Read from the socket continuously; a client that pauses must not fall behind by more than the send-queue limit.",
   },
   CHAT_ERR_PING_TIMEOUT: {

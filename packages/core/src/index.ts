@@ -3,6 +3,8 @@
  * the multi-client `ChatServer` and the structured-mode `ChatClient`.
  * @packageDocumentation
  */
+
+export * from "./client/index.js";
 export * from "./defaults.js";
 export * from "./errors.js";
 export * from "./framing/index.js";

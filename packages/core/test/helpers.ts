@@ -49,7 +49,11 @@ export class LineClient {
 
   static open(port: number, localAddress?: string): Promise<LineClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: "127.0.0.1", ...(localAddress ? { localAddress } : {}) });
+      const socket = connect({
+        port,
+        host: "127.0.0.1",
+        ...(localAddress ? { localAddress } : {}),
+      });
       socket.once("connect", () => resolve(new LineClient(socket)));
       socket.once("error", reject);
     });
@@ -75,9 +79,11 @@ export class LineClient {
         .slice(from)
         .find((line) => (typeof pattern === "string" ? line === pattern : pattern.test(line)));
       if (found !== undefined) return found;
-      if (this.ended) throw new Error(`connection closed before ${pattern}; got:\n${this.lines.join("\n")}`);
+      if (this.ended)
+        throw new Error(`connection closed before ${pattern}; got:\n${this.lines.join("\n")}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${pattern}; got:\n${this.lines.join("\n")}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${pattern}; got:\n${this.lines.join("\n")}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

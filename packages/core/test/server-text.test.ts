@@ -50,7 +50,9 @@ describe("text mode over real sockets", () => {
     const bob = await greeted(s.port);
     alice.send(Buffer.alloc(1024 * 1024, "x"));
     const error = await alice.waitFor(/^!!! /);
-    expect(error).toMatch(/^!!! CHAT_ERR_LINE_TOO_LONG: The line is longer than 16384 bytes and was discarded\. \(hint: .+\)$/);
+    expect(error).toMatch(
+      /^!!! CHAT_ERR_LINE_TOO_LONG: The line is longer than 16384 bytes and was discarded\. \(hint: .+\)$/,
+    );
     alice.send("\nstill here");
     expect(await bob.waitFor(/^#lobby </)).toBe(`#lobby <${alice.nick}> still here`);
     expect(s.server.stats().framingErrors).toBe(1);
@@ -87,7 +89,9 @@ describe("text mode over real sockets", () => {
     alice.send(`/nick ${bob.nick.toUpperCase()}`);
     expect(await alice.waitFor(/^!!! CHAT_ERR_NICK_IN_USE/)).toBeTruthy();
     alice.send("/nick operator");
-    expect(await alice.waitFor(/^!!! CHAT_ERR_NICK_IN_USE/, 5000, alice.lines.length - 1)).toBeTruthy();
+    expect(
+      await alice.waitFor(/^!!! CHAT_ERR_NICK_IN_USE/, 5000, alice.lines.length - 1),
+    ).toBeTruthy();
     alice.send("/part");
     expect(await alice.waitFor(/you left #한국어/)).toMatch(/now talking in #lobby/);
     alice.send("//slash is literal");
@@ -104,7 +108,8 @@ describe("text mode over real sockets", () => {
     await alice.waitFor(/^!!! CHAT_ERR_RATE_LIMITED/);
     const errors = () => alice.lines.filter((l) => l.startsWith("!!! CHAT_ERR_RATE_LIMITED"));
     const deadline = Date.now() + 5000;
-    while (errors().length < 2 && Date.now() < deadline) await alice.waitFor(/never/, 50).catch(() => {});
+    while (errors().length < 2 && Date.now() < deadline)
+      await alice.waitFor(/never/, 50).catch(() => {});
     expect(errors()).toHaveLength(2);
     expect(alice.lines.filter((l) => l.startsWith("#lobby <"))).toHaveLength(3);
   });
@@ -115,11 +120,17 @@ describe("text mode over real sockets", () => {
     const bob = await greeted(s.port);
     alice.socket.end("last words");
     expect(await bob.waitFor(/last words/)).toBe(`#lobby <${alice.nick}> last words`);
-    expect(await bob.waitFor(/<--/)).toBe(`#lobby <-- ${alice.nick} left (client closed the connection)`);
+    expect(await bob.waitFor(/<--/)).toBe(
+      `#lobby <-- ${alice.nick} left (client closed the connection)`,
+    );
   });
 
   it("cuts off a client that never reads at its send-queue limit; others keep receiving", async () => {
-    await using s = await startServer({ sendQueueBytes: 64 * 1024, messageRate: 1e6, messageBurst: 1e6 });
+    await using s = await startServer({
+      sendQueueBytes: 64 * 1024,
+      messageRate: 1e6,
+      messageBurst: 1e6,
+    });
     const stalled = await greeted(s.port);
     stalled.socket.pause();
     const reader = await greeted(s.port);

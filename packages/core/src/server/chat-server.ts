@@ -10,9 +10,9 @@ import {
   createTcpListener,
   endWithin,
   normalizeAddress,
-  TcpTransport,
   type TcpServer,
   type TcpSocket,
+  TcpTransport,
 } from "../transport/index.js";
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -70,6 +70,8 @@ export interface ListenAddress {
 }
 
 const SESSION = Symbol("tcpchat.session");
+/** How long a closing connection may take to read what is queued to it before it is destroyed. */
+const CLOSE_LINGER_MS = 2000;
 type SocketWithSession = TcpSocket & { [SESSION]?: Session };
 
 /**
@@ -121,7 +123,10 @@ export class ChatServer extends EventEmitter {
       this.accept(socket),
     );
     this.listener.on("error", (error) => this.emit("error", error));
-    const sweepMs = Math.max(50, Math.min(this.settings.pingIntervalMs, this.settings.pingTimeoutMs) / 2);
+    const sweepMs = Math.max(
+      50,
+      Math.min(this.settings.pingIntervalMs, this.settings.pingTimeoutMs) / 2,
+    );
     this.pingTimer = setInterval(() => this.hub.sweepPings(), sweepMs);
     this.pingTimer.unref();
     this.on("session-close", () => {
@@ -137,11 +142,14 @@ export class ChatServer extends EventEmitter {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.listener.once("error", onError);
-      this.listener.listen({ port, ...(host === undefined ? {} : { host }), backlog: this.backlog }, () => {
-        this.listener.off("error", onError);
-        this.emit("listening");
-        resolve(this.address()!);
-      });
+      this.listener.listen(
+        { port, ...(host === undefined ? {} : { host }), backlog: this.backlog },
+        () => {
+          this.listener.off("error", onError);
+          this.emit("listening");
+          resolve(this.address()!);
+        },
+      );
     });
   }
 
@@ -177,7 +185,11 @@ export class ChatServer extends EventEmitter {
   }
 
   /** Disconnects a session by nick or id, telling it why. Returns whether it was found. */
-  kick(target: string, reason?: string, code: "CHAT_ERR_KICKED" | "CHAT_ERR_BANNED" = "CHAT_ERR_KICKED"): boolean {
+  kick(
+    target: string,
+    reason?: string,
+    code: "CHAT_ERR_KICKED" | "CHAT_ERR_BANNED" = "CHAT_ERR_KICKED",
+  ): boolean {
     const session = this.hub.find(target);
     if (session === undefined || !session.open) return false;
     this.hub.disconnect(session, code, reason);
@@ -185,7 +197,11 @@ export class ChatServer extends EventEmitter {
   }
 
   /** Disconnects every session the predicate picks; returns how many. */
-  disconnectWhere(pick: (session: SessionInfo) => boolean, reason: string, code: ChatErrorCode): number {
+  disconnectWhere(
+    pick: (session: SessionInfo) => boolean,
+    reason: string,
+    code: ChatErrorCode,
+  ): number {
     let count = 0;
     for (const session of [...this.hub.sessions]) {
       if (session.open && pick(session.info())) {
@@ -242,12 +258,20 @@ export class ChatServer extends EventEmitter {
     const peer: PeerInfo = {
       address: normalizeAddress(socket.remoteAddress),
       port: socket.remotePort ?? 0,
-      family: socket.remoteFamily === "IPv6" && !socket.remoteAddress?.startsWith("::ffff:") ? "IPv6" : "IPv4",
+      family:
+        socket.remoteFamily === "IPv6" && !socket.remoteAddress?.startsWith("::ffff:")
+          ? "IPv6"
+          : "IPv4",
       localAddress: normalizeAddress(socket.localAddress),
       localPort: socket.localPort ?? 0,
     };
     if (this.closing !== undefined) {
-      this.refuse(socket, peer, { accept: false, code: "CHAT_ERR_REFUSED_SHUTTING_DOWN", message: ERROR_CODES.CHAT_ERR_REFUSED_SHUTTING_DOWN.message, rule: "shutdown" });
+      this.refuse(socket, peer, {
+        accept: false,
+        code: "CHAT_ERR_REFUSED_SHUTTING_DOWN",
+        message: ERROR_CODES.CHAT_ERR_REFUSED_SHUTTING_DOWN.message,
+        rule: "shutdown",
+      });
       return;
     }
     if (this.policy === undefined) {
@@ -259,14 +283,25 @@ export class ChatServer extends EventEmitter {
       decision = this.policy.decide(peer, { connections: this.hub.sessions.size });
     } catch (error) {
       this.emit("error", error);
-      decision = { accept: false, code: "CHAT_ERR_REFUSED_CUSTOM", message: "The server's admission rule failed.", rule: "error" };
+      decision = {
+        accept: false,
+        code: "CHAT_ERR_REFUSED_CUSTOM",
+        message: "The server's admission rule failed.",
+        rule: "error",
+      };
     }
     if (decision instanceof Promise) {
       // Nothing is read until the decision: a refused peer costs no parsing and no session.
       socket.pause();
       decision.then(
         (settled) => this.decided(socket, peer, settled),
-        () => this.decided(socket, peer, { accept: false, code: "CHAT_ERR_REFUSED_CUSTOM", message: "The server's admission rule failed.", rule: "error" }),
+        () =>
+          this.decided(socket, peer, {
+            accept: false,
+            code: "CHAT_ERR_REFUSED_CUSTOM",
+            message: "The server's admission rule failed.",
+            rule: "error",
+          }),
       );
     } else {
       this.decided(socket, peer, decision);
@@ -288,17 +323,29 @@ export class ChatServer extends EventEmitter {
     socket.resume();
   }
 
-  private refuse(socket: TcpSocket, peer: PeerInfo, decision: Extract<AcceptDecision, { accept: false }>): void {
+  private refuse(
+    socket: TcpSocket,
+    peer: PeerInfo,
+    decision: Extract<AcceptDecision, { accept: false }>,
+  ): void {
     this.refused += 1;
     this.refusedByCode[decision.code] = (this.refusedByCode[decision.code] ?? 0) + 1;
-    const line = formatRefusalLine(decision.code, decision.message, ERROR_CODES[decision.code].hint, decision.retryAfterMs);
+    const line = formatRefusalLine(
+      decision.code,
+      decision.message,
+      ERROR_CODES[decision.code].hint,
+      decision.retryAfterMs,
+    );
     // Refused peers are not read from; a short linger bounds what a flood of them can hold.
     endWithin(socket, 1000, `${line}\n`);
     if (this.listenerCount("refused") > 0) this.emit("refused", peer, decision);
   }
 
   private startSession(socket: SocketWithSession, peer: PeerInfo): void {
-    const session = this.hub.open(new TcpTransport(socket, this.settings.shutdownGraceMs), peer);
+    const session = this.hub.open(
+      new TcpTransport(socket, Math.min(CLOSE_LINGER_MS, this.settings.shutdownGraceMs)),
+      peer,
+    );
     socket[SESSION] = session;
     socket.on("data", this.handlers.onData);
     socket.on("end", this.handlers.onEnd);

@@ -1,1 +1,7 @@
-export { ChatServer, type ChatServerOptions, createServer, type ListenAddress, type ServerStats } from "./chat-server.js";
+export {
+  ChatServer,
+  type ChatServerOptions,
+  createServer,
+  type ListenAddress,
+  type ServerStats,
+} from "./chat-server.js";

@@ -1,5 +1,12 @@
 import { PROTOCOL_VERSION } from "../defaults.js";
-import { type ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "../errors.js";
+import {
+  type ChatError,
+  type ChatErrorCode,
+  ERROR_CODES,
+  FramingError,
+  ProtocolError,
+} from "../errors.js";
+import { isSingleLine } from "../framing/line-encoder.js";
 import type { ClientFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
@@ -291,13 +298,24 @@ export class ChatHub {
         session.sendLine("*** lines not starting with / are messages to your current room");
         return this.ack(session, request.ref, now);
       case "quit":
-        return this.close(session, { reason: `quit${request.reason ? `: ${request.reason}` : ""}` }, true);
+        return this.close(
+          session,
+          { reason: `quit${request.reason ? `: ${request.reason}` : ""}` },
+          true,
+        );
     }
   }
 
-  private hello(session: Session, hello: Extract<ClientFrame, { type: "hello" }>, now: number): void {
+  private hello(
+    session: Session,
+    hello: Extract<ClientFrame, { type: "hello" }>,
+    now: number,
+  ): void {
     if (session.state !== SESSION_STATE.pending) {
-      this.replyError(session, new ProtocolError("CHAT_ERR_BAD_FRAME", { message: "hello was already sent." }));
+      this.replyError(
+        session,
+        new ProtocolError("CHAT_ERR_BAD_FRAME", { message: "hello was already sent." }),
+      );
       return;
     }
     if (hello.proto !== PROTOCOL_VERSION) {
@@ -331,8 +349,15 @@ export class ChatHub {
         this.replyError(session, wanted);
       }
     }
-    const { announceRoomSize: _a, announceWindowMs: _w, shutdownGraceMs: _g, defaultRoom: _d, operatorNick: _o, software, ...limits } =
-      this.settings;
+    const {
+      announceRoomSize: _a,
+      announceWindowMs: _w,
+      shutdownGraceMs: _g,
+      defaultRoom: _d,
+      operatorNick: _o,
+      software,
+      ...limits
+    } = this.settings;
     session.sendFrame({
       type: "welcome",
       proto: PROTOCOL_VERSION,
@@ -343,36 +368,77 @@ export class ChatHub {
       limits,
     });
     if (session.current !== undefined) {
-      session.sendFrame({ type: "presence", room: session.current.name, nicks: this.nicksOf(session.current) });
+      session.sendFrame({
+        type: "presence",
+        room: session.current.name,
+        nicks: this.nicksOf(session.current),
+      });
     }
   }
 
-  private sendToRoom(session: Session, send: Extract<ClientFrame, { type: "send" }>, now: number): void {
+  private sendToRoom(
+    session: Session,
+    send: Extract<ClientFrame, { type: "send" }>,
+    now: number,
+  ): void {
     let room = session.current;
     if (send.room !== undefined) {
       room = this.rooms.get(nameKey(send.room.startsWith("#") ? send.room.slice(1) : send.room));
       if (room === undefined || !room.members.has(session)) {
-        return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM", { message: `You are not in #${send.room}.` }), send.ref);
+        return this.replyError(
+          session,
+          new ProtocolError("CHAT_ERR_NOT_IN_ROOM", { message: `You are not in #${send.room}.` }),
+          send.ref,
+        );
       }
     }
-    if (room === undefined) return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), send.ref);
-    if (send.text === "") return this.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), send.ref);
+    if (room === undefined)
+      return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), send.ref);
+    if (send.text === "")
+      return this.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), send.ref);
+    // A JSON string may carry CR/LF; relayed to text clients it would forge extra lines (spec 1.4).
+    if (!isSingleLine(send.text))
+      return this.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), send.ref);
     if (!this.takeToken(session, now)) return this.rateLimited(session, send.ref);
     this.stats.messagesIn += 1;
     const id = this.messageId();
-    this.broadcast(room, send.action
-      ? { type: "message", id, ts: now, room: room.name, from: session.nick, text: send.text, action: true }
-      : { type: "message", id, ts: now, room: room.name, from: session.nick, text: send.text });
+    this.broadcast(
+      room,
+      send.action
+        ? {
+            type: "message",
+            id,
+            ts: now,
+            room: room.name,
+            from: session.nick,
+            text: send.text,
+            action: true,
+          }
+        : { type: "message", id, ts: now, room: room.name, from: session.nick, text: send.text },
+    );
     if (send.ref !== undefined) session.sendFrame({ type: "ack", ref: send.ref, id, ts: now });
     this.emitMessage(id, now, room.name, session.nick, send.text, send.action === true);
   }
 
-  private directMessage(session: Session, dm: Extract<ClientFrame, { type: "dm" }>, now: number): void {
-    if (dm.text === "") return this.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), dm.ref);
+  private directMessage(
+    session: Session,
+    dm: Extract<ClientFrame, { type: "dm" }>,
+    now: number,
+  ): void {
+    if (dm.text === "")
+      return this.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), dm.ref);
+    if (!isSingleLine(dm.text))
+      return this.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), dm.ref);
     const key = nameKey(dm.to);
     const target = this.nicks.get(key);
     if (target === undefined) {
-      return this.replyError(session, new ProtocolError("CHAT_ERR_NO_SUCH_NICK", { message: `Nobody called ${dm.to} is connected.` }), dm.ref);
+      return this.replyError(
+        session,
+        new ProtocolError("CHAT_ERR_NO_SUCH_NICK", {
+          message: `Nobody called ${dm.to} is connected.`,
+        }),
+        dm.ref,
+      );
     }
     if (!this.takeToken(session, now)) return this.rateLimited(session, dm.ref);
     this.stats.messagesIn += 1;
@@ -388,7 +454,8 @@ export class ChatHub {
     } else {
       session.sendLine(`*dm* -> ${to}: ${dm.text}`);
     }
-    if (this.events.listenerCount("dm") > 0) this.events.emit("dm", { id, ts: now, from: session.nick, to, text: dm.text });
+    if (this.events.listenerCount("dm") > 0)
+      this.events.emit("dm", { id, ts: now, from: session.nick, to, text: dm.text });
   }
 
   private joinRoom(session: Session, rawName: string, now: number, ref?: string): Room | undefined {
@@ -421,15 +488,23 @@ export class ChatHub {
     this.announce(room, "join", session.nick, undefined, now);
     if (room.members.size > this.settings.announceRoomSize || session.structured) {
       // The joiner does not see a summed-up join; it gets the member list instead.
-      if (session.structured) session.sendFrame({ type: "presence", room: room.name, nicks: this.nicksOf(room) });
+      if (session.structured)
+        session.sendFrame({ type: "presence", room: room.name, nicks: this.nicksOf(room) });
       else session.sendLine(`*** you are in #${room.name} with ${room.members.size - 1} others`);
     }
-    if (this.events.listenerCount("join") > 0) this.events.emit("join", { room: room.name, nick: session.nick });
+    if (this.events.listenerCount("join") > 0)
+      this.events.emit("join", { room: room.name, nick: session.nick });
     return room;
   }
 
-  private partRoom(session: Session, rawName: string | undefined, ref: string | undefined, now: number): void {
-    const room = rawName === undefined ? session.current : this.rooms.get(nameKey(rawName.replace(/^#/, "")));
+  private partRoom(
+    session: Session,
+    rawName: string | undefined,
+    ref: string | undefined,
+    now: number,
+  ): void {
+    const room =
+      rawName === undefined ? session.current : this.rooms.get(nameKey(rawName.replace(/^#/, "")));
     if (room === undefined || !room.members.has(session)) {
       return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), ref);
     }
@@ -457,7 +532,8 @@ export class ChatHub {
       return;
     }
     this.announce(room, "part", session.nick, reason, now);
-    if (this.events.listenerCount("part") > 0) this.events.emit("part", { room: room.name, nick: session.nick, reason });
+    if (this.events.listenerCount("part") > 0)
+      this.events.emit("part", { room: room.name, nick: session.nick, reason });
   }
 
   private changeNick(session: Session, raw: string, ref: string | undefined, now: number): void {
@@ -466,7 +542,11 @@ export class ChatHub {
     const key = nameKey(nick);
     const holder = this.nicks.get(key);
     if (holder !== undefined && holder !== session) {
-      return this.replyError(session, new ProtocolError("CHAT_ERR_NICK_IN_USE", { message: `The nick ${nick} is taken.` }), ref);
+      return this.replyError(
+        session,
+        new ProtocolError("CHAT_ERR_NICK_IN_USE", { message: `The nick ${nick} is taken.` }),
+        ref,
+      );
     }
     const old = session.nick;
     this.nicks.delete(session.nickKey);
@@ -487,10 +567,23 @@ export class ChatHub {
     if (this.events.listenerCount("nick") > 0) this.events.emit("nick", { old, new: nick });
   }
 
-  private who(session: Session, rawName: string | undefined, ref: string | undefined, now: number): void {
-    const room = rawName === undefined ? session.current : this.rooms.get(nameKey(rawName.replace(/^#/, "")));
+  private who(
+    session: Session,
+    rawName: string | undefined,
+    ref: string | undefined,
+    now: number,
+  ): void {
+    const room =
+      rawName === undefined ? session.current : this.rooms.get(nameKey(rawName.replace(/^#/, "")));
     if (room === undefined) {
-      return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM", rawName ? { message: `There is no room #${rawName.replace(/^#/, "")}.` } : {}), ref);
+      return this.replyError(
+        session,
+        new ProtocolError(
+          "CHAT_ERR_NOT_IN_ROOM",
+          rawName ? { message: `There is no room #${rawName.replace(/^#/, "")}.` } : {},
+        ),
+        ref,
+      );
     }
     session.sendFrame({ type: "presence", room: room.name, nicks: this.nicksOf(room) });
     this.ack(session, ref, now);
@@ -498,9 +591,20 @@ export class ChatHub {
 
   // Helpers
 
-  private announce(room: Room, kind: "join" | "part", nick: string, reason: string | undefined, now: number): void {
+  private announce(
+    room: Room,
+    kind: "join" | "part",
+    nick: string,
+    reason: string | undefined,
+    now: number,
+  ): void {
     if (room.members.size + (kind === "part" ? 1 : 0) <= this.settings.announceRoomSize) {
-      this.broadcast(room, kind === "join" ? { type: "join", ts: now, room: room.name, nick } : { type: "part", ts: now, room: room.name, nick, ...(reason ? { reason } : {}) });
+      this.broadcast(
+        room,
+        kind === "join"
+          ? { type: "join", ts: now, room: room.name, nick }
+          : { type: "part", ts: now, room: room.name, nick, ...(reason ? { reason } : {}) },
+      );
       return;
     }
     if (kind === "join") room.crowdJoined += 1;
@@ -514,7 +618,14 @@ export class ChatHub {
   private announceCrowd(room: Room): void {
     room.crowdTimer = undefined;
     if (room.crowdJoined + room.crowdLeft > 0) {
-      this.broadcast(room, { type: "crowd", ts: Date.now(), room: room.name, joined: room.crowdJoined, left: room.crowdLeft, windowMs: this.settings.announceWindowMs });
+      this.broadcast(room, {
+        type: "crowd",
+        ts: Date.now(),
+        room: room.name,
+        joined: room.crowdJoined,
+        left: room.crowdLeft,
+        windowMs: this.settings.announceWindowMs,
+      });
       room.crowdJoined = 0;
       room.crowdLeft = 0;
     }
@@ -552,7 +663,13 @@ export class ChatHub {
   }
 
   private takeToken(session: Session, now: number): boolean {
-    const tokens = refill(session.tokens, session.tokensAt, now, this.settings.messageRate, this.settings.messageBurst);
+    const tokens = refill(
+      session.tokens,
+      session.tokensAt,
+      now,
+      this.settings.messageRate,
+      this.settings.messageBurst,
+    );
     session.tokensAt = now;
     if (tokens < 1) {
       session.tokens = tokens;
@@ -575,15 +692,29 @@ export class ChatHub {
   }
 
   private replyError(session: Session, error: ChatError, ref?: string): void {
-    session.sendFrame({ type: "error", code: error.code, message: error.message, hint: error.hint, ...(ref === undefined ? {} : { ref }) });
+    session.sendFrame({
+      type: "error",
+      code: error.code,
+      message: error.message,
+      hint: error.hint,
+      ...(ref === undefined ? {} : { ref }),
+    });
   }
 
   private ack(session: Session, ref: string | undefined, now: number): void {
     if (ref !== undefined && session.structured) session.sendFrame({ type: "ack", ref, ts: now });
   }
 
-  private emitMessage(id: string, ts: number, room: string, from: string, text: string, action: boolean): void {
-    if (this.events.listenerCount("message") > 0) this.events.emit("message", { id, ts, room, from, text, action });
+  private emitMessage(
+    id: string,
+    ts: number,
+    room: string,
+    from: string,
+    text: string,
+    action: boolean,
+  ): void {
+    if (this.events.listenerCount("message") > 0)
+      this.events.emit("message", { id, ts, room, from, text, action });
   }
 
   private nicksOf(room: Room): string[] {
@@ -593,7 +724,10 @@ export class ChatHub {
   }
 
   roomList(): Array<{ name: string; members: number }> {
-    return [...this.rooms.values()].map((room) => ({ name: room.name, members: room.members.size }));
+    return [...this.rooms.values()].map((room) => ({
+      name: room.name,
+      members: room.members.size,
+    }));
   }
 
   private messageId(): string {
@@ -602,7 +736,9 @@ export class ChatHub {
 
   private guestNick(): string {
     for (;;) {
-      const nick = `guest-${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, "0")}`;
+      const nick = `guest-${Math.floor(Math.random() * 0xffffff)
+        .toString(16)
+        .padStart(6, "0")}`;
       if (!this.nicks.has(nick)) return nick;
     }
   }
@@ -615,4 +751,3 @@ export class ChatHub {
 
   private readonly flushBound = (): void => this.flush();
 }
-

@@ -1,0 +1,449 @@
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import * as defaults from "../defaults.js";
+import { type ChatError, chatError, isChatErrorCode, ProtocolError } from "../errors.js";
+import { LineDecoder } from "../framing/line-decoder.js";
+import { encodeLine } from "../framing/line-encoder.js";
+import type {
+  AckFrame,
+  ClientFrame,
+  PresenceFrame,
+  RoomsFrame,
+  ServerFrame,
+  WelcomeFrame,
+} from "../protocol/frames.js";
+import { parseErrorLine, parseGreeting } from "../protocol/lines.js";
+import { connectTcp } from "../transport/tcp-connect.js";
+import { classifyConnectError } from "./classify-error.js";
+import { backoffDelay, type ReconnectOptions, resolveReconnect } from "./reconnect.js";
+
+/** Client lifecycle (as const, not an enum). */
+export const CLIENT_STATE = {
+  idle: "idle",
+  connecting: "connecting",
+  open: "open",
+  reconnecting: "reconnecting",
+  closed: "closed",
+} as const;
+export type ClientState = (typeof CLIENT_STATE)[keyof typeof CLIENT_STATE];
+
+/** Options of {@link ChatClient}. */
+export interface ChatClientOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 3000. */
+  port?: number;
+  /** Nick to ask for in the hello (default: the server's guest nick). */
+  nick?: string;
+  /** Room to start in (default: the server's default room). */
+  room?: string;
+  /** Connect deadline in ms (default 5000). */
+  connectTimeoutMs?: number;
+  /** How long a request waits for its ack in ms (default 10000). */
+  ackTimeoutMs?: number;
+  /** Local address to bind. */
+  localAddress?: string;
+  /** Sent in the hello, for the server's logs. */
+  clientName?: string;
+  /** Reconnect after an unexpected close, with jittered exponential backoff (default off). */
+  reconnect?: boolean | ReconnectOptions;
+}
+
+interface Pending {
+  resolve(frame: AckFrame): void;
+  reject(error: ChatError): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A structured-mode (JSON lines) client. Connection failures are classified
+ * ({@link classifyConnectError}); a policy refusal rejects `connect` with a `RemoteError`.
+ *
+ * Events: `frame` and one per frame type (`message`, `dm`, `join`, `part`, `crowd`, `nick`,
+ * `presence`, `rooms`, `notice`, `shutdown`), `server-error` (non-fatal error frame), `state`,
+ * `welcome`, `reconnecting` ({attempt, delayMs, error}), `close` ({error?}).
+ */
+export class ChatClient extends EventEmitter {
+  state: ClientState = CLIENT_STATE.idle;
+  welcome: WelcomeFrame | undefined;
+  nick: string | undefined;
+  private joined: string[] = [];
+  current: string | undefined;
+  private socket: Socket | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private readonly presence = new Map<string, PresenceFrame>();
+  private lastRooms: RoomsFrame | undefined;
+  private nextRef = 0;
+  private quitting = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly options: Required<
+    Omit<ChatClientOptions, "nick" | "room" | "localAddress" | "reconnect">
+  > &
+    Pick<ChatClientOptions, "nick" | "room" | "localAddress">;
+  private readonly reconnect: Required<ReconnectOptions> | undefined;
+
+  constructor(options: ChatClientOptions = {}) {
+    super();
+    this.options = {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? defaults.DEFAULT_PORT,
+      connectTimeoutMs: options.connectTimeoutMs ?? defaults.DEFAULT_CONNECT_TIMEOUT_MS,
+      ackTimeoutMs: options.ackTimeoutMs ?? defaults.DEFAULT_ACK_TIMEOUT_MS,
+      clientName: options.clientName ?? `@tcpchat/core ${defaults.SERVER_SOFTWARE}`,
+      ...(options.nick === undefined ? {} : { nick: options.nick }),
+      ...(options.room === undefined ? {} : { room: options.room }),
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    };
+    this.reconnect = resolveReconnect(options.reconnect);
+  }
+
+  /** Rooms this client is in. */
+  get rooms(): readonly string[] {
+    return this.joined;
+  }
+
+  /** Connects, reads the greeting, says hello and resolves with the welcome. */
+  async connect(): Promise<WelcomeFrame> {
+    this.quitting = false;
+    this.setState(this.attempt > 0 ? CLIENT_STATE.reconnecting : CLIENT_STATE.connecting);
+    const target = { host: this.options.host, port: this.options.port };
+    let socket: Socket;
+    try {
+      socket = await connectTcp({
+        ...target,
+        timeoutMs: this.options.connectTimeoutMs,
+        ...(this.options.localAddress === undefined
+          ? {}
+          : { localAddress: this.options.localAddress }),
+      });
+    } catch (error) {
+      throw classifyConnectError(error, target);
+    }
+    this.socket = socket;
+    return new Promise<WelcomeFrame>((resolve, reject) => {
+      const decoder = new LineDecoder();
+      let greeted = false;
+      let settled = false;
+      const fail = (error: ChatError) => {
+        if (settled) return;
+        settled = true;
+        socket.destroy();
+        reject(error);
+      };
+      const greetingTimer = setTimeout(
+        () =>
+          fail(
+            chatError("CHAT_ERR_NOT_TCPCHAT", {
+              message: "The peer sent no tcpchat greeting in time.",
+            }),
+          ),
+        this.options.connectTimeoutMs,
+      );
+      socket.on("data", (chunk: Buffer) => {
+        for (const line of decoder.push(chunk)) {
+          if (typeof line !== "string") continue;
+          if (!greeted) {
+            greeted = true;
+            clearTimeout(greetingTimer);
+            const refusal = parseErrorLine(line);
+            if (refusal !== null) return fail(refusal);
+            if (parseGreeting(line) === null) {
+              return fail(
+                chatError("CHAT_ERR_NOT_TCPCHAT", {
+                  message: `The peer's first line is not a tcpchat greeting: ${JSON.stringify(line.slice(0, 80))}`,
+                }),
+              );
+            }
+            this.write({
+              type: "hello",
+              proto: defaults.PROTOCOL_VERSION,
+              client: this.options.clientName,
+              ...((this.nick ?? this.options.nick)
+                ? { nick: (this.nick ?? this.options.nick)! }
+                : {}),
+              ...(this.options.room === undefined ? {} : { room: this.options.room }),
+            });
+            continue;
+          }
+          const frame = parseFrame(line);
+          if (frame === null) continue;
+          if (!settled && frame.type === "welcome") {
+            settled = true;
+            this.opened(frame);
+            resolve(frame);
+          } else if (
+            !settled &&
+            frame.type === "error" &&
+            frame.code === "CHAT_ERR_UNSUPPORTED_VERSION"
+          ) {
+            fail(chatError("CHAT_ERR_UNSUPPORTED_VERSION", { message: frame.message }));
+          }
+          this.dispatch(frame);
+        }
+      });
+      socket.on("error", (error) => {
+        if (!settled) fail(classifyConnectError(error, target));
+        else this.lost(classifyConnectError(error, target));
+      });
+      socket.on("close", () => {
+        clearTimeout(greetingTimer);
+        if (!settled)
+          fail(
+            chatError("CHAT_ERR_CONN_CLOSED", {
+              message: "The server closed the connection before the welcome.",
+            }),
+          );
+        else this.lost();
+      });
+    });
+  }
+
+  /** Sends a message to a room (default: the current one); resolves on the server's ack. */
+  send(text: string, options: { room?: string; action?: boolean } = {}): Promise<AckFrame> {
+    return this.request({
+      type: "send",
+      text,
+      ...(options.room === undefined ? {} : { room: options.room }),
+      ...(options.action ? { action: true } : {}),
+    });
+  }
+
+  /** Sends a direct message. */
+  dm(to: string, text: string): Promise<AckFrame> {
+    return this.request({ type: "dm", to, text });
+  }
+
+  /** Joins a room (and makes it current); resolves with its member list. */
+  async join(room: string): Promise<PresenceFrame> {
+    await this.request({ type: "join", room });
+    const name = room.replace(/^#/, "");
+    return this.presenceOf(name) ?? { type: "presence", room: name, nicks: [] };
+  }
+
+  /** Leaves a room (default: the current one). */
+  async part(room?: string): Promise<AckFrame> {
+    const target = room ?? this.current;
+    const ack = await this.request(room === undefined ? { type: "part" } : { type: "part", room });
+    if (target !== undefined) this.forgetRoom(target);
+    return ack;
+  }
+
+  /** Changes nick. */
+  async setNick(nick: string): Promise<AckFrame> {
+    return this.request({ type: "nick", nick });
+  }
+
+  /** Lists the members of a room (default: the current one). */
+  async who(room?: string): Promise<PresenceFrame> {
+    await this.request(room === undefined ? { type: "who" } : { type: "who", room });
+    const name = (room ?? this.current ?? "").replace(/^#/, "");
+    return this.presenceOf(name) ?? { type: "presence", room: name, nicks: [] };
+  }
+
+  /** Lists rooms with member counts. */
+  async listRooms(): Promise<RoomsFrame> {
+    await this.request({ type: "rooms" });
+    return this.lastRooms ?? { type: "rooms", rooms: [] };
+  }
+
+  /** Measures the round trip to the server, in ms. */
+  ping(): Promise<number> {
+    const started = performance.now();
+    return this.request({ type: "ping" }).then(() => performance.now() - started);
+  }
+
+  /** Says goodbye and closes; stops any reconnecting. */
+  quit(reason?: string): Promise<void> {
+    this.quitting = true;
+    clearTimeout(this.reconnectTimer);
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) {
+      this.setState(CLIENT_STATE.closed);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      socket.once("close", () => resolve());
+      if (this.state === CLIENT_STATE.open) {
+        this.write(reason === undefined ? { type: "quit" } : { type: "quit", reason });
+      }
+      socket.end();
+      const timer = setTimeout(() => socket.destroy(), 2000);
+      timer.unref();
+    });
+  }
+
+  private request(frame: ClientFrame & { ref?: string }): Promise<AckFrame> {
+    if (this.state !== CLIENT_STATE.open || this.socket === undefined) {
+      return Promise.reject(chatError("CHAT_ERR_NOT_CONNECTED"));
+    }
+    const ref = `r${++this.nextRef}`;
+    try {
+      this.write({ ...frame, ref } as ClientFrame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AckFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(ref);
+        reject(chatError("CHAT_ERR_ACK_TIMEOUT"));
+      }, this.options.ackTimeoutMs);
+      this.pending.set(ref, { resolve, reject, timer });
+    });
+  }
+
+  private write(frame: ClientFrame): void {
+    // encodeLine refuses line breaks; JSON.stringify escapes them, so this never throws here.
+    this.socket?.write(encodeLine(JSON.stringify(frame)));
+  }
+
+  private opened(welcome: WelcomeFrame): void {
+    this.welcome = welcome;
+    this.nick = welcome.nick;
+    const rejoin = this.joined.filter((room) => room !== welcome.room);
+    const wasCurrent = this.current;
+    this.joined = welcome.room === "" ? [] : [welcome.room];
+    this.current = welcome.room || undefined;
+    this.attempt = 0;
+    this.setState(CLIENT_STATE.open);
+    this.emit("welcome", welcome);
+    // After a reconnect, go back to the rooms this client was in, ending in the same current room.
+    const order = rejoin.filter((room) => room !== wasCurrent);
+    if (wasCurrent !== undefined && rejoin.includes(wasCurrent)) order.push(wasCurrent);
+    for (const room of order) this.join(room).catch((error) => this.emit("server-error", error));
+  }
+
+  private dispatch(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "ack": {
+        const pending = this.pending.get(frame.ref);
+        if (pending !== undefined) {
+          this.pending.delete(frame.ref);
+          clearTimeout(pending.timer);
+          pending.resolve(frame);
+        }
+        break;
+      }
+      case "pong":
+        if (frame.ref !== undefined) this.dispatch({ type: "ack", ref: frame.ref, ts: Date.now() });
+        return;
+      case "ping":
+        this.write({ type: "pong", ref: frame.ref });
+        break;
+      case "error": {
+        const error = isChatErrorCode(frame.code)
+          ? chatError(frame.code, { message: frame.message, hint: frame.hint })
+          : new ProtocolError("CHAT_ERR_BAD_FRAME", { message: frame.message });
+        const pending = frame.ref === undefined ? undefined : this.pending.get(frame.ref);
+        if (pending !== undefined) {
+          this.pending.delete(frame.ref!);
+          clearTimeout(pending.timer);
+          pending.reject(error);
+        } else {
+          this.emit("server-error", error);
+        }
+        break;
+      }
+      case "presence":
+        this.presence.set(frame.room, frame);
+        if (!this.joined.includes(frame.room) && frame.nicks.includes(this.nick ?? "")) {
+          this.joined.push(frame.room);
+          this.current = frame.room;
+        }
+        break;
+      case "join":
+        if (frame.nick === this.nick && !this.joined.includes(frame.room)) {
+          this.joined.push(frame.room);
+          this.current = frame.room;
+        }
+        break;
+      case "nick":
+        if (frame.old === this.nick) this.nick = frame.new;
+        break;
+      case "rooms":
+        this.lastRooms = frame;
+        break;
+    }
+    this.emit("frame", frame);
+    // An "error" event would throw without a listener; error frames are "server-error" above.
+    if (frame.type !== "error") this.emit(frame.type, frame);
+  }
+
+  private presenceOf(room: string): PresenceFrame | undefined {
+    for (const [name, frame] of this.presence) {
+      if (name.toLowerCase() === room.toLowerCase()) return frame;
+    }
+    return undefined;
+  }
+
+  private forgetRoom(room: string): void {
+    const name = room.replace(/^#/, "").toLowerCase();
+    this.joined = this.joined.filter((r) => r.toLowerCase() !== name);
+    if (this.current?.toLowerCase() === name) this.current = this.joined[this.joined.length - 1];
+  }
+
+  private lost(error?: ChatError): void {
+    if (this.socket === undefined || this.state === CLIENT_STATE.closed) return;
+    this.socket = undefined;
+    for (const [ref, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(
+        chatError("CHAT_ERR_CONN_CLOSED", {
+          message: "The connection closed before the server answered.",
+        }),
+      );
+      this.pending.delete(ref);
+    }
+    if (
+      !this.quitting &&
+      this.reconnect !== undefined &&
+      this.attempt < this.reconnect.maxAttempts
+    ) {
+      this.scheduleReconnect(error ?? chatError("CHAT_ERR_CONN_CLOSED"));
+      return;
+    }
+    this.setState(CLIENT_STATE.closed);
+    this.emit("close", error === undefined || this.quitting ? {} : { error });
+  }
+
+  private scheduleReconnect(error: ChatError): void {
+    const policy = this.reconnect!;
+    this.attempt += 1;
+    const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;
+    const delayMs = Math.max(backoffDelay(policy, this.attempt), retryAfter ?? 0);
+    this.setState(CLIENT_STATE.reconnecting);
+    this.emit("reconnecting", { attempt: this.attempt, delayMs, error });
+    this.reconnectTimer = setTimeout(() => {
+      this.connect().catch((failure: ChatError) => {
+        if (this.quitting) return;
+        if (this.attempt < policy.maxAttempts) this.scheduleReconnect(failure);
+        else {
+          this.setState(CLIENT_STATE.closed);
+          this.emit("close", { error: failure });
+        }
+      });
+    }, delayMs);
+  }
+
+  private setState(state: ClientState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit("state", state);
+  }
+}
+
+function parseFrame(line: string): ServerFrame | null {
+  try {
+    const value = JSON.parse(line) as ServerFrame;
+    return typeof value === "object" && value !== null && typeof value.type === "string"
+      ? value
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Creates a {@link ChatClient}. */
+export function createClient(options: ChatClientOptions = {}): ChatClient {
+  return new ChatClient(options);
+}
