@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { ChatServer } from "../server/chat-server.js";
+import { ChatHub } from "./hub.js";
+import type { Transport } from "./transport.js";
+
+/** An in-memory transport: what the hub writes, as text. */
+class MemoryTransport implements Transport {
+  written = "";
+  ended = false;
+  destroyed = false;
+  queuedBytes = 0;
+  write(chunk: Buffer): void {
+    this.written += chunk.toString("utf8");
+  }
+  end(last?: Buffer): void {
+    if (last) this.written += last.toString("utf8");
+    this.ended = true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  lines(): string[] {
+    return this.written.split("\n").filter((l) => l !== "");
+  }
+}
+
+function hub(): ChatHub {
+  return new ChatHub(new ChatServer().settings, { emit: () => true, listenerCount: () => 0 });
+}
+
+describe("ChatHub without sockets", () => {
+  it("encodes a broadcast once per mode and writes the same bytes to every member", () => {
+    const h = hub();
+    const transports = Array.from({ length: 3 }, () => new MemoryTransport());
+    const sessions = transports.map((t, i) => h.open(t, { address: "127.0.0.1", port: 1000 + i }));
+    h.flush();
+    for (const t of transports) t.written = "";
+    const writes: Buffer[] = [];
+    for (const t of transports) {
+      const original = t.write.bind(t);
+      t.write = (chunk: Buffer) => {
+        writes.push(chunk);
+        original(chunk);
+      };
+    }
+    h.receive(sessions[0]!, Buffer.from("one\ntwo\n"));
+    h.flush();
+    // One write per member per turn, and it is the very same Buffer.
+    expect(writes).toHaveLength(3);
+    expect(writes[1]).toBe(writes[0]);
+    expect(transports[2]!.lines()).toEqual([
+      `#lobby <${sessions[0]!.nick}> one`,
+      `#lobby <${sessions[0]!.nick}> two`,
+    ]);
+    expect(h.stats.deliveries).toBeGreaterThanOrEqual(6);
+  });
+
+  it("switches a session to JSON lines on hello and answers with a welcome", () => {
+    const h = hub();
+    const t = new MemoryTransport();
+    const s = h.open(t, { address: "127.0.0.1", port: 1 });
+    h.receive(
+      s,
+      Buffer.from(
+        '{"type":"hello","proto":1,"nick":"bo"}\n{"type":"send","ref":"a","text":"hi"}\n',
+      ),
+    );
+    h.flush();
+    // Lines written before the hello (greeting, own join) are text; everything after is JSON.
+    const frames = t
+      .lines()
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line));
+    expect(frames.map((f) => f.type)).toEqual(
+      expect.arrayContaining(["welcome", "message", "ack"]),
+    );
+    expect(frames.find((f) => f.type === "message")).toMatchObject({
+      from: "bo",
+      text: "hi",
+      room: "lobby",
+    });
+  });
+
+  it("refuses a first JSON frame that is not a hello", () => {
+    const h = hub();
+    const t = new MemoryTransport();
+    const s = h.open(t, { address: "127.0.0.1", port: 1 });
+    h.receive(s, Buffer.from('{"type":"send","text":"x"}\n'));
+    h.flush();
+    expect(t.lines().at(-1)).toMatch(
+      /^!!! CHAT_ERR_BAD_FRAME: The first JSON frame must be a hello/,
+    );
+  });
+});
