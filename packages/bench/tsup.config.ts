@@ -1,7 +1,12 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/main.ts"],
+  // Worker threads and the server child load their own files, so each is an entry of its own.
+  entry: {
+    main: "src/main.ts",
+    "load-worker": "src/load/worker.ts",
+    "server-child": "src/server-child.ts",
+  },
   format: ["esm"],
   sourcemap: true,
   clean: true,

@@ -1,1 +1,51 @@
-process.stdout.write("todo\n");
+/**
+ * `pnpm bench`: starts tcpchat and the naive relay in child processes of their own, drives them
+ * from load-generator worker threads, and prints the figures side by side.
+ */
+import { writeFile } from "node:fs/promises";
+import { parseArgs, USAGE, UsageError } from "./args.js";
+import { renderMarkdown, renderTable } from "./report.js";
+import { runSuite } from "./suite.js";
+
+async function main(): Promise<number> {
+  let options: ReturnType<typeof parseArgs>;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  process.stderr.write(
+    `tcpchat bench: ${options.scenarios.join(", ")} with ${options.clients} clients` +
+      (options.target ? ` against ${options.target.host}:${options.target.port}` : "") +
+      "\n",
+  );
+  const results = await runSuite(options);
+  process.stdout.write(options.markdown ? renderMarkdown(results) : renderTable(results));
+  if (options.json) {
+    await writeFile(options.json, `${JSON.stringify(results, null, 2)}\n`);
+    process.stderr.write(`raw figures written to ${options.json}\n`);
+  }
+  process.stderr.write(`done in ${(results.durationMs / 1000).toFixed(1)} s\n`);
+  // Lost or duplicated messages and failed scenarios are bugs; slow figures are not.
+  const broken =
+    results.errors.length > 0 || results.warnings.some((w) => w.includes(" lost and "));
+  return broken ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,213 @@
+import { MIN_MESSAGE_BYTES } from "./message.js";
+
+/** The scenarios, in the order they run. */
+export const SCENARIOS = ["connect", "idle", "broadcast", "echo", "slow-reader"] as const;
+/** One scenario name. */
+export type ScenarioName = (typeof SCENARIOS)[number];
+/** Scenarios that need no server-side measurement, so they can run against `--target`. */
+export const LINE_SCENARIOS: readonly ScenarioName[] = ["connect", "broadcast", "echo"];
+
+/** Everything a bench run is configured with. */
+export interface BenchOptions {
+  /** Concurrent clients per scenario. */
+  clients: number;
+  scenarios: ScenarioName[];
+  /** Broadcast senders. */
+  senders: number;
+  /** Message text size in bytes, without the line ending. */
+  size: number;
+  /** Length of each measured run (closed loop, open loop, echo, slow reader), ms. */
+  durationMs: number;
+  /** Closed loop: messages each sender keeps in flight. */
+  window: number;
+  /** Open loop rate as a fraction of the closed loop's measured maximum. */
+  openLoopFraction: number;
+  /** Load-generator worker threads. */
+  workers: number | undefined;
+  json: string | undefined;
+  markdown: boolean;
+  /** `host:port` of another line-based server to measure instead of starting servers. */
+  target: { host: string; port: number } | undefined;
+  /** First-line prefix that means "greeted"; with `--target`, unset means "ready on connect". */
+  greeting: string | undefined;
+  baseline: boolean;
+  quick: boolean;
+  serverCpuProf: string | undefined;
+  help: boolean;
+}
+
+/** The usage text of `pnpm bench --help`. */
+export const USAGE = `Usage: pnpm bench [options]
+
+Measures tcpchat against a naive relay started in the same run, side by side.
+
+Options:
+  --clients N           concurrent clients (default 500)
+  --scenario LIST       comma-separated: ${SCENARIOS.join(", ")} (default: all)
+  --senders N           broadcast senders (default 10)
+  --size BYTES          message size in bytes (default 64, at least ${MIN_MESSAGE_BYTES})
+  --duration SECONDS    length of each measured run (default 4)
+  --window N            closed loop: messages in flight per sender (default 32)
+  --open-rate FRACTION  open-loop rate as a share of the closed-loop maximum (default 0.5)
+  --workers N           load-generator threads (default: one per core)
+  --json FILE           write every raw figure and the machine info to FILE
+  --markdown            print the results as a Markdown table
+  --target HOST:PORT    measure another line-based chat server (connect, broadcast, echo)
+  --protocol text       the protocol of --target (only "text")
+  --greeting PREFIX     with --target: a client is ready when its first line starts with PREFIX
+  --no-baseline         skip the naive relay
+  --server-cpu-prof DIR write a V8 CPU profile of each server child into DIR
+  --quick               tiny, fast run (CI smoke test)
+  --help                this text
+`;
+
+/** A command-line mistake, reported with the usage text. */
+export class UsageError extends Error {}
+
+function positiveInt(name: string, raw: string | undefined): number {
+  const value = Number(raw);
+  if (raw === undefined || !Number.isInteger(value) || value < 1) {
+    throw new UsageError(`${name} needs a positive whole number, got ${raw ?? "nothing"}`);
+  }
+  return value;
+}
+
+function positiveNumber(name: string, raw: string | undefined): number {
+  const value = Number(raw);
+  if (raw === undefined || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${name} needs a positive number, got ${raw ?? "nothing"}`);
+  }
+  return value;
+}
+
+function parseTarget(raw: string | undefined): { host: string; port: number } {
+  const match = raw?.match(/^\[?([^\]]+?)\]?:(\d+)$/);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) {
+    throw new UsageError(`--target needs HOST:PORT, got ${raw ?? "nothing"}`);
+  }
+  return { host: match[1]!, port };
+}
+
+function parseScenarios(raw: string | undefined): ScenarioName[] {
+  const names = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError("--scenario needs a list of scenarios");
+  for (const name of names) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}`);
+    }
+  }
+  return SCENARIOS.filter((s) => names.includes(s));
+}
+
+/** Parses the bench's argv (a leading `--`, which pnpm passes through, is dropped). */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
+  const quick = args.includes("--quick");
+  const options: BenchOptions = {
+    clients: quick ? 20 : 500,
+    scenarios: [...SCENARIOS],
+    senders: quick ? 4 : 10,
+    size: 64,
+    durationMs: quick ? 300 : 4000,
+    window: 32,
+    openLoopFraction: 0.5,
+    workers: undefined,
+    json: undefined,
+    markdown: false,
+    target: undefined,
+    greeting: undefined,
+    baseline: true,
+    quick,
+    serverCpuProf: undefined,
+    help: false,
+  };
+  let scenariosGiven = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined =>
+      eq > 0 && arg.startsWith("--") ? arg.slice(eq + 1) : args[++i];
+    switch (name) {
+      case "--clients":
+        options.clients = positiveInt(name, value());
+        break;
+      case "--scenario":
+      case "--scenarios":
+        options.scenarios = parseScenarios(value());
+        scenariosGiven = true;
+        break;
+      case "--senders":
+        options.senders = positiveInt(name, value());
+        break;
+      case "--size":
+        options.size = positiveInt(name, value());
+        if (options.size < MIN_MESSAGE_BYTES) {
+          throw new UsageError(`--size must be at least ${MIN_MESSAGE_BYTES} bytes`);
+        }
+        break;
+      case "--duration":
+        options.durationMs = Math.round(positiveNumber(name, value()) * 1000);
+        break;
+      case "--window":
+        options.window = positiveInt(name, value());
+        break;
+      case "--open-rate":
+        options.openLoopFraction = positiveNumber(name, value());
+        break;
+      case "--workers":
+        options.workers = positiveInt(name, value());
+        break;
+      case "--json":
+        options.json = value();
+        if (!options.json) throw new UsageError("--json needs a file name");
+        break;
+      case "--markdown":
+        options.markdown = true;
+        break;
+      case "--target":
+        options.target = parseTarget(value());
+        break;
+      case "--protocol": {
+        const protocol = value();
+        if (protocol !== "text")
+          throw new UsageError(`--protocol supports only "text", got ${protocol}`);
+        break;
+      }
+      case "--greeting":
+        options.greeting = value();
+        break;
+      case "--no-baseline":
+        options.baseline = false;
+        break;
+      case "--server-cpu-prof":
+        options.serverCpuProf = value();
+        if (!options.serverCpuProf) throw new UsageError("--server-cpu-prof needs a directory");
+        break;
+      case "--quick":
+        break;
+      case "--help":
+      case "-h":
+        options.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${arg}`);
+    }
+  }
+  if (options.target) {
+    const asked = options.scenarios.filter((s) => !LINE_SCENARIOS.includes(s));
+    if (scenariosGiven && asked.length > 0) {
+      throw new UsageError(
+        `--target measures only ${LINE_SCENARIOS.join(", ")}; not ${asked.join(", ")}`,
+      );
+    }
+    options.scenarios = options.scenarios.filter((s) => LINE_SCENARIOS.includes(s));
+    options.baseline = false;
+  }
+  options.senders = Math.min(options.senders, options.clients);
+  return options;
+}

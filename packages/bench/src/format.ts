@@ -1,0 +1,39 @@
+/** Number formatting for the results table. */
+
+/** `1234567` -> `1.23 M`, `4321` -> `4.32 k`, `12` -> `12`. */
+export function formatCount(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e9) return `${(value / 1e9).toFixed(2)} G`;
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
+  if (abs >= 1e4) return `${(value / 1e3).toFixed(1)} k`;
+  if (abs >= 1e3) return `${(value / 1e3).toFixed(2)} k`;
+  if (Number.isInteger(value)) return String(value);
+  return value.toFixed(1);
+}
+
+/** Bytes in B, KiB or MiB. */
+export function formatBytes(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
+  if (abs >= 1024) return `${(value / 1024).toFixed(2)} KiB`;
+  return `${Math.round(value)} B`;
+}
+
+/** Milliseconds, with precision that suits the size. */
+export function formatMs(value: number): string {
+  if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
+  if (value >= 100) return `${value.toFixed(0)} ms`;
+  if (value >= 10) return `${value.toFixed(1)} ms`;
+  return `${value.toFixed(2)} ms`;
+}
+
+/** A share as a percentage: `0.934` -> `93.4%`. */
+export function formatPercent(value: number): string {
+  return `${(value * 100).toFixed(1)}%`;
+}
+
+/** A ratio as `12.3x` (two significant decimals below 10). */
+export function formatRatio(value: number): string {
+  if (!Number.isFinite(value)) return "-";
+  return value >= 10 ? `${value.toFixed(1)}x` : `${value.toFixed(2)}x`;
+}

@@ -1,0 +1,134 @@
+import { cpus } from "node:os";
+import { Worker } from "node:worker_threads";
+import { nowUs } from "../clock.js";
+import type { WorkerInit, WorkerProgress, WorkerReply, WorkerRequest } from "./protocol.js";
+
+/** Options of {@link LoadPool}. */
+export interface LoadPoolOptions {
+  /** Worker threads to start (default: one per core, at least 1). */
+  workers?: number;
+  /** Path of the built worker script (default: `load-worker.js` beside this module). */
+  workerUrl?: URL;
+}
+
+/** How busy the load generator was during a span: its own CPU and each worker's event loop. */
+export interface LoadGeneratorUsage {
+  /** CPU time of the whole load-generator process divided by wall time (1 = one core busy). */
+  cpuCores: number;
+  /** Event-loop utilization of each worker, 0..1; near 1 means the worker could not keep up. */
+  workerUtilization: number[];
+  wallMs: number;
+}
+
+/** A span measurement started by {@link LoadPool.startUsage}. */
+export interface UsageMark {
+  stop(): LoadGeneratorUsage;
+}
+
+/** Load-generator workers and the requests that drive them. */
+export class LoadPool {
+  readonly t0Us = nowUs();
+  readonly #workers: Worker[] = [];
+  readonly #progress: WorkerProgress[] = [];
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
+  #nextId = 1;
+
+  constructor(options: LoadPoolOptions = {}) {
+    const count = Math.max(1, options.workers ?? cpus().length);
+    const url = options.workerUrl ?? new URL("./load-worker.js", import.meta.url);
+    for (let i = 0; i < count; i++) {
+      const init: WorkerInit = { workerIndex: i, t0Us: this.t0Us };
+      const worker = new Worker(url, { workerData: init });
+      this.#progress.push({ kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 });
+      worker.on("message", (message: WorkerReply | WorkerProgress) => {
+        if (message.kind === "progress") {
+          this.#progress[i] = message;
+          return;
+        }
+        const waiter = this.#pending.get(message.id);
+        if (!waiter) return;
+        this.#pending.delete(message.id);
+        if (message.ok) waiter.resolve(message.result);
+        else waiter.reject(new Error(`load worker ${i}: ${message.error}`));
+      });
+      worker.on("error", (err) => {
+        for (const waiter of this.#pending.values()) waiter.reject(err);
+        this.#pending.clear();
+      });
+      this.#workers.push(worker);
+    }
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  /** Sums of the workers' latest progress reports (sent twice a second). */
+  progress(): Omit<WorkerProgress, "kind"> {
+    const sum = { ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
+    for (const p of this.#progress) {
+      sum.ready += p.ready;
+      sum.sent += p.sent;
+      sum.delivered += p.delivered;
+      sum.roundTrips += p.roundTrips;
+    }
+    return sum;
+  }
+
+  /** Sends one request to worker `index` and waits for its reply. */
+  request<T>(index: number, req: WorkerRequest): Promise<T> {
+    const worker = this.#workers[index];
+    if (!worker) return Promise.reject(new RangeError(`no worker ${index}`));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, req });
+    });
+  }
+
+  /** Sends a request to every worker, built per worker, and waits for all replies. */
+  all<T>(build: (index: number) => WorkerRequest): Promise<T[]> {
+    return Promise.all(this.#workers.map((_, i) => this.request<T>(i, build(i))));
+  }
+
+  /** Which worker holds client `id`: clients are dealt round-robin. */
+  workerOf(id: number): number {
+    return id % this.#workers.length;
+  }
+
+  /** Splits client ids by the worker that holds them. */
+  split(ids: readonly number[]): number[][] {
+    const parts: number[][] = this.#workers.map(() => []);
+    for (const id of ids) parts[this.workerOf(id)]!.push(id);
+    return parts;
+  }
+
+  /** Starts measuring the load generator's CPU and the workers' event-loop use. */
+  startUsage(): UsageMark {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    const elu = this.#workers.map((w) => w.performance.eventLoopUtilization());
+    return {
+      stop: () => {
+        const wallMs = performance.now() - start;
+        const used = process.cpuUsage(cpu);
+        return {
+          cpuCores: wallMs > 0 ? (used.user + used.system) / 1000 / wallMs : 0,
+          workerUtilization: this.#workers.map(
+            (w, i) => w.performance.eventLoopUtilization(elu[i]).utilization,
+          ),
+          wallMs,
+        };
+      },
+    };
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,155 @@
+/** Messages between the bench's main thread and its load-generator workers. */
+
+/** Data each worker starts with. */
+export interface WorkerInit {
+  workerIndex: number;
+  /** Time origin of the run on the monotonic clock, in µs; message timestamps count from it. */
+  t0Us: number;
+}
+
+/** Open `clients` connections and wait until each is ready. */
+export interface ConnectRequest {
+  op: "connect";
+  host: string;
+  port: number;
+  /** Global client ids to open in this worker. */
+  clients: number[];
+  /** `greeting`: ready when the first line starts with `greetingPrefix`; `connect`: when TCP connects. */
+  readyOn: "greeting" | "connect";
+  greetingPrefix: string;
+  timeoutMs: number;
+  /** Local address to bind, e.g. another loopback address; default: the system's choice. */
+  localAddress?: string;
+}
+
+/** Put each pair of clients in a room of its own (`/join ROOM`) and wait until both are in. */
+export interface JoinPairsRequest {
+  op: "join-pairs";
+  pairs: Array<{ a: number; b: number; room: string }>;
+  timeoutMs: number;
+}
+
+/** One broadcast run: senders send, every client counts what it receives. */
+export interface BroadcastRequest {
+  op: "broadcast";
+  /** `closed`: each sender keeps `window` messages in flight; `open`: each sends at `ratePerSender`. */
+  mode: "closed" | "open";
+  senders: number[];
+  /** Clients that decode every message: latency samples and per-sender sequence checks. */
+  parsers: number[];
+  /** Clients that stop reading for the whole run (the slow reader). */
+  paused: number[];
+  size: number;
+  window: number;
+  ratePerSender: number;
+  durationMs: number;
+  maxMessagesPerSender: number;
+}
+
+/** Delivery counts so far; with `expectedPerSender`, also check each parser's sequences. */
+export interface CountsRequest {
+  op: "counts";
+  expectedPerSender?: Record<number, number>;
+  /** With this, count receivers whose total differs from it. */
+  expectedPerReceiver?: number;
+}
+
+/** Round trips between the clients of each joined pair until `durationMs` passes. */
+export interface EchoRequest {
+  op: "echo";
+  size: number;
+  durationMs: number;
+  maxRoundTripsPerPair: number;
+}
+
+/** Close every connection of the worker. */
+export interface CloseAllRequest {
+  op: "close-all";
+}
+
+/** A request from the main thread. */
+export type WorkerRequest =
+  | ConnectRequest
+  | JoinPairsRequest
+  | BroadcastRequest
+  | CountsRequest
+  | EchoRequest
+  | CloseAllRequest;
+
+/** Result of a connect request. */
+export interface ConnectResult {
+  ready: number;
+  failed: number;
+  /** Failure reasons (error code or first line) and how often each happened. */
+  failures: Record<string, number>;
+  startUs: number;
+  lastReadyUs: number;
+  /** Connect-to-ready times (µs), hdr-encoded. */
+  histogram: string;
+}
+
+/** Result of a join-pairs request. */
+export interface JoinPairsResult {
+  joined: number;
+  failed: number;
+}
+
+/** Result of a broadcast request, sent when this worker's senders stop. */
+export interface BroadcastResult {
+  /** Messages sent, by sender id. */
+  sent: Record<number, number>;
+  startUs: number;
+  endUs: number;
+}
+
+/** Result of a counts request. */
+export interface CountsResult {
+  /** Bench messages counted by clients that read (paused clients excluded). */
+  delivered: number;
+  /** Clients counted, and the least and most any of them received. */
+  receivers: number;
+  minPerReceiver: number;
+  maxPerReceiver: number;
+  /** Connections that closed since the run started. */
+  closed: number;
+  lastDeliveryUs: number;
+  /** Send-to-receipt times (µs) seen by parsers, hdr-encoded. */
+  histogram: string;
+  parsed: number;
+  /** Sequence numbers skipped (lost) or seen again (duplicated) by parsers. */
+  gaps: number;
+  duplicates: number;
+  /** Parser/sender pairs whose count differs from what the sender sent (with expectedPerSender). */
+  mismatched: number;
+  checkedStreams: number;
+  /** Receivers whose count differs from expectedPerReceiver. */
+  receiversOff: number;
+}
+
+/** Result of an echo request. */
+export interface EchoResult {
+  roundTrips: number;
+  startUs: number;
+  endUs: number;
+  histogram: string;
+  unfinishedPairs: number;
+}
+
+/** Result of a close-all request. */
+export interface CloseAllResult {
+  closed: number;
+}
+
+/** A worker's reply to one request. */
+export type WorkerReply =
+  | { kind: "reply"; id: number; ok: true; result: unknown }
+  | { kind: "reply"; id: number; ok: false; error: string };
+
+/** A worker's periodic progress report. */
+export interface WorkerProgress {
+  kind: "progress";
+  ready: number;
+  sent: number;
+  delivered: number;
+  roundTrips: number;
+}

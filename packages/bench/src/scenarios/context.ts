@@ -1,0 +1,295 @@
+import type { BenchOptions } from "../args.js";
+import { formatCount } from "../format.js";
+import { type LatencySummary, mergeHistograms, summarizeLatency } from "../latency.js";
+import type { LoadGeneratorUsage, LoadPool } from "../load/pool.js";
+import type {
+  BroadcastRequest,
+  BroadcastResult,
+  ConnectResult,
+  CountsResult,
+} from "../load/protocol.js";
+import type { Progress } from "../progress.js";
+import type { ServerMeasure } from "../servers/child-protocol.js";
+import type { ServerHandle } from "../servers/server-handle.js";
+
+/** A server being measured: one started by the bench, or an external `--target`. */
+export interface ServerUnderTest {
+  /** Label in the report: `tcpchat`, `naive relay` or `target`. */
+  label: string;
+  host: string;
+  port: number;
+  /** The child process, when the bench started the server (absent for `--target`). */
+  handle: ServerHandle | undefined;
+  /** First-line prefix that means "greeted"; undefined: ready when TCP connects. */
+  greeting: string | undefined;
+}
+
+/** Starts (or names) a server for one scenario, with the ChatServerOptions it needs. */
+export type ServerFactory = (options: Record<string, unknown>) => Promise<ServerUnderTest>;
+
+/** What every scenario gets. */
+export interface ScenarioContext {
+  options: BenchOptions;
+  pool: LoadPool;
+  progress: Progress;
+  /** Problems worth a line under the table (saturated load generator, lost messages...). */
+  warn(text: string): void;
+}
+
+/** Aggregated result of opening `clients` connections. */
+export interface ConnectFigures {
+  clients: number;
+  ready: number;
+  failed: number;
+  failures: Record<string, number>;
+  /** From the first connect call until the last client was greeted, ms. */
+  timeToAllReadyMs: number;
+  connectionsPerSec: number;
+  /** Per-client time from the start of the phase until it was greeted. */
+  readyLatency: LatencySummary;
+}
+
+/** Opens clients 0..n-1 across the workers and waits until each is greeted (or fails). */
+export async function connectClients(
+  ctx: ScenarioContext,
+  server: ServerUnderTest,
+  clients: number,
+): Promise<ConnectFigures> {
+  const parts = ctx.pool.split(Array.from({ length: clients }, (_, i) => i));
+  const timeoutMs = 15_000 + clients * 2;
+  const results = await ctx.pool.all<ConnectResult>((w) => ({
+    op: "connect",
+    host: server.host,
+    port: server.port,
+    clients: parts[w]!,
+    readyOn: server.greeting === undefined ? "connect" : "greeting",
+    greetingPrefix: server.greeting ?? "",
+    timeoutMs,
+  }));
+  const failures: Record<string, number> = {};
+  for (const r of results) {
+    for (const [reason, n] of Object.entries(r.failures))
+      failures[reason] = (failures[reason] ?? 0) + n;
+  }
+  const startUs = Math.min(...results.map((r) => r.startUs));
+  const lastUs = Math.max(...results.map((r) => r.lastReadyUs));
+  const ready = results.reduce((n, r) => n + r.ready, 0);
+  const timeToAllReadyMs = ready > 0 ? (lastUs - startUs) / 1000 : 0;
+  return {
+    clients,
+    ready,
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    failures,
+    timeToAllReadyMs,
+    connectionsPerSec: timeToAllReadyMs > 0 ? ready / (timeToAllReadyMs / 1000) : 0,
+    readyLatency: summarizeLatency(mergeHistograms(results.map((r) => r.histogram))),
+  };
+}
+
+/** Closes every client connection. */
+export async function closeClients(ctx: ScenarioContext): Promise<void> {
+  await ctx.pool.all(() => ({ op: "close-all" }));
+}
+
+/** Raw figures of one broadcast run. */
+export interface BroadcastFigures {
+  mode: "closed" | "open";
+  receivers: number;
+  senders: number;
+  /** Open loop: the rate asked for, messages/s (all senders together). */
+  targetRate: number | undefined;
+  sent: number;
+  sendSeconds: number;
+  messagesPerSec: number;
+  /** Deliveries expected: messages sent times receivers. */
+  expected: number;
+  delivered: number;
+  deliverySeconds: number;
+  deliveriesPerSec: number;
+  /** Sequence checks on the parsing receivers. */
+  gaps: number;
+  duplicates: number;
+  mismatchedStreams: number;
+  checkedStreams: number;
+  /** Receivers whose total differs from the messages sent. */
+  receiversShort: number;
+  latency: LatencySummary;
+  loadGenerator: LoadGeneratorUsage;
+  server: ServerSpan | undefined;
+}
+
+/** The server child's CPU use and peak memory during a span. */
+export interface ServerSpan {
+  cpuCores: number;
+  peakRss: number;
+  before: ServerMeasure;
+  after: ServerMeasure;
+}
+
+/** Starts a server-side measurement span (CPU, peak RSS); stop() after the run. */
+export async function startServerSpan(
+  server: ServerUnderTest,
+): Promise<{ stop(): Promise<ServerSpan | undefined> }> {
+  const handle = server.handle;
+  if (!handle) return { stop: async () => undefined };
+  await handle.resetPeak();
+  const before = await handle.measure();
+  const start = performance.now();
+  return {
+    async stop() {
+      const after = await handle.measure();
+      const wallMs = performance.now() - start;
+      const cpuUs = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;
+      return { cpuCores: cpuUs / 1000 / wallMs, peakRss: after.peakRss, before, after };
+    },
+  };
+}
+
+/** Options of {@link runBroadcast} beyond the worker request. */
+export interface BroadcastRunOptions {
+  server: ServerUnderTest;
+  label: string;
+  clients: number;
+  request: Omit<BroadcastRequest, "op" | "senders" | "parsers" | "paused">;
+  senders: number[];
+  parsers: number[];
+  paused: number[];
+}
+
+/**
+ * One broadcast run: starts the senders in every worker, waits until they stop, then until every
+ * receiver has counted what was sent (or deliveries stop arriving), and checks sequences.
+ */
+export async function runBroadcast(
+  ctx: ScenarioContext,
+  run: BroadcastRunOptions,
+): Promise<BroadcastFigures> {
+  const { pool } = ctx;
+  const senders = pool.split(run.senders);
+  const parsers = pool.split(run.parsers);
+  const paused = pool.split(run.paused);
+  const span = await startServerSpan(run.server);
+  const usage = pool.startUsage();
+  const before = pool.progress();
+  ctx.progress.phase(run.label, () => {
+    const now = pool.progress();
+    return `sent ${formatCount(now.sent - before.sent)}  delivered ${formatCount(now.delivered)}`;
+  });
+  const results = await pool.all<BroadcastResult>((w) => ({
+    op: "broadcast",
+    ...run.request,
+    senders: senders[w]!,
+    parsers: parsers[w]!,
+    paused: paused[w]!,
+  }));
+  const sentPerSender: Record<number, number> = {};
+  let sent = 0;
+  for (const r of results) {
+    for (const [id, n] of Object.entries(r.sent)) {
+      sentPerSender[Number(id)] = n;
+      sent += n;
+    }
+  }
+  const receivers = run.clients - run.paused.length;
+  const expected = sent * receivers;
+  const counts = await waitForDeliveries(ctx, expected, sentPerSender, sent);
+  const loadGenerator = usage.stop();
+  const server = await span.stop();
+  const startUs = Math.min(...results.map((r) => r.startUs));
+  const endUs = Math.max(...results.map((r) => r.endUs));
+  const lastDeliveryUs = Math.max(...counts.map((c) => c.lastDeliveryUs));
+  const delivered = counts.reduce((n, c) => n + c.delivered, 0);
+  const sendSeconds = (endUs - startUs) / 1e6;
+  const deliverySeconds = Math.max(0, (lastDeliveryUs - startUs) / 1e6);
+  const figures: BroadcastFigures = {
+    mode: run.request.mode,
+    receivers,
+    senders: run.senders.length,
+    targetRate:
+      run.request.mode === "open" ? run.request.ratePerSender * run.senders.length : undefined,
+    sent,
+    sendSeconds,
+    messagesPerSec: sendSeconds > 0 ? sent / sendSeconds : 0,
+    expected,
+    delivered,
+    deliverySeconds,
+    deliveriesPerSec: deliverySeconds > 0 ? delivered / deliverySeconds : 0,
+    gaps: counts.reduce((n, c) => n + c.gaps, 0),
+    duplicates: counts.reduce((n, c) => n + c.duplicates, 0),
+    mismatchedStreams: counts.reduce((n, c) => n + c.mismatched, 0),
+    checkedStreams: counts.reduce((n, c) => n + c.checkedStreams, 0),
+    receiversShort: counts.reduce((n, c) => n + c.receiversOff, 0),
+    latency: summarizeLatency(mergeHistograms(counts.map((c) => c.histogram))),
+    loadGenerator,
+    server,
+  };
+  ctx.progress.done(
+    `sent ${formatCount(sent)}  delivered ${formatCount(delivered)}/${formatCount(expected)}  ` +
+      `${formatCount(figures.deliveriesPerSec)} deliveries/s`,
+  );
+  checkLoadGenerator(ctx, run.label, loadGenerator);
+  if (
+    delivered !== expected ||
+    figures.gaps > 0 ||
+    figures.duplicates > 0 ||
+    figures.mismatchedStreams > 0
+  ) {
+    ctx.warn(
+      `${run.label}: delivered ${delivered} of ${expected} expected; ` +
+        `${figures.gaps} lost and ${figures.duplicates} duplicated in sequence checks, ` +
+        `${figures.mismatchedStreams} of ${figures.checkedStreams} sender streams incomplete`,
+    );
+  }
+  return figures;
+}
+
+/** Polls the workers' counts until `expected` deliveries are in, or they stop coming. */
+async function waitForDeliveries(
+  ctx: ScenarioContext,
+  expected: number,
+  expectedPerSender: Record<number, number>,
+  expectedPerReceiver: number,
+): Promise<CountsResult[]> {
+  const deadline = performance.now() + 30_000;
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const counts = await ctx.pool.all<CountsResult>(() => ({ op: "counts" }));
+    const delivered = counts.reduce((n, c) => n + c.delivered, 0);
+    const now = performance.now();
+    if (delivered !== last) {
+      last = delivered;
+      lastChange = now;
+    }
+    if (delivered >= expected || now - lastChange > 2000 || now > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return ctx.pool.all<CountsResult>(() => ({
+    op: "counts",
+    expectedPerSender,
+    expectedPerReceiver,
+  }));
+}
+
+/** Warns when a worker's event loop was busy most of the time: then it, not the server, limited. */
+export function checkLoadGenerator(
+  ctx: ScenarioContext,
+  label: string,
+  usage: LoadGeneratorUsage,
+): void {
+  const busiest = Math.max(...usage.workerUtilization);
+  if (busiest > 0.9) {
+    ctx.warn(
+      `${label}: a load-generator worker was busy ${(busiest * 100).toFixed(0)}% of the time; ` +
+        "it may have limited this figure (try --workers or fewer clients)",
+    );
+  }
+}
+
+/** Client ids spread evenly over 0..clients-1 (for senders and sampled receivers). */
+export function spread(count: number, clients: number, offset = 0): number[] {
+  const ids = new Set<number>();
+  const n = Math.min(count, clients);
+  for (let i = 0; i < n; i++) ids.add((offset + Math.floor((i * clients) / n)) % clients);
+  return [...ids];
+}

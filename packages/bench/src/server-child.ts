@@ -1,0 +1,98 @@
+/**
+ * A server under test, alone in its process so that its memory is measured alone. Started by
+ * the bench with `--expose-gc`; reports its port, then answers measure requests over IPC.
+ */
+import type {
+  ChildMessage,
+  ChildRequest,
+  ServerChildConfig,
+  ServerMeasure,
+} from "./servers/child-protocol.js";
+import { createNaiveRelay } from "./servers/naive-relay.js";
+
+interface RunningServer {
+  port: number;
+  address: string;
+  stats(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+const config = JSON.parse(process.argv[2] ?? "{}") as ServerChildConfig;
+const send = (message: ChildMessage): void => {
+  process.send?.(message);
+};
+
+async function start(): Promise<RunningServer> {
+  if (config.kind === "naive") {
+    const relay = createNaiveRelay();
+    const address = await relay.listen(0, config.host);
+    return { ...address, stats: () => ({ ...relay.stats() }), close: () => relay.close() };
+  }
+  const { createServer } = await import("@tcpchat/core");
+  const server = createServer(config.options);
+  const address = await server.listen(0, config.host);
+  return {
+    port: address.port,
+    address: address.address,
+    stats: () => ({ ...server.stats() }),
+    close: () => server.close({ graceMs: 0 }),
+  };
+}
+
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss > peakRss) peakRss = rss;
+}, 10);
+sampler.unref();
+
+function measure(server: RunningServer): ServerMeasure {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Twice: the first pass may only queue finalizers whose memory the second one frees.
+  gc?.();
+  gc?.();
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  if (memory.rss > peakRss) peakRss = memory.rss;
+  return {
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
+    peakRss,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    stats: server.stats(),
+  };
+}
+
+start().then(
+  (server) => {
+    process.on("message", (req: ChildRequest) => {
+      if (req.op === "measure") send({ type: "reply", id: req.id, measure: measure(server) });
+      else if (req.op === "reset-peak") {
+        peakRss = process.memoryUsage.rss();
+        send({ type: "reply", id: req.id });
+      } else if (req.op === "close") {
+        server.close().finally(() => {
+          send({ type: "reply", id: req.id });
+          process.disconnect?.();
+          clearInterval(sampler);
+          // Sockets of a naive relay mid-write may hold the loop open; the run is over anyway.
+          setTimeout(() => process.exit(0), 200).unref();
+        });
+      }
+    });
+    // The bench going away (crash, Ctrl+C) closes the channel: do not outlive it.
+    process.on("disconnect", () => process.exit(0));
+    send({ type: "listening", address: server.address, port: server.port });
+  },
+  (err: unknown) => {
+    send({
+      type: "failed",
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,42 @@
+/** Messages between the bench and a server child process (over the IPC channel of `fork`). */
+
+/** Which server a child runs. */
+export const SERVER_KINDS = { tcpchat: "tcpchat", naive: "naive" } as const;
+/** A server the bench can start in a child process. */
+export type ServerKind = (typeof SERVER_KINDS)[keyof typeof SERVER_KINDS];
+
+/** What the child is started with (as JSON in argv). */
+export interface ServerChildConfig {
+  kind: ServerKind;
+  /** ChatServerOptions for tcpchat (ignored by the naive relay). */
+  options: Record<string, unknown>;
+  host: string;
+}
+
+/** A request to the child; each gets one {@link ChildReply} with the same id. */
+export type ChildRequest =
+  | { id: number; op: "measure" }
+  | { id: number; op: "reset-peak" }
+  | { id: number; op: "close" };
+
+/** The server process's memory and CPU, measured after a forced GC. */
+export interface ServerMeasure {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Highest RSS sampled (every 10 ms) since the last reset-peak. */
+  peakRss: number;
+  /** CPU time since the child started, µs. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  /** The server's own counters (tcpchat `stats()`, or the naive relay's). */
+  stats: Record<string, unknown>;
+}
+
+/** A message from the child. */
+export type ChildMessage =
+  | { type: "listening"; address: string; port: number }
+  | { type: "failed"; error: string }
+  | { type: "reply"; id: number; measure?: ServerMeasure };

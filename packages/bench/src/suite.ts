@@ -1,0 +1,215 @@
+import type { BenchOptions, ScenarioName } from "./args.js";
+import { LoadPool } from "./load/pool.js";
+import { type MachineInfo, machineInfo } from "./machine.js";
+import { Progress } from "./progress.js";
+import { type BroadcastScenarioFigures, runBroadcastScenario } from "./scenarios/broadcast.js";
+import {
+  type ConnectScenarioFigures,
+  type IdleFigures,
+  runConnectIdle,
+} from "./scenarios/connect-idle.js";
+import type { ScenarioContext, ServerUnderTest } from "./scenarios/context.js";
+import { type EchoFigures, runEchoScenario } from "./scenarios/echo.js";
+import { runSlowReaderScenario, type SlowReaderFigures } from "./scenarios/slow-reader.js";
+import { SERVER_KINDS, type ServerKind } from "./servers/child-protocol.js";
+import { startServerChild } from "./servers/server-handle.js";
+
+/** Greeting prefix of tcpchat and of the naive relay. */
+export const TCPCHAT_GREETING = "*** tcpchat/";
+
+/**
+ * ChatServerOptions for throughput runs. The per-session rate limit (default 20/s, burst 40)
+ * would otherwise throttle the senders, and a throughput run may queue more than the default
+ * 1 MiB to a receiver for a moment; the slow-reader scenario keeps the default queue limit.
+ */
+export const THROUGHPUT_SERVER_OPTIONS = {
+  messageRate: 1_000_000,
+  messageBurst: 1_000_000,
+  sendQueueBytes: 64 * 1024 * 1024,
+} as const;
+/** ChatServerOptions for the slow-reader scenario: no rate limit, default send queue (1 MiB). */
+export const SLOW_READER_SERVER_OPTIONS = {
+  messageRate: 1_000_000,
+  messageBurst: 1_000_000,
+} as const;
+
+/** Figures of every scenario, by server label. */
+export interface ScenarioResults {
+  connect?: Record<string, ConnectScenarioFigures>;
+  idle?: Record<string, IdleFigures>;
+  broadcast?: Record<string, BroadcastScenarioFigures>;
+  echo?: Record<string, EchoFigures>;
+  "slow-reader"?: Record<string, SlowReaderFigures>;
+}
+
+/** Everything a run measured: what `--json` writes. */
+export interface BenchResults {
+  tool: "tcpchat-bench";
+  startedAt: string;
+  durationMs: number;
+  machine: MachineInfo;
+  options: BenchOptions;
+  /** Server labels, the measured one first (`tcpchat` or `target`), then the baseline. */
+  servers: string[];
+  loadGeneratorWorkers: number;
+  serverOptions: { throughput: Record<string, unknown>; slowReader: Record<string, unknown> };
+  scenarios: ScenarioResults;
+  warnings: string[];
+  /** Scenario runs that failed with an error, with the message. */
+  errors: string[];
+}
+
+/** Where the built scripts are (tests of the source point these at dist). */
+export interface SuiteScripts {
+  workerUrl?: URL;
+  serverChildUrl?: URL;
+}
+
+const LABELS: Record<ServerKind, string> = { tcpchat: "tcpchat", naive: "naive relay" };
+
+interface ServerEntry {
+  label: string;
+  start(options: Record<string, unknown>): Promise<ServerUnderTest & { close(): Promise<void> }>;
+}
+
+function serverEntries(options: BenchOptions, scripts: SuiteScripts): ServerEntry[] {
+  const target = options.target;
+  if (target) {
+    return [
+      {
+        label: "target",
+        start: async () => ({
+          label: "target",
+          host: target.host,
+          port: target.port,
+          handle: undefined,
+          greeting: options.greeting,
+          close: async () => {},
+        }),
+      },
+    ];
+  }
+  const kinds: ServerKind[] = options.baseline
+    ? [SERVER_KINDS.tcpchat, SERVER_KINDS.naive]
+    : [SERVER_KINDS.tcpchat];
+  return kinds.map((kind) => ({
+    label: LABELS[kind],
+    async start(serverOptions) {
+      const handle = await startServerChild({
+        kind,
+        options: serverOptions,
+        cpuProfDir: options.serverCpuProf,
+        scriptUrl: scripts.serverChildUrl,
+      });
+      return {
+        label: LABELS[kind],
+        host: handle.host,
+        port: handle.port,
+        handle,
+        greeting: TCPCHAT_GREETING,
+        close: () => handle.close(),
+      };
+    },
+  }));
+}
+
+/** Runs the selected scenarios against each server, scenario by scenario, and collects figures. */
+export async function runSuite(
+  options: BenchOptions,
+  scripts: SuiteScripts = {},
+  progress = new Progress(),
+): Promise<BenchResults> {
+  const started = performance.now();
+  const results: BenchResults = {
+    tool: "tcpchat-bench",
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    machine: machineInfo(),
+    options,
+    servers: [],
+    loadGeneratorWorkers: 0,
+    serverOptions: {
+      throughput: { ...THROUGHPUT_SERVER_OPTIONS },
+      slowReader: { ...SLOW_READER_SERVER_OPTIONS },
+    },
+    scenarios: {},
+    warnings: [],
+    errors: [],
+  };
+  const pool = new LoadPool({ workers: options.workers, workerUrl: scripts.workerUrl });
+  results.loadGeneratorWorkers = pool.size;
+  const ctx: ScenarioContext = {
+    options,
+    pool,
+    progress,
+    warn(text) {
+      results.warnings.push(text);
+      progress.note(`  warning: ${text}`);
+    },
+  };
+  const servers = serverEntries(options, scripts);
+  results.servers = servers.map((s) => s.label);
+  const selected = new Set<ScenarioName>(options.scenarios);
+  const store = <K extends keyof ScenarioResults>(
+    name: K,
+    label: string,
+    value: NonNullable<ScenarioResults[K]>[string],
+  ) => {
+    const byServer = (results.scenarios[name] ?? {}) as Record<string, typeof value>;
+    byServer[label] = value;
+    results.scenarios[name] = byServer as ScenarioResults[K];
+  };
+
+  async function each(
+    name: string,
+    serverOptions: Record<string, unknown>,
+    body: (s: ServerUnderTest) => Promise<void>,
+  ) {
+    for (const entry of servers) {
+      let server: (ServerUnderTest & { close(): Promise<void> }) | undefined;
+      try {
+        server = await entry.start(serverOptions);
+        await body(server);
+      } catch (err) {
+        const message = `${entry.label} ${name}: ${err instanceof Error ? err.message : String(err)}`;
+        results.errors.push(message);
+        progress.note(`  error: ${message}`);
+        await pool.all(() => ({ op: "close-all" })).catch(() => undefined);
+      } finally {
+        await server?.close();
+      }
+    }
+  }
+
+  try {
+    if (selected.has("connect") || selected.has("idle")) {
+      await each("connect/idle", {}, async (server) => {
+        const figures = await runConnectIdle(ctx, server, {
+          connect: selected.has("connect"),
+          idle: selected.has("idle"),
+        });
+        if (figures.connect) store("connect", server.label, figures.connect);
+        if (figures.idle) store("idle", server.label, figures.idle);
+      });
+    }
+    if (selected.has("broadcast")) {
+      await each("broadcast", THROUGHPUT_SERVER_OPTIONS, async (server) => {
+        store("broadcast", server.label, await runBroadcastScenario(ctx, server));
+      });
+    }
+    if (selected.has("echo")) {
+      await each("echo", THROUGHPUT_SERVER_OPTIONS, async (server) => {
+        store("echo", server.label, await runEchoScenario(ctx, server));
+      });
+    }
+    if (selected.has("slow-reader")) {
+      await each("slow-reader", SLOW_READER_SERVER_OPTIONS, async (server) => {
+        store("slow-reader", server.label, await runSlowReaderScenario(ctx, server));
+      });
+    }
+  } finally {
+    await pool.close();
+  }
+  results.durationMs = performance.now() - started;
+  return results;
+}
