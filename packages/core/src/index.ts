@@ -8,7 +8,7 @@ export * from "./client/index.js";
 export * from "./defaults.js";
 export * from "./errors.js";
 export * from "./framing/index.js";
-export type { AcceptDecision, AcceptPolicy, PeerInfo, ServerLoad } from "./policy/types.js";
+export * from "./policy/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
 export type { SessionInfo } from "./session/index.js";
