@@ -23,8 +23,8 @@ export type KeyCommand =
 
 /** Key name -> command. */
 export const KEYMAP: Readonly<Record<string, KeyCommand>> = {
+  // blessed reports Enter as "return" and again as "enter": bind only one of them.
   enter: "submit",
-  return: "submit",
   left: "left",
   "C-b": "left",
   right: "right",

@@ -118,6 +118,8 @@ export function reduce(state: AppState, action: Action): Reduction {
       return only(dropQueued(state, action.queueId));
     case "dm-sent":
       return only(onDmSent(state, action));
+    case "quit":
+      return state.quitting ? only(state) : quit(state, action.reason);
     case "local-info":
       return only(
         appendLine(state, state.active, { ts: action.now, kind: "info", text: action.text }),
@@ -230,7 +232,7 @@ function onPaste(state: AppState, text: string): Reduction {
 function onPasteAnswer(state: AppState, action: KeyAction): Reduction {
   const paste = state.pendingPaste!;
   const answer = action.ch?.toLowerCase();
-  if (answer === "y" || action.name === "enter" || action.name === "return") {
+  if (answer === "y" || action.name === "enter") {
     let next: AppState = switchTo({ ...state, pendingPaste: undefined }, paste.bufferKey);
     const effects: Effect[] = [];
     for (const line of paste.lines) {
@@ -342,7 +344,7 @@ function runCommand(state: AppState, name: keyof typeof COMMANDS, args: string):
       const [given] = firstWord(args);
       const room = given !== "" ? bareRoom(given) : buffer.kind === "room" ? buffer.name : "";
       if (room === "") return usage(state, name);
-      return requireOnline(state, { type: "who", room });
+      return requireOnline(state, { type: "who", room, show: true });
     }
     case "rooms":
       return requireOnline(state, { type: "rooms" });
@@ -701,9 +703,9 @@ function onFrame(state: AppState, frame: IncomingFrame, now: number): Reduction 
       );
     }
     case "error":
-      // Errors answering a request reach the controller through the request's promise.
-      if (frame.ref !== undefined) return only(state);
-      return only(showError(state, frame, now));
+      // The client reports every error frame separately (a rejected request, or
+      // "server-error"), so showing them here too would show them twice.
+      return only(state);
     case "notice":
       return only(appendLine(state, state.active, { ts: now, kind: "info", text: frame.text }));
     case "shutdown":

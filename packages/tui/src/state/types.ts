@@ -186,7 +186,8 @@ export type Action =
       readonly id: string | undefined;
       readonly ts: number;
     }
-  | { readonly type: "local-info"; readonly text: string; readonly now: number };
+  | { readonly type: "local-info"; readonly text: string; readonly now: number }
+  | { readonly type: "quit"; readonly reason: string | undefined };
 
 /** What the reducer asks the outside world to do. */
 export type Effect =
@@ -201,7 +202,7 @@ export type Effect =
   | { readonly type: "join"; readonly room: string }
   | { readonly type: "part"; readonly room: string }
   | { readonly type: "nick"; readonly nick: string }
-  | { readonly type: "who"; readonly room: string }
+  | { readonly type: "who"; readonly room: string; readonly show?: boolean }
   | { readonly type: "rooms" }
   | { readonly type: "ping" }
   | { readonly type: "quit"; readonly reason: string | undefined };

@@ -1,0 +1,258 @@
+/**
+ * Glue between the pure state and the outside world: feeds ChatClient events and key
+ * actions through the reducer, runs the effects it asks for against the client, pings for
+ * the lag figure and batches redraws to one per event-loop turn. Knows nothing of blessed.
+ */
+import {
+  backoffDelay,
+  type ChatClient,
+  type ChatError,
+  ERROR_CODES,
+  isChatErrorCode,
+} from "@tcpchat/core";
+import { dmKey, roomKey } from "../state/buffers.js";
+import { reduce } from "../state/reducer.js";
+import type { Action, AppState, Effect, IncomingFrame, ShownError } from "../state/types.js";
+
+/** Options of {@link Controller}. */
+export interface ControllerOptions {
+  client: ChatClient;
+  state: AppState;
+  /** Draws the state; called at most once per event-loop turn. */
+  render: (state: AppState) => void;
+  /** Called once the user quit and the client said goodbye. */
+  exit: (code: number) => void;
+  /** Interval between lag pings while connected, in ms (default 15000). */
+  pingIntervalMs?: number;
+  /** Backoff of the first connection's retries (later ones are the client's own). */
+  retry?: { initialDelayMs: number; maxDelayMs: number };
+}
+
+// Refusals that say "not now" rather than "not you": worth retrying the first connection.
+const RETRYABLE_REFUSALS = new Set<string>([
+  "CHAT_ERR_REFUSED_SERVER_FULL",
+  "CHAT_ERR_REFUSED_RATE_LIMITED",
+  "CHAT_ERR_REFUSED_SHUTTING_DOWN",
+  "CHAT_ERR_REFUSED_TOO_MANY_FROM_ADDRESS",
+  "CHAT_ERR_REFUSED_TOO_MANY_FROM_SUBNET",
+  "CHAT_ERR_CONN_CLOSED",
+]);
+
+/** An error as the state shows it; the hint comes from core's error table. */
+export function toShownError(error: unknown): ShownError {
+  const e = error as Partial<ChatError> & { message?: string };
+  const code = typeof e.code === "string" ? e.code : "CHAT_ERR_CONN_CLOSED";
+  const fallbackHint = isChatErrorCode(code) ? ERROR_CODES[code].hint : "";
+  return { code, message: e.message ?? String(error), hint: e.hint ?? fallbackHint };
+}
+
+/** Runs the TUI: owns the current state and the client. */
+export class Controller {
+  private current: AppState;
+  private renderQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private ticks = 0;
+  private exited = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.current = options.state;
+  }
+
+  /** The current state. */
+  get state(): AppState {
+    return this.current;
+  }
+
+  /** Applies an action, runs its effects and schedules a redraw. */
+  dispatch = (action: Action): void => {
+    const { state, effects } = reduce(this.current, action);
+    this.current = state;
+    for (const effect of effects) this.run(effect);
+    this.requestRender();
+  };
+
+  /** Redraws on the next turn (many events in one turn cost one redraw). */
+  requestRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    setImmediate(() => {
+      this.renderQueued = false;
+      if (!this.exited) this.options.render(this.current);
+    });
+  }
+
+  /** Wires the client's events and starts connecting. */
+  start(): void {
+    const { client } = this.options;
+    const now = Date.now;
+    client.on("state", (status) => {
+      if (status === "connecting" || status === "open" || status === "closed") {
+        this.dispatch({ type: "connection", status, now: now() });
+      }
+      if (status === "open") this.measureLag();
+    });
+    client.on("reconnecting", (info: { attempt: number; delayMs: number; error?: unknown }) => {
+      this.dispatch({
+        type: "reconnecting",
+        attempt: info.attempt,
+        delayMs: info.delayMs,
+        error: info.error === undefined ? undefined : toShownError(info.error),
+        now: now(),
+      });
+    });
+    client.on("close", (info: { error?: unknown }) => {
+      this.dispatch({
+        type: "closed",
+        error: info.error === undefined ? undefined : toShownError(info.error),
+        now: now(),
+      });
+    });
+    client.on("frame", (frame: IncomingFrame) =>
+      this.dispatch({ type: "frame", frame, now: now() }),
+    );
+    client.on("server-error", (error: unknown) =>
+      this.dispatch({
+        type: "request-failed",
+        error: toShownError(error),
+        bufferKey: this.current.active,
+        now: now(),
+      }),
+    );
+    // One timer: the reconnect countdown redraws every second, the lag ping runs less often.
+    const pingEvery = Math.max(1, Math.round((this.options.pingIntervalMs ?? 15_000) / 1000));
+    this.timer = setInterval(() => {
+      this.ticks += 1;
+      if (this.current.connection.status === "reconnecting") this.requestRender();
+      if (this.ticks % pingEvery === 0) this.measureLag();
+    }, 1000);
+    void this.connectFirst(0);
+  }
+
+  private async connectFirst(attempt: number): Promise<void> {
+    const { client } = this.options;
+    this.dispatch({ type: "connection", status: "connecting", now: Date.now() });
+    try {
+      await client.connect();
+    } catch (failure) {
+      if (this.current.quitting) return;
+      const error = toShownError(failure);
+      const kind = isChatErrorCode(error.code) ? ERROR_CODES[error.code].kind : "connection";
+      const retry = kind === "connection" || RETRYABLE_REFUSALS.has(error.code);
+      if (!retry) {
+        this.dispatch({ type: "connect-failed", error, now: Date.now() });
+        return;
+      }
+      const policy = this.options.retry ?? { initialDelayMs: 1000, maxDelayMs: 30_000 };
+      const retryAfter = (failure as { retryAfterMs?: number }).retryAfterMs ?? 0;
+      const delayMs = Math.max(
+        retryAfter,
+        backoffDelay({ ...policy, factor: 2, jitter: 0.2, maxAttempts: Infinity }, attempt + 1),
+      );
+      this.dispatch({
+        type: "reconnecting",
+        attempt: attempt + 1,
+        delayMs,
+        error,
+        now: Date.now(),
+      });
+      this.retryTimer = setTimeout(() => void this.connectFirst(attempt + 1), delayMs);
+    }
+  }
+
+  private measureLag(): void {
+    const { client } = this.options;
+    if (client.state !== "open") return;
+    client.ping().then(
+      (ms) => this.dispatch({ type: "lag", ms: Math.round(ms) }),
+      () => {},
+    );
+  }
+
+  private fail(bufferKey: string, queueId?: number) {
+    return (error: unknown) =>
+      this.dispatch({
+        type: "request-failed",
+        error: toShownError(error),
+        bufferKey,
+        now: Date.now(),
+        queueId,
+      });
+  }
+
+  private run(effect: Effect): void {
+    const { client } = this.options;
+    switch (effect.type) {
+      case "send":
+        client
+          .send(effect.text, { room: effect.room, action: effect.action })
+          .then(() => {
+            if (effect.queueId !== undefined) {
+              this.dispatch({ type: "queued-sent", queueId: effect.queueId });
+            }
+          })
+          .catch(this.fail(roomKey(effect.room), effect.queueId));
+        return;
+      case "dm":
+        client
+          .dm(effect.to, effect.text)
+          .then((ack) => {
+            this.dispatch({
+              type: "dm-sent",
+              to: effect.to,
+              text: effect.text,
+              id: ack.id,
+              ts: ack.ts,
+            });
+            if (effect.queueId !== undefined) {
+              this.dispatch({ type: "queued-sent", queueId: effect.queueId });
+            }
+          })
+          .catch(this.fail(dmKey(effect.to), effect.queueId));
+        return;
+      case "join":
+        client.join(effect.room).catch(this.fail(roomKey(effect.room)));
+        return;
+      case "part":
+        client.part(effect.room).catch(this.fail(roomKey(effect.room)));
+        return;
+      case "nick":
+        client.setNick(effect.nick).catch(this.fail(this.current.active));
+        return;
+      case "who":
+        client.who(effect.room).then((presence) => {
+          if (!effect.show) return;
+          this.dispatch({
+            type: "local-info",
+            text: `#${presence.room} (${presence.nicks.length}): ${presence.nicks.join(", ")}`,
+            now: Date.now(),
+          });
+        }, this.fail(this.current.active));
+        return;
+      case "rooms":
+        client.listRooms().catch(this.fail(this.current.active));
+        return;
+      case "ping":
+        this.measureLag();
+        return;
+      case "quit":
+        this.stop();
+        client
+          .quit(effect.reason)
+          .catch(() => {})
+          .finally(() => this.finish(0));
+        return;
+    }
+  }
+
+  private stop(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
+  }
+
+  private finish(code: number): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.options.exit(code);
+  }
+}
