@@ -1,0 +1,196 @@
+import { createServer, DEFAULT_PORT, SERVER_SOFTWARE } from "@tcpchat/core";
+import { type FlagValues, parseCommandArgs, parsePort, stringFlag } from "../args.js";
+import { EXIT_CODE } from "../exit-codes.js";
+import { formatHostPort } from "../lan-addresses.js";
+import { startBanner } from "../serve/banner.js";
+import { createOperatorConsole } from "../serve/console.js";
+import { createLogger, LOG_FORMAT, type LogFormat } from "../serve/logger.js";
+import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
+import { setupPolicy } from "../serve/policy-setup.js";
+import { serverFlagHelp, serverFlagSpec, serverOptionsFromFlags } from "../serve/server-flags.js";
+import { watchServerEvents } from "../serve/server-log.js";
+import { createLineUi } from "../terminal/line-ui.js";
+import { UsageError } from "../usage-error.js";
+import type { Command } from "./command.js";
+
+const HELP = `Usage: tcpchat serve [--port N] [--host ADDR] [options]
+       tcpchat [options]            (serve is the default command)
+
+Runs a chat server. nc, telnet, \`tcpchat connect\` and the TUI all join on the same port.
+The console (this terminal) shows every room's traffic; a typed line is said in the default
+room as the operator. Logs go to stderr. Ctrl+C shuts down gracefully (clients are told and
+flushed); a second Ctrl+C exits at once. SIGHUP reloads --policy FILE.
+
+Listening:
+  --port N              TCP port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR           listen on this address only (default: every interface, IPv4 and IPv6);
+                        127.0.0.1 means only this machine can connect
+  --log-format F        text (default) or json (one JSON object per line on stderr)
+  --no-console          do not read operator commands from stdin
+
+Limits (every one has a default suited to a LAN chat):
+${serverFlagHelp()}
+
+Accept policy (who may connect; checked before a session exists):
+${policyFlagHelp()}
+
+Console commands: /say /kick /ban /unban /bans /who /rooms /stats /shutdown /help
+
+Examples:
+  tcpchat serve                                  every interface, port 3000
+  tcpchat serve --port 4000 --host 127.0.0.1     this machine only
+  tcpchat serve --allow 192.168.1.0/24 --max-per-address 4 --connect-rate 5/s
+  tcpchat serve --policy policy.toml --log-format json 2>server.log
+  pnpm --filter cli start -- --port 4000`;
+
+/** `tcpchat serve`: the server, its start banner, the operator console, logs and signals. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run a chat server with an operator console (default command)",
+  help: HELP,
+  async run(argv, io) {
+    const { flags, positionals } = parseCommandArgs("serve", argv, {
+      port: { type: "string", short: "p" },
+      host: { type: "string" },
+      "log-format": { type: "string" },
+      "no-console": { type: "boolean" },
+      ...serverFlagSpec(),
+      ...policyFlagSpec(),
+    });
+    if (flags.help) {
+      io.stdout.write(`${HELP}\n`);
+      return EXIT_CODE.ok;
+    }
+    if (positionals.length > 0) {
+      throw new UsageError(
+        `serve takes no arguments, got "${positionals[0]}". See: tcpchat serve --help`,
+      );
+    }
+    const port = parsePort("--port", stringFlag(flags, "port") ?? String(DEFAULT_PORT), true);
+    const host = stringFlag(flags, "host");
+    const logger = createLogger(parseLogFormat(flags), io.stderr);
+    const serverOptions = serverOptionsFromFlags(flags);
+    const policy = await setupPolicy(flags, logger);
+    const server = createServer({ ...serverOptions, policy: policy.policy });
+    server.on("error", (error: Error) => logger.error("server-error", error.message));
+    const stopServerLog = watchServerEvents(server, logger);
+
+    let bound: Awaited<ReturnType<typeof server.listen>>;
+    try {
+      bound = await server.listen(port, host);
+    } catch (error) {
+      policy.close();
+      await server.close({ graceMs: 0 });
+      throw listenError(error, port, host);
+    }
+    io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n\n`);
+    logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {
+      address: bound.address,
+      port: bound.port,
+      policy: policy.describe(),
+    });
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const shutdown = (graceMs?: number, reason = "the operator stopped the server"): void => {
+        if (stopping) return;
+        stopping = true;
+        const grace = graceMs ?? server.settings.shutdownGraceMs;
+        logger.info(
+          "shutdown",
+          `shutting down: telling ${server.stats().connections} clients, up to ${grace} ms to flush`,
+        );
+        server.close({ graceMs: grace, reason }).then(() => {
+          logger.info("closed", "server closed");
+          finish(EXIT_CODE.ok);
+        });
+      };
+      const interrupt = (): void => {
+        if (!stopping) {
+          ui?.print("*** shutting down gracefully; Ctrl+C again to exit at once");
+          shutdown();
+          return;
+        }
+        logger.warn("forced", "second interrupt: exiting without waiting for clients");
+        finish(EXIT_CODE.interrupted);
+      };
+      const onSigterm = () => shutdown(undefined, "the server is stopping");
+      const onSighup = () => void policy.reload("SIGHUP");
+      process.on("SIGINT", interrupt);
+      process.on("SIGTERM", onSigterm);
+      process.on("SIGHUP", onSighup);
+
+      const consoleEnabled = flags["no-console"] !== true;
+      const ui = consoleEnabled
+        ? createLineUi({
+            input: process.stdin,
+            output: process.stdout,
+            prompt: "operator> ",
+            onLine: (line) => operator.handle(line),
+            onInterrupt: interrupt,
+            onEnd: () => {
+              // A server started from a script with stdin at EOF must keep serving.
+              if (!stopping)
+                logger.info(
+                  "console",
+                  "console input ended; the server keeps running (SIGINT or SIGTERM stops it)",
+                );
+            },
+          })
+        : undefined;
+      const print = (text: string) => (ui ? ui.print(text) : io.stdout.write(`${text}\n`));
+      const operator = createOperatorConsole({
+        server,
+        bans: policy.bans,
+        print,
+        shutdown: (graceMs) => shutdown(graceMs),
+      });
+
+      let finished = false;
+      function finish(code: number): void {
+        if (finished) return;
+        finished = true;
+        process.off("SIGINT", interrupt);
+        process.off("SIGTERM", onSigterm);
+        process.off("SIGHUP", onSighup);
+        operator.stop();
+        stopServerLog();
+        ui?.close();
+        policy.close();
+        resolve(code);
+      }
+    });
+  },
+};
+
+function parseLogFormat(flags: FlagValues): LogFormat {
+  const raw = stringFlag(flags, "log-format") ?? LOG_FORMAT.text;
+  if (raw !== LOG_FORMAT.text && raw !== LOG_FORMAT.json) {
+    throw new UsageError(`--log-format must be text or json, got "${raw}"`);
+  }
+  return raw;
+}
+
+function listenError(error: unknown, port: number, host: string | undefined): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = host === undefined ? `port ${port}` : formatHostPort(host, port);
+  switch (code) {
+    case "EADDRINUSE":
+      return new UsageError(
+        `${where} is already in use (another server is running?). Pick another with --port, or find it with: tcpchat doctor --local ${port}`,
+      );
+    case "EACCES":
+      return new UsageError(
+        `no permission to listen on ${where}: ports below 1024 need privileges. Use a port from 1024 up, such as the default ${DEFAULT_PORT}`,
+      );
+    case "EADDRNOTAVAIL":
+      return new UsageError(
+        `${host} is not an address of this machine, so the server cannot listen on it. Leave out --host to listen on every interface`,
+      );
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new UsageError(`--host ${host} does not resolve to an address`);
+    default:
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}

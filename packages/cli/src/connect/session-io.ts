@@ -1,0 +1,43 @@
+import { clock } from "../format.js";
+import { createLineUi, type LineUi } from "../terminal/line-ui.js";
+
+/** The terminal side of a connect session: input lines in, chat and status lines out. */
+export interface SessionIo {
+  readonly interactive: boolean;
+  /** A line from the peer (chat traffic): stdout, with a timestamp when enabled. */
+  show(text: string, ts?: number): void;
+  /** A status line (connected, errors, fallback notice): above the prompt, or stderr in a pipe. */
+  status(text: string): void;
+  setPrompt(prompt: string): void;
+  close(): void;
+}
+
+/** Options of {@link createSessionIo}. */
+export interface SessionIoOptions {
+  prompt: string;
+  /** Timestamps on chat lines: default on for a terminal, off for a pipe. */
+  timestamps: boolean | undefined;
+  onLine(line: string): void;
+  onEnd(): void;
+  onInterrupt(): void;
+}
+
+/** Creates the session I/O over the process's stdin, stdout and stderr. */
+export function createSessionIo(options: SessionIoOptions): SessionIo {
+  const ui: LineUi = createLineUi({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: options.prompt,
+    onLine: options.onLine,
+    onEnd: options.onEnd,
+    onInterrupt: options.onInterrupt,
+  });
+  const timestamps = options.timestamps ?? ui.interactive;
+  return {
+    interactive: ui.interactive,
+    show: (text, ts) => ui.print(timestamps ? `${clock(ts)} ${text}` : text),
+    status: (text) => (ui.interactive ? ui.print(text) : process.stderr.write(`${text}\n`)),
+    setPrompt: (prompt) => ui.setPrompt(prompt),
+    close: () => ui.close(),
+  };
+}

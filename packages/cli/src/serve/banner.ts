@@ -1,0 +1,45 @@
+import type { ListenAddress } from "@tcpchat/core";
+import { formatHostPort, interfaceAddresses } from "../lan-addresses.js";
+
+/** The addresses people can use to reach a server listening at `bound`. */
+export function reachableAddresses(bound: ListenAddress): { lan: string[]; local: string[] } {
+  const wildcard = bound.address === "::" || bound.address === "0.0.0.0";
+  if (!wildcard) {
+    const local = bound.address.startsWith("127.") || bound.address === "::1";
+    return local ? { lan: [], local: [bound.address] } : { lan: [bound.address], local: [] };
+  }
+  // "::" on a dual-stack machine takes IPv4 too; "0.0.0.0" only IPv4.
+  const all = interfaceAddresses().filter((a) => bound.address === "::" || a.family === 4);
+  return {
+    lan: all.filter((a) => !a.internal).map((a) => a.address),
+    local: all.filter((a) => a.internal).map((a) => a.address),
+  };
+}
+
+/** The start banner: where the server listens and every way to join it. */
+export function startBanner(bound: ListenAddress, software: string): string {
+  const { lan, local } = reachableAddresses(bound);
+  const port = bound.port;
+  const lines = [`${software} listening on ${formatHostPort(bound.address, port)}`];
+  for (const address of lan) lines.push(`  LAN:       ${formatHostPort(address, port)}`);
+  for (const address of local) lines.push(`  this host: ${formatHostPort(address, port)}`);
+  if (lan.length === 0) {
+    lines.push(
+      "  (loopback only: other machines cannot connect; listen on all interfaces by leaving out --host)",
+    );
+  }
+  const share = lan.find((a) => !a.includes(":")) ?? lan[0] ?? local[0] ?? "localhost";
+  const host = share.includes(":") ? `[${share}]` : share;
+  const hostPort = formatHostPort(share, port);
+  lines.push(
+    "",
+    "Join with any of:",
+    `  tcpchat connect ${hostPort}        line client (pnpm --filter cli start connect ${hostPort})`,
+    `  pnpm --filter tui start ${hostPort}   full-screen client`,
+    `  nc ${host} ${port}`,
+    `  telnet ${host} ${port}`,
+    "",
+    "Type to chat as the operator; /help lists console commands; Ctrl+C stops the server.",
+  );
+  return lines.join("\n");
+}

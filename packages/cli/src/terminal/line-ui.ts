@@ -1,0 +1,89 @@
+import { createInterface, type Interface } from "node:readline";
+
+/** Options of {@link createLineUi}. */
+export interface LineUiOptions {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream & { isTTY?: boolean };
+  prompt: string;
+  /** Each line typed (or read from a pipe), without its ending. */
+  onLine(line: string): void;
+  /** Input ended (EOF on a pipe, Ctrl+D on a terminal). */
+  onEnd(): void;
+  /** Ctrl+C on a terminal (readline takes the key, so the signal never comes). */
+  onInterrupt?(): void;
+  /** Lines kept for the up/down arrows. */
+  historySize?: number;
+}
+
+/** A prompt that incoming text flows above: what `connect` and the serve console use. */
+export interface LineUi {
+  /** True when stdin and stdout are terminals (prompt, history, line editing). */
+  readonly interactive: boolean;
+  /** Prints a line (or several) above the prompt, keeping the partial input as it was. */
+  print(text: string): void;
+  setPrompt(prompt: string): void;
+  /** Stops reading input; leaves the output stream open. */
+  close(): void;
+}
+
+/**
+ * Creates the line UI. On a terminal, printing clears the prompt row (and the rows a long
+ * input wrapped onto), writes the text, and redraws prompt and partial input with the cursor
+ * where it was; readline measures East Asian wide characters, so Hangul input keeps its place.
+ * Without a terminal it reads lines and writes text as is.
+ */
+export function createLineUi(options: LineUiOptions): LineUi {
+  const interactive = Boolean(options.input.isTTY && options.output.isTTY);
+  const rl: Interface = createInterface({
+    input: options.input,
+    output: interactive ? options.output : undefined,
+    terminal: interactive,
+    historySize: options.historySize ?? 500,
+    prompt: options.prompt,
+  });
+  let closed = false;
+  rl.on("line", (line) => {
+    options.onLine(line);
+    if (interactive && !closed) rl.prompt();
+  });
+  rl.on("close", () => {
+    if (!closed) {
+      closed = true;
+      options.onEnd();
+    }
+  });
+  if (interactive) {
+    rl.on("SIGINT", () => (options.onInterrupt ? options.onInterrupt() : rl.close()));
+    rl.prompt();
+  }
+
+  const print = (text: string): void => {
+    if (!interactive || closed) {
+      options.output.write(`${text}\n`);
+      return;
+    }
+    const out = options.output;
+    const rows = rl.getCursorPos().rows;
+    // Go to the first row of the prompt, erase it and everything the input wrapped onto.
+    out.write(rows > 0 ? `\x1b[${rows}A\r\x1b[J` : "\r\x1b[J");
+    // readline's redraw first moves up as many rows as the cursor was below the prompt's first
+    // row; the extra newlines give it those rows to move into, so the text above stays put.
+    out.write(`${text}\n${"\n".repeat(rows)}`);
+    rl.prompt(true);
+  };
+
+  return {
+    interactive,
+    print,
+    setPrompt: (prompt) => {
+      rl.setPrompt(prompt);
+      if (interactive && !closed) rl.prompt(true);
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      if (interactive) options.output.write("\r\x1b[J");
+      rl.close();
+    },
+  };
+}
