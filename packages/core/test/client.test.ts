@@ -62,7 +62,7 @@ describe("ChatClient (structured mode) against a real server", () => {
     await a.connect();
     await b.connect();
     const presence = await a.join("#dev");
-    expect(presence).toEqual({ type: "presence", room: "dev", nicks: ["alice"] });
+    expect(presence).toEqual({ type: "presence", room: "dev", nicks: ["alice"], count: 1 });
     expect(a.rooms).toEqual(["lobby", "dev"]);
     expect(a.current).toBe("dev");
     expect((await a.who("lobby")).nicks.sort()).toEqual(["alice", "bob"]);

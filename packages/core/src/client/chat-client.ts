@@ -218,7 +218,7 @@ export class ChatClient extends EventEmitter {
   async join(room: string): Promise<PresenceFrame> {
     await this.request({ type: "join", room });
     const name = room.replace(/^#/, "");
-    return this.presenceOf(name) ?? { type: "presence", room: name, nicks: [] };
+    return this.presenceOf(name) ?? { type: "presence", room: name, nicks: [], count: 0 };
   }
 
   /** Leaves a room (default: the current one). */
@@ -238,7 +238,7 @@ export class ChatClient extends EventEmitter {
   async who(room?: string): Promise<PresenceFrame> {
     await this.request(room === undefined ? { type: "who" } : { type: "who", room });
     const name = (room ?? this.current ?? "").replace(/^#/, "");
-    return this.presenceOf(name) ?? { type: "presence", room: name, nicks: [] };
+    return this.presenceOf(name) ?? { type: "presence", room: name, nicks: [], count: 0 };
   }
 
   /** Lists rooms with member counts. */

@@ -22,7 +22,7 @@ export function formatTextLine(frame: ServerFrame): string | null {
     case "nick":
       return `*** ${frame.old} is now known as ${frame.new}`;
     case "presence":
-      return `*** #${frame.room} (${frame.nicks.length}): ${frame.nicks.join(" ")}`;
+      return `*** #${frame.room} (${frame.count}): ${frame.nicks.join(" ")}${frame.truncated ? " ..." : ""}`;
     case "rooms":
       return `*** rooms: ${frame.rooms.map((r) => `#${r.name} (${r.members})`).join(", ") || "none"}`;
     case "error":

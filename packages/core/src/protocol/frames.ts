@@ -86,6 +86,10 @@ export interface PresenceFrame {
   type: "presence";
   room: string;
   nicks: string[];
+  /** Members in the room. */
+  count: number;
+  /** Set when `nicks` is cut short (unasked lists of big rooms); `who` gets them all. */
+  truncated?: boolean;
 }
 export interface RoomsFrame {
   type: "rooms";

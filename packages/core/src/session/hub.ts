@@ -7,7 +7,7 @@ import {
   ProtocolError,
 } from "../errors.js";
 import { isSingleLine } from "../framing/line-encoder.js";
-import type { ClientFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
+import type { ClientFrame, PresenceFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
@@ -368,11 +368,7 @@ export class ChatHub {
       limits,
     });
     if (session.current !== undefined) {
-      session.sendFrame({
-        type: "presence",
-        room: session.current.name,
-        nicks: this.nicksOf(session.current),
-      });
+      session.sendFrame(this.presence(session.current));
     }
   }
 
@@ -468,7 +464,7 @@ export class ChatHub {
     let room = this.rooms.get(key);
     if (room?.members.has(session)) {
       session.current = room;
-      session.sendFrame({ type: "presence", room: room.name, nicks: this.nicksOf(room) });
+      session.sendFrame(this.presence(room));
       return room;
     }
     if (session.rooms.length >= this.settings.maxRoomsPerSession) {
@@ -488,8 +484,7 @@ export class ChatHub {
     this.announce(room, "join", session.nick, undefined, now);
     if (room.members.size > this.settings.announceRoomSize || session.structured) {
       // The joiner does not see a summed-up join; it gets the member list instead.
-      if (session.structured)
-        session.sendFrame({ type: "presence", room: room.name, nicks: this.nicksOf(room) });
+      if (session.structured) session.sendFrame(this.presence(room));
       else session.sendLine(`*** you are in #${room.name} with ${room.members.size - 1} others`);
     }
     if (this.events.listenerCount("join") > 0)
@@ -585,7 +580,7 @@ export class ChatHub {
         ref,
       );
     }
-    session.sendFrame({ type: "presence", room: room.name, nicks: this.nicksOf(room) });
+    session.sendFrame(this.presence(room, Number.POSITIVE_INFINITY));
     this.ack(session, ref, now);
   }
 
@@ -717,10 +712,24 @@ export class ChatHub {
       this.events.emit("message", { id, ts, room, from, text, action });
   }
 
-  private nicksOf(room: Room): string[] {
+  /**
+   * The member list of a room. Sent unasked (on join and hello) it is cut to `limit` nicks,
+   * so that a connect storm into a big room is not quadratic; `who` asks for all of them.
+   */
+  private presence(room: Room, limit = this.settings.announceRoomSize): PresenceFrame {
     const nicks: string[] = [];
-    for (const member of room.members) nicks.push(member.nick);
-    return nicks;
+    for (const member of room.members) {
+      if (nicks.length >= limit) break;
+      nicks.push(member.nick);
+    }
+    const frame: PresenceFrame = {
+      type: "presence",
+      room: room.name,
+      nicks,
+      count: room.members.size,
+    };
+    if (nicks.length < room.members.size) frame.truncated = true;
+    return frame;
   }
 
   roomList(): Array<{ name: string; members: number }> {
