@@ -149,7 +149,7 @@ export function buildRows(results: BenchResults): ReportRow[] {
       {
         scenario: "connect",
         metric: "clients greeted",
-        better: "higher",
+        better: "none",
         values: pick(s.connect, servers, (c) => c.ready),
         format: formatCount,
       },
@@ -202,7 +202,7 @@ export function buildRows(results: BenchResults): ReportRow[] {
       {
         scenario: "idle",
         metric: "external per connection",
-        better: "lower",
+        better: "none",
         values: pick(s.idle, servers, (i) => i.externalPerConnection),
         format: formatBytes,
       },

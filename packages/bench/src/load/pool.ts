@@ -79,6 +79,13 @@ export class LoadPool {
     return sum;
   }
 
+  /** Forgets the workers' last progress reports (at the start of a phase, until fresh ones come). */
+  resetProgress(): void {
+    for (let i = 0; i < this.#progress.length; i++) {
+      this.#progress[i] = { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
+    }
+  }
+
   /** Sends one request to worker `index` and waits for its reply. */
   request<T>(index: number, req: WorkerRequest): Promise<T> {
     const worker = this.#workers[index];

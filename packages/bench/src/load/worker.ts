@@ -248,6 +248,7 @@ function parserScanner(
 
 function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
   run = newRunState();
+  progress.sent = 0;
   closedSinceRun = 0;
   lastDeliveryUs = 0;
   const encoder = new MessageEncoder(req.size);
@@ -364,7 +365,8 @@ function counts(req: CountsRequest): CountsResult {
   let mismatched = 0;
   let checkedStreams = 0;
   if (req.expectedPerSender) {
-    for (const lastSeq of run.lastSeq.values()) {
+    for (const [client, lastSeq] of run.lastSeq) {
+      if (run.paused.has(client)) continue;
       for (const [sender, expected] of Object.entries(req.expectedPerSender)) {
         checkedStreams++;
         if ((lastSeq.get(Number(sender)) ?? -1) !== expected - 1) mismatched++;

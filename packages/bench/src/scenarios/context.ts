@@ -170,10 +170,10 @@ export async function runBroadcast(
   const paused = pool.split(run.paused);
   const span = await startServerSpan(run.server);
   const usage = pool.startUsage();
-  const before = pool.progress();
+  pool.resetProgress();
   ctx.progress.phase(run.label, () => {
     const now = pool.progress();
-    return `sent ${formatCount(now.sent - before.sent)}  delivered ${formatCount(now.delivered)}`;
+    return `sent ${formatCount(now.sent)}  delivered ${formatCount(now.delivered)}`;
   });
   const results = await pool.all<BroadcastResult>((w) => ({
     op: "broadcast",

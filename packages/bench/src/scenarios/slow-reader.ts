@@ -34,10 +34,12 @@ export async function runSlowReaderScenario(
   const { options } = ctx;
   const connected = await connectClients(ctx, server, options.clients);
   try {
-    const { senders, parsers } = pickRoles(connected.ready, options.senders);
-    const roles = new Set([...senders, ...parsers]);
+    const roles = pickRoles(connected.ready, options.senders);
+    // The slow reader is the last client that does not send; it neither counts nor decodes.
+    const senders = roles.senders;
     let slowId = connected.ready - 1;
-    while (slowId > 0 && roles.has(slowId)) slowId--;
+    while (slowId > 0 && senders.includes(slowId)) slowId--;
+    const parsers = roles.parsers.filter((id) => id !== slowId);
     const request = {
       mode: "closed" as const,
       size: options.size,

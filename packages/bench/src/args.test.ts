@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { parseArgs, SCENARIOS, UsageError } from "./args.js";
+
+describe("parseArgs", () => {
+  it("has the documented defaults and drops the -- pnpm passes through", () => {
+    const options = parseArgs(["--"]);
+    expect(options.clients).toBe(500);
+    expect(options.scenarios).toEqual([...SCENARIOS]);
+    expect(options.senders).toBe(10);
+    expect(options.size).toBe(64);
+    expect(options.openLoopFraction).toBe(0.5);
+    expect(options.baseline).toBe(true);
+  });
+
+  it("reads values given with a space or an equals sign", () => {
+    const options = parseArgs([
+      "--clients=10000",
+      "--scenario",
+      "idle,connect",
+      "--json",
+      "out.json",
+      "--markdown",
+    ]);
+    expect(options.clients).toBe(10000);
+    expect(options.scenarios).toEqual(["connect", "idle"]);
+    expect(options.json).toBe("out.json");
+    expect(options.markdown).toBe(true);
+  });
+
+  it("makes --quick small and short", () => {
+    const options = parseArgs(["--quick"]);
+    expect(options.clients).toBeLessThanOrEqual(50);
+    expect(options.durationMs).toBeLessThanOrEqual(500);
+  });
+
+  it("limits --target to the line scenarios and drops the baseline", () => {
+    const options = parseArgs(["--target", "127.0.0.1:7000", "--protocol", "text"]);
+    expect(options.target).toEqual({ host: "127.0.0.1", port: 7000 });
+    expect(options.scenarios).toEqual(["connect", "broadcast", "echo"]);
+    expect(options.baseline).toBe(false);
+    expect(() => parseArgs(["--target", "127.0.0.1:7000", "--scenario", "idle"])).toThrow(
+      /only connect/,
+    );
+  });
+
+  it("explains mistakes", () => {
+    expect(() => parseArgs(["--clients", "0"])).toThrow(UsageError);
+    expect(() => parseArgs(["--scenario", "nope"])).toThrow(/unknown scenario "nope"/);
+    expect(() => parseArgs(["--target", "localhost"])).toThrow(/HOST:PORT/);
+    expect(() => parseArgs(["--protocol", "json"])).toThrow(/only "text"/);
+    expect(() => parseArgs(["--size", "10"])).toThrow(/at least/);
+    expect(() => parseArgs(["--frobnicate"])).toThrow(/unknown option --frobnicate/);
+  });
+
+  it("never has more senders than clients", () => {
+    expect(parseArgs(["--clients", "3"]).senders).toBe(3);
+  });
+});

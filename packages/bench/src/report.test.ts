@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { parseArgs } from "./args.js";
+import { formatBytes, formatCount, formatMs, formatPercent, formatRatio } from "./format.js";
+import {
+  createLatencyHistogram,
+  encodeHistogram,
+  mergeHistograms,
+  summarizeLatency,
+} from "./latency.js";
+import { advantage, buildRows, renderMarkdown, renderTable, targetChecks } from "./report.js";
+import type { BroadcastFigures } from "./scenarios/context.js";
+import type { BenchResults } from "./suite.js";
+
+describe("formatting", () => {
+  it("scales counts, bytes, times, shares and ratios", () => {
+    expect(formatCount(6_460_000)).toBe("6.46 M");
+    expect(formatCount(63_100)).toBe("63.1 k");
+    expect(formatCount(1_590)).toBe("1.59 k");
+    expect(formatCount(500)).toBe("500");
+    expect(formatBytes(5714)).toBe("5.58 KiB");
+    expect(formatBytes(61 * 1024 * 1024)).toBe("61.0 MiB");
+    expect(formatMs(2250)).toBe("2.25 s");
+    expect(formatMs(0.954)).toBe("0.95 ms");
+    expect(formatPercent(0.934)).toBe("93.4%");
+    expect(formatRatio(102.4)).toBe("102.4x");
+    expect(formatRatio(0.51)).toBe("0.51x");
+  });
+});
+
+describe("advantage", () => {
+  it("is first/second when higher is better and second/first when lower is", () => {
+    expect(advantage("higher", 6e6, 2e5)).toBe(30);
+    expect(advantage("lower", 10, 40)).toBe(4);
+    expect(advantage("none", 1, 2)).toBeUndefined();
+    expect(advantage("higher", 1, 0)).toBeUndefined();
+    expect(advantage("higher", undefined, 2)).toBeUndefined();
+  });
+});
+
+describe("latency histograms", () => {
+  it("merge across workers and report milliseconds", () => {
+    const a = createLatencyHistogram();
+    const b = createLatencyHistogram();
+    for (let us = 1; us <= 1000; us++) a.recordValue(us * 10);
+    b.recordValue(5_000_000);
+    const merged = mergeHistograms([encodeHistogram(a), encodeHistogram(b)]);
+    const summary = summarizeLatency(merged);
+    expect(summary.count).toBe(1001);
+    expect(summary.p50Ms).toBeCloseTo(5, 1);
+    expect(summary.maxMs).toBeCloseTo(5000, -1);
+  });
+});
+
+function broadcastRun(
+  mode: "closed" | "open",
+  deliveriesPerSec: number,
+  p99Ms: number,
+): BroadcastFigures {
+  const latency = { count: 100, p50Ms: 1, p90Ms: 2, p99Ms, p999Ms: p99Ms, maxMs: p99Ms };
+  return {
+    mode,
+    receivers: 500,
+    senders: 10,
+    targetRate: mode === "open" ? 1000 : undefined,
+    sent: 1000,
+    sendSeconds: 1,
+    messagesPerSec: deliveriesPerSec / 500,
+    expected: 500_000,
+    delivered: 500_000,
+    deliverySeconds: 1,
+    deliveriesPerSec,
+    gaps: 0,
+    duplicates: 0,
+    mismatchedStreams: 0,
+    checkedStreams: 180,
+    receiversShort: 0,
+    latency,
+    loadGenerator: { cpuCores: 0.5, workerUtilization: [0.4, 0.95], wallMs: 1000 },
+    server: undefined,
+  };
+}
+
+function sampleResults(): BenchResults {
+  return {
+    tool: "tcpchat-bench",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    durationMs: 1000,
+    machine: {
+      cores: 2,
+      cpuModel: "test cpu",
+      node: "v20.0.0",
+      platform: "linux-x64",
+      osRelease: "6",
+      totalMemoryBytes: 1,
+      loadAverage: [0, 0, 0],
+      commit: "abc",
+      dirty: false,
+    },
+    options: parseArgs([]),
+    servers: ["tcpchat", "naive relay"],
+    loadGeneratorWorkers: 2,
+    serverOptions: { throughput: {}, slowReader: {} },
+    scenarios: {
+      broadcast: {
+        tcpchat: { closed: broadcastRun("closed", 6e6, 30), open: broadcastRun("open", 3e6, 12) },
+        "naive relay": {
+          closed: broadcastRun("closed", 2e5, 3000),
+          open: broadcastRun("open", 1e5, 300),
+        },
+      },
+    },
+    warnings: ["something to note"],
+    errors: [],
+  };
+}
+
+describe("report", () => {
+  it("puts each server's figure and the ratio on one row", () => {
+    const rows = buildRows(sampleResults());
+    const deliveries = rows.find((r) => r.metric === "closed loop deliveries")!;
+    expect(deliveries.values).toEqual({ tcpchat: 6e6, "naive relay": 2e5 });
+    expect(advantage(deliveries.better, 6e6, 2e5)).toBe(30);
+  });
+
+  it("renders a table with ratios, targets, load-generator use and warnings", () => {
+    const text = renderTable(sampleResults());
+    expect(text).toMatch(/closed loop deliveries\s+6\.00 M\/s\s+200\.0 k\/s\s+30\.0x better/);
+    expect(text).toContain("met    broadcast deliveries >= 20x the naive relay: 30.0x");
+    expect(text).toContain("met    open loop p99 <= 20 ms: 12.0 ms");
+    expect(text).toContain("n/a    idle RSS");
+    expect(text).toContain("busiest worker 95% (saturated)");
+    expect(text).toContain("something to note");
+  });
+
+  it("checks targets against the first server only", () => {
+    const results = sampleResults();
+    results.scenarios.broadcast!.tcpchat!.closed = broadcastRun("closed", 3e6, 30);
+    const checks = Object.fromEntries(targetChecks(results).map((c) => [c.target, c.status]));
+    expect(checks["broadcast deliveries >= 20x the naive relay"]).toBe("missed");
+    expect(checks["broadcast deliveries >= 5 M/s"]).toBe("missed");
+  });
+
+  it("renders Markdown with one table row per metric", () => {
+    const md = renderMarkdown(sampleResults());
+    expect(md).toContain("| scenario | metric | tcpchat | naive relay | tcpchat vs naive relay |");
+    expect(md).toContain(
+      "| broadcast | closed loop deliveries | 6.00 M/s | 200.0 k/s | 30.0x better |",
+    );
+  });
+});

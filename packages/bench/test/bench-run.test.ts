@@ -1,0 +1,144 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNaiveRelay, type NaiveRelay } from "../src/servers/naive-relay.js";
+import type { BenchResults } from "../src/suite.js";
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** Runs the built bench as a real process; resolves with its exit code and output. */
+function runBench(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dist/main.js", ...args], { cwd: packageDir });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+
+beforeAll(async () => {
+  // The bench runs from dist (worker threads and server children load built files), and the
+  // tcpchat child imports core's dist: build both, as `pnpm bench` does (turbo caches).
+  const built = spawnSync(
+    join(repoRoot, "node_modules/.bin/turbo"),
+    ["run", "build", "--filter=@tcpchat/bench...", "--output-logs=errors-only"],
+    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
+  );
+  if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
+  dir = await mkdtemp(join(tmpdir(), "tcpchat-bench-"));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("bench end to end", () => {
+  it("runs every scenario against tcpchat and the naive relay and reports them side by side", async () => {
+    const json = join(dir, "quick.json");
+    const run = await runBench([
+      "--",
+      "--quick",
+      "--clients",
+      "8",
+      "--senders",
+      "3",
+      "--duration",
+      "0.2",
+      "--json",
+      json,
+    ]);
+    expect(run.stderr).not.toContain("bench failed");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("tcpchat vs naive relay");
+    expect(run.stderr).toMatch(/tcpchat broadcast closed loop .*delivered/);
+    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    expect(results.errors).toEqual([]);
+    expect(results.servers).toEqual(["tcpchat", "naive relay"]);
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.machine.node).toBe(process.version);
+    expect(results.loadGeneratorWorkers).toBeGreaterThan(0);
+    for (const server of results.servers) {
+      const s = results.scenarios;
+      expect(s.connect?.[server]).toMatchObject({ clients: 8, ready: 8, failed: 0 });
+      expect(s.idle?.[server]?.after.rss).toBeGreaterThan(0);
+      const closed = s.broadcast?.[server]?.closed;
+      expect(closed?.sent).toBeGreaterThan(0);
+      expect(closed?.delivered).toBe(closed?.expected);
+      expect(closed?.expected).toBe((closed?.sent ?? 0) * 8);
+      expect(closed).toMatchObject({
+        gaps: 0,
+        duplicates: 0,
+        mismatchedStreams: 0,
+        receiversShort: 0,
+      });
+      expect(closed?.checkedStreams).toBeGreaterThan(0);
+      expect(closed?.latency.count).toBeGreaterThan(0);
+      expect(s.broadcast?.[server]?.open?.delivered).toBe(s.broadcast?.[server]?.open?.expected);
+      expect(s.echo?.[server]).toMatchObject({ pairs: 4, joined: 4, unfinishedPairs: 0 });
+      expect(s.echo?.[server]?.roundTrips).toBeGreaterThan(0);
+      const slow = s["slow-reader"]?.[server];
+      expect(slow?.slow.receivers).toBe(7);
+      expect(slow?.slow.delivered).toBe(slow?.slow.expected);
+      expect(slow?.peakRssSlow).toBeGreaterThan(0);
+    }
+    expect(typeof results.scenarios["slow-reader"]?.tcpchat?.slowClientCutOff).toBe("boolean");
+  });
+
+  it("measures another line-based server given with --target", async () => {
+    let relay: NaiveRelay | undefined = createNaiveRelay();
+    try {
+      const { port } = await relay.listen(0, "127.0.0.1");
+      const json = join(dir, "target.json");
+      const run = await runBench([
+        "--target",
+        `127.0.0.1:${port}`,
+        "--protocol",
+        "text",
+        "--greeting",
+        "*** tcpchat/",
+        "--clients",
+        "6",
+        "--senders",
+        "2",
+        "--duration",
+        "0.2",
+        "--json",
+        json,
+      ]);
+      expect(run.code).toBe(0);
+      const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+      expect(results.servers).toEqual(["target"]);
+      expect(Object.keys(results.scenarios).sort()).toEqual(["broadcast", "connect", "echo"]);
+      const closed = results.scenarios.broadcast?.target?.closed;
+      expect(closed?.delivered).toBe(closed?.expected);
+      expect(closed?.server).toBeUndefined();
+      expect(relay.stats().messagesIn).toBeGreaterThan(0);
+    } finally {
+      await relay.close();
+      relay = undefined;
+    }
+  });
+
+  it("prints usage on --help and exits 2 on a bad option", async () => {
+    const help = await runBench(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--clients N");
+    const bad = await runBench(["--clients", "none"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--clients needs a positive whole number, got none");
+  });
+});
