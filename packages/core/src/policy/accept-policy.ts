@@ -1,7 +1,7 @@
 import { ERROR_CODES } from "../errors.js";
 import {
   type NormalizedAddress,
-  normalizeAddress,
+  normalizePeerAddress,
   parseAddressOrCidr,
   subnetKey,
 } from "./address.js";
@@ -154,7 +154,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
   }
 
   released(peer: PeerInfo): void {
-    this.unreserve(keyOf(normalizeAddress(peer.address), peer.address));
+    this.unreserve(keyOf(normalizePeerAddress(peer.address), peer.address));
   }
 
   update(config: PolicyConfig): void {
@@ -197,7 +197,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
   }
 
   isBanned(address: string): BanInfo | undefined {
-    const normalized = normalizeAddress(address);
+    const normalized = normalizePeerAddress(address);
     const now = this.clock();
     return normalized === undefined
       ? this.banStore.matchText(address, now)
@@ -205,7 +205,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
   }
 
   explain(address: string): PolicyCheckResult {
-    if (normalizeAddress(address) === undefined)
+    if (normalizePeerAddress(address) === undefined)
       throw new TypeError(`${JSON.stringify(address)} is not a valid IP address`);
     return traceRules(this.policy, this.inputFor(address, { connections: 0 }, this.clock()));
   }
@@ -223,7 +223,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
   }
 
   private inputFor(rawAddress: string, load: ServerLoad, now: number): RuleInput {
-    const address = normalizeAddress(rawAddress);
+    const address = normalizePeerAddress(rawAddress);
     const key = keyOf(address, rawAddress);
     const policy = this.policy;
     const entry = this.addresses.get(key);
@@ -368,7 +368,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
   private recountSubnets(): void {
     this.subnets.clear();
     for (const [key, entry] of this.addresses) {
-      entry.subnet = this.subnetFor(normalizeAddress(key), key);
+      entry.subnet = this.subnetFor(normalizePeerAddress(key), key);
       this.subnets.set(entry.subnet, (this.subnets.get(entry.subnet) ?? 0) + entry.count);
     }
   }

@@ -54,7 +54,7 @@ function toNormalized(ip: IPv4 | IPv6): NormalizedAddress {
  * Normalizes a peer address as a socket reports it (`::ffff:127.0.0.1` -> `127.0.0.1`,
  * `fe80::1%eth0` -> `fe80::1`). Returns undefined for text that is not an IP address.
  */
-export function normalizeAddress(raw: string): NormalizedAddress | undefined {
+export function normalizePeerAddress(raw: string): NormalizedAddress | undefined {
   const ip = parseStrict(stripZone(raw.trim()));
   return ip === undefined ? undefined : toNormalized(ip);
 }

@@ -1,4 +1,4 @@
-import { normalizeAddress } from "./address.js";
+import { normalizePeerAddress } from "./address.js";
 import { type CompiledPolicy, compilePolicy } from "./compile.js";
 import type { PolicyConfig } from "./config.js";
 import { evaluateRules, POLICY_RULE, RULE_STEPS, type RuleInput } from "./evaluate.js";
@@ -90,7 +90,7 @@ export function checkPolicy(
   options: CheckPolicyOptions = {},
 ): PolicyCheckResult {
   const policy = compilePolicy(config);
-  const normalized = normalizeAddress(address);
+  const normalized = normalizePeerAddress(address);
   if (normalized === undefined)
     throw new TypeError(`${JSON.stringify(address)} is not a valid IP address`);
   const stats: PeerStats = { ...EMPTY_PEER_STATS, ...options.stats };

@@ -25,7 +25,8 @@ export function connectTokensAt(
 
 /** Milliseconds until a bucket holding `tokens` has one whole token again (at least 1). */
 export function msUntilToken(tokens: number, rate: ResolvedConnectRate): number {
-  return Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate.perSecond));
+  // The epsilon keeps float noise (0.01 tokens at 2/s = 5.000000000000004 ms) from adding 1 ms.
+  return Math.max(1, Math.ceil(((1 - tokens) * 1000) / rate.perSecond - 1e-9));
 }
 
 /** Applies one connection attempt to a bucket: takes a token, or counts a violation. Pure. */

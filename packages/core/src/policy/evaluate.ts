@@ -1,5 +1,5 @@
 import { ERROR_CODES } from "../errors.js";
-import { type NormalizedAddress, normalizeAddress, subnetKey } from "./address.js";
+import { type NormalizedAddress, normalizePeerAddress, subnetKey } from "./address.js";
 import { type CompiledPolicy, compilePolicy } from "./compile.js";
 import type { PolicyConfig } from "./config.js";
 import { connectTokensAt, msUntilToken } from "./connect-bucket.js";
@@ -250,7 +250,7 @@ export function ruleInput(
   stats: PeerStats,
   now: number,
 ): RuleInput {
-  const address = normalizeAddress(rawAddress);
+  const address = normalizePeerAddress(rawAddress);
   return { policy, address, addressText: address?.text ?? rawAddress, stats, now };
 }
 

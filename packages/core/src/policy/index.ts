@@ -13,7 +13,7 @@ export {
 export {
   type AddressRange,
   type NormalizedAddress,
-  normalizeAddress,
+  normalizePeerAddress,
   parseAddressOrCidr,
 } from "./address.js";
 export {
