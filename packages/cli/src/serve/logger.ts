@@ -34,7 +34,9 @@ export function createLogger(format: LogFormat, out: NodeJS.WritableStream): Log
       )
       .join(" ");
     const time = now.toTimeString().slice(0, 8);
-    out.write(`${time} ${level.padEnd(5)} ${event}: ${message}${extra ? `  ${extra}` : ""}\n`);
+    // One record, one line: a multi-line message (a list of problems) is folded.
+    const oneLine = message.replace(/:\n\s*/g, ": ").replace(/\n\s*/g, "; ");
+    out.write(`${time} ${level.padEnd(5)} ${event}: ${oneLine}${extra ? `  ${extra}` : ""}\n`);
   };
   return {
     log,

@@ -44,7 +44,7 @@ export async function setupPolicy(flags: FlagValues, logger: Logger): Promise<Po
   try {
     policy = createAcceptPolicy(config);
   } catch (error) {
-    throw new UsageError(explain(error, "the policy flags"));
+    throw new UsageError(explain(error, "policy flags (--allow, --deny, --max-*, --connect-rate)"));
   }
 
   const reload = async (trigger: string): Promise<void> => {
@@ -109,7 +109,12 @@ export async function setupPolicy(flags: FlagValues, logger: Logger): Promise<Po
 }
 
 function explain(error: unknown, where: string): string {
-  if (error instanceof PolicyFileError) return error.message;
+  if (error instanceof PolicyFileError) {
+    const issues = error.issues
+      .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+      .join("; ");
+    return `invalid ${error.file === undefined ? where : `policy file ${error.file}`}: ${issues}`;
+  }
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return `policy file ${where} does not exist`;
   return `${where}: ${error instanceof Error ? error.message : String(error)}`;
