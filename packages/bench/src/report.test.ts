@@ -75,6 +75,7 @@ function broadcastRun(
     checkedStreams: 180,
     receiversShort: 0,
     latency,
+    sendLag: mode === "open" ? latency : undefined,
     loadGenerator: { cpuCores: 0.5, workerUtilization: [0.4, 0.95], wallMs: 1000 },
     server: undefined,
   };

@@ -129,6 +129,17 @@ function broadcastRows(
       open ? ["p50Ms", "p90Ms", "p99Ms", "p999Ms", "maxMs"] : ["p50Ms", "p99Ms"],
     ),
   );
+  if (open) {
+    rows.push(
+      ...latencyRows(
+        scenario,
+        `${name} sender lag`,
+        servers,
+        mapValues(runs, (r) => r?.sendLag),
+        ["p99Ms"],
+      ).map((row) => ({ ...row, better: "none" as const })),
+    );
+  }
   rows.push({
     scenario,
     metric: `${name} server CPU`,

@@ -102,9 +102,12 @@ export class LoadPool {
     return Promise.all(this.#workers.map((_, i) => this.request<T>(i, build(i))));
   }
 
-  /** Which worker holds client `id`: clients are dealt round-robin. */
+  /**
+   * Which worker holds client `id`: clients are dealt round-robin two at a time, so that the
+   * clients 2k and 2k+1 (an echo pair) always share a worker.
+   */
   workerOf(id: number): number {
-    return id % this.#workers.length;
+    return Math.floor(id / 2) % this.#workers.length;
   }
 
   /** Splits client ids by the worker that holds them. */

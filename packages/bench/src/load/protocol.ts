@@ -100,6 +100,8 @@ export interface BroadcastResult {
   sent: Record<number, number>;
   startUs: number;
   endUs: number;
+  /** Open loop: how late each batch left against its schedule (µs), hdr-encoded. */
+  sendLag: string;
 }
 
 /** Result of a counts request. */

@@ -263,6 +263,7 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
     if (!parsers.has(client.id) && !senders.has(client.id)) client.scanner = countingScanner();
   }
   const sent: Record<number, number> = {};
+  const sendLag = createLatencyHistogram();
   const startUs = nowUs();
   const stopAtUs = startUs + req.durationMs * 1000;
   return new Promise((resolve) => {
@@ -276,7 +277,7 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
       clearTimeout(stopTimer);
       if (ticker) clearInterval(ticker);
       for (const client of clients.values()) client.afterChunk = undefined;
-      resolve({ sent, startUs, endUs: nowUs() });
+      resolve({ sent, startUs, endUs: nowUs(), sendLag: encodeHistogram(sendLag) });
     }
     const senderStates: Array<{ client: Client; seq: number }> = [];
     for (const id of req.senders) {
@@ -323,6 +324,10 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
           );
           const intervalUs = 1e6 / req.ratePerSender;
           const first = state.seq;
+          if (due > first) {
+            const lag = now - (startUs + first * intervalUs);
+            sendLag.recordValue(lag < 1 ? 1 : Math.round(lag));
+          }
           // Stamped with the time each message was due, not when it left: a stall in the server
           // or here shows up as latency instead of being hidden (no coordinated omission).
           send(due - first, (i) => startUs - t0Us + (first + i) * intervalUs);

@@ -114,6 +114,11 @@ export interface BroadcastFigures {
   /** Receivers whose total differs from the messages sent. */
   receiversShort: number;
   latency: LatencySummary;
+  /**
+   * Open loop: how late the load generator sent against its schedule. Latency counts from the
+   * scheduled time, so a large lag here is load-generator delay inside the latency figures.
+   */
+  sendLag: LatencySummary | undefined;
   loadGenerator: LoadGeneratorUsage;
   server: ServerSpan | undefined;
 }
@@ -220,6 +225,10 @@ export async function runBroadcast(
     checkedStreams: counts.reduce((n, c) => n + c.checkedStreams, 0),
     receiversShort: counts.reduce((n, c) => n + c.receiversOff, 0),
     latency: summarizeLatency(mergeHistograms(counts.map((c) => c.histogram))),
+    sendLag:
+      run.request.mode === "open"
+        ? summarizeLatency(mergeHistograms(results.map((r) => r.sendLag)))
+        : undefined,
     loadGenerator,
     server,
   };

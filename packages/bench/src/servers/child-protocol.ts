@@ -26,7 +26,7 @@ export interface ServerMeasure {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
-  /** Highest RSS sampled (every 10 ms) since the last reset-peak. */
+  /** Highest RSS since the last reset-peak (or since start where the kernel cannot reset it). */
   peakRss: number;
   /** CPU time since the child started, µs. */
   cpuUserUs: number;
@@ -39,4 +39,4 @@ export interface ServerMeasure {
 export type ChildMessage =
   | { type: "listening"; address: string; port: number }
   | { type: "failed"; error: string }
-  | { type: "reply"; id: number; measure?: ServerMeasure };
+  | { type: "reply"; id: number; measure?: ServerMeasure; peakReset?: boolean };
