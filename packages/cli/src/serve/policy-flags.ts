@@ -31,7 +31,7 @@ export function policyFlagHelp(): string {
     "  --max-per-subnet N     most clients at once from one /24 (IPv4) or /64 (IPv6)",
     "  --connect-rate R       new connections per address, such as 5/s or 60/min; repeated",
     "                         excess bans the address for a minute",
-    "  --policy FILE          a policy file (TOML); reloaded on SIGHUP and when the file changes;",
+    "  --policy FILE          a policy file (.toml or .json); reloaded on SIGHUP and when it changes;",
     "                         a bad file on reload keeps the policy in force. Flags add to it.",
     "                         Check one with: tcpchat policy check FILE ADDRESS",
   ].join("\n");
