@@ -68,7 +68,9 @@ export const serveCommand: Command = {
     }
     const port = parsePort("--port", stringFlag(flags, "port") ?? String(DEFAULT_PORT), true);
     const host = stringFlag(flags, "host");
-    const logger = createLogger(parseLogFormat(flags), io.stderr);
+    // Logs go to stderr; while the console's prompt is on the same terminal, they go above it.
+    let writeLog = (text: string): void => void io.stderr.write(text);
+    const logger = createLogger(parseLogFormat(flags), { write: (text: string) => writeLog(text) });
     const serverOptions = serverOptionsFromFlags(flags);
     const policy = await setupPolicy(flags, logger);
     const server = createServer({ ...serverOptions, policy: policy.policy });
@@ -139,6 +141,8 @@ export const serveCommand: Command = {
           })
         : undefined;
       const print = (text: string) => (ui ? ui.print(text) : io.stdout.write(`${text}\n`));
+      if (ui?.interactive && process.stderr.isTTY)
+        writeLog = (text) => ui.print(text.replace(/\n$/, ""));
       const operator = createOperatorConsole({
         server,
         bans: policy.bans,

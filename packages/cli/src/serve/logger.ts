@@ -18,7 +18,7 @@ export interface Logger {
 }
 
 /** Creates a {@link Logger}. Text lines read `HH:MM:SS level event: message key=value ...`. */
-export function createLogger(format: LogFormat, out: NodeJS.WritableStream): Logger {
+export function createLogger(format: LogFormat, out: { write(text: string): unknown }): Logger {
   const log = (level: LogLevel, event: string, message: string, fields: LogFields = {}): void => {
     const now = new Date();
     if (format === LOG_FORMAT.json) {
