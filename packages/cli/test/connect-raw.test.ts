@@ -37,6 +37,17 @@ describe("connect to a plain line server", () => {
     expect(server.received).toEqual(["ping"]);
   });
 
+  it("falls back when the peer stays silent past --timeout", async () => {
+    const server = await startLineServer("");
+    cleanups.push(server.close);
+    const client = runCli(["connect", `127.0.0.1:${server.port}`, "--timeout", "500"]);
+    await client.waitForStderr(/sent no tcpchat greeting in time.*plain line mode/);
+    client.write("anyone?\n");
+    await client.waitForStdout(/^echo: anyone\?$/m);
+    client.endInput();
+    expect(await client.waitExit()).toBe(0);
+  });
+
   it("exits 3 when nothing listens on the port", async () => {
     const server = await startLineServer();
     const port = server.port;
