@@ -11,10 +11,10 @@ import { type CompiledPolicy, compilePolicy } from "./compile.js";
 import { type CustomVerdict, DEFAULT_MAX_TRACKED_ADDRESSES, type PolicyConfig } from "./config.js";
 import { CONNECT_OUTCOME, isBucketIdle, recordConnectAttempt } from "./connect-bucket.js";
 import {
+  banRefusal,
   evaluateRules,
   POLICY_RULE,
   type RefusedDecision,
-  RULE_STEPS,
   type RuleInput,
 } from "./evaluate.js";
 import { BAN_SOURCE, type BanInfo, type ConnectBucket, type PeerStats } from "./peer-stats.js";
@@ -267,7 +267,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
       expiresAt: input.now + rate.banDurationMs,
     };
     this.banStore.add(target, ban);
-    return RULE_STEPS[0]!.refuse({ ...input, stats: { ...input.stats, ban } }) ?? decision;
+    return banRefusal(ban, input.now);
   }
 
   private runCustom(

@@ -3,7 +3,7 @@ import { type NormalizedAddress, normalizePeerAddress, subnetKey } from "./addre
 import { type CompiledPolicy, compilePolicy } from "./compile.js";
 import type { PolicyConfig } from "./config.js";
 import { connectTokensAt, msUntilToken } from "./connect-bucket.js";
-import { BAN_SOURCE, type PeerStats } from "./peer-stats.js";
+import { BAN_SOURCE, type BanInfo, type PeerStats } from "./peer-stats.js";
 import type { AcceptDecision, PeerInfo } from "./types.js";
 
 /** Names of the rules, as they appear in `AcceptDecision.rule`, in stats and in logs. */
@@ -57,7 +57,7 @@ function refusal(
     : { accept: false, code, message, rule, retryAfterMs };
 }
 
-function activeBan(input: RuleInput) {
+function activeBan(input: RuleInput): BanInfo | undefined {
   const ban = input.stats.ban;
   return ban !== undefined && (ban.expiresAt === undefined || ban.expiresAt > input.now)
     ? ban
@@ -75,27 +75,31 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
+/** The refusal for an active ban, with the time left as the retry time when the ban ends. */
+export function banRefusal(ban: BanInfo, now: number): RefusedDecision {
+  const retryAfterMs = ban.expiresAt === undefined ? undefined : ban.expiresAt - now;
+  if (ban.source === BAN_SOURCE.connectRate) {
+    return refusal(
+      "CHAT_ERR_REFUSED_BANNED",
+      POLICY_RULE.rateBan,
+      "Your address is banned for a while for connecting too often.",
+      retryAfterMs,
+    );
+  }
+  const why = ban.reason ? `: ${ban.reason}` : "";
+  return refusal(
+    "CHAT_ERR_REFUSED_BANNED",
+    POLICY_RULE.ban,
+    `Your address is banned from this server${why}.`,
+    retryAfterMs,
+  );
+}
+
 const banStep: RuleStep = {
   rule: POLICY_RULE.ban,
   refuse(input) {
     const ban = activeBan(input);
-    if (ban === undefined) return undefined;
-    const retryAfterMs = ban.expiresAt === undefined ? undefined : ban.expiresAt - input.now;
-    if (ban.source === BAN_SOURCE.connectRate) {
-      return refusal(
-        "CHAT_ERR_REFUSED_BANNED",
-        POLICY_RULE.rateBan,
-        "Your address is banned for a while for connecting too often.",
-        retryAfterMs,
-      );
-    }
-    const why = ban.reason ? `: ${ban.reason}` : "";
-    return refusal(
-      "CHAT_ERR_REFUSED_BANNED",
-      POLICY_RULE.ban,
-      `Your address is banned from this server${why}.`,
-      retryAfterMs,
-    );
+    return ban === undefined ? undefined : banRefusal(ban, input.now);
   },
   explain(input) {
     const ban = activeBan(input);
