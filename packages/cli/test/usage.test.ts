@@ -16,6 +16,8 @@ describe("usage errors exit 2 with a clear message", () => {
     ],
     [["connect", "a", "b"], /connect takes one HOST\[:PORT\]/],
     [["connect", "example.org:1:2"], /IPv6 address with a port/],
+    [["connect", "--nick", "has space"], /--nick: Nick "has space" is not valid/],
+    [["connect", "--room", "/etc"], /--room: Room name "\/etc" is not valid/],
     [["doctor"], /doctor needs HOST\[:PORT\]/],
     [["doctor", "localhost", "--timeout", "soon"], /--timeout must be a whole number/],
     [["policy", "verify"], /policy has one subcommand, check/],

@@ -1,4 +1,4 @@
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PORT } from "@tcpchat/core";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PORT, normalizeName } from "@tcpchat/core";
 import { intFlag, parseCommandArgs, parseHostPort, stringFlag } from "../args.js";
 import { runRaw } from "../connect/raw.js";
 import { runStructured } from "../connect/structured.js";
@@ -79,8 +79,8 @@ export const connectCommand: Command = {
     const base = { ...target, timeoutMs, timestamps };
     if (flags.raw) return runRaw(base);
 
-    const nick = stringFlag(flags, "nick");
-    const room = stringFlag(flags, "room");
+    const nick = checkName(stringFlag(flags, "nick"), "nick");
+    const room = checkName(stringFlag(flags, "room"), "room");
     const outcome = await runStructured({
       ...base,
       ...(nick === undefined ? {} : { nick }),
@@ -93,3 +93,14 @@ export const connectCommand: Command = {
     });
   },
 };
+
+/**
+ * Checks a name's characters before connecting, so that a typo is a usage error rather than a
+ * silent guest nick. The length is left to the server: its limit may differ from the default.
+ */
+function checkName(raw: string | undefined, kind: "nick" | "room"): string | undefined {
+  if (raw === undefined) return undefined;
+  const checked = normalizeName(raw, kind, Number.POSITIVE_INFINITY);
+  if (typeof checked !== "string") throw new UsageError(`--${kind}: ${checked.message}`);
+  return checked;
+}

@@ -92,6 +92,11 @@ function converse(client: ChatClient, options: StructuredOptions): Promise<numbe
     process.on("SIGINT", onSigint);
 
     const target = formatHostPort(options.host, options.port);
+    if (options.nick !== undefined && options.nick.toLowerCase() !== welcome.nick.toLowerCase()) {
+      io.status(
+        `*** the server did not give you the nick ${options.nick} (taken or reserved); try /nick NAME`,
+      );
+    }
     io.status(
       `*** connected to ${target} (${welcome.server}); you are ${welcome.nick} in #${welcome.room}. /help lists commands.`,
     );
@@ -123,6 +128,8 @@ function converse(client: ChatClient, options: StructuredOptions): Promise<numbe
         ending = chatError("CHAT_ERR_SERVER_SHUTDOWN", {
           message: `The server is shutting down: ${frame.reason}`,
         });
+      // An error answering a request is shown once, by the request's own rejection.
+      if (frame.type === "error" && frame.ref !== undefined) return;
       const text = formatTextLine(frame);
       if (text === null) return;
       const ts = "ts" in frame && typeof frame.ts === "number" ? frame.ts : undefined;
