@@ -1,20 +1,23 @@
 import { spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 
-// A listener that never accepts, with a backlog of 0: once its accept queue is full, Linux
-// drops further SYNs, so a connect to it times out, as behind a firewall. Loopback only.
-const PYTHON_LISTENER = `
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-s.listen(0)
-print(s.getsockname()[1], flush=True)
-sys.stdin.read()
+// A listener that never accepts: a child process that listens with a backlog of 1 (Node reads 0
+// as "the default") and then blocks its only thread, so it never calls accept(). Once the accept
+// queue is full, Linux drops further SYNs, and a connect to it times out as behind a firewall.
+// Loopback only; no python or root needed.
+const NEVER_ACCEPTING_LISTENER = `
+const server = require("node:net").createServer();
+server.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
+  process.stdout.write(server.address().port + "\\n");
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});
 `;
 
 /** Starts the never-accepting listener and fills its queue; returns its port and a cleanup. */
 export async function startBlackhole(): Promise<{ port: number; close: () => Promise<void> }> {
-  const child = spawn("python3", ["-c", PYTHON_LISTENER], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", NEVER_ACCEPTING_LISTENER], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once("error", reject);
@@ -23,7 +26,7 @@ export async function startBlackhole(): Promise<{ port: number; close: () => Pro
   const fillers: Socket[] = [];
   const close = async () => {
     for (const socket of fillers) socket.destroy();
-    child.stdin.end();
+    child.kill("SIGKILL");
     await exited;
   };
   // Connect until one attempt hangs: that proves the queue is full and SYNs are dropped.
