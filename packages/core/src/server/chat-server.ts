@@ -290,7 +290,7 @@ export class ChatServer extends EventEmitter {
         rule: "error",
       };
     }
-    if (decision instanceof Promise) {
+    if (isThenable(decision)) {
       // Nothing is read until the decision: a refused peer costs no parsing and no session.
       socket.pause();
       decision.then(
@@ -370,6 +370,10 @@ function socketHandlers(hub: ChatHub) {
       });
     },
   };
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === "function";
 }
 
 function ignoreSocketError(): void {
