@@ -1,5 +1,47 @@
 // @ts-check
-import { mkdirSync, writeFileSync } from "node:fs";
+/**
+ * Writes the performance page's generated parts from the committed bench report:
+ *   data/bench.json (from `pnpm bench --json FILE`)  ->  generated/performance-results.md,
+ *   generated/connection-memory.md and public/perf/*.svg.
+ * Without the report it writes "figures pending" notices and no charts. A report that exists but
+ * cannot be read fails the build: a silent fallback would publish a page without its figures.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  checkBenchResults,
+  renderPendingMemory,
+  renderPendingResults,
+  renderPerformance,
+} from "./perf/render.mjs";
 
-mkdirSync("generated", { recursive: true });
-writeFileSync("generated/performance-results.md", "Figures pending.\n");
+const docsRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const reportFile = process.env.TCPCHAT_BENCH_JSON ?? join(docsRoot, "data/bench.json");
+const generatedDir = join(docsRoot, "generated");
+const chartsDir = join(docsRoot, "public/perf");
+
+mkdirSync(generatedDir, { recursive: true });
+// Charts of an earlier report must not outlive it.
+rmSync(chartsDir, { recursive: true, force: true });
+
+if (!existsSync(reportFile)) {
+  writeFileSync(join(generatedDir, "performance-results.md"), renderPendingResults());
+  writeFileSync(join(generatedDir, "connection-memory.md"), renderPendingMemory());
+  process.stderr.write("perf-charts: no data/bench.json yet, the page says figures are pending\n");
+} else {
+  const data = JSON.parse(readFileSync(reportFile, "utf8"));
+  const problems = checkBenchResults(data);
+  if (problems.length > 0) {
+    process.stderr.write(
+      `perf-charts: ${reportFile} is not a bench report:\n  ${problems.join("\n  ")}\n`,
+    );
+    process.exit(1);
+  }
+  const rendered = renderPerformance(data);
+  mkdirSync(chartsDir, { recursive: true });
+  for (const [file, svg] of rendered.charts) writeFileSync(join(chartsDir, file), svg);
+  writeFileSync(join(generatedDir, "performance-results.md"), rendered.results);
+  writeFileSync(join(generatedDir, "connection-memory.md"), rendered.connectionMemory);
+  process.stderr.write(`perf-charts: ${rendered.charts.size} charts from ${reportFile}\n`);
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { formatBytes, formatPerSec } from "../scripts/perf/format.mjs";
+import {
+  advantage,
+  type BenchResults,
+  checkBenchResults,
+  renderPerformance,
+} from "../scripts/perf/render.mjs";
+import { renderBarChart } from "../scripts/perf/svg-chart.mjs";
+
+/** A real `pnpm bench --json` output (500 clients), kept as a fixture of the file's shape. */
+const report: BenchResults = JSON.parse(
+  readFileSync(new URL("./fixtures/bench-report.json", import.meta.url), "utf8"),
+);
+
+/** The cells of the table row whose first cell is `metric`. */
+function rowCells(markdown: string, metric: string): string[] {
+  const line = markdown.split("\n").find((l) => l.startsWith(`| ${metric} |`));
+  if (!line) throw new Error(`no row "${metric}"`);
+  return line
+    .slice(1, -1)
+    .split("|")
+    .map((cell) => cell.trim());
+}
+
+describe("performance page generator", () => {
+  it("accepts a bench report and says what is wrong with anything else", () => {
+    expect(checkBenchResults(report)).toEqual([]);
+    expect(checkBenchResults(null)).toEqual(["not a JSON object"]);
+    expect(checkBenchResults({ tool: "other", servers: [] })).toEqual([
+      '"tool" is not "tcpchat-bench"',
+      '"startedAt" is missing',
+      '"machine" is missing',
+      '"options" is missing',
+      '"scenarios" is missing',
+      '"servers" must list at least one server',
+    ]);
+  });
+
+  it("puts the report's own figures in the tables, measured server beside the baseline", () => {
+    const { results } = renderPerformance(report);
+    const broadcast = report.scenarios.broadcast!;
+    const cells = rowCells(results, "closed loop: deliveries");
+    expect(cells).toEqual([
+      "closed loop: deliveries",
+      formatPerSec(broadcast["tcpchat"]!.closed.deliveriesPerSec),
+      formatPerSec(broadcast["naive relay"]!.closed.deliveriesPerSec),
+      expect.stringMatching(/^[\d.]+x (better|worse)$/),
+    ]);
+    const idle = report.scenarios.idle!;
+    expect(rowCells(results, "RSS per connection")[1]).toBe(
+      formatBytes(idle["tcpchat"]!.rssPerConnection),
+    );
+    expect(results).toContain(report.machine.cpuModel);
+    expect(results).toContain(report.machine.node);
+  });
+
+  it("writes every chart the page shows, and shows every chart it writes", () => {
+    const { results, charts } = renderPerformance(report);
+    const referenced = [...results.matchAll(/\]\(\/perf\/([\w-]+\.svg)\)/g)].map((m) => m[1]);
+    expect(new Set(referenced)).toEqual(new Set(charts.keys()));
+    for (const svg of charts.values()) {
+      expect(svg.startsWith("<svg xmlns=")).toBe(true);
+      expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+      expect(svg).not.toContain("NaN");
+    }
+  });
+
+  it("fills the connection-memory table of the threads guide from the idle scenario", () => {
+    const { connectionMemory } = renderPerformance(report);
+    expect(connectionMemory).toContain("| RSS per connection |");
+    const withoutIdle = { ...report, scenarios: { ...report.scenarios, idle: undefined } };
+    expect(renderPerformance(withoutIdle).connectionMemory).toContain("Figures pending");
+  });
+
+  it("compares in the direction that is better", () => {
+    expect(advantage("higher", 200, 100)).toBe(2);
+    expect(advantage("lower", 50, 100)).toBe(2);
+    expect(advantage("none", 1, 2)).toBeUndefined();
+    expect(advantage("lower", 0, 2)).toBeUndefined();
+  });
+
+  it("escapes text in charts and marks values that were not measured", () => {
+    const svg = renderBarChart({
+      title: "a <b> & c",
+      subtitle: "s",
+      groups: ["g"],
+      series: [
+        { name: "x", color: "#000", values: [undefined] },
+        { name: "y", color: "#111", values: [5] },
+      ],
+      format: String,
+    });
+    expect(svg).toContain("a &#60;b&#62; &#38; c");
+    expect(svg).toContain("not measured");
+  });
+});
