@@ -1,17 +1,10 @@
-import { PROTOCOL_VERSION } from "../defaults.js";
-import {
-  type ChatError,
-  type ChatErrorCode,
-  ERROR_CODES,
-  FramingError,
-  ProtocolError,
-} from "../errors.js";
-import { isSingleLine } from "../framing/line-encoder.js";
+import { type ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "../errors.js";
 import type { ClientFrame, PresenceFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine, TEXT_COMMANDS } from "../protocol/parse-text.js";
+import * as requests from "./requests.js";
 import { Room } from "./room.js";
 import { SESSION_STATE, Session, type SessionInfo } from "./session.js";
 import { type HubStats, newStats } from "./stats.js";
@@ -48,8 +41,8 @@ export class ChatHub {
   readonly stats: HubStats = newStats();
   readonly rooms = new Map<string, Room>();
   readonly sessions = new Set<Session>();
-  private readonly structuredSessions = new Set<Session>();
-  private readonly nicks = new Map<string, Session | null>();
+  readonly structuredSessions = new Set<Session>();
+  readonly nicks = new Map<string, Session | null>();
   private dirtyRooms: Room[] = [];
   private dirtySessions: Session[] = [];
   private cutoffs: Session[] = [];
@@ -60,7 +53,7 @@ export class ChatHub {
 
   constructor(
     readonly settings: HubSettings,
-    private readonly events: HubEvents,
+    readonly events: HubEvents,
   ) {
     this.operatorKey = nameKey(settings.operatorNick);
     // The operator's nick is reserved: nobody can pose as the operator.
@@ -266,22 +259,22 @@ export class ChatHub {
   private handleRequest(session: Session, request: ClientFrame, now: number): void {
     switch (request.type) {
       case "hello":
-        return this.hello(session, request, now);
+        return requests.hello(this, session, request, now);
       case "send":
-        return this.sendToRoom(session, request, now);
+        return requests.sendToRoom(this, session, request, now);
       case "dm":
-        return this.directMessage(session, request, now);
+        return requests.directMessage(this, session, request, now);
       case "join": {
         const room = this.joinRoom(session, request.room, now, request.ref);
         if (room !== undefined) this.ack(session, request.ref, now);
         return;
       }
       case "part":
-        return this.partRoom(session, request.room, request.ref, now);
+        return requests.partRoom(this, session, request.room, request.ref, now);
       case "nick":
-        return this.changeNick(session, request.nick, request.ref, now);
+        return requests.changeNick(this, session, request.nick, request.ref, now);
       case "who":
-        return this.who(session, request.room, request.ref, now);
+        return requests.who(this, session, request.room, request.ref, now);
       case "rooms":
         session.sendFrame({ type: "rooms", rooms: this.roomList() });
         return this.ack(session, request.ref, now);
@@ -306,155 +299,7 @@ export class ChatHub {
     }
   }
 
-  private hello(
-    session: Session,
-    hello: Extract<ClientFrame, { type: "hello" }>,
-    now: number,
-  ): void {
-    if (session.state !== SESSION_STATE.pending) {
-      this.replyError(
-        session,
-        new ProtocolError("CHAT_ERR_BAD_FRAME", { message: "hello was already sent." }),
-      );
-      return;
-    }
-    if (hello.proto !== PROTOCOL_VERSION) {
-      this.replyError(
-        session,
-        new ProtocolError("CHAT_ERR_UNSUPPORTED_VERSION", {
-          message: `This server speaks tcpchat/${PROTOCOL_VERSION}, not ${hello.proto}.`,
-        }),
-      );
-      return;
-    }
-    // Switch mode: flush the rooms first so no text-encoded batch reaches a JSON client.
-    for (const room of session.rooms) {
-      this.stats.deliveries += room.flush();
-      room.textMembers -= 1;
-      room.structuredMembers += 1;
-    }
-    session.state = SESSION_STATE.structured;
-    this.structuredSessions.add(session);
-    if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
-      this.changeNick(session, hello.nick, undefined, now);
-    }
-    if (hello.room !== undefined) {
-      const wanted = normalizeName(hello.room, "room", this.settings.maxNameLength);
-      if (typeof wanted === "string" && nameKey(wanted) !== session.current?.key) {
-        const previous = session.current;
-        if (this.joinRoom(session, wanted, now) !== undefined && previous !== undefined) {
-          this.leaveRoom(session, previous, "moved", now);
-        }
-      } else if (wanted instanceof ProtocolError) {
-        this.replyError(session, wanted);
-      }
-    }
-    const {
-      announceRoomSize: _a,
-      announceWindowMs: _w,
-      shutdownGraceMs: _g,
-      defaultRoom: _d,
-      operatorNick: _o,
-      software,
-      ...limits
-    } = this.settings;
-    session.sendFrame({
-      type: "welcome",
-      proto: PROTOCOL_VERSION,
-      server: software,
-      session: session.id,
-      nick: session.nick,
-      room: session.current?.name ?? "",
-      limits,
-    });
-    if (session.current !== undefined) {
-      session.sendFrame(this.presence(session.current));
-    }
-  }
-
-  private sendToRoom(
-    session: Session,
-    send: Extract<ClientFrame, { type: "send" }>,
-    now: number,
-  ): void {
-    let room = session.current;
-    if (send.room !== undefined) {
-      room = this.rooms.get(nameKey(send.room.startsWith("#") ? send.room.slice(1) : send.room));
-      if (room === undefined || !room.members.has(session)) {
-        return this.replyError(
-          session,
-          new ProtocolError("CHAT_ERR_NOT_IN_ROOM", { message: `You are not in #${send.room}.` }),
-          send.ref,
-        );
-      }
-    }
-    if (room === undefined)
-      return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), send.ref);
-    if (send.text === "")
-      return this.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), send.ref);
-    // A JSON string may carry CR/LF; relayed to text clients it would forge extra lines (spec 1.4).
-    if (!isSingleLine(send.text))
-      return this.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), send.ref);
-    if (!this.takeToken(session, now)) return this.rateLimited(session, send.ref);
-    this.stats.messagesIn += 1;
-    const id = this.messageId();
-    this.broadcast(
-      room,
-      send.action
-        ? {
-            type: "message",
-            id,
-            ts: now,
-            room: room.name,
-            from: session.nick,
-            text: send.text,
-            action: true,
-          }
-        : { type: "message", id, ts: now, room: room.name, from: session.nick, text: send.text },
-    );
-    if (send.ref !== undefined) session.sendFrame({ type: "ack", ref: send.ref, id, ts: now });
-    this.emitMessage(id, now, room.name, session.nick, send.text, send.action === true);
-  }
-
-  private directMessage(
-    session: Session,
-    dm: Extract<ClientFrame, { type: "dm" }>,
-    now: number,
-  ): void {
-    if (dm.text === "")
-      return this.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), dm.ref);
-    if (!isSingleLine(dm.text))
-      return this.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), dm.ref);
-    const key = nameKey(dm.to);
-    const target = this.nicks.get(key);
-    if (target === undefined) {
-      return this.replyError(
-        session,
-        new ProtocolError("CHAT_ERR_NO_SUCH_NICK", {
-          message: `Nobody called ${dm.to} is connected.`,
-        }),
-        dm.ref,
-      );
-    }
-    if (!this.takeToken(session, now)) return this.rateLimited(session, dm.ref);
-    this.stats.messagesIn += 1;
-    const id = this.messageId();
-    const to = target === null ? this.settings.operatorNick : target.nick;
-    const frame: ServerFrame = { type: "dm", id, ts: now, from: session.nick, to, text: dm.text };
-    if (target !== null) {
-      target.sendFrame(frame);
-      this.stats.deliveries += 1;
-    }
-    if (session.structured) {
-      if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });
-    } else {
-      session.sendLine(`*dm* -> ${to}: ${dm.text}`);
-    }
-    if (this.events.listenerCount("dm") > 0)
-      this.events.emit("dm", { id, ts: now, from: session.nick, to, text: dm.text });
-  }
-
-  private joinRoom(session: Session, rawName: string, now: number, ref?: string): Room | undefined {
+  joinRoom(session: Session, rawName: string, now: number, ref?: string): Room | undefined {
     const name = normalizeName(rawName, "room", this.settings.maxNameLength);
     if (name instanceof ProtocolError) {
       this.replyError(session, name, ref);
@@ -492,29 +337,7 @@ export class ChatHub {
     return room;
   }
 
-  private partRoom(
-    session: Session,
-    rawName: string | undefined,
-    ref: string | undefined,
-    now: number,
-  ): void {
-    const room =
-      rawName === undefined ? session.current : this.rooms.get(nameKey(rawName.replace(/^#/, "")));
-    if (room === undefined || !room.members.has(session)) {
-      return this.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), ref);
-    }
-    this.leaveRoom(session, room, "part", now);
-    if (!session.structured) {
-      session.sendLine(
-        session.current === undefined
-          ? `*** you left #${room.name}; you are in no room now (/join ROOM)`
-          : `*** you left #${room.name}; now talking in #${session.current.name}`,
-      );
-    }
-    this.ack(session, ref, now);
-  }
-
-  private leaveRoom(session: Session, room: Room, reason: string, now: number): void {
+  leaveRoom(session: Session, room: Room, reason: string, now: number): void {
     this.stats.deliveries += room.flush();
     room.members.delete(session);
     if (session.structured) room.structuredMembers -= 1;
@@ -529,59 +352,6 @@ export class ChatHub {
     this.announce(room, "part", session.nick, reason, now);
     if (this.events.listenerCount("part") > 0)
       this.events.emit("part", { room: room.name, nick: session.nick, reason });
-  }
-
-  private changeNick(session: Session, raw: string, ref: string | undefined, now: number): void {
-    const nick = normalizeName(raw, "nick", this.settings.maxNameLength);
-    if (nick instanceof ProtocolError) return this.replyError(session, nick, ref);
-    const key = nameKey(nick);
-    const holder = this.nicks.get(key);
-    if (holder !== undefined && holder !== session) {
-      return this.replyError(
-        session,
-        new ProtocolError("CHAT_ERR_NICK_IN_USE", { message: `The nick ${nick} is taken.` }),
-        ref,
-      );
-    }
-    const old = session.nick;
-    this.nicks.delete(session.nickKey);
-    this.nicks.set(key, session);
-    session.nick = nick;
-    session.nickKey = key;
-    const frame: ServerFrame = { type: "nick", ts: now, old, new: nick };
-    // Big rooms do not hear nick changes (it would be quadratic in a connect storm); /who shows them.
-    let told = false;
-    for (const room of session.rooms) {
-      if (room.members.size <= this.settings.announceRoomSize) {
-        this.broadcast(room, frame);
-        told = true;
-      }
-    }
-    if (!told) session.sendFrame(frame);
-    this.ack(session, ref, now);
-    if (this.events.listenerCount("nick") > 0) this.events.emit("nick", { old, new: nick });
-  }
-
-  private who(
-    session: Session,
-    rawName: string | undefined,
-    ref: string | undefined,
-    now: number,
-  ): void {
-    const room =
-      rawName === undefined ? session.current : this.rooms.get(nameKey(rawName.replace(/^#/, "")));
-    if (room === undefined) {
-      return this.replyError(
-        session,
-        new ProtocolError(
-          "CHAT_ERR_NOT_IN_ROOM",
-          rawName ? { message: `There is no room #${rawName.replace(/^#/, "")}.` } : {},
-        ),
-        ref,
-      );
-    }
-    session.sendFrame(this.presence(room, Number.POSITIVE_INFINITY));
-    this.ack(session, ref, now);
   }
 
   // Helpers
@@ -630,7 +400,7 @@ export class ChatHub {
     }
   }
 
-  private broadcast(room: Room, frame: ServerFrame): void {
+  broadcast(room: Room, frame: ServerFrame): void {
     if (room.pendingFrames === 0) {
       this.dirtyRooms.push(room);
       this.scheduleFlush();
@@ -657,7 +427,7 @@ export class ChatHub {
     session.transport.end(Buffer.from(`${line}\n`, "utf8"));
   }
 
-  private takeToken(session: Session, now: number): boolean {
+  takeToken(session: Session, now: number): boolean {
     const tokens = refill(
       session.tokens,
       session.tokensAt,
@@ -674,7 +444,7 @@ export class ChatHub {
     return true;
   }
 
-  private rateLimited(session: Session, ref: string | undefined): void {
+  rateLimited(session: Session, ref: string | undefined): void {
     this.stats.rateLimited += 1;
     const waitMs = Math.ceil(((1 - session.tokens) * 1000) / this.settings.messageRate);
     this.replyError(
@@ -686,7 +456,7 @@ export class ChatHub {
     );
   }
 
-  private replyError(session: Session, error: ChatError, ref?: string): void {
+  replyError(session: Session, error: ChatError, ref?: string): void {
     session.sendFrame({
       type: "error",
       code: error.code,
@@ -696,11 +466,11 @@ export class ChatHub {
     });
   }
 
-  private ack(session: Session, ref: string | undefined, now: number): void {
+  ack(session: Session, ref: string | undefined, now: number): void {
     if (ref !== undefined && session.structured) session.sendFrame({ type: "ack", ref, ts: now });
   }
 
-  private emitMessage(
+  emitMessage(
     id: string,
     ts: number,
     room: string,
@@ -716,7 +486,7 @@ export class ChatHub {
    * The member list of a room. Sent unasked (on join and hello) it is cut to `limit` nicks,
    * so that a connect storm into a big room is not quadratic; `who` asks for all of them.
    */
-  private presence(room: Room, limit = this.settings.announceRoomSize): PresenceFrame {
+  presence(room: Room, limit = this.settings.announceRoomSize): PresenceFrame {
     const nicks: string[] = [];
     for (const member of room.members) {
       if (nicks.length >= limit) break;
@@ -739,7 +509,7 @@ export class ChatHub {
     }));
   }
 
-  private messageId(): string {
+  messageId(): string {
     return (++this.nextMessage).toString(36);
   }
 
