@@ -40,3 +40,19 @@ export const DEFAULT_BACKLOG = 4096;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Client: how long a request waits for its ack, in milliseconds. */
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+
+// Accept policy (see policy/config.ts for what each rule does).
+/** Default prefix length of the IPv4 subnet that `maxPerSubnet` counts (a /24). */
+export const DEFAULT_POLICY_SUBNET_PREFIX_IPV4 = 24;
+/** Default prefix length of the IPv6 subnet that `maxPerSubnet` counts (a /64, one site's LAN). */
+export const DEFAULT_POLICY_SUBNET_PREFIX_IPV6 = 64;
+/** Default number of connect-rate refusals, within `banWindowMs`, that trigger a temporary ban. */
+export const DEFAULT_CONNECT_BAN_AFTER = 10;
+/** Default window in which connect-rate refusals are counted towards a ban, in milliseconds. */
+export const DEFAULT_CONNECT_BAN_WINDOW_MS = 10_000;
+/** Default length of a temporary ban for connecting too often, in milliseconds. */
+export const DEFAULT_CONNECT_BAN_DURATION_MS = 60_000;
+/** Default time a custom predicate has to answer, in milliseconds. */
+export const DEFAULT_CUSTOM_TIMEOUT_MS = 1_000;
+/** Default cap on addresses with connect-rate state (buckets) or automatic bans kept in memory. */
+export const DEFAULT_MAX_TRACKED_ADDRESSES = 10_000;

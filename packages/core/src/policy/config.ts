@@ -1,20 +1,15 @@
+export {
+  DEFAULT_CONNECT_BAN_AFTER,
+  DEFAULT_CONNECT_BAN_DURATION_MS,
+  DEFAULT_CONNECT_BAN_WINDOW_MS,
+  DEFAULT_CUSTOM_TIMEOUT_MS,
+  DEFAULT_MAX_TRACKED_ADDRESSES,
+  DEFAULT_POLICY_SUBNET_PREFIX_IPV4,
+  DEFAULT_POLICY_SUBNET_PREFIX_IPV6,
+} from "../defaults.js";
+
 import type { PeerStats } from "./peer-stats.js";
 import type { PeerInfo, ServerLoad } from "./types.js";
-
-/** Default prefix length of the IPv4 subnet that `maxPerSubnet` counts (a /24). */
-export const DEFAULT_POLICY_SUBNET_PREFIX_IPV4 = 24;
-/** Default prefix length of the IPv6 subnet that `maxPerSubnet` counts (a /64, one site's LAN). */
-export const DEFAULT_POLICY_SUBNET_PREFIX_IPV6 = 64;
-/** Default number of connect-rate refusals, within `banWindowMs`, that trigger a temporary ban. */
-export const DEFAULT_CONNECT_BAN_AFTER = 10;
-/** Default window in which connect-rate refusals are counted towards a ban, in milliseconds. */
-export const DEFAULT_CONNECT_BAN_WINDOW_MS = 10_000;
-/** Default length of a temporary ban for connecting too often, in milliseconds. */
-export const DEFAULT_CONNECT_BAN_DURATION_MS = 60_000;
-/** Default time a custom predicate has to answer, in milliseconds. */
-export const DEFAULT_CUSTOM_TIMEOUT_MS = 1_000;
-/** Default cap on addresses with connect-rate state (buckets) or automatic bans kept in memory. */
-export const DEFAULT_MAX_TRACKED_ADDRESSES = 10_000;
 
 /**
  * Connect-rate limit per address: a token bucket that holds `burst` tokens and refills at
