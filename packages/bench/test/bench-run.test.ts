@@ -62,7 +62,7 @@ describe("bench end to end", () => {
       json,
     ]);
     expect(run.stderr).not.toContain("bench failed");
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("tcpchat vs naive relay");
     expect(run.stderr).toMatch(/tcpchat broadcast closed loop .*delivered/);
     const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
@@ -119,7 +119,7 @@ describe("bench end to end", () => {
         "--json",
         json,
       ]);
-      expect(run.code).toBe(0);
+      expect(run.code, run.stderr + run.stdout).toBe(0);
       const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
       expect(results.servers).toEqual(["target"]);
       expect(Object.keys(results.scenarios).sort()).toEqual(["broadcast", "connect", "echo"]);

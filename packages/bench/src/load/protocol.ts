@@ -29,7 +29,10 @@ export interface JoinPairsRequest {
   timeoutMs: number;
 }
 
-/** One broadcast run: senders send, every client counts what it receives. */
+/**
+ * Prepares one broadcast run (senders send, every client counts what it receives); the run
+ * begins with {@link BroadcastStartRequest} once every worker has prepared.
+ */
 export interface BroadcastRequest {
   op: "broadcast";
   /** `closed`: each sender keeps `window` messages in flight; `open`: each sends at `ratePerSender`. */
@@ -44,6 +47,11 @@ export interface BroadcastRequest {
   ratePerSender: number;
   durationMs: number;
   maxMessagesPerSender: number;
+}
+
+/** Starts the prepared broadcast run; the reply comes when this worker's senders stop. */
+export interface BroadcastStartRequest {
+  op: "broadcast-start";
 }
 
 /** Delivery counts so far; with `expectedPerSender`, also check each parser's sequences. */
@@ -72,6 +80,7 @@ export type WorkerRequest =
   | ConnectRequest
   | JoinPairsRequest
   | BroadcastRequest
+  | BroadcastStartRequest
   | CountsRequest
   | EchoRequest
   | CloseAllRequest;
@@ -94,7 +103,7 @@ export interface JoinPairsResult {
   failed: number;
 }
 
-/** Result of a broadcast request, sent when this worker's senders stop. */
+/** Result of a broadcast-start request, sent when this worker's senders stop. */
 export interface BroadcastResult {
   /** Messages sent, by sender id. */
   sent: Record<number, number>;

@@ -246,7 +246,25 @@ function parserScanner(
   });
 }
 
-function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
+/** The broadcast run set up by the last prepare request, waiting for its start request. */
+let prepared: (() => Promise<BroadcastResult>) | undefined;
+
+/**
+ * Sets a broadcast run up: fresh counters and scanners on every client. All workers prepare
+ * before any starts, or the first messages would reach clients still counting for the last run.
+ */
+function prepareBroadcast(req: BroadcastRequest): void {
+  prepared = broadcast(req);
+}
+
+function startBroadcast(): Promise<BroadcastResult> {
+  const start = prepared;
+  prepared = undefined;
+  if (!start) return Promise.reject(new Error("broadcast-start without broadcast"));
+  return start();
+}
+
+function broadcast(req: BroadcastRequest): () => Promise<BroadcastResult> {
   run = newRunState();
   progress.sent = 0;
   closedSinceRun = 0;
@@ -262,6 +280,20 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
     client.afterChunk = undefined;
     if (!parsers.has(client.id) && !senders.has(client.id)) client.scanner = countingScanner();
   }
+  echoHooks.clear();
+  for (const id of new Set([...parsers, ...senders])) {
+    const client = clients.get(id);
+    if (client && !run.paused.has(id)) {
+      client.scanner = parserScanner(id, req.size, () => echoHooks.get(id)?.());
+    }
+  }
+  return () => sendBroadcast(req, encoder);
+}
+
+/** Closed loop: what a sender does when one of its own messages comes back. */
+const echoHooks = new Map<number, () => void>();
+
+function sendBroadcast(req: BroadcastRequest, encoder: MessageEncoder): Promise<BroadcastResult> {
   const sent: Record<number, number> = {};
   const sendLag = createLatencyHistogram();
   const startUs = nowUs();
@@ -300,7 +332,7 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
         if (--active === 0) finish();
       };
       if (req.mode === "closed") {
-        client.scanner = parserScanner(id, req.size, () => state.echoed++);
+        echoHooks.set(id, () => state.echoed++);
         client.afterChunk = () => {
           if (state.stopped) return;
           if (chunkNowUs >= stopAtUs || state.seq >= req.maxMessagesPerSender) return stop();
@@ -314,7 +346,6 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
         const now = nowUs() - t0Us;
         send(Math.min(req.window, req.maxMessagesPerSender), () => now);
       } else {
-        client.scanner = parserScanner(id, req.size);
         (state as { tick?: () => void }).tick = () => {
           if (state.stopped) return;
           const now = nowUs();
@@ -333,12 +364,6 @@ function broadcast(req: BroadcastRequest): Promise<BroadcastResult> {
           send(due - first, (i) => startUs - t0Us + (first + i) * intervalUs);
           if (now >= stopAtUs || state.seq >= req.maxMessagesPerSender) stop();
         };
-      }
-    }
-    for (const id of parsers) {
-      if (!senders.has(id)) {
-        const client = clients.get(id);
-        if (client && !run.paused.has(id)) client.scanner = parserScanner(id, req.size);
       }
     }
     if (req.mode === "open") {
@@ -485,7 +510,10 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return joinPairs(req);
     }
     case "broadcast":
-      return broadcast(req);
+      prepareBroadcast(req);
+      return null;
+    case "broadcast-start":
+      return startBroadcast();
     case "counts":
       return counts(req);
     case "echo":

@@ -180,13 +180,14 @@ export async function runBroadcast(
     const now = pool.progress();
     return `sent ${formatCount(now.sent)}  delivered ${formatCount(now.delivered)}`;
   });
-  const results = await pool.all<BroadcastResult>((w) => ({
+  await pool.all((w) => ({
     op: "broadcast",
     ...run.request,
     senders: senders[w]!,
     parsers: parsers[w]!,
     paused: paused[w]!,
   }));
+  const results = await pool.all<BroadcastResult>(() => ({ op: "broadcast-start" }));
   const sentPerSender: Record<number, number> = {};
   let sent = 0;
   for (const r of results) {
