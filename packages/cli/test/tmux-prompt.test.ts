@@ -90,4 +90,49 @@ describe("connect in a terminal (tmux)", () => {
     expect(await received).toBe("partial 한글 input and more");
     await waitUntil(() => lastLine() === "#lobby>", "an empty prompt after Enter");
   });
+
+  it("redraws a prompt whose input wraps onto a second row, with no blank rows left behind", async () => {
+    server = createServer();
+    const { port } = await server.listen(0, "127.0.0.1");
+    const command = `'${process.execPath}' '${CLI_PATH}' connect 127.0.0.1:${port} --nick narrow --no-timestamps`;
+    tmux("new-session", "-d", "-x", "40", "-y", "30", command);
+    await waitUntil(
+      () => pane().some((l) => l.includes("you are narrow")),
+      "the client to connect",
+    );
+    other = createClient({ port, nick: "other" });
+    await other.connect();
+    await waitUntil(
+      () => pane().some((l) => l.includes("known as other")),
+      "the nick change to show",
+    );
+
+    const typed = "a long input that wraps: 한글 입력도 섞여서 두 줄이 됩니다";
+    tmux("send-keys", "-l", typed);
+    tmux("send-keys", "Left", "Left");
+    await waitUntil(
+      () => pane().join("").replaceAll(" ", "").includes(`#lobby>${typed}`.replaceAll(" ", "")),
+      "the typed text",
+    );
+    await other.send("one");
+    await other.send("two");
+    await waitUntil(() => pane().some((l) => l === "#lobby <other> two"), "the messages");
+    tmux("send-keys", "-l", "!");
+
+    const expected = `#lobby> ${typed.slice(0, -2)}!${typed.slice(-2)}`;
+    await waitUntil(() => {
+      const rows = pane();
+      const last = rows.findLastIndex((l) => l.trim() !== "");
+      return rows
+        .slice(0, last + 1)
+        .join("")
+        .replaceAll(" ", "")
+        .endsWith(expected.replaceAll(" ", ""));
+    }, "the edited input to be redrawn");
+    const rows = pane();
+    const last = rows.findLastIndex((l) => l.trim() !== "");
+    // Every row up to the prompt holds something: no blank row was left where a prompt was.
+    expect(rows.slice(0, last + 1).filter((l) => l.trim() === "")).toEqual([]);
+    expect(rows.filter((l) => l.startsWith("#lobby>"))).toHaveLength(1);
+  });
 });

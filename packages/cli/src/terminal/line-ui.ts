@@ -66,9 +66,13 @@ export function createLineUi(options: LineUiOptions): LineUi {
     const rows = rl.getCursorPos().rows;
     // Go to the first row of the prompt, erase it and everything the input wrapped onto.
     out.write(rows > 0 ? `\x1b[${rows}A\r\x1b[J` : "\r\x1b[J");
-    // readline's redraw first moves up as many rows as the cursor was below the prompt's first
-    // row; the extra newlines give it those rows to move into, so the text above stays put.
-    out.write(`${text}\n${"\n".repeat(rows)}`);
+    out.write(`${text}\n`);
+    // readline's redraw first moves up by the rows it thinks the cursor sits below the prompt's
+    // first row (`prevRows`, which goes stale after fast typing). The cursor is now at the start
+    // of a fresh row, so that is 0. Without the field (another Node), give it rows to move into.
+    const state = rl as unknown as { prevRows?: number };
+    if (typeof state.prevRows === "number") state.prevRows = 0;
+    else out.write("\n".repeat(rows));
     rl.prompt(true);
   };
 
