@@ -43,6 +43,16 @@ describe("parseArgs", () => {
     );
   });
 
+  it("accepts --no-self-echo only with --target, and then skips echo", () => {
+    const options = parseArgs(["--target", "127.0.0.1:7000", "--no-self-echo"]);
+    expect(options.selfEcho).toBe(false);
+    expect(options.scenarios).toEqual(["connect", "broadcast"]);
+    expect(() => parseArgs(["--no-self-echo"])).toThrow(/only with --target/);
+    expect(() =>
+      parseArgs(["--target", "127.0.0.1:7000", "--no-self-echo", "--scenario", "echo"]),
+    ).toThrow(/echo scenario needs/);
+  });
+
   it("explains mistakes", () => {
     expect(() => parseArgs(["--clients", "0"])).toThrow(UsageError);
     expect(() => parseArgs(["--scenario", "nope"])).toThrow(/unknown scenario "nope"/);

@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** First-line prefix that means "greeted"; with `--target`, unset means "ready on connect". */
   greeting: string | undefined;
   baseline: boolean;
+  /** Whether the server sends a sender its own room messages (`--no-self-echo` for ncat --chat). */
+  selfEcho: boolean;
   quick: boolean;
   serverCpuProf: string | undefined;
   help: boolean;
@@ -55,6 +57,8 @@ Options:
   --target HOST:PORT    measure another line-based chat server (connect, broadcast, echo)
   --protocol text       the protocol of --target (only "text")
   --greeting PREFIX     with --target: a client is ready when its first line starts with PREFIX
+  --no-self-echo        with --target: the server does not send senders their own lines
+                        (ncat --chat); the echo scenario then cannot run
   --no-baseline         skip the naive relay
   --server-cpu-prof DIR write a V8 CPU profile of each server child into DIR
   --quick               tiny, fast run (CI smoke test)
@@ -121,6 +125,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     target: undefined,
     greeting: undefined,
     baseline: true,
+    selfEcho: true,
     quick,
     serverCpuProf: undefined,
     help: false,
@@ -181,6 +186,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--greeting":
         options.greeting = value();
         break;
+      case "--no-self-echo":
+        options.selfEcho = false;
+        break;
       case "--no-baseline":
         options.baseline = false;
         break;
@@ -207,6 +215,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
     options.scenarios = options.scenarios.filter((s) => LINE_SCENARIOS.includes(s));
     options.baseline = false;
+  }
+  if (!options.selfEcho) {
+    if (!options.target) throw new UsageError("--no-self-echo applies only with --target");
+    // Pairs join their rooms by seeing their own line come back: impossible without self-echo.
+    if (scenariosGiven && options.scenarios.includes("echo")) {
+      throw new UsageError("the echo scenario needs a server that sends senders their own lines");
+    }
+    options.scenarios = options.scenarios.filter((s) => s !== "echo");
   }
   options.senders = Math.min(options.senders, options.clients);
   return options;

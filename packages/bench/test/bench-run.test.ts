@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,6 +131,54 @@ describe("bench end to end", () => {
     } finally {
       await relay.close();
       relay = undefined;
+    }
+  });
+
+  it("measures a server that does not echo senders, like ncat --chat, with --no-self-echo", async () => {
+    // Like `ncat --chat`: no greeting, each line goes to every other client as `<userN> line`
+    // with CRLF, never back to its sender.
+    const sockets = new Set<Socket>();
+    let next = 0;
+    const server = createNetServer((socket) => {
+      const name = `<user${next++}> `;
+      sockets.add(socket);
+      let partial = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (text: string) => {
+        const lines = (partial + text).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) {
+          for (const other of sockets) if (other !== socket) other.write(`${name}${line}\r\n`);
+        }
+      });
+      socket.on("error", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as AddressInfo;
+      const json = join(dir, "no-echo.json");
+      const run = await runBench(
+        `--target 127.0.0.1:${port} --no-self-echo --clients 5 --senders 2 --duration 0.2 --json ${json}`.split(
+          " ",
+        ),
+      );
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+      expect(Object.keys(results.scenarios).sort()).toEqual(["broadcast", "connect"]);
+      const closed = results.scenarios.broadcast?.target?.closed;
+      expect(closed?.sent).toBeGreaterThan(0);
+      expect(closed?.expected).toBe((closed?.sent ?? 0) * 4);
+      expect(closed).toMatchObject({
+        gaps: 0,
+        duplicates: 0,
+        mismatchedStreams: 0,
+        receiversShort: 0,
+      });
+      expect(closed?.delivered).toBe(closed?.expected);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

@@ -43,6 +43,8 @@ export interface BroadcastRequest {
   /** Clients that stop reading for the whole run (the slow reader). */
   paused: number[];
   size: number;
+  /** Whether the server sends a sender its own room messages (tcpchat does; `ncat --chat` does not). */
+  selfEcho: boolean;
   window: number;
   ratePerSender: number;
   durationMs: number;

@@ -56,6 +56,10 @@ interface RunState {
   /** Per parser: sender id -> last sequence number seen. */
   lastSeq: Map<number, Map<number, number>>;
   paused: Set<number>;
+  /** Senders that do not receive their own messages (servers without self-echo). */
+  ownStream: Set<number>;
+  /** Messages each local sender sent in this run. */
+  sent: Map<number, number>;
 }
 
 function newRunState(): RunState {
@@ -66,6 +70,8 @@ function newRunState(): RunState {
     duplicates: 0,
     lastSeq: new Map(),
     paused: new Set(),
+    ownStream: new Set(),
+    sent: new Map(),
   };
 }
 
@@ -224,7 +230,7 @@ function joinPairs(req: JoinPairsRequest): Promise<JoinPairsResult> {
 function parserScanner(
   clientId: number,
   size: number,
-  sender?: (seq: number) => void,
+  onMessage?: (sender: number) => void,
 ): LineScanner {
   const lastSeq = new Map<number, number>();
   run.lastSeq.set(clientId, lastSeq);
@@ -242,7 +248,7 @@ function parserScanner(
       run.gaps += message.seq - last - 1;
       lastSeq.set(message.sender, message.seq);
     }
-    if (sender && message.sender === clientId) sender(message.seq);
+    onMessage?.(message.sender);
   });
 }
 
@@ -281,10 +287,21 @@ function broadcast(req: BroadcastRequest): () => Promise<BroadcastResult> {
     if (!parsers.has(client.id) && !senders.has(client.id)) client.scanner = countingScanner();
   }
   echoHooks.clear();
-  for (const id of new Set([...parsers, ...senders])) {
+  // Closed loop: a sender learns that a message went round when a watcher in this worker sees
+  // it: the sender itself, or, for servers that do not send senders their own lines, another
+  // client (so the window still bounds what is in flight).
+  const watcherOf = new Map<number, number>();
+  const others = [...clients.keys()].filter((id) => !senders.has(id) && !run.paused.has(id));
+  for (const id of senders) {
+    watcherOf.set(id, req.selfEcho ? id : (others[0] ?? id));
+    if (!req.selfEcho) run.ownStream.add(id);
+  }
+  for (const id of new Set([...parsers, ...senders, ...watcherOf.values()])) {
     const client = clients.get(id);
     if (client && !run.paused.has(id)) {
-      client.scanner = parserScanner(id, req.size, () => echoHooks.get(id)?.());
+      client.scanner = parserScanner(id, req.size, (sender) => {
+        if (watcherOf.get(sender) === id) echoHooks.get(sender)?.();
+      });
     }
   }
   return () => sendBroadcast(req, encoder);
@@ -324,6 +341,7 @@ function sendBroadcast(req: BroadcastRequest, encoder: MessageEncoder): Promise<
         client.socket.write(encoder.encode(id, state.seq, count, stampUs));
         state.seq += count;
         sent[id] = state.seq;
+        run.sent.set(id, state.seq);
         progress.sent += count;
       };
       const stop = (): void => {
@@ -386,7 +404,9 @@ function counts(req: CountsRequest): CountsResult {
   for (const client of clients.values()) {
     if (run.paused.has(client.id)) continue;
     const n = client.scanner.count;
-    if (req.expectedPerReceiver !== undefined && n !== req.expectedPerReceiver) receiversOff++;
+    const own = run.ownStream.has(client.id) ? (run.sent.get(client.id) ?? 0) : 0;
+    if (req.expectedPerReceiver !== undefined && n !== req.expectedPerReceiver - own)
+      receiversOff++;
     delivered += n;
     receivers++;
     if (n < min) min = n;
@@ -398,6 +418,7 @@ function counts(req: CountsRequest): CountsResult {
     for (const [client, lastSeq] of run.lastSeq) {
       if (run.paused.has(client)) continue;
       for (const [sender, expected] of Object.entries(req.expectedPerSender)) {
+        if (Number(sender) === client && run.ownStream.has(client)) continue;
         checkedStreams++;
         if ((lastSeq.get(Number(sender)) ?? -1) !== expected - 1) mismatched++;
       }

@@ -50,6 +50,7 @@ export async function runBroadcastScenario(
       request: {
         mode: "closed",
         size: options.size,
+        selfEcho: options.selfEcho,
         window: options.window,
         ratePerSender: 0,
         durationMs: options.durationMs,
@@ -72,6 +73,7 @@ export async function runBroadcastScenario(
         request: {
           mode: "open",
           size: options.size,
+          selfEcho: options.selfEcho,
           window: options.window,
           ratePerSender: rate,
           durationMs: options.durationMs,

@@ -197,7 +197,8 @@ export async function runBroadcast(
     }
   }
   const receivers = run.clients - run.paused.length;
-  const expected = sent * receivers;
+  // Without self-echo a sender receives everyone's messages but its own.
+  const expected = sent * receivers - (run.request.selfEcho ? 0 : sent);
   const counts = await waitForDeliveries(ctx, expected, sentPerSender, sent);
   const loadGenerator = usage.stop();
   const server = await span.stop();

@@ -43,6 +43,7 @@ export async function runSlowReaderScenario(
     const request = {
       mode: "closed" as const,
       size: options.size,
+      selfEcho: options.selfEcho,
       window: options.window,
       ratePerSender: 0,
       durationMs: options.durationMs,
