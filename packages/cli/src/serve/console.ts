@@ -3,7 +3,11 @@ import { parseDuration } from "../args.js";
 import { clock, formatBytes, formatDuration } from "../format.js";
 import { UsageError } from "../usage-error.js";
 import type { BanControl } from "./bans.js";
+import { LineBudget } from "./line-budget.js";
 import { RateMeter } from "./rate-meter.js";
+
+/** Most lines of room traffic the console prints per second; the rest are summed up. */
+const TRAFFIC_LINES_PER_SECOND = 200;
 
 /** What the operator console needs from the `serve` command. */
 export interface ConsoleDeps {
@@ -40,9 +44,9 @@ const HELP = [
 /** Wires the console to the server: shows room traffic and returns the line handler. */
 export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
   const { server, print } = deps;
+  const traffic = new LineBudget(TRAFFIC_LINES_PER_SECOND, print);
   const show = (frame: ServerFrame, ts = Date.now()): void => {
-    const text = formatTextLine(frame);
-    if (text !== null) print(`${clock(ts)} ${text}`);
+    traffic.offer(() => `${clock(ts)} ${formatTextLine(frame) ?? ""}`);
   };
   // Direct messages are private and stay out of the console: only room traffic is shown.
   const onMessage = (m: {
@@ -192,6 +196,7 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
     },
     stop() {
       messagesPerSecond.stop();
+      traffic.stop();
       server.off("message", onMessage);
       server.off("join", onJoin);
       server.off("part", onPart);
