@@ -136,6 +136,9 @@ export class Controller {
       await client.connect();
     } catch (failure) {
       if (this.current.quitting) return;
+      // A handshake that fails after the TCP connect (a refusal line) would otherwise make
+      // the client start its own reconnect loop; this loop decides about retries instead.
+      await client.quit().catch(() => {});
       const error = toShownError(failure);
       const kind = isChatErrorCode(error.code) ? ERROR_CODES[error.code].kind : "connection";
       const retry = kind === "connection" || RETRYABLE_REFUSALS.has(error.code);

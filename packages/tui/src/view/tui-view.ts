@@ -25,6 +25,7 @@ function nickListWidth(columns: number): number {
 }
 
 const MOUSE_WHEEL_LINES = 3;
+const SHOW_CURSOR = "\x1b[?25h";
 
 /** The terminal UI. */
 export class TuiView {
@@ -199,5 +200,7 @@ export class TuiView {
     this.destroyed = true;
     this.screen.program.write(BRACKETED_PASTE_OFF);
     this.screen.destroy();
+    // blessed only re-shows a cursor it hid itself; this view shows and places its own.
+    process.stdout.write(SHOW_CURSOR);
   }
 }
