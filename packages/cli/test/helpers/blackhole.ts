@@ -29,19 +29,21 @@ export async function startBlackhole(): Promise<{ port: number; close: () => Pro
     child.kill("SIGKILL");
     await exited;
   };
-  // Connect until one attempt hangs: that proves the queue is full and SYNs are dropped.
+  // Linux queues backlog + 1 = 2 connections: those must complete. Then connect until one
+  // attempt hangs, which shows that the queue is full and SYNs are being dropped. (A busy
+  // machine can only make an attempt look hung too early, after the queue is already full.)
   for (let attempt = 0; attempt < 8; attempt++) {
     const socket = connect({ host: "127.0.0.1", port });
     socket.on("error", () => {});
     fillers.push(socket);
     const connected = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 400);
+      const timer = setTimeout(() => resolve(false), attempt < 2 ? 5000 : 400);
       socket.once("connect", () => {
         clearTimeout(timer);
         resolve(true);
       });
     });
-    if (!connected) return { port, close };
+    if (!connected && attempt >= 2) return { port, close };
   }
   await close();
   throw new Error("the listener's queue never filled: cannot simulate dropped SYNs here");
