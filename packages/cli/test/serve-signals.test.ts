@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { killAllCli } from "./helpers/cli-process.js";
+import { killAllCli, runCli } from "./helpers/cli-process.js";
 import { startServe } from "./helpers/serve.js";
 
 const sockets: Socket[] = [];
@@ -25,5 +25,16 @@ describe("serve and Ctrl+C", () => {
     serve.signal("SIGINT");
     expect(await serve.waitExit(5000)).toBe(130);
     expect(serve.stderr).toMatch(/second interrupt: exiting without waiting/);
+  });
+
+  it("/shutdown SECONDS tells clients and stops the server with exit 0", async () => {
+    const { serve, port } = await startServe();
+    const client = runCli(["connect", `127.0.0.1:${port}`, "--nick", "leaver"]);
+    await client.waitForStderr(/you are leaver/);
+    serve.write("/shutdown 1\n");
+    expect(await client.waitExit()).toBe(9);
+    expect(client.stderr).toMatch(/CHAT_ERR_SERVER_SHUTDOWN/);
+    expect(await serve.waitExit()).toBe(0);
+    expect(serve.stderr).toMatch(/up to 1000 ms to flush/);
   });
 });
