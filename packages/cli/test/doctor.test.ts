@@ -106,7 +106,12 @@ describe("doctor", () => {
     cleanups.push(() => server.close({ graceMs: 0 }));
     const { code, report } = await doctorJson(["--local", String(port)]);
     expect(code).toBe(1);
-    expect(report.local).toMatchObject({ port, addresses: ["127.0.0.1"], loopbackOnly: true });
+    expect(report.local).toMatchObject({
+      port,
+      addresses: ["127.0.0.1"],
+      loopbackOnly: true,
+      reachableAt: [],
+    });
     const text = await runCliToEnd(["doctor", "--local", String(port)]);
     expect(text.stdout).toMatch(/WARNING: bound to loopback only/);
   });

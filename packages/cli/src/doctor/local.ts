@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { interfaceAddresses } from "../lan-addresses.js";
 
 /** How {@link localBindings} found out: the kernel's socket table, or trying to bind. */
 export const LOCAL_METHOD = { procNet: "proc-net-tcp", bindTest: "bind-test" } as const;
@@ -14,6 +15,8 @@ export interface LocalBindings {
   addresses: string[];
   /** True when something listens but only on loopback, so other machines cannot connect. */
   loopbackOnly: boolean;
+  /** The LAN addresses (with their interface) that other machines can connect to. */
+  reachableAt: Array<{ interface: string; address: string }>;
 }
 
 const TCP_LISTEN = "0A";
@@ -33,7 +36,18 @@ export async function localBindings(port: number): Promise<LocalBindings> {
     method,
     addresses: unique,
     loopbackOnly: unique.length > 0 && unique.every(isLoopback),
+    reachableAt: reachableAt(unique),
   };
+}
+
+/** Maps listening addresses to this machine's non-loopback interface addresses they cover. */
+function reachableAt(listening: string[]): LocalBindings["reachableAt"] {
+  const anyV4 = listening.includes("0.0.0.0") || listening.includes("::");
+  const anyV6 = listening.includes("::");
+  return interfaceAddresses()
+    .filter((a) => !a.internal)
+    .filter((a) => (a.family === 4 ? anyV4 : anyV6) || listening.includes(a.address))
+    .map((a) => ({ interface: a.interface, address: a.address }));
 }
 
 async function readProcNet(port: number): Promise<string[] | null> {

@@ -167,6 +167,11 @@ export function renderReport(report: DoctorReport, timeoutMs: number): string {
             : "this address only";
       lines.push(`   listening on ${formatHostPort(address, local.port)}  (${scope})`);
     }
+    for (const at of local.reachableAt) {
+      lines.push(
+        `   other machines can connect to ${formatHostPort(at.address, local.port)}  (${at.interface})`,
+      );
+    }
     if (local.loopbackOnly) {
       lines.push(
         `   WARNING: bound to loopback only: other machines cannot connect. Restart with --host 0.0.0.0 (or omit --host).`,
