@@ -48,6 +48,19 @@ describe("connect to a plain line server", () => {
     expect(await client.waitExit()).toBe(0);
   });
 
+  it("shows a prompt the peer leaves without a line ending", async () => {
+    const server = await startLineServer("Java chat server", {
+      promptAfterGreeting: "Enter your name: ",
+    });
+    cleanups.push(server.close);
+    const client = runCli(["connect", "--raw", `127.0.0.1:${server.port}`]);
+    await client.waitForStdout(/^Enter your name: $/m);
+    client.write("민수\n");
+    await client.waitForStdout(/^echo: 민수$/m);
+    client.endInput();
+    expect(await client.waitExit()).toBe(0);
+  });
+
   it("exits 3 when nothing listens on the port", async () => {
     const server = await startLineServer();
     const port = server.port;

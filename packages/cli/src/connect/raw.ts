@@ -1,7 +1,8 @@
 import { connect, type Socket } from "node:net";
-import { type ChatError, classifyConnectError, encodeLine, LineDecoder } from "@tcpchat/core";
+import { classifyConnectError, encodeLine } from "@tcpchat/core";
 import { EXIT_CODE, exitCodeForError } from "../exit-codes.js";
 import { formatHostPort } from "../lan-addresses.js";
+import { PeerLines } from "./peer-lines.js";
 import { createSessionIo } from "./session-io.js";
 import { reportFatal } from "./structured.js";
 
@@ -17,6 +18,8 @@ export interface RawOptions {
 
 /** How long, after stdin ends, to wait for the peer to finish answering before closing. */
 const DRAIN_AFTER_EOF_MS = 2000;
+/** A line the peer leaves unfinished this long is shown anyway: it is most likely a prompt. */
+const SHOW_PARTIAL_AFTER_MS = 200;
 
 /**
  * Plain line mode: every typed line goes to the peer as is (with LF), every line from the peer
@@ -33,7 +36,8 @@ export async function runRaw(options: RawOptions): Promise<number> {
     return exitCodeForError(classified);
   }
   return new Promise((resolve) => {
-    const decoder = new LineDecoder();
+    const peerLines = new PeerLines();
+    let partialTimer: NodeJS.Timeout | undefined;
     let done = false;
     let inputEnded = false;
     const io = createSessionIo({
@@ -61,15 +65,20 @@ export async function runRaw(options: RawOptions): Promise<number> {
       `*** connected to ${formatHostPort(options.host, options.port)} in plain line mode; Ctrl+D or Ctrl+C quits`,
     );
 
-    const showAll = (items: Array<string | ChatError>) => {
-      for (const item of items) {
-        if (typeof item === "string") io.show(item);
-        else io.status(`!!! ${item.code}: ${item.message}`);
-      }
+    const showAll = (lines: string[]) => {
+      for (const line of lines) io.show(line);
     };
-    socket.on("data", (chunk: Buffer) => showAll(decoder.push(chunk)));
+    socket.on("data", (chunk: Buffer) => {
+      showAll(peerLines.push(chunk));
+      clearTimeout(partialTimer);
+      partialTimer = setTimeout(() => {
+        const partial = peerLines.takePartial();
+        if (partial !== undefined) io.show(partial);
+      }, SHOW_PARTIAL_AFTER_MS);
+    });
     socket.on("end", () => {
-      showAll(decoder.end());
+      clearTimeout(partialTimer);
+      showAll(peerLines.end());
       if (!inputEnded) io.status("*** the peer closed the connection");
       finish(EXIT_CODE.ok);
     });
@@ -85,6 +94,7 @@ export async function runRaw(options: RawOptions): Promise<number> {
       if (done) return;
       done = true;
       process.off("SIGINT", onSigint);
+      clearTimeout(partialTimer);
       socket.destroy();
       io.close();
       resolve(code);

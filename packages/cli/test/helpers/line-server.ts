@@ -4,7 +4,10 @@ import { createServer, type Server, type Socket } from "node:net";
  * A plain line server like the Java tutorial's: greets each client with a line that is not a
  * tcpchat greeting, echoes every line back as `echo: LINE`, and closes after `bye`.
  */
-export async function startLineServer(greeting = "Welcome to the echo server"): Promise<{
+export async function startLineServer(
+  greeting = "Welcome to the echo server",
+  options: { promptAfterGreeting?: string } = {},
+): Promise<{
   port: number;
   received: string[];
   connections: () => number;
@@ -19,6 +22,8 @@ export async function startLineServer(greeting = "Welcome to the echo server"): 
     socket.on("close", () => sockets.delete(socket));
     socket.setEncoding("utf8");
     if (greeting) socket.write(`${greeting}\n`);
+    // Like a Java program's `out.print("Name: ")`: a prompt with no line ending.
+    if (options.promptAfterGreeting) socket.write(options.promptAfterGreeting);
     let buffer = "";
     socket.on("data", (text: string) => {
       buffer += text;
