@@ -35,6 +35,8 @@ export interface BenchOptions {
   selfEcho: boolean;
   quick: boolean;
   serverCpuProf: string | undefined;
+  /** Extra Node/V8 flags for both server children (same flags for both, so ratios stay fair). */
+  serverNodeFlags: string[];
   help: boolean;
 }
 
@@ -61,6 +63,8 @@ Options:
                         (ncat --chat); the echo scenario then cannot run
   --no-baseline         skip the naive relay
   --server-cpu-prof DIR write a V8 CPU profile of each server child into DIR
+  --server-node-flags "FLAGS"
+                        extra Node/V8 flags for both server children
   --quick               tiny, fast run (CI smoke test)
   --help                this text
 `;
@@ -128,6 +132,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     selfEcho: true,
     quick,
     serverCpuProf: undefined,
+    serverNodeFlags: [],
     help: false,
   };
   let scenariosGiven = false;
@@ -196,6 +201,13 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         options.serverCpuProf = value();
         if (!options.serverCpuProf) throw new UsageError("--server-cpu-prof needs a directory");
         break;
+      case "--server-node-flags": {
+        const flags = value();
+        if (!flags)
+          throw new UsageError("--server-node-flags needs flags, e.g. --max-semi-space-size=1");
+        options.serverNodeFlags.push(...flags.split(/\s+/).filter(Boolean));
+        break;
+      }
       case "--quick":
         break;
       case "--help":

@@ -212,6 +212,13 @@ export function buildRows(results: BenchResults): ReportRow[] {
       },
       {
         scenario: "idle",
+        metric: "heap committed per connection",
+        better: "lower",
+        values: pick(s.idle, servers, (i) => i.heapTotalPerConnection),
+        format: formatBytes,
+      },
+      {
+        scenario: "idle",
         metric: "external per connection",
         better: "none",
         values: pick(s.idle, servers, (i) => i.externalPerConnection),

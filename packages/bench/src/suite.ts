@@ -99,6 +99,7 @@ function serverEntries(options: BenchOptions, scripts: SuiteScripts): ServerEntr
         kind,
         options: serverOptions,
         cpuProfDir: options.serverCpuProf,
+        nodeFlags: options.serverNodeFlags,
         scriptUrl: scripts.serverChildUrl,
       });
       return {

@@ -23,6 +23,11 @@ export interface IdleFigures {
   after: ServerMeasure;
   rssPerConnection: number;
   heapPerConnection: number;
+  /**
+   * Heap V8 keeps committed (`heapTotal`) per connection: above heapPerConnection when the young
+   * generation grew during the connect burst and has not shrunk back; that growth is in RSS too.
+   */
+  heapTotalPerConnection: number;
   /** Memory outside the JS heap (Buffers and other native objects) per connection. */
   externalPerConnection: number;
 }
@@ -74,6 +79,7 @@ export async function runConnectIdle(
       after,
       rssPerConnection: (after.rss - before.rss) / n,
       heapPerConnection: (after.heapUsed - before.heapUsed) / n,
+      heapTotalPerConnection: (after.heapTotal - before.heapTotal) / n,
       externalPerConnection: (after.external - before.external) / n,
     };
     ctx.progress.note(

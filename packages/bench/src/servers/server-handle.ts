@@ -16,6 +16,8 @@ export interface ServerChildOptions {
   host?: string;
   /** Write a V8 CPU profile of the server into this directory (`--cpu-prof`). */
   cpuProfDir?: string;
+  /** More Node/V8 flags for the server process (for experiments such as heap sizing). */
+  nodeFlags?: string[];
   /** Path of the built child script (default: `server-child.js` beside the bench's main). */
   scriptUrl?: URL;
   /** How long to wait for the server to listen, ms (default 10000). */
@@ -43,6 +45,7 @@ export function startServerChild(opts: ServerChildOptions): Promise<ServerHandle
   const script = opts.scriptUrl ?? new URL("./server-child.js", import.meta.url);
   const execArgv = ["--expose-gc"];
   if (opts.cpuProfDir) execArgv.push("--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir);
+  execArgv.push(...(opts.nodeFlags ?? []));
   const child = fork(script, [JSON.stringify(config)], {
     execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
