@@ -187,6 +187,13 @@ export function buildRows(results: BenchResults): ReportRow[] {
       },
       {
         scenario: "connect",
+        metric: "SYNs dropped, listen queue full",
+        better: "none",
+        values: pick(s.connect, servers, (c) => c.listenOverflows),
+        format: formatCount,
+      },
+      {
+        scenario: "connect",
         metric: "failures",
         better: "none",
         values: pick(s.connect, servers, (c) => c.failed),

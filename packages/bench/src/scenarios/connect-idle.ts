@@ -1,4 +1,5 @@
 import { formatBytes, formatCount, formatMs } from "../format.js";
+import { readTcpExtCounter } from "../kernel-counters.js";
 import type { LoadGeneratorUsage } from "../load/pool.js";
 import type { ServerMeasure } from "../servers/child-protocol.js";
 import {
@@ -13,6 +14,12 @@ import {
 /** Connect scenario: how fast N clients get connected and greeted. */
 export interface ConnectScenarioFigures extends ConnectFigures {
   loadGenerator: LoadGeneratorUsage;
+  /**
+   * Connection attempts the kernel dropped during the phase because the listen queue was full
+   * (TcpExt ListenOverflows, machine-wide; undefined off Linux). Each costs its client a SYN
+   * retry one second later.
+   */
+  listenOverflows: number | undefined;
 }
 
 /** Idle scenario: the server's memory per idle connection, after a forced GC. */
@@ -43,6 +50,7 @@ export async function runConnectIdle(
 ): Promise<{ connect?: ConnectScenarioFigures; idle?: IdleFigures }> {
   const clients = ctx.options.clients;
   const before = want.idle ? await server.handle?.measure() : undefined;
+  const overflowsBefore = readTcpExtCounter("ListenOverflows");
   const usage = ctx.pool.startUsage();
   const label = `${server.label} connect ${clients}`;
   ctx.progress.phase(
@@ -57,6 +65,11 @@ export async function runConnectIdle(
     throw err;
   }
   const loadGenerator = usage.stop();
+  const overflowsAfter = readTcpExtCounter("ListenOverflows");
+  const listenOverflows =
+    overflowsBefore === undefined || overflowsAfter === undefined
+      ? undefined
+      : overflowsAfter - overflowsBefore;
   ctx.progress.done(
     `greeted ${figures.ready}/${clients} in ${formatMs(figures.timeToAllReadyMs)}` +
       (figures.failed > 0 ? `, ${figures.failed} failed: ${JSON.stringify(figures.failures)}` : ""),
@@ -68,7 +81,7 @@ export async function runConnectIdle(
   }
   checkLoadGenerator(ctx, label, loadGenerator);
   const result: { connect?: ConnectScenarioFigures; idle?: IdleFigures } = {};
-  if (want.connect) result.connect = { ...figures, loadGenerator };
+  if (want.connect) result.connect = { ...figures, loadGenerator, listenOverflows };
   if (want.idle && before && server.handle) {
     const after = await server.handle.measure();
     const n = Math.max(1, figures.ready);
