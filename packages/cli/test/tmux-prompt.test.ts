@@ -89,6 +89,13 @@ describe("connect in a terminal (tmux)", () => {
     tmux("send-keys", "Enter");
     expect(await received).toBe("partial 한글 input and more");
     await waitUntil(() => lastLine() === "#lobby>", "an empty prompt after Enter");
+    // The typed copy is erased: the line shows once, as the server's echo with time and nick.
+    await waitUntil(
+      () =>
+        pane().some((l) => /^\d\d:\d\d:\d\d #lobby <typer> partial 한글 input and more$/.test(l)),
+      "the echo",
+    );
+    expect(pane().filter((l) => l.includes("partial 한글 input and more"))).toHaveLength(1);
   });
 
   it("redraws a prompt whose input wraps onto a second row, with no blank rows left behind", async () => {
@@ -134,5 +141,15 @@ describe("connect in a terminal (tmux)", () => {
     // Every row up to the prompt holds something: no blank row was left where a prompt was.
     expect(rows.slice(0, last + 1).filter((l) => l.trim() === "")).toEqual([]);
     expect(rows.filter((l) => l.startsWith("#lobby>"))).toHaveLength(1);
+
+    // Enter erases both rows of the typed copy; the text shows once, as the server's echo.
+    tmux("send-keys", "Enter");
+    await waitUntil(
+      () => pane().some((l) => l.startsWith("#lobby <narrow> a long input")),
+      "the echo",
+    );
+    await waitUntil(() => lastLine() === "#lobby>", "an empty prompt");
+    const screen = pane().join("").replaceAll(" ", "");
+    expect(screen.split("한글입력도섞여서").length - 1).toBe(1);
   });
 });

@@ -130,6 +130,9 @@ export const serveCommand: Command = {
             prompt: "operator> ",
             onLine: (line) => operator.handle(line),
             onInterrupt: interrupt,
+            // What the operator says comes back as room traffic, with a timestamp.
+            eraseSubmitted: (line) =>
+              line.trim() !== "" && (!line.startsWith("/") || line.startsWith("//")),
             onEnd: () => {
               // A server started from a script with stdin at EOF must keep serving.
               if (!stopping)

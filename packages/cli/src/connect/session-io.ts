@@ -1,5 +1,5 @@
 import { clock } from "../format.js";
-import { createLineUi, type LineUi } from "../terminal/line-ui.js";
+import { createLineUi, type LineUi, type LineUiOptions } from "../terminal/line-ui.js";
 
 /** The terminal side of a connect session: input lines in, chat and status lines out. */
 export interface SessionIo {
@@ -20,6 +20,8 @@ export interface SessionIoOptions {
   onLine(line: string): void;
   onEnd(): void;
   onInterrupt(): void;
+  /** See {@link LineUiOptions.eraseSubmitted}. */
+  eraseSubmitted?(line: string): boolean;
 }
 
 /** Creates the session I/O over the process's stdin, stdout and stderr. */
@@ -31,6 +33,7 @@ export function createSessionIo(options: SessionIoOptions): SessionIo {
     onLine: options.onLine,
     onEnd: options.onEnd,
     onInterrupt: options.onInterrupt,
+    ...(options.eraseSubmitted ? { eraseSubmitted: options.eraseSubmitted } : {}),
   });
   const timestamps = options.timestamps ?? ui.interactive;
   return {

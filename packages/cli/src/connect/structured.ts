@@ -87,6 +87,10 @@ function converse(client: ChatClient, options: StructuredOptions): Promise<numbe
         void Promise.allSettled([...inFlight]).then(() => quit(undefined, EXIT_CODE.ok));
       },
       onInterrupt: () => quit(undefined, EXIT_CODE.ok),
+      // Room messages come back from the server (timestamp, nick); commands stay visible.
+      eraseSubmitted: (line) =>
+        line.trim() !== "" &&
+        (!line.startsWith("/") || line.startsWith("//") || /^\/me\s/i.test(line)),
     });
     const onSigint = () => quit(undefined, EXIT_CODE.interrupted);
     process.on("SIGINT", onSigint);

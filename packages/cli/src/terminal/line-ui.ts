@@ -13,6 +13,11 @@ export interface LineUiOptions {
   onInterrupt?(): void;
   /** Lines kept for the up/down arrows. */
   historySize?: number;
+  /**
+   * Whether to erase a submitted line from the screen (a terminal only): a chat message comes
+   * back from the server with a timestamp and the nick, so the typed copy would be a duplicate.
+   */
+  eraseSubmitted?(line: string): boolean;
 }
 
 /** A prompt that incoming text flows above: what `connect` and the serve console use. */
@@ -42,7 +47,25 @@ export function createLineUi(options: LineUiOptions): LineUi {
     prompt: options.prompt,
   });
   let closed = false;
+  // Rows the input occupied when Enter was pressed, measured before readline handles the key:
+  // with the cursor moved to the end of the input (as readline does first anyway), its row is
+  // the input's last.
+  let submittedRows: number | undefined;
+  if (interactive) {
+    options.input.prependListener(
+      "keypress",
+      (_text: string, key: { name?: string } | undefined) => {
+        if (key?.name !== "return" && key?.name !== "enter") return;
+        if (rl.cursor !== rl.line.length) rl.write(null, { name: "end" });
+        submittedRows = rl.getCursorPos().rows + 1;
+      },
+    );
+  }
   rl.on("line", (line) => {
+    if (interactive && submittedRows !== undefined && options.eraseSubmitted?.(line)) {
+      options.output.write(`\x1b[${submittedRows}A\r\x1b[J`);
+    }
+    submittedRows = undefined;
     options.onLine(line);
     if (interactive && !closed) rl.prompt();
   });
