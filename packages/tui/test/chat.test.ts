@@ -60,8 +60,30 @@ describe("TUI in tmux against a real server", () => {
     expect(rows.at(-1)).toBe(`${PROMPT}half 입력 중`);
     expect(await pane.cursor()).toEqual(before);
 
-    await pane.type("X");
-    await pane.waitForText(`${PROMPT}half 입력X 중`);
+    // Emoji take two columns: the nick list's border stays put on their rows too.
+    for (const row of rows.slice(1, 28)) expect(columnOf(row, "│")).toBe(80);
+
+    await pane.type("X😀");
+    await pane.waitForText(`${PROMPT}half 입력X😀 중`);
+    await pane.waitForCursor({ x: before.x + 1 + 2, y: 29 });
+  });
+
+  it("puts direct messages in their own tab with an unread count, and answers there", async () => {
+    const { port } = await startServer(cleanup);
+    const pane = await startTui(cleanup, { port, nick: "지은" });
+    await pane.waitForText("[online]");
+    const bob = await startClient(cleanup, port, "bob");
+    await bob.dm("지은", "psst, 비밀 얘기");
+    const rows = await pane.waitForText("3:@bob(1)");
+    expect(rows.some((r) => r.includes("psst"))).toBe(false);
+    await pane.press("M-3");
+    await pane.waitForText("<bob> psst, 비밀 얘기");
+    await pane.waitFor((s) => /3:@bob(?!\()/.test(s[0] ?? ""), "the count cleared");
+    const reply = nextEvent<{ from: string; text: string }>(bob, "dm", (m) => m.from === "지은");
+    await pane.type("알겠어요");
+    await pane.press("Enter");
+    expect((await reply).text).toBe("알겠어요");
+    await pane.waitForText("<지은> 알겠어요");
   });
 
   it("lays itself out again on resize, down to 80x24 and below, without breaking rows", async () => {

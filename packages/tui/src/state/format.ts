@@ -143,8 +143,10 @@ const BODY_STYLE: Record<Line["kind"], Style> = {
 export function formatLine(line: Line, columns: number, ownNick?: string): Row[] {
   const head = lineHead(line, ownNick);
   const headWidth = head.reduce((sum, s) => sum + stringWidth(s.text), 0);
-  // Continuation rows are indented under the text, unless that leaves too little room.
-  const indent = headWidth <= columns / 2 ? headWidth : 0;
+  // Continuation rows are indented under the text, unless the head is long (an error code):
+  // then under the time, so the text keeps most of the width.
+  const timeWidth = stringWidth(head[0]!.text);
+  const indent = headWidth <= columns / 3 ? headWidth : timeWidth <= columns / 3 ? timeWidth : 0;
   const bodyStyle: Style = line.highlight ? "highlight" : BODY_STYLE[line.kind];
   let body = line.text;
   if (line.kind === "queued") body += " (queued: sent when the connection is back)";
@@ -158,13 +160,15 @@ export function formatLine(line: Line, columns: number, ownNick?: string): Row[]
         ],
   );
   if (line.kind === "error" && line.hint) {
-    const hintHead = " ".repeat(Math.min(6, indent)) + "hint: ";
-    for (const piece of wrapText(line.hint, columns - stringWidth(hintHead), columns - indent)) {
+    const hintHead = `${" ".repeat(Math.min(timeWidth, indent))}hint: `;
+    const hintWidth = stringWidth(hintHead);
+    const hintRows = wrapText(line.hint, columns - hintWidth, columns - hintWidth);
+    hintRows.forEach((piece, i) => {
       rows.push([
-        { text: rows.length === pieces.length ? hintHead : " ".repeat(indent), style: "hint" },
+        { text: i === 0 ? hintHead : " ".repeat(hintWidth), style: "hint" },
         { text: piece, style: "hint" },
       ]);
-    }
+    });
   }
   return rows;
 }

@@ -549,7 +549,8 @@ function onConnection(
     attempt: status === "open" ? 0 : state.connection.attempt,
   };
   let next: AppState = { ...state, connection };
-  if (status === "connecting" && state.connection.status !== "connecting") {
+  // Announce the first attempt only: the status bar follows the retries.
+  if (status === "connecting" && state.connection.status === "idle") {
     next = appendLine(next, STATUS_KEY, {
       ts: now,
       kind: "info",

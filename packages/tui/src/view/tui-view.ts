@@ -13,6 +13,30 @@ import { stringWidth } from "../state/width.js";
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteSplitter } from "./bracketed-paste.js";
 import { rowToTags } from "./styles.js";
 
+interface BlessedUnicode {
+  charWidth(text: string | number, index?: number): number;
+  chars: { all: RegExp };
+}
+
+/**
+ * blessed's width table predates most emoji (U+1F000..U+1FAFF): it gives them one column while
+ * the terminal (and state/width.ts) gives two, so each emoji shifted the rest of its row. Teach
+ * it their width, and let it put its "second half" placeholder after them as it does for CJK.
+ */
+function teachBlessedEmojiWidth(): void {
+  const unicode = (blessed as unknown as { unicode: BlessedUnicode }).unicode;
+  if ((unicode as { emojiTaught?: boolean }).emojiTaught) return;
+  (unicode as { emojiTaught?: boolean }).emojiTaught = true;
+  const charWidth = unicode.charWidth;
+  unicode.charWidth = (text, index) => {
+    const point = typeof text === "number" ? text : text.codePointAt(index ?? 0);
+    if (point !== undefined && point >= 0x1f000 && point <= 0x1faff) return 2;
+    return charWidth(text, index);
+  };
+  const emoji = "\\ud83c[\\udc00-\\udfff]|\\ud83d[\\udc00-\\udfff]|\\ud83e[\\udc00-\\udeff]";
+  unicode.chars.all = new RegExp(`(${unicode.chars.all.source.slice(1, -1)}|${emoji})`, "g");
+}
+
 /** Options of {@link TuiView}. */
 export interface TuiViewOptions {
   /** Receives every action the terminal produces. */
@@ -41,6 +65,7 @@ export class TuiView {
   private destroyed = false;
 
   constructor(private readonly options: TuiViewOptions) {
+    teachBlessedEmojiWidth();
     const screen = blessed.screen({
       smartCSR: true,
       fullUnicode: true,
