@@ -35,6 +35,7 @@ export class LoadPool {
     { resolve: (v: unknown) => void; reject: (e: Error) => void }
   >();
   #nextId = 1;
+  #failed: Error | undefined;
 
   constructor(options: LoadPoolOptions = {}) {
     const count = Math.max(1, options.workers ?? cpus().length);
@@ -55,7 +56,14 @@ export class LoadPool {
         else waiter.reject(new Error(`load worker ${i}: ${message.error}`));
       });
       worker.on("error", (err) => {
+        this.#failed ??= err;
         for (const waiter of this.#pending.values()) waiter.reject(err);
+        this.#pending.clear();
+      });
+      worker.on("exit", (code) => {
+        // A worker that is gone would leave every later request waiting forever.
+        this.#failed ??= new Error(`load worker ${i} exited (code ${code})`);
+        for (const waiter of this.#pending.values()) waiter.reject(this.#failed);
         this.#pending.clear();
       });
       this.#workers.push(worker);
@@ -90,6 +98,7 @@ export class LoadPool {
   request<T>(index: number, req: WorkerRequest): Promise<T> {
     const worker = this.#workers[index];
     if (!worker) return Promise.reject(new RangeError(`no worker ${index}`));
+    if (this.#failed) return Promise.reject(this.#failed);
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

@@ -102,6 +102,7 @@ function connectClients(req: ConnectRequest): Promise<ConnectResult> {
           failures["timeout"] = (failures["timeout"] ?? 0) + 1;
           failed++;
           client.socket.destroy();
+          clients.delete(client.id);
         }
       }
       pending = -1;
@@ -126,6 +127,8 @@ function connectClients(req: ConnectRequest): Promise<ConnectResult> {
         failed++;
         failures[reason] = (failures[reason] ?? 0) + 1;
         client.socket.destroy();
+        // A client that never became ready takes no part in the runs that follow.
+        clients.delete(client.id);
       }
       if (--pending === 0) finish();
     }
