@@ -141,6 +141,16 @@ describe("report", () => {
     expect(checks["broadcast deliveries >= 5 M/s"]).toBe("missed");
   });
 
+  it("judges a target only under the conditions it is set for", () => {
+    const results = sampleResults();
+    results.options = { ...results.options, clients: 50 };
+    const checks = Object.fromEntries(targetChecks(results).map((c) => [c.target, c]));
+    expect(checks["broadcast deliveries >= 5 M/s"]).toMatchObject({
+      status: "n/a",
+      seen: "6.00 M/s (measured under other conditions)",
+    });
+  });
+
   it("renders Markdown with one table row per metric", () => {
     const md = renderMarkdown(sampleResults());
     expect(md).toContain("| scenario | metric | tcpchat | naive relay | tcpchat vs naive relay |");
