@@ -27,6 +27,9 @@ const SCREENSHOTS: Record<string, string> = {
   "/performance.html": "performance.png",
 };
 
+/** Tabs that crawl at once. */
+const CRAWL_TABS = 2;
+
 const inCi = Boolean(process.env.CI);
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !inCi) {
@@ -93,30 +96,35 @@ describe.skipIf(!haveChromium && !inCi)("the built docs site in chromium", () =>
   it("opens every page with no broken link, console error, failed request or missing image", async () => {
     const origin = server!.origin;
     const problems: string[] = [];
-    let current = "/";
-    const page = await watchedPage(problems, () => current);
     const built = listBuiltPages(DIST);
     expect(built).toContain("/");
     expect(built).toContain("/performance.html");
 
-    // Crawl from the home page, then open any built page no link led to.
+    // Crawl from the home page, then open any built page no link led to. A few tabs share the
+    // queue: page loads wait on the browser more than on this process.
     const queue = ["/", ...built];
     const visits = new Map<string, PageVisit>();
-    while (queue.length > 0) {
-      const path = queue.shift()!;
-      if (visits.has(path)) continue;
-      current = path;
-      const visit = await visitPage(page, origin, path);
-      visits.set(path, visit);
-      for (const src of visit.brokenImages) problems.push(`${path}: image did not load: ${src}`);
-      const shot = SCREENSHOTS[path];
-      if (shot) await page.screenshot({ path: join(RESULTS, shot), fullPage: true });
-      for (const href of visit.links) {
-        const key = pageKey(new URL(href));
-        if ((key.endsWith("/") || key.endsWith(".html")) && !visits.has(key)) queue.push(key);
+    const claimed = new Set<string>();
+    const crawl = async (): Promise<void> => {
+      let current = "/";
+      const page = await watchedPage(problems, () => current);
+      for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+        if (claimed.has(path)) continue;
+        claimed.add(path);
+        current = path;
+        const visit = await visitPage(page, origin, path);
+        visits.set(path, visit);
+        for (const src of visit.brokenImages) problems.push(`${path}: image did not load: ${src}`);
+        const shot = SCREENSHOTS[path];
+        if (shot) await page.screenshot({ path: join(RESULTS, shot), fullPage: true });
+        for (const href of visit.links) {
+          const key = pageKey(new URL(href));
+          if ((key.endsWith("/") || key.endsWith(".html")) && !claimed.has(key)) queue.push(key);
+        }
       }
-    }
-    await page.close();
+      await page.close();
+    };
+    await Promise.all(Array.from({ length: CRAWL_TABS }, crawl));
 
     // Every link target exists; every #hash names an element on its page.
     const checkedTargets = new Map<string, number>();
