@@ -506,6 +506,9 @@ function echo(req: EchoRequest): Promise<EchoResult> {
   });
 }
 
+/** How long a client waits for the server to close after its FIN before it destroys the socket. */
+const CLOSE_GRACE_MS = 3000;
+
 function closeAll(): Promise<CloseAllResult> {
   const all = [...clients.values()];
   clients.clear();
@@ -515,9 +518,17 @@ function closeAll(): Promise<CloseAllResult> {
     all.map(
       (client) =>
         new Promise<void>((resolve) => {
-          if (client.closed || client.socket.destroyed) return resolve();
-          client.socket.once("close", () => resolve());
-          client.socket.destroy();
+          const socket = client.socket;
+          if (client.closed || socket.destroyed) return resolve();
+          socket.once("close", () => resolve());
+          if (run.paused.has(client.id) || socket.isPaused()) {
+            socket.destroy();
+            return;
+          }
+          // A clean close (FIN, then read to the end): destroying a socket with unread data
+          // resets it, and some servers (ncat --chat) quit when an accepted peer is already reset.
+          socket.end();
+          setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
         }),
     ),
   ).then(() => ({ closed: all.length }));
