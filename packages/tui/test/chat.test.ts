@@ -55,8 +55,8 @@ describe("TUI in tmux against a real server", () => {
     const before = { x: stringWidth(`${PROMPT}half 입력`), y: 29 };
     await pane.waitForCursor(before);
 
-    for (let i = 1; i <= 3; i++) await bob.send(`incoming ${i} 😀`);
-    const rows = await pane.waitForText("<bob> incoming 3 😀");
+    for (let i = 1; i <= 3; i++) await bob.send(`incoming ${i} 😀 ☕⭐ 한글`);
+    const rows = await pane.waitForText("<bob> incoming 3 😀 ☕⭐ 한글");
     expect(rows.at(-1)).toBe(`${PROMPT}half 입력 중`);
     expect(await pane.cursor()).toEqual(before);
 

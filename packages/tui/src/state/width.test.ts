@@ -14,6 +14,11 @@ describe("stringWidth", () => {
     expect(stringWidth("😀")).toBe(2);
     expect(stringWidth("👨‍👩‍👧")).toBe(2);
   });
+  it("counts emoji of the BMP drawn as emoji (East Asian Wide) as two, text-style ones as one", () => {
+    expect(stringWidth("☕⭐✅✨")).toBe(8);
+    expect(stringWidth("❤")).toBe(1);
+    expect(stringWidth("→✓")).toBe(2);
+  });
   it("counts combining marks and controls as zero", () => {
     expect(stringWidth("e\u0301")).toBe(1);
     expect(stringWidth("a\u0007b")).toBe(2);

@@ -26,6 +26,8 @@ const WIDE_BMP: ReadonlyArray<readonly [number, number]> = [
 ];
 
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
+// Emoji drawn as emoji by default (☕ ⭐ ✅ ✨ ...) are East Asian Wide too (UAX #11).
+const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}$/u;
 
 function inRanges(cp: number, ranges: ReadonlyArray<readonly [number, number]>): boolean {
   let lo = 0;
@@ -45,7 +47,10 @@ export function codePointWidth(cp: number): number {
   if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
   if (cp < 0x300) return 1;
   if (ZERO_WIDTH.test(String.fromCodePoint(cp))) return 0;
-  if (cp <= 0xffff) return inRanges(cp, WIDE_BMP) ? 2 : 1;
+  if (cp <= 0xffff) {
+    if (inRanges(cp, WIDE_BMP)) return 2;
+    return cp >= 0x2300 && EMOJI_PRESENTATION.test(String.fromCharCode(cp)) ? 2 : 1;
+  }
   // Astral planes: emoji (U+1F000..U+1FAFF) and the CJK extension planes are wide.
   if (cp >= 0x1f000 && cp <= 0x1faff) return 2;
   if (cp >= 0x20000 && cp <= 0x3fffd) return 2;

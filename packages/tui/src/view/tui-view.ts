@@ -9,7 +9,7 @@ import { activeBuffer } from "../state/buffers.js";
 import { nickList, prompt, statusBar, tabBar, visibleRows } from "../state/format.js";
 import { viewInput } from "../state/input.js";
 import type { Action, AppState } from "../state/types.js";
-import { stringWidth } from "../state/width.js";
+import { codePointWidth, stringWidth } from "../state/width.js";
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteSplitter } from "./bracketed-paste.js";
 import { rowToTags } from "./styles.js";
 
@@ -19,22 +19,29 @@ interface BlessedUnicode {
 }
 
 /**
- * blessed's width table predates most emoji (U+1F000..U+1FAFF): it gives them one column while
- * the terminal (and state/width.ts) gives two, so each emoji shifted the rest of its row. Teach
- * it their width, and let it put its "second half" placeholder after them as it does for CJK.
+ * blessed's width table predates most emoji: it gives them one column while the terminal
+ * (and state/width.ts) gives two, so every emoji shifted the rest of its row. Teach it the
+ * width from state/width.ts, and let it put its "second half" placeholder after them as it
+ * does after Hangul and CJK (its `chars.all` pattern lists what gets one).
  */
-function teachBlessedEmojiWidth(): void {
-  const unicode = (blessed as unknown as { unicode: BlessedUnicode }).unicode;
-  if ((unicode as { emojiTaught?: boolean }).emojiTaught) return;
-  (unicode as { emojiTaught?: boolean }).emojiTaught = true;
+function teachBlessedWideCharacters(): void {
+  const unicode = (blessed as unknown as { unicode: BlessedUnicode & { taught?: boolean } })
+    .unicode;
+  if (unicode.taught) return;
+  unicode.taught = true;
   const charWidth = unicode.charWidth;
   unicode.charWidth = (text, index) => {
     const point = typeof text === "number" ? text : text.codePointAt(index ?? 0);
-    if (point !== undefined && point >= 0x1f000 && point <= 0x1faff) return 2;
+    // Below U+2300 nothing is wide that blessed does not know already: skip the lookup.
+    if (point !== undefined && point >= 0x2300 && codePointWidth(point) === 2) return 2;
     return charWidth(text, index);
   };
-  const emoji = "\\ud83c[\\udc00-\\udfff]|\\ud83d[\\udc00-\\udfff]|\\ud83e[\\udc00-\\udeff]";
-  unicode.chars.all = new RegExp(`(${unicode.chars.all.source.slice(1, -1)}|${emoji})`, "g");
+  unicode.chars.all = new RegExp(
+    "([\\u1100-\\u115f\\u2329\\u232a\\u2e80-\\u303e\\u3040-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff" +
+      "\\ufe10-\\ufe19\\ufe30-\\ufe6f\\uff00-\\uff60\\uffe0-\\uffe6\\u{1F000}-\\u{1FAFF}" +
+      "\\u{20000}-\\u{3FFFD}]|\\p{Emoji_Presentation})",
+    "gu",
+  );
 }
 
 /** Options of {@link TuiView}. */
@@ -65,7 +72,7 @@ export class TuiView {
   private destroyed = false;
 
   constructor(private readonly options: TuiViewOptions) {
-    teachBlessedEmojiWidth();
+    teachBlessedWideCharacters();
     const screen = blessed.screen({
       smartCSR: true,
       fullUnicode: true,
