@@ -254,6 +254,12 @@ export async function runBroadcast(
   return figures;
 }
 
+/**
+ * How long deliveries may stop arriving before the rest counts as lost. Generous: on a busy
+ * machine a load-generator thread can go unscheduled for a second or more.
+ */
+const STALL_MS = 5000;
+
 /** Polls the workers' counts until `expected` deliveries are in, or they stop coming. */
 async function waitForDeliveries(
   ctx: ScenarioContext,
@@ -272,7 +278,7 @@ async function waitForDeliveries(
       last = delivered;
       lastChange = now;
     }
-    if (delivered >= expected || now - lastChange > 2000 || now > deadline) break;
+    if (delivered >= expected || now - lastChange > STALL_MS || now > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return ctx.pool.all<CountsResult>(() => ({
