@@ -12,3 +12,4 @@ export * from "./policy/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
 export type { SessionInfo } from "./session/index.js";
+export { connectTcp, type TcpConnectOptions } from "./transport/index.js";

@@ -39,6 +39,8 @@ export interface ChatClientOptions {
   room?: string;
   /** Connect deadline in ms (default 5000). */
   connectTimeoutMs?: number;
+  /** How long to wait for the server's greeting once connected, in ms (default: connectTimeoutMs). */
+  greetingTimeoutMs?: number;
   /** How long a request waits for its ack in ms (default 10000). */
   ackTimeoutMs?: number;
   /** Local address to bind. */
@@ -90,12 +92,21 @@ export class ChatClient extends EventEmitter {
       port: options.port ?? defaults.DEFAULT_PORT,
       connectTimeoutMs: options.connectTimeoutMs ?? defaults.DEFAULT_CONNECT_TIMEOUT_MS,
       ackTimeoutMs: options.ackTimeoutMs ?? defaults.DEFAULT_ACK_TIMEOUT_MS,
+      greetingTimeoutMs:
+        options.greetingTimeoutMs ??
+        options.connectTimeoutMs ??
+        defaults.DEFAULT_CONNECT_TIMEOUT_MS,
       clientName: options.clientName ?? `@tcpchat/core ${defaults.SERVER_SOFTWARE}`,
       ...(options.nick === undefined ? {} : { nick: options.nick }),
       ...(options.room === undefined ? {} : { room: options.room }),
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     };
     this.reconnect = resolveReconnect(options.reconnect);
+  }
+
+  /** The room messages go to by default (the last one joined). */
+  get currentRoom(): string | undefined {
+    return this.current;
   }
 
   /** Rooms this client is in. */
@@ -138,7 +149,7 @@ export class ChatClient extends EventEmitter {
               message: "The peer sent no tcpchat greeting in time.",
             }),
           ),
-        this.options.connectTimeoutMs,
+        this.options.greetingTimeoutMs,
       );
       socket.on("data", (chunk: Buffer) => {
         for (const line of decoder.push(chunk)) {

@@ -29,6 +29,22 @@ function hub(): ChatHub {
 }
 
 describe("ChatHub without sockets", () => {
+  it("announces a structured client under the nick from its hello, with no guest rename", () => {
+    const h = hub();
+    const watcher = new MemoryTransport();
+    const w = h.open(watcher, { address: "127.0.0.1", port: 1 });
+    h.receive(w, Buffer.from("/nick watcher\n"));
+    const t = new MemoryTransport();
+    const s = h.open(t, { address: "127.0.0.1", port: 2 });
+    h.receive(s, Buffer.from('{"type":"hello","proto":1,"nick":"alice"}\n'));
+    h.flush();
+    const heard = watcher.lines().filter((line) => line.includes("alice") || line.includes(s.id));
+    expect(heard).toEqual(["#lobby --> alice joined"]);
+    // The watcher never hears of alice's guest nick (the one in alice's greeting).
+    const guest = /you are (\S+) in/.exec(t.lines()[0]!)![1]!;
+    expect(watcher.lines().some((line) => line.includes(guest))).toBe(false);
+  });
+
   it("encodes a broadcast once per mode and writes the same bytes to every member", () => {
     const h = hub();
     const transports = Array.from({ length: 3 }, () => new MemoryTransport());
@@ -48,7 +64,9 @@ describe("ChatHub without sockets", () => {
     // One write per member per turn, and it is the very same Buffer.
     expect(writes).toHaveLength(3);
     expect(writes[1]).toBe(writes[0]);
+    // Its first line also announces its arrival (deferred until its mode was known).
     expect(transports[2]!.lines()).toEqual([
+      `#lobby --> ${sessions[0]!.nick} joined`,
       `#lobby <${sessions[0]!.nick}> one`,
       `#lobby <${sessions[0]!.nick}> two`,
     ]);

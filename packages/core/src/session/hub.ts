@@ -11,6 +11,9 @@ import { type HubStats, newStats } from "./stats.js";
 import { refill } from "./token-bucket.js";
 import type { Endpoint, Transport } from "./transport.js";
 
+/** Longest a new session waits to be announced if it says nothing, in ms. */
+const ARRIVAL_ANNOUNCE_DELAY_MS = 250;
+
 /** Settings of a hub; every field has a default in defaults.ts (resolved by the server). */
 export interface HubSettings extends ServerLimits {
   announceRoomSize: number;
@@ -47,6 +50,8 @@ export class ChatHub {
   private dirtySessions: Session[] = [];
   private cutoffs: Session[] = [];
   private flushScheduled = false;
+  private unannounced: Session[] = [];
+  private arrivalTimer: NodeJS.Timeout | undefined;
   private nextSession = 0;
   private nextMessage = 0;
   private readonly operatorKey: string;
@@ -80,7 +85,13 @@ export class ChatHub {
     session.writeNow(
       Buffer.from(`${formatGreeting(this.settings.software, nick, this.settings.defaultRoom)}\n`),
     );
+    // Joined at once (it hears the room), announced once its mode is known (see announceArrival).
     this.joinRoom(session, this.settings.defaultRoom, now);
+    this.unannounced.push(session);
+    if (this.arrivalTimer === undefined) {
+      this.arrivalTimer = setTimeout(this.announceArrivalsBound, ARRIVAL_ANNOUNCE_DELAY_MS);
+      this.arrivalTimer.unref();
+    }
     if (this.events.listenerCount("session-open") > 0) {
       this.events.emit("session-open", session.info());
     }
@@ -244,7 +255,10 @@ export class ChatHub {
         });
       }
     } else {
-      if (session.state === SESSION_STATE.pending) session.state = SESSION_STATE.text;
+      if (session.state === SESSION_STATE.pending) {
+        session.state = SESSION_STATE.text;
+        session.mode = "text";
+      }
       request = parseTextLine(line);
     }
     if (request === null) return;
@@ -253,8 +267,40 @@ export class ChatHub {
       return;
     }
     this.stats.requestsIn += 1;
+    if (request.type === "hello" || (request.type === "nick" && !session.announced)) {
+      // Settle the name first, so the room hears "alice joined" rather than a guest's rename.
+      this.handleRequest(session, request, now);
+      this.announceArrival(session, now);
+      return;
+    }
+    // A text client's first line: the room hears it arrive before it hears it speak.
+    this.announceArrival(session, now);
     this.handleRequest(session, request, now);
   }
+
+  /**
+   * Announces a session's arrival in its rooms. Deferred from the greeting until its first line
+   * (or {@link ARRIVAL_ANNOUNCE_DELAY_MS}), so that a structured client's hello (nick, room) is
+   * applied first: the room hears "alice joined", not "guest-1f3a joined" and a nick change.
+   */
+  announceArrival(session: Session, now: number = Date.now()): void {
+    if (session.announced || !session.open) return;
+    session.announced = true;
+    for (const room of session.rooms) {
+      this.announce(room, "join", session.nick, undefined, now);
+      if (this.events.listenerCount("join") > 0) {
+        this.events.emit("join", { room: room.name, nick: session.nick });
+      }
+    }
+  }
+
+  private readonly announceArrivalsBound = (): void => {
+    this.arrivalTimer = undefined;
+    const sessions = this.unannounced;
+    this.unannounced = [];
+    const now = Date.now();
+    for (const session of sessions) this.announceArrival(session, now);
+  };
 
   private handleRequest(session: Session, request: ClientFrame, now: number): void {
     switch (request.type) {
@@ -326,14 +372,15 @@ export class ChatHub {
     else room.textMembers += 1;
     session.rooms.push(room);
     session.current = room;
-    this.announce(room, "join", session.nick, undefined, now);
+    if (session.announced) this.announce(room, "join", session.nick, undefined, now);
     if (room.members.size > this.settings.announceRoomSize || session.structured) {
       // The joiner does not see a summed-up join; it gets the member list instead.
       if (session.structured) session.sendFrame(this.presence(room));
       else session.sendLine(`*** you are in #${room.name} with ${room.members.size - 1} others`);
     }
-    if (this.events.listenerCount("join") > 0)
+    if (session.announced && this.events.listenerCount("join") > 0) {
       this.events.emit("join", { room: room.name, nick: session.nick });
+    }
     return room;
   }
 
@@ -349,6 +396,7 @@ export class ChatHub {
       this.rooms.delete(room.key);
       return;
     }
+    if (!session.announced) return;
     this.announce(room, "part", session.nick, reason, now);
     if (this.events.listenerCount("part") > 0)
       this.events.emit("part", { room: room.name, nick: session.nick, reason });

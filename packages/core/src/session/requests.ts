@@ -41,6 +41,7 @@ export function hello(
     room.structuredMembers += 1;
   }
   session.state = SESSION_STATE.structured;
+  session.mode = "structured";
   hub.structuredSessions.add(session);
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
     changeNick(hub, session, hello.nick, undefined, now);
@@ -214,8 +215,9 @@ export function changeNick(
   session.nickKey = key;
   const frame: ServerFrame = { type: "nick", ts: now, old, new: nick };
   // Big rooms do not hear nick changes (it would be quadratic in a connect storm); /who shows them.
+  // Nobody hears the nick change of a session not yet announced: they will hear it join as `nick`.
   let told = false;
-  for (const room of session.rooms) {
+  for (const room of session.announced ? session.rooms : []) {
     if (room.members.size <= hub.settings.announceRoomSize) {
       hub.broadcast(room, frame);
       told = true;

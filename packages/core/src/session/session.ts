@@ -56,6 +56,10 @@ export class Session {
   private personal: Buffer[] | null = null;
   closeCode: ChatErrorCode | undefined;
   closeReason = "";
+  /** Whether the rooms have heard this session arrive (deferred until its mode is known). */
+  announced = false;
+  /** The mode it spoke in, kept after it closes (state then says closed). */
+  mode: "pending" | "text" | "structured" = "pending";
 
   constructor(
     readonly id: string,
@@ -130,7 +134,7 @@ export class Session {
       nick: this.nick,
       address: this.peer.address,
       port: this.peer.port,
-      mode: this.state === "structured" ? "structured" : this.state === "text" ? "text" : "pending",
+      mode: this.mode,
       rooms: this.rooms.map((room) => room.name),
       connectedAt: this.connectedAt,
       queuedBytes: this.transport.queuedBytes,
