@@ -10,9 +10,10 @@ describe("stringWidth", () => {
     expect(stringWidth("漢字かなカナ")).toBe(12);
     expect(stringWidth("ＡＢ")).toBe(4);
   });
-  it("counts emoji as two columns, a ZWJ sequence as one glyph", () => {
+  it("counts emoji as two columns, each emoji of a ZWJ sequence too (as tmux draws them)", () => {
     expect(stringWidth("😀")).toBe(2);
-    expect(stringWidth("👨‍👩‍👧")).toBe(2);
+    expect(stringWidth("👨‍👩‍👧")).toBe(6);
+    expect(stringWidth("👍\u{1F3FD}")).toBe(4);
   });
   it("counts emoji of the BMP drawn as emoji (East Asian Wide) as two, text-style ones as one", () => {
     expect(stringWidth("☕⭐✅✨")).toBe(8);
@@ -25,6 +26,7 @@ describe("stringWidth", () => {
   });
   it("keeps decomposed Hangul jamo as one two-column syllable", () => {
     expect(stringWidth("\u1100\u1161")).toBe(2);
+    expect(stringWidth("\u1100\u1161\u11a8")).toBe(2);
   });
 });
 

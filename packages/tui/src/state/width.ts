@@ -46,6 +46,8 @@ function inRanges(cp: number, ranges: ReadonlyArray<readonly [number, number]>):
 export function codePointWidth(cp: number): number {
   if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) return 0;
   if (cp < 0x300) return 1;
+  // Hangul medial vowels and final consonants join the initial consonant's two columns.
+  if ((cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return 0;
   if (ZERO_WIDTH.test(String.fromCodePoint(cp))) return 0;
   if (cp <= 0xffff) {
     if (inRanges(cp, WIDE_BMP)) return 2;
@@ -57,13 +59,16 @@ export function codePointWidth(cp: number): number {
   return 1;
 }
 
-/** Columns one grapheme cluster takes: the width of its first visible code point. */
+/**
+ * Columns one grapheme cluster takes: the sum over its code points. A cluster of emoji joined
+ * by zero-width joiners (a family) thus counts each emoji, as tmux, screen and blessed draw
+ * it; terminals that draw it as one glyph are rare enough not to be worth a misaligned tmux.
+ */
 export function graphemeWidth(grapheme: string): number {
-  for (const ch of grapheme) {
-    const width = codePointWidth(ch.codePointAt(0)!);
-    if (width > 0) return width;
-  }
-  return 0;
+  if (grapheme.length === 1) return codePointWidth(grapheme.charCodeAt(0));
+  let width = 0;
+  for (const ch of grapheme) width += codePointWidth(ch.codePointAt(0)!);
+  return width;
 }
 
 /** Splits text into grapheme clusters (what a user sees as one character). */
