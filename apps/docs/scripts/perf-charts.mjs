@@ -1,8 +1,10 @@
 // @ts-check
 /**
- * Writes the performance page's generated parts from the committed bench report:
+ * Writes the performance page's generated parts from the committed bench reports:
  *   data/bench.json (from `pnpm bench --json FILE`)  ->  generated/performance-results.md,
- *   generated/connection-memory.md and public/perf/*.svg.
+ *   generated/connection-memory.md and public/perf/*.svg;
+ *   data/bench-scale.json, if present (a connect and idle run with many clients), adds a
+ *   section and feeds the connection-memory table.
  * Without the report it writes "figures pending" notices and no charts. A report that exists but
  * cannot be read fails the build: a silent fallback would publish a page without its figures.
  */
@@ -18,6 +20,7 @@ import {
 
 const docsRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const reportFile = process.env.TCPCHAT_BENCH_JSON ?? join(docsRoot, "data/bench.json");
+const scaleFile = process.env.TCPCHAT_BENCH_SCALE_JSON ?? join(docsRoot, "data/bench-scale.json");
 const generatedDir = join(docsRoot, "generated");
 const chartsDir = join(docsRoot, "public/perf");
 
@@ -30,18 +33,30 @@ if (!existsSync(reportFile)) {
   writeFileSync(join(generatedDir, "connection-memory.md"), renderPendingMemory());
   process.stderr.write("perf-charts: no data/bench.json yet, the page says figures are pending\n");
 } else {
-  const data = JSON.parse(readFileSync(reportFile, "utf8"));
-  const problems = checkBenchResults(data);
-  if (problems.length > 0) {
-    process.stderr.write(
-      `perf-charts: ${reportFile} is not a bench report:\n  ${problems.join("\n  ")}\n`,
-    );
-    process.exit(1);
-  }
-  const rendered = renderPerformance(data);
+  const data = readReport(reportFile);
+  const scale = existsSync(scaleFile) ? readReport(scaleFile) : undefined;
+  const rendered = renderPerformance(data, scale);
   mkdirSync(chartsDir, { recursive: true });
   for (const [file, svg] of rendered.charts) writeFileSync(join(chartsDir, file), svg);
   writeFileSync(join(generatedDir, "performance-results.md"), rendered.results);
   writeFileSync(join(generatedDir, "connection-memory.md"), rendered.connectionMemory);
-  process.stderr.write(`perf-charts: ${rendered.charts.size} charts from ${reportFile}\n`);
+  const sources = scale ? `${reportFile} and ${scaleFile}` : reportFile;
+  process.stderr.write(`perf-charts: ${rendered.charts.size} charts from ${sources}\n`);
+}
+
+/**
+ * Reads and checks one report; exits with the problems when it is not one.
+ * @param {string} file
+ * @returns {import("./perf/render.mjs").BenchResults}
+ */
+function readReport(file) {
+  const data = JSON.parse(readFileSync(file, "utf8"));
+  const problems = checkBenchResults(data);
+  if (problems.length > 0) {
+    process.stderr.write(
+      `perf-charts: ${file} is not a bench report:\n  ${problems.join("\n  ")}\n`,
+    );
+    process.exit(1);
+  }
+  return data;
 }

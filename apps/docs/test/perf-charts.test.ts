@@ -74,6 +74,19 @@ describe("performance page generator", () => {
     expect(renderPerformance(withoutIdle).connectionMemory).toContain("Figures pending");
   });
 
+  it("adds a scale run's connect and memory figures, and the guide's table then uses them", () => {
+    const { connect, idle } = report.scenarios;
+    const scale: BenchResults = { ...report, scenarios: { connect, idle } };
+    const rendered = renderPerformance(report, scale);
+    expect(rendered.results).toContain("## Connect and memory at scale");
+    expect(rendered.charts.has("memory-at-scale.svg")).toBe(true);
+    expect(rendered.results).toContain("](/perf/memory-at-scale.svg)");
+    expect(rendered.connectionMemory).toContain("/performance#connect-and-memory-at-scale");
+    expect(renderPerformance(report).connectionMemory).toContain(
+      "/performance#memory-per-idle-connection",
+    );
+  });
+
   it("compares in the direction that is better", () => {
     expect(advantage("higher", 200, 100)).toBe(2);
     expect(advantage("lower", 50, 100)).toBe(2);

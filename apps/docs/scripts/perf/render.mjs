@@ -34,7 +34,7 @@ import { renderBarChart, SERIES_COLORS } from "./svg-chart.mjs";
  * @property {{ cores: number, cpuModel: string, node: string, platform: string, osRelease: string,
  *   totalMemoryBytes: number, loadAverage: number[], commit?: string, dirty?: boolean }} machine
  * @property {{ clients: number, senders: number, size: number, durationMs: number, window: number,
- *   openLoopFraction: number }} options
+ *   openLoopFraction: number, scenarios?: string[] }} options
  * @property {string[]} servers            measured server first, then the baseline
  * @property {number} loadGeneratorWorkers
  * @property {{ throughput?: Record<string, unknown> }} [serverOptions]
@@ -191,11 +191,13 @@ function runDescription(results) {
 }
 
 /**
- * Renders every section the report has data for.
- * @param {BenchResults} results
+ * Renders every section the reports have data for.
+ * @param {BenchResults} results  the headline run (`data/bench.json`)
+ * @param {BenchResults} [scale]   optionally, a run of connect and idle with many clients
+ *   (`data/bench-scale.json`); it then feeds the connection-memory table
  * @returns {RenderedPerformance}
  */
-export function renderPerformance(results) {
+export function renderPerformance(results, scale) {
   const servers = results.servers;
   const s = results.scenarios;
   /** @type {Map<string, string>} */
@@ -393,71 +395,8 @@ export function renderPerformance(results) {
     );
   }
 
-  const connect = s.connect;
-  if (connect) {
-    /** @type {Row[]} */
-    const rows = [
-      {
-        metric: "clients greeted",
-        better: "none",
-        values: pick(connect, servers, (c) => c.ready),
-        format: formatCount,
-      },
-      {
-        metric: "time until all greeted",
-        better: "lower",
-        values: pick(connect, servers, (c) => c.timeToAllReadyMs),
-        format: formatMs,
-      },
-      {
-        metric: "connections accepted",
-        better: "higher",
-        values: pick(connect, servers, (c) => c.connectionsPerSec),
-        format: formatPerSec,
-      },
-      {
-        metric: "time to greeting p50",
-        better: "lower",
-        values: pick(connect, servers, (c) => latencyValue(c.readyLatency, "p50Ms")),
-        format: formatMs,
-      },
-      {
-        metric: "time to greeting p99",
-        better: "lower",
-        values: pick(connect, servers, (c) => latencyValue(c.readyLatency, "p99Ms")),
-        format: formatMs,
-      },
-      {
-        metric: "failed connections",
-        better: "none",
-        values: pick(connect, servers, (c) => c.failed),
-        format: String,
-      },
-    ];
-    out.push(
-      "## Connect: everyone at once",
-      "",
-      "Every client connects at the same moment; a client counts as connected when the server's greeting line arrives.",
-      "",
-      renderTable(rows, servers),
-      "",
-    );
-  }
-
-  const idle = s.idle;
-  if (idle) {
-    charts.set("memory-per-connection.svg", memoryChart(idle, servers));
-    out.push(
-      "## Memory per idle connection",
-      "",
-      "The server's memory is read before the clients connect and again while they sit idle, after a forced garbage collection; the difference divided by the number of clients is the cost of one connection.",
-      "",
-      chartImage("memory-per-connection.svg", "Server memory per idle connection"),
-      "",
-      renderTable(memoryRows(idle, servers), servers),
-      "",
-    );
-  }
+  out.push(...connectSection(results, "##"));
+  out.push(...idleSection(results, "##", "memory-per-connection.svg", charts));
 
   const slow = s["slow-reader"];
   if (slow) {
@@ -530,16 +469,116 @@ export function renderPerformance(results) {
     );
   }
 
-  if (results.warnings.length > 0 || results.errors.length > 0) {
+  if (scale) {
+    out.push(
+      "## Connect and memory at scale",
+      "",
+      `A separate run with ${formatCount(scale.options.clients)} clients, of the scenarios whose cost grows with the number of connections (\`pnpm bench --clients ${scale.options.clients} --scenario ${scale.options.scenarios?.join(",") ?? "idle,connect"}\`):`,
+      "",
+      runDescription(scale),
+      "",
+      ...connectSection(scale, "###"),
+      ...idleSection(scale, "###", "memory-at-scale.svg", charts),
+    );
+  }
+
+  const reported = [
+    ...results.errors,
+    ...results.warnings,
+    ...(scale ? [...scale.errors, ...scale.warnings] : []),
+  ];
+  if (reported.length > 0) {
     out.push("## What the bench reported about this run", "");
-    for (const line of [...results.errors, ...results.warnings]) out.push(`- ${escapeCell(line)}`);
+    for (const line of reported) out.push(`- ${escapeCell(line)}`);
     out.push("");
   }
   return {
     results: `${out.join("\n")}\n`,
-    connectionMemory: renderConnectionMemory(results),
+    connectionMemory: scale?.scenarios.idle
+      ? renderConnectionMemory(scale, "connect-and-memory-at-scale")
+      : renderConnectionMemory(results, "memory-per-idle-connection"),
     charts,
   };
+}
+
+/** @param {Record<string, ConnectRun>} connect @param {string[]} servers @returns {Row[]} */
+function connectRows(connect, servers) {
+  return [
+    {
+      metric: "clients greeted",
+      better: "none",
+      values: pick(connect, servers, (c) => c.ready),
+      format: formatCount,
+    },
+    {
+      metric: "time until all greeted",
+      better: "lower",
+      values: pick(connect, servers, (c) => c.timeToAllReadyMs),
+      format: formatMs,
+    },
+    {
+      metric: "connections accepted",
+      better: "higher",
+      values: pick(connect, servers, (c) => c.connectionsPerSec),
+      format: formatPerSec,
+    },
+    {
+      metric: "time to greeting p50",
+      better: "lower",
+      values: pick(connect, servers, (c) => latencyValue(c.readyLatency, "p50Ms")),
+      format: formatMs,
+    },
+    {
+      metric: "time to greeting p99",
+      better: "lower",
+      values: pick(connect, servers, (c) => latencyValue(c.readyLatency, "p99Ms")),
+      format: formatMs,
+    },
+    {
+      metric: "failed connections",
+      better: "none",
+      values: pick(connect, servers, (c) => c.failed),
+      format: String,
+    },
+  ];
+}
+
+/**
+ * The connect scenario's section, or nothing when the report has none.
+ * @param {BenchResults} results @param {string} level heading level, "##" or "###"
+ */
+function connectSection(results, level) {
+  const connect = results.scenarios.connect;
+  if (!connect) return [];
+  return [
+    `${level} Connect: everyone at once`,
+    "",
+    `All ${formatCount(results.options.clients)} clients connect at the same moment; a client counts as connected when the server's greeting line arrives.`,
+    "",
+    renderTable(connectRows(connect, results.servers), results.servers),
+    "",
+  ];
+}
+
+/**
+ * The idle scenario's section with its chart, or nothing when the report has none.
+ * @param {BenchResults} results @param {string} level @param {string} chartFile
+ * @param {Map<string, string>} charts receives the chart
+ */
+function idleSection(results, level, chartFile, charts) {
+  const idle = results.scenarios.idle;
+  if (!idle) return [];
+  charts.set(chartFile, memoryChart(idle, results.servers));
+  return [
+    `${level} Memory per idle connection`,
+    "",
+    `The server's memory is read before ${formatCount(results.options.clients)} clients connect and again while they sit idle, after a forced garbage collection; the difference divided by the number of clients is the cost of one connection.`,
+    "",
+    chartImage(chartFile, "Server memory per idle connection"),
+    "",
+    renderTable(memoryRows(idle, results.servers), results.servers),
+    "",
+  ];
 }
 
 /** @param {Record<string, IdleRun>} idle @param {string[]} servers @returns {Row[]} */
@@ -595,14 +634,14 @@ function memoryChart(idle, servers) {
 
 /**
  * The memory table for the threads-vs-event-loop guide, or a notice that it is pending.
- * @param {BenchResults} results
+ * @param {BenchResults} results @param {string} anchor where the performance page shows it
  */
-function renderConnectionMemory(results) {
+function renderConnectionMemory(results, anchor) {
   const idle = results.scenarios.idle;
   if (!idle) return renderPendingMemory();
   const m = results.machine;
   return [
-    `Measured by \`pnpm bench\` (idle scenario) on ${results.startedAt.slice(0, 10)}: ${m.cores} cores (${escapeCell(m.cpuModel)}), Node ${m.node}, ${m.platform}. The server's memory was read before ${formatCount(results.options.clients)} clients connected and again while they sat idle, after a forced garbage collection; each figure is the difference divided by the number of clients. Full results: [Performance](/performance#memory-per-idle-connection).`,
+    `Measured by \`pnpm bench\` (idle scenario) on ${results.startedAt.slice(0, 10)}: ${m.cores} cores (${escapeCell(m.cpuModel)}), Node ${m.node}, ${m.platform}. The server's memory was read before ${formatCount(results.options.clients)} clients connected and again while they sat idle, after a forced garbage collection; each figure is the difference divided by the number of clients. Full results: [Performance](/performance#${anchor}).`,
     "",
     renderTable(memoryRows(idle, results.servers), results.servers),
     "",
