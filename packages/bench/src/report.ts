@@ -142,6 +142,13 @@ function broadcastRows(
   }
   rows.push({
     scenario,
+    metric: `${name} server loop delay p99`,
+    better: "none",
+    values: pick(runs, servers, (r) => r?.server?.after.loopDelay.p99Ms),
+    format: formatMs,
+  });
+  rows.push({
+    scenario,
     metric: `${name} server CPU`,
     better: "none",
     values: pick(runs, servers, (r) => r?.server?.cpuCores),

@@ -3,6 +3,7 @@
  * the bench with `--expose-gc`; reports its port, then answers measure requests over IPC.
  */
 import { writeFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type {
   ChildMessage,
   ChildRequest,
@@ -58,6 +59,9 @@ function resetPeak(): boolean {
   }
 }
 
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 function measure(server: RunningServer): ServerMeasure {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Twice: the first pass may only queue finalizers whose memory the second one frees.
@@ -72,6 +76,11 @@ function measure(server: RunningServer): ServerMeasure {
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
     peakRss: Math.max(peakRss(), memory.rss),
+    loopDelay: {
+      p50Ms: loopDelay.percentile(50) / 1e6,
+      p99Ms: loopDelay.percentile(99) / 1e6,
+      maxMs: loopDelay.max / 1e6,
+    },
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     stats: server.stats(),
@@ -83,6 +92,7 @@ start().then(
     process.on("message", (req: ChildRequest) => {
       if (req.op === "measure") send({ type: "reply", id: req.id, measure: measure(server) });
       else if (req.op === "reset-peak") {
+        loopDelay.reset();
         send({ type: "reply", id: req.id, peakReset: resetPeak() });
       } else if (req.op === "close") {
         server.close().finally(() => {

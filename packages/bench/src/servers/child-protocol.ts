@@ -28,6 +28,11 @@ export interface ServerMeasure {
   arrayBuffers: number;
   /** Highest RSS since the last reset-peak (or since start where the kernel cannot reset it). */
   peakRss: number;
+  /**
+   * How late a 10 ms timer ran in the server since the last reset-peak, ms: how long the
+   * server's event loop was busy without a break (a long flush or a GC pause shows here).
+   */
+  loopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
   /** CPU time since the child started, µs. */
   cpuUserUs: number;
   cpuSystemUs: number;
