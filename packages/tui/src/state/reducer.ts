@@ -3,6 +3,7 @@
  * carry `now`), no terminal. The controller runs the effects against the ChatClient and the
  * view draws the state.
  */
+import { ERROR_CODES } from "@tcpchat/core";
 import {
   activeBuffer,
   appendLine,
@@ -276,7 +277,7 @@ function submit(state: AppState): Reduction {
         showError(next, {
           code: "CHAT_ERR_UNKNOWN_COMMAND",
           message: `There is no /${intent.name} command.`,
-          hint: "Type /help for the list of commands; start a line with // to send a literal slash.",
+          hint: ERROR_CODES.CHAT_ERR_UNKNOWN_COMMAND.hint,
         }),
       );
     case "command":
@@ -289,7 +290,7 @@ function usage(state: AppState, name: keyof typeof COMMANDS): Reduction {
     showError(state, {
       code: "CHAT_ERR_BAD_ARGUMENT",
       message: `Usage: ${COMMANDS[name].split("  ")[0]}`,
-      hint: "Type /help for each command's usage.",
+      hint: ERROR_CODES.CHAT_ERR_BAD_ARGUMENT.hint,
     }),
   );
 }
