@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readTcpExtCounter } from "./kernel-counters.js";
+import { readMachineCpu, readTcpExtCounter } from "./kernel-counters.js";
 
 const SAMPLE = `TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops
 TcpExt: 0 0 59878 59880
@@ -16,5 +16,13 @@ describe("readTcpExtCounter", () => {
   it("is undefined for an unknown name or text without a TcpExt block", () => {
     expect(readTcpExtCounter("NoSuchCounter", SAMPLE)).toBeUndefined();
     expect(readTcpExtCounter("ListenOverflows", "IpExt: a\nIpExt: 1\n")).toBeUndefined();
+  });
+});
+
+describe("readMachineCpu", () => {
+  it("sums busy (without softirq) and total ticks from the cpu line", () => {
+    const stat = "cpu  100 5 50 800 10 3 2 1 0 0\ncpu0 50 2 25 400 5 1 1 0 0 0\n";
+    expect(readMachineCpu(stat)).toEqual({ busy: 159, total: 971 });
+    expect(readMachineCpu("intr 1 2 3\n")).toBeUndefined();
   });
 });

@@ -24,3 +24,42 @@ export function readTcpExtCounter(name: string, text?: string): number | undefin
   const value = Number(values[index]);
   return Number.isFinite(value) ? value : undefined;
 }
+
+/** Busy and total CPU time of the whole machine so far, in clock ticks (from /proc/stat). */
+export function readMachineCpu(text?: string): { busy: number; total: number } | undefined {
+  let stat = text;
+  if (stat === undefined) {
+    try {
+      stat = readFileSync("/proc/stat", "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  const line = stat.split("\n").find((l) => l.startsWith("cpu "));
+  if (!line) return undefined;
+  // user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // Softirq time is left out of "busy": loopback traffic is processed there, on behalf of the
+  // bench's own processes but not charged to them, so it would count as someone else's load.
+  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (steal ?? 0);
+  return { busy, total: busy + (softirq ?? 0) + (idle ?? 0) + (iowait ?? 0) };
+}
+
+/**
+ * Measures how many cores the whole machine kept busy during a span (every process, this one
+ * included). Undefined off Linux.
+ */
+export function startMachineCpu(cores: number): { stop(): number | undefined } {
+  const before = readMachineCpu();
+  return {
+    stop() {
+      const after = readMachineCpu();
+      if (!before || !after || after.total <= before.total) return undefined;
+      return ((after.busy - before.busy) / (after.total - before.total)) * cores;
+    },
+  };
+}

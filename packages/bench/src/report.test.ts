@@ -78,6 +78,7 @@ function broadcastRun(
     sendLag: mode === "open" ? latency : undefined,
     loadGenerator: { cpuCores: 0.5, workerUtilization: [0.4, 0.95], wallMs: 1000 },
     server: undefined,
+    otherCpuCores: 0,
   };
 }
 

@@ -149,6 +149,13 @@ function broadcastRows(
   });
   rows.push({
     scenario,
+    metric: `${name} other processes' CPU`,
+    better: "none",
+    values: pick(runs, servers, (r) => r?.otherCpuCores),
+    format: (v) => `${v.toFixed(2)} cores`,
+  });
+  rows.push({
+    scenario,
     metric: `${name} server CPU`,
     better: "none",
     values: pick(runs, servers, (r) => r?.server?.cpuCores),

@@ -1,5 +1,7 @@
+import { cpus } from "node:os";
 import type { BenchOptions } from "../args.js";
 import { formatCount } from "../format.js";
+import { startMachineCpu } from "../kernel-counters.js";
 import { type LatencySummary, mergeHistograms, summarizeLatency } from "../latency.js";
 import type { LoadGeneratorUsage, LoadPool } from "../load/pool.js";
 import type {
@@ -121,6 +123,12 @@ export interface BroadcastFigures {
   sendLag: LatencySummary | undefined;
   loadGenerator: LoadGeneratorUsage;
   server: ServerSpan | undefined;
+  /**
+   * Cores kept busy by everything else on the machine during the run (machine-wide busy time,
+   * softirq excluded, minus the server child and the load generator); undefined off Linux. Other work competes
+   * for the same cores and skews the figures.
+   */
+  otherCpuCores: number | undefined;
 }
 
 /** The server child's CPU use and peak memory during a span. */
@@ -175,6 +183,7 @@ export async function runBroadcast(
   const paused = pool.split(run.paused);
   const span = await startServerSpan(run.server);
   const usage = pool.startUsage();
+  const machine = startMachineCpu(cpus().length);
   pool.resetProgress();
   ctx.progress.phase(run.label, () => {
     const now = pool.progress();
@@ -201,7 +210,12 @@ export async function runBroadcast(
   const expected = sent * receivers - (run.request.selfEcho ? 0 : sent);
   const counts = await waitForDeliveries(ctx, expected, sentPerSender, sent);
   const loadGenerator = usage.stop();
+  const machineCores = machine.stop();
   const server = await span.stop();
+  const otherCpuCores =
+    machineCores === undefined
+      ? undefined
+      : Math.max(0, machineCores - loadGenerator.cpuCores - (server?.cpuCores ?? 0));
   const startUs = Math.min(...results.map((r) => r.startUs));
   const endUs = Math.max(...results.map((r) => r.endUs));
   const lastDeliveryUs = Math.max(...counts.map((c) => c.lastDeliveryUs));
@@ -233,12 +247,19 @@ export async function runBroadcast(
         : undefined,
     loadGenerator,
     server,
+    otherCpuCores,
   };
   ctx.progress.done(
     `sent ${formatCount(sent)}  delivered ${formatCount(delivered)}/${formatCount(expected)}  ` +
       `${formatCount(figures.deliveriesPerSec)} deliveries/s`,
   );
   checkLoadGenerator(ctx, run.label, loadGenerator);
+  if (otherCpuCores !== undefined && otherCpuCores > BUSY_MACHINE_CORES) {
+    ctx.warn(
+      `${run.label}: other processes kept ${otherCpuCores.toFixed(2)} cores busy during the run; ` +
+        "its figures are lower than on an idle machine",
+    );
+  }
   if (
     delivered !== expected ||
     figures.gaps > 0 ||
@@ -259,6 +280,9 @@ export async function runBroadcast(
  * machine a load-generator thread can go unscheduled for a second or more.
  */
 const STALL_MS = 5000;
+
+/** Cores of other work during a run above which the bench says the machine was busy. */
+const BUSY_MACHINE_CORES = 0.25;
 
 /** Polls the workers' counts until `expected` deliveries are in, or they stop coming. */
 async function waitForDeliveries(
