@@ -95,6 +95,22 @@ describe("TUI connection life in tmux", () => {
     expect(texts).toEqual(["첫째 줄", "second line", "third line"]);
   });
 
+  it("paces a long paste to the server's message rate instead of running into its limit", async () => {
+    const { port, server } = await startServer(cleanup, 0, { messageRate: 50, messageBurst: 5 });
+    const pane = await startTui(cleanup, { port, nick: "paster" });
+    await pane.waitForText("[online]");
+    const texts: string[] = [];
+    server.on("message", (m: { text: string }) => texts.push(m.text));
+    const lines = Array.from({ length: 30 }, (_, i) => `줄 ${i}`);
+    await pane.paste(lines.join("\n"));
+    await pane.waitForText("Send 30 pasted lines? [y/n]");
+    await pane.type("y");
+    await pane.waitForText("<paster> 줄 29");
+    expect(texts).toEqual(lines);
+    expect(server.stats().rateLimited).toBe(0);
+    expect((await pane.capture()).join("\n")).not.toContain("CHAT_ERR_RATE_LIMITED");
+  });
+
   it("restores the terminal on /quit", async () => {
     const { port } = await startServer(cleanup);
     const dir = await mkdtemp(join(tmpdir(), "tcpchat-tui-"));

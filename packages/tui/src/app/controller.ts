@@ -7,12 +7,17 @@ import {
   backoffDelay,
   type ChatClient,
   type ChatError,
+  chatError,
+  DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_MESSAGE_BURST,
+  DEFAULT_MESSAGE_RATE,
   ERROR_CODES,
   isChatErrorCode,
 } from "@tcpchat/core";
 import { dmKey, roomKey } from "../state/buffers.js";
 import { reduce } from "../state/reducer.js";
 import type { Action, AppState, Effect, IncomingFrame, ShownError } from "../state/types.js";
+import { type PaceLimits, Pacer } from "./pacer.js";
 
 /** Options of {@link Controller}. */
 export interface ControllerOptions {
@@ -54,6 +59,11 @@ export class Controller {
   private retryTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
   private exited = false;
+  private readonly pacer = new Pacer({
+    messageRate: DEFAULT_MESSAGE_RATE,
+    messageBurst: DEFAULT_MESSAGE_BURST,
+  });
+  private maxLineBytes = DEFAULT_MAX_LINE_BYTES;
 
   constructor(private readonly options: ControllerOptions) {
     this.current = options.state;
@@ -111,6 +121,11 @@ export class Controller {
     client.on("frame", (frame: IncomingFrame) =>
       this.dispatch({ type: "frame", frame, now: now() }),
     );
+    client.on("welcome", (welcome: { limits?: PaceLimits & { maxLineBytes: number } }) => {
+      if (welcome.limits === undefined) return;
+      this.pacer.setLimits(welcome.limits);
+      this.maxLineBytes = welcome.limits.maxLineBytes;
+    });
     client.on("server-error", (error: unknown) =>
       this.dispatch({
         type: "request-failed",
@@ -172,7 +187,7 @@ export class Controller {
     );
   }
 
-  private fail(bufferKey: string, queueId?: number) {
+  private fail(bufferKey: string, queueId?: number, text?: string) {
     return (error: unknown) =>
       this.dispatch({
         type: "request-failed",
@@ -180,39 +195,66 @@ export class Controller {
         bufferKey,
         now: Date.now(),
         queueId,
+        text,
       });
+  }
+
+  /** The request line would pass the server's line limit: refuse it here, with the reason. */
+  private tooLong(frame: object): ChatError | undefined {
+    const bytes = Buffer.byteLength(JSON.stringify({ ...frame, ref: "r0000000" }));
+    if (bytes <= this.maxLineBytes) return undefined;
+    return chatError("CHAT_ERR_LINE_TOO_LONG", {
+      message: `The message is ${bytes} bytes as a request; the server takes at most ${this.maxLineBytes}.`,
+    });
   }
 
   private run(effect: Effect): void {
     const { client } = this.options;
     switch (effect.type) {
-      case "send":
-        client
-          .send(effect.text, { room: effect.room, action: effect.action })
-          .then(() => {
-            if (effect.queueId !== undefined) {
-              this.dispatch({ type: "queued-sent", queueId: effect.queueId });
-            }
-          })
-          .catch(this.fail(roomKey(effect.room), effect.queueId));
+      case "send": {
+        const key = roomKey(effect.room);
+        const tooLong = this.tooLong({
+          type: "send",
+          room: effect.room,
+          text: effect.text,
+          action: effect.action,
+        });
+        if (tooLong) return this.fail(key, effect.queueId, effect.text)(tooLong);
+        this.pacer.run(() => {
+          client
+            .send(effect.text, { room: effect.room, action: effect.action })
+            .then(() => {
+              if (effect.queueId !== undefined) {
+                this.dispatch({ type: "queued-sent", queueId: effect.queueId });
+              }
+            })
+            .catch(this.fail(key, effect.queueId, effect.text));
+        });
         return;
-      case "dm":
-        client
-          .dm(effect.to, effect.text)
-          .then((ack) => {
-            this.dispatch({
-              type: "dm-sent",
-              to: effect.to,
-              text: effect.text,
-              id: ack.id,
-              ts: ack.ts,
-            });
-            if (effect.queueId !== undefined) {
-              this.dispatch({ type: "queued-sent", queueId: effect.queueId });
-            }
-          })
-          .catch(this.fail(dmKey(effect.to), effect.queueId));
+      }
+      case "dm": {
+        const key = dmKey(effect.to);
+        const tooLong = this.tooLong({ type: "dm", to: effect.to, text: effect.text });
+        if (tooLong) return this.fail(key, effect.queueId, effect.text)(tooLong);
+        this.pacer.run(() => {
+          client
+            .dm(effect.to, effect.text)
+            .then((ack) => {
+              this.dispatch({
+                type: "dm-sent",
+                to: effect.to,
+                text: effect.text,
+                id: ack.id,
+                ts: ack.ts,
+              });
+              if (effect.queueId !== undefined) {
+                this.dispatch({ type: "queued-sent", queueId: effect.queueId });
+              }
+            })
+            .catch(this.fail(key, effect.queueId, effect.text));
+        });
         return;
+      }
       case "join":
         client.join(effect.room).catch(this.fail(roomKey(effect.room)));
         return;
@@ -249,6 +291,7 @@ export class Controller {
   }
 
   private stop(): void {
+    this.pacer.clear();
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
   }

@@ -292,6 +292,25 @@ describe("reducer: connection life", () => {
   });
 });
 
+describe("reducer: failed requests", () => {
+  it("names the message that was not sent, with the code and hint", () => {
+    const { state } = run(connected(), {
+      type: "request-failed",
+      error: { code: "CHAT_ERR_RATE_LIMITED", message: "Too fast.", hint: "Slow down." },
+      bufferKey: roomKey("lobby"),
+      now: NOW,
+      text: "잃어버린 메시지",
+    });
+    const last = activeBuffer(state).lines.at(-1)!;
+    expect(last).toMatchObject({
+      kind: "error",
+      code: "CHAT_ERR_RATE_LIMITED",
+      hint: "Slow down.",
+    });
+    expect(last.text).toBe("Too fast. Not sent: 잃어버린 메시지");
+  });
+});
+
 describe("reducer: paste", () => {
   it("asks before sending many pasted lines and sends them in order on yes", () => {
     let { state, effects } = run(connected(), { type: "paste", text: "one\r\n둘\nthree\n" });

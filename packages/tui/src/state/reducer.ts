@@ -504,7 +504,10 @@ function onRequestFailed(
     }
   }
   const key = findBuffer(next, action.bufferKey) ? action.bufferKey : next.active;
-  return appendLine(next, key, errorLine(action.error, action.now));
+  const line = errorLine(action.error, action.now);
+  if (action.text === undefined) return appendLine(next, key, line);
+  // Say which message was lost, so it can be sent again.
+  return appendLine(next, key, { ...line, text: `${line.text} Not sent: ${action.text}` });
 }
 
 function onDmSent(state: AppState, action: Extract<Action, { type: "dm-sent" }>): AppState {

@@ -177,6 +177,8 @@ export type Action =
       readonly now: number;
       /** Set when the failed request was a queued message. */
       readonly queueId?: number | undefined;
+      /** The text of a message that was not sent, so the error can show it. */
+      readonly text?: string | undefined;
     }
   | { readonly type: "queued-sent"; readonly queueId: number }
   | {
