@@ -1,0 +1,211 @@
+/** Frames from the server: messages, DMs, joins and leaves, nick changes, presence, welcome. */
+import {
+  appendLine,
+  bareRoom,
+  dmKey,
+  ensureBuffer,
+  findBuffer,
+  foldName,
+  roomKey,
+  STATUS_KEY,
+  switchTo,
+  updateBuffer,
+} from "./buffers.js";
+import { announce, online, only, type Reduction } from "./reduction.js";
+import type { AppState, Effect, IncomingFrame } from "./types.js";
+
+function mentions(text: string, nick: string | undefined): boolean {
+  if (nick === undefined || nick === "") return false;
+  return foldName(text).includes(foldName(nick));
+}
+
+/** Applies one frame from the server. */
+export function onFrame(state: AppState, frame: IncomingFrame, now: number): Reduction {
+  switch (frame.type) {
+    case "welcome":
+      return onWelcome(state, frame, now);
+    case "message": {
+      let next = ensureBuffer(state, "room", frame.room);
+      const own = state.nick !== undefined && foldName(frame.from) === foldName(state.nick);
+      next = appendLine(next, roomKey(frame.room), {
+        ts: frame.ts,
+        kind: frame.action ? "action" : "message",
+        nick: frame.from,
+        text: frame.text,
+        id: frame.id,
+        highlight: !own && mentions(frame.text, state.nick),
+      });
+      return only(next);
+    }
+    case "dm": {
+      const own = state.nick !== undefined && foldName(frame.from) === foldName(state.nick);
+      const other = own ? frame.to : frame.from;
+      const key = dmKey(other);
+      let next = ensureBuffer(state, "dm", other);
+      if (findBuffer(next, key)!.lines.some((l) => l.id === frame.id)) return only(next);
+      next = appendLine(next, key, {
+        ts: frame.ts,
+        kind: "message",
+        nick: frame.from,
+        text: frame.text,
+        id: frame.id,
+        highlight: !own,
+      });
+      return only(next);
+    }
+    case "join": {
+      const key = roomKey(frame.room);
+      let next = updateBuffer(state, key, (b) => ({
+        ...b,
+        members: addMember(b.members, frame.nick),
+      }));
+      next = appendLine(next, key, {
+        ts: frame.ts,
+        kind: "event",
+        text: `--> ${frame.nick} joined #${bareRoom(frame.room)}`,
+      });
+      return only(next);
+    }
+    case "part": {
+      const key = roomKey(frame.room);
+      const self = state.nick !== undefined && foldName(frame.nick) === foldName(state.nick);
+      let next = updateBuffer(state, key, (b) => ({
+        ...b,
+        members: self ? [] : b.members.filter((m) => foldName(m) !== foldName(frame.nick)),
+        joined: self ? false : b.joined,
+      }));
+      const reason = frame.reason ? ` (${frame.reason})` : "";
+      next = appendLine(next, key, {
+        ts: frame.ts,
+        kind: "event",
+        text: `<-- ${frame.nick} left #${bareRoom(frame.room)}${reason}`,
+      });
+      return only(next);
+    }
+    case "crowd": {
+      const key = roomKey(frame.room);
+      const next = appendLine(state, key, {
+        ts: frame.ts,
+        kind: "event",
+        text: `--> ${frame.joined} joined, ${frame.left} left in the last ${Math.round(frame.windowMs / 1000)}s`,
+      });
+      // The summary names nobody: ask for the member list again.
+      return {
+        state: next,
+        effects: online(state) ? [{ type: "who", room: bareRoom(frame.room) }] : [],
+      };
+    }
+    case "nick":
+      return only(onNick(state, frame, now));
+    case "presence": {
+      const sorted = [...frame.nicks].sort((a, b) => a.localeCompare(b));
+      return only(updateBuffer(state, roomKey(frame.room), (b) => ({ ...b, members: sorted })));
+    }
+    case "rooms": {
+      const list = frame.rooms.map((r) => `#${r.name} (${r.members})`).join(", ");
+      return only(
+        appendLine(state, state.active, {
+          ts: now,
+          kind: "info",
+          text: `Rooms: ${list === "" ? "none" : list}`,
+        }),
+      );
+    }
+    case "error":
+      // The client reports every error frame separately (a rejected request, or
+      // "server-error"), so showing them here too would show them twice.
+      return only(state);
+    case "notice":
+      return only(appendLine(state, state.active, { ts: now, kind: "info", text: frame.text }));
+    case "shutdown":
+      return only(
+        announce(state, {
+          ts: now,
+          kind: "error",
+          code: "CHAT_ERR_SERVER_SHUTDOWN",
+          text: `The server is shutting down: ${frame.reason}`,
+          hint: "The TUI reconnects by itself when the server is back.",
+        }),
+      );
+    default:
+      return only(state);
+  }
+}
+
+function addMember(members: readonly string[], nick: string): string[] {
+  if (members.some((m) => foldName(m) === foldName(nick))) return [...members];
+  return [...members, nick].sort((a, b) => a.localeCompare(b));
+}
+
+function onNick(
+  state: AppState,
+  frame: Extract<IncomingFrame, { type: "nick" }>,
+  now: number,
+): AppState {
+  const oldKey = foldName(frame.old);
+  const self = state.nick !== undefined && foldName(state.nick) === oldKey;
+  let next: AppState = self ? { ...state, nick: frame.new, wantedNick: frame.new } : state;
+  const text = self
+    ? `*** You are now known as ${frame.new}`
+    : `*** ${frame.old} is now known as ${frame.new}`;
+  for (const buffer of state.buffers) {
+    const inRoom = buffer.members.some((m) => foldName(m) === oldKey);
+    const isDm = buffer.kind === "dm" && foldName(buffer.name) === oldKey;
+    if (!inRoom && !isDm && !(self && buffer.key === state.active)) continue;
+    next = updateBuffer(next, buffer.key, (b) => ({
+      ...b,
+      members: inRoom
+        ? addMember(
+            b.members.filter((m) => foldName(m) !== oldKey),
+            frame.new,
+          )
+        : b.members,
+    }));
+    next = appendLine(next, buffer.key, { ts: frame.ts ?? now, kind: "event", text });
+  }
+  return next;
+}
+
+function onWelcome(
+  state: AppState,
+  frame: Extract<IncomingFrame, { type: "welcome" }>,
+  now: number,
+): Reduction {
+  const reconnect = state.nick !== undefined;
+  const previousNick = state.nick;
+  let next = ensureBuffer({ ...state, nick: frame.nick }, "room", frame.room);
+  const welcomeKey = roomKey(frame.room);
+  next = updateBuffer(next, welcomeKey, (b) => ({ ...b, joined: true }));
+  if (next.active === STATUS_KEY && !reconnect) next = switchTo(next, welcomeKey);
+  next = {
+    ...next,
+    connection: { ...next.connection, status: "open", attempt: 0, retryAt: undefined },
+  };
+  next = announce(next, {
+    ts: now,
+    kind: "info",
+    text: `Connected to ${state.server} as ${frame.nick} (#${frame.room}).`,
+  });
+  const effects: Effect[] = [{ type: "who", room: frame.room }];
+  // After a reconnect the new session is only in the welcome room: rejoin the others.
+  for (const b of next.buffers) {
+    if (b.kind === "room" && b.joined && b.key !== welcomeKey) {
+      effects.push({ type: "join", room: b.name });
+    }
+  }
+  const wanted = state.wantedNick ?? previousNick;
+  if (wanted !== undefined && foldName(wanted) !== foldName(frame.nick)) {
+    effects.push({ type: "nick", nick: wanted });
+  }
+  // Flush what was typed while offline, in order.
+  const outbox = next.outbox.map((q) => ({ ...q, sending: true }));
+  for (const q of next.outbox) {
+    if (q.sending) continue;
+    effects.push(
+      "room" in q.target
+        ? { type: "send", room: q.target.room, text: q.text, action: q.action, queueId: q.id }
+        : { type: "dm", to: q.target.dm, text: q.text, queueId: q.id },
+    );
+  }
+  return { state: { ...next, outbox }, effects };
+}
