@@ -9,8 +9,8 @@ import { type StaticServer, serveStatic } from "./static-server.js";
 const DOCS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(DOCS_ROOT, ".vitepress/dist");
 const RESULTS = join(DOCS_ROOT, "test-results");
-/** Debian's chromium; the test never downloads a browser. */
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's chromium unless TCPCHAT_CHROMIUM names another; the test never downloads a browser. */
+const CHROMIUM = process.env.TCPCHAT_CHROMIUM ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--no-sandbox",
   "--disable-gpu",
