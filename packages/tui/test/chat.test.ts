@@ -117,7 +117,7 @@ describe("TUI in tmux against a real server", () => {
     }
   });
 
-  it("scrolls back with PageUp through thousands of lines and returns with PageDown", async () => {
+  it("scrolls back with PageUp and the mouse wheel through thousands of lines", async () => {
     const { port, server } = await startServer(cleanup);
     const pane = await startTui(cleanup, { port, nick: "reader" });
     await pane.waitForText("[online]");
@@ -135,5 +135,11 @@ describe("TUI in tmux against a real server", () => {
         rows.some((r) => r.includes("line 2999")) && !rows.some((r) => r.includes("scrolled back")),
       "back at the bottom",
     );
+    // The mouse wheel over the message pane scrolls three lines a notch.
+    await pane.wheel("up", 10, 10);
+    await pane.wheel("up", 10, 10);
+    await pane.waitForText("scrolled back 6 lines");
+    await pane.wheel("down", 10, 10);
+    await pane.waitForText("scrolled back 3 lines");
   });
 });

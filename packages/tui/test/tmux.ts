@@ -118,6 +118,16 @@ export class TmuxPane {
     await this.tmux("send-keys", "-t", "main", ...keys);
   }
 
+  /**
+   * Turns the mouse wheel over cell (x, y), 0-based, as an xterm reports it in SGR mouse mode
+   * (ESC [ < 64/65 ; col ; row M), written straight to the program's input.
+   */
+  async wheel(direction: "up" | "down", x: number, y: number): Promise<void> {
+    const report = `\x1b[<${direction === "up" ? 64 : 65};${x + 1};${y + 1}M`;
+    const hex = [...Buffer.from(report)].map((b) => b.toString(16).padStart(2, "0"));
+    await this.tmux("send-keys", "-t", "main", "-H", ...hex);
+  }
+
   /** Pastes text the way a terminal does (bracketed, if the program asked for it). */
   async paste(text: string): Promise<void> {
     await this.tmux("set-buffer", "-b", "test", text);
