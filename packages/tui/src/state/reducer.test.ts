@@ -292,6 +292,22 @@ describe("reducer: connection life", () => {
   });
 });
 
+describe("reducer: leaving", () => {
+  it("clears the input on Ctrl+C and quits on Ctrl+C or Ctrl+D with an empty line", () => {
+    let { state, effects } = run(connected(), ...typeText("draft"), key("C-c"));
+    expect(state.input.text).toBe("");
+    expect(effects).toEqual([]);
+    ({ state, effects } = run(state, key("C-d")));
+    expect(effects).toEqual([{ type: "quit", reason: undefined }]);
+    expect(state.quitting).toBe(true);
+  });
+
+  it("quits with a reason on /quit", () => {
+    const { effects } = run(connected(), ...typeText("/quit 잘 있어요"), key("enter"));
+    expect(effects).toEqual([{ type: "quit", reason: "잘 있어요" }]);
+  });
+});
+
 describe("reducer: failed requests", () => {
   it("names the message that was not sent, with the code and hint", () => {
     const { state } = run(connected(), {
