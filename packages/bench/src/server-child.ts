@@ -36,7 +36,11 @@ async function start(): Promise<RunningServer> {
   return {
     port: address.port,
     address: address.address,
-    stats: () => ({ ...server.stats() }),
+    stats: () => ({
+      ...server.stats(),
+      // The fullest send queue right now: what a slow reader has made the server hold.
+      maxQueuedBytes: server.sessions().reduce((max, s) => Math.max(max, s.queuedBytes), 0),
+    }),
     close: () => server.close({ graceMs: 0 }),
   };
 }
@@ -62,8 +66,8 @@ function resetPeak(): boolean {
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
-function measure(server: RunningServer): ServerMeasure {
-  const gc = (globalThis as { gc?: () => void }).gc;
+function measure(server: RunningServer, collect = true): ServerMeasure {
+  const gc = collect ? (globalThis as { gc?: () => void }).gc : undefined;
   // Twice: the first pass may only queue finalizers whose memory the second one frees.
   gc?.();
   gc?.();
@@ -91,6 +95,8 @@ start().then(
   (server) => {
     process.on("message", (req: ChildRequest) => {
       if (req.op === "measure") send({ type: "reply", id: req.id, measure: measure(server) });
+      else if (req.op === "peek")
+        send({ type: "reply", id: req.id, measure: measure(server, false) });
       else if (req.op === "reset-peak") {
         loopDelay.reset();
         send({ type: "reply", id: req.id, peakReset: resetPeak() });

@@ -92,7 +92,7 @@ describe("bench end to end", () => {
       expect(s.echo?.[server]).toMatchObject({ pairs: 4, joined: 4, unfinishedPairs: 0 });
       expect(s.echo?.[server]?.roundTrips).toBeGreaterThan(0);
       const slow = s["slow-reader"]?.[server];
-      expect(slow?.slow.receivers).toBe(7);
+      expect(slow?.slow.receivers).toBe(8);
       expect(slow?.slow.delivered).toBe(slow?.slow.expected);
       expect(slow?.peakRssSlow).toBeGreaterThan(0);
     }

@@ -20,6 +20,8 @@ export interface ConnectRequest {
   timeoutMs: number;
   /** Local address to bind, e.g. another loopback address; default: the system's choice. */
   localAddress?: string;
+  /** Stop reading once ready (a slow reader whose socket buffers never grew). */
+  pause?: boolean;
 }
 
 /** Put each pair of clients in a room of its own (`/join ROOM`) and wait until both are in. */
@@ -56,6 +58,11 @@ export interface BroadcastStartRequest {
   op: "broadcast-start";
 }
 
+/** Ends the running broadcast now, as if its time had run out. */
+export interface BroadcastStopRequest {
+  op: "broadcast-stop";
+}
+
 /** Delivery counts so far; with `expectedPerSender`, also check each parser's sequences. */
 export interface CountsRequest {
   op: "counts";
@@ -83,6 +90,7 @@ export type WorkerRequest =
   | JoinPairsRequest
   | BroadcastRequest
   | BroadcastStartRequest
+  | BroadcastStopRequest
   | CountsRequest
   | EchoRequest
   | CloseAllRequest;

@@ -119,6 +119,7 @@ function connectClients(req: ConnectRequest): Promise<ConnectResult> {
       if (pending < 0) return;
       if (reason === null) {
         client.ready = true;
+        if (req.pause) client.socket.pause();
         ready++;
         progress.ready++;
         lastReadyUs = nowUs();
@@ -310,6 +311,9 @@ function broadcast(req: BroadcastRequest): () => Promise<BroadcastResult> {
   return () => sendBroadcast(req, encoder);
 }
 
+/** Ends the running broadcast early (set while one runs). */
+let stopBroadcast: (() => void) | undefined;
+
 /** Closed loop: what a sender does when one of its own messages comes back. */
 const echoHooks = new Map<number, () => void>();
 
@@ -323,9 +327,11 @@ function sendBroadcast(req: BroadcastRequest, encoder: MessageEncoder): Promise<
     let ticker: NodeJS.Timeout | undefined;
     const stopTimer = setTimeout(finish, req.durationMs + 5);
     let finished = false;
+    stopBroadcast = finish;
     function finish(): void {
       if (finished) return;
       finished = true;
+      stopBroadcast = undefined;
       clearTimeout(stopTimer);
       if (ticker) clearInterval(ticker);
       for (const client of clients.values()) client.afterChunk = undefined;
@@ -549,6 +555,9 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return null;
     case "broadcast-start":
       return startBroadcast();
+    case "broadcast-stop":
+      stopBroadcast?.();
+      return null;
     case "counts":
       return counts(req);
     case "echo":

@@ -51,13 +51,18 @@ export interface ConnectFigures {
   readyLatency: LatencySummary;
 }
 
-/** Opens clients 0..n-1 across the workers and waits until each is greeted (or fails). */
+/**
+ * Opens clients 0..n-1 (or firstId...) across the workers and waits until each is greeted (or
+ * fails); with `pause`, each stops reading once greeted.
+ */
 export async function connectClients(
   ctx: ScenarioContext,
   server: ServerUnderTest,
   clients: number,
+  more: { firstId?: number; pause?: boolean } = {},
 ): Promise<ConnectFigures> {
-  const parts = ctx.pool.split(Array.from({ length: clients }, (_, i) => i));
+  const first = more.firstId ?? 0;
+  const parts = ctx.pool.split(Array.from({ length: clients }, (_, i) => first + i));
   const timeoutMs = 15_000 + clients * 2;
   const results = await ctx.pool.all<ConnectResult>((w) => ({
     op: "connect",
@@ -67,6 +72,7 @@ export async function connectClients(
     readyOn: server.greeting === undefined ? "connect" : "greeting",
     greetingPrefix: server.greeting ?? "",
     timeoutMs,
+    pause: more.pause,
   }));
   const failures: Record<string, number> = {};
   for (const r of results) {
@@ -167,6 +173,8 @@ export interface BroadcastRunOptions {
   senders: number[];
   parsers: number[];
   paused: number[];
+  /** Polled every 250 ms while the senders run; true ends the run early. */
+  stopWhen?: () => Promise<boolean>;
 }
 
 /**
@@ -196,7 +204,26 @@ export async function runBroadcast(
     parsers: parsers[w]!,
     paused: paused[w]!,
   }));
-  const results = await pool.all<BroadcastResult>(() => ({ op: "broadcast-start" }));
+  const running = pool.all<BroadcastResult>(() => ({ op: "broadcast-start" }));
+  if (run.stopWhen) {
+    let done = false;
+    running.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (!done && (await run.stopWhen())) {
+        await pool.all(() => ({ op: "broadcast-stop" }));
+        break;
+      }
+    }
+  }
+  const results = await running;
   const sentPerSender: Record<number, number> = {};
   let sent = 0;
   for (const r of results) {

@@ -21,6 +21,11 @@ export interface SlowReaderFigures {
   peakRssSlow: number | undefined;
 }
 
+async function currentCutoffs(server: ServerUnderTest): Promise<number | undefined> {
+  const value = (await server.handle?.peek())?.stats["sendQueueCutoffs"];
+  return typeof value === "number" ? value : undefined;
+}
+
 function cutoffs(figures: BroadcastFigures): number | undefined {
   const value = figures.server?.after.stats["sendQueueCutoffs"];
   return typeof value === "number" ? value : undefined;
@@ -34,12 +39,7 @@ export async function runSlowReaderScenario(
   const { options } = ctx;
   const connected = await connectClients(ctx, server, options.clients);
   try {
-    const roles = pickRoles(connected.ready, options.senders);
-    // The slow reader is the last client that does not send; it neither counts nor decodes.
-    const senders = roles.senders;
-    let slowId = connected.ready - 1;
-    while (slowId > 0 && senders.includes(slowId)) slowId--;
-    const parsers = roles.parsers.filter((id) => id !== slowId);
+    const { senders, parsers } = pickRoles(connected.ready, options.senders);
     const request = {
       mode: "closed" as const,
       size: options.size,
@@ -55,8 +55,29 @@ export async function runSlowReaderScenario(
       label: `${server.label} slow-reader: normal run`,
       paused: [],
     });
+    // The slow reader joins now and never reads past its greeting. A client that has been
+    // reading has let the kernel grow its receive buffer (up to tcp_rmem's maximum, 32 MiB
+    // here), which would hold megabytes before the server had to queue anything.
+    const slowId = options.clients;
+    const slowClient = await connectClients(ctx, server, 1, { firstId: slowId, pause: true });
+    if (slowClient.ready !== 1) throw new Error("the slow client could not connect");
+    // The slow run lasts until the server has cut the slow client off and half a run more
+    // (so the others' throughput after the cut counts too), at most three runs long. How soon
+    // the cut comes depends on throughput: the kernel's socket buffers fill first.
+    const cutoffsBefore = await currentCutoffs(server);
+    let cutAt: number | undefined;
+    const started = performance.now();
     const slow = await runBroadcast(ctx, {
       ...base,
+      request: { ...request, durationMs: request.durationMs * 3 },
+      stopWhen: async () => {
+        const now = performance.now();
+        if (cutoffsBefore === undefined) return now - started >= request.durationMs;
+        if (cutAt === undefined && ((await currentCutoffs(server)) ?? 0) > cutoffsBefore)
+          cutAt = now;
+        return cutAt !== undefined && now - cutAt >= request.durationMs / 2;
+      },
+      clients: connected.ready + 1,
       label: `${server.label} slow-reader: one client not reading`,
       paused: [slowId],
     });

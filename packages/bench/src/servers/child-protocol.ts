@@ -16,6 +16,7 @@ export interface ServerChildConfig {
 /** A request to the child; each gets one {@link ChildReply} with the same id. */
 export type ChildRequest =
   | { id: number; op: "measure" }
+  | { id: number; op: "peek" }
   | { id: number; op: "reset-peak" }
   | { id: number; op: "close" };
 
