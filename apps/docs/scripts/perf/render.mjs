@@ -22,7 +22,7 @@ import { renderBarChart, SERIES_COLORS } from "./svg-chart.mjs";
  *   deliveriesPerSec: number, expected: number, delivered: number, gaps: number, duplicates: number,
  *   latency: Latency, server?: ServerSpan, otherCpuCores?: number }} BroadcastRun
  * @typedef {{ clients: number, ready: number, failed: number, timeToAllReadyMs: number,
- *   connectionsPerSec: number, readyLatency: Latency }} ConnectRun
+ *   connectionsPerSec: number, readyLatency: Latency, listenOverflows?: number }} ConnectRun
  * @typedef {{ clients: number, ready: number, before: ServerMeasure, after: ServerMeasure,
  *   rssPerConnection: number, heapPerConnection: number, externalPerConnection: number }} IdleRun
  * @typedef {{ pairs: number, joined: number, roundTripsPerSec: number, latency: Latency }} EchoRun
@@ -541,6 +541,12 @@ function connectRows(connect, servers) {
       format: formatMs,
     },
     {
+      metric: "SYNs dropped: listen queue full (whole machine)",
+      better: "none",
+      values: pick(connect, servers, (c) => c.listenOverflows),
+      format: formatCount,
+    },
+    {
       metric: "failed connections",
       better: "none",
       values: pick(connect, servers, (c) => c.failed),
@@ -559,7 +565,7 @@ function connectSection(results, level) {
   return [
     `${level} Connect: everyone at once`,
     "",
-    `All ${formatCount(results.options.clients)} clients connect at the same moment; a client counts as connected when the server's greeting line arrives.`,
+    `All ${formatCount(results.options.clients)} clients connect at the same moment; a client counts as connected when the server's greeting line arrives. When more connections arrive than the server's listen queue holds, Linux drops the extra SYNs and each of those clients retries a second later (the kernel's \`ListenOverflows\` counter, read before and after; see [Timed out vs refused](/guide/troubleshooting#why-timed-out-without-a-firewall)).`,
     "",
     renderTable(connectRows(connect, results.servers), results.servers),
     "",
