@@ -28,7 +28,7 @@ const client = createClient({
 let view: TuiView | undefined;
 const controller = new Controller({
   client,
-  state: initialState({ server: parsed.display, nick: parsed.nick, room: parsed.room }),
+  state: initialState({ server: parsed.display, nick: parsed.nick }),
   render: (state) => view?.render(state),
   exit: (code) => {
     view?.destroy();

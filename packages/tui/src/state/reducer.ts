@@ -29,16 +29,17 @@ export { OUTBOX_LIMIT } from "./submit.js";
 /** Lines kept per buffer unless told otherwise. */
 export const DEFAULT_MAX_LINES = 5000;
 
+/** Options of {@link initialState}. */
 export interface InitialStateOptions {
   /** `host:port`, shown in the status bar. */
   server: string;
+  /** Nick asked for; kept across reconnects. */
   nick?: string | undefined;
-  room?: string | undefined;
   /** Lines kept per buffer (default {@link DEFAULT_MAX_LINES}). */
   maxLines?: number;
 }
 
-/** The state before connecting: a status buffer, and the room to join if one was given. */
+/** The state before connecting: just the status buffer. */
 export function initialState(options: InitialStateOptions): AppState {
   const buffers: ChatBuffer[] = [newBuffer("status", "status")];
   return {
@@ -66,6 +67,8 @@ export function initialState(options: InitialStateOptions): AppState {
     pageRows: 20,
   };
 }
+
+/** Applies one action: the next state, and the effects for the controller to run. */
 export function reduce(state: AppState, action: Action): Reduction {
   switch (action.type) {
     case "key":

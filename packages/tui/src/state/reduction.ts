@@ -2,12 +2,12 @@
 import { appendLine, type NewLine, STATUS_KEY } from "./buffers.js";
 import type { AppState, Effect, ShownError } from "./types.js";
 
+/** The reducer's answer: the next state and what to do. */
 export interface Reduction {
   readonly state: AppState;
   readonly effects: readonly Effect[];
 }
 
-/** Lines kept per buffer unless told otherwise. */
 const NONE: readonly Effect[] = [];
 
 /** A reduction with no effects. */

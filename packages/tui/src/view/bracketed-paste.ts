@@ -55,6 +55,7 @@ function isUnbracketedPaste(keys: string): boolean {
   return lines.filter((l) => l.trim() !== "").length >= 2;
 }
 
-/** Terminal control strings that turn bracketed paste on and off. */
+/** Asks the terminal to mark pastes (DEC private mode 2004). */
 export const BRACKETED_PASTE_ON = "\x1b[?2004h";
+/** Turns marked pastes off again, for whatever runs in the terminal next. */
 export const BRACKETED_PASTE_OFF = "\x1b[?2004l";
