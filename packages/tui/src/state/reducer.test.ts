@@ -135,6 +135,18 @@ describe("reducer: tabs, unread counts and the read marker", () => {
     expect(markerLine.text).toBe("unseen");
   });
 
+  it("cycles through tabs with Ctrl+N and Ctrl+P", () => {
+    let { state } = run(connected(), ...typeText("/join dev"), key("enter"));
+    const names = () => activeBuffer(state).name;
+    expect(names()).toBe("dev");
+    ({ state } = run(state, key("C-n")));
+    expect(state.active).toBe(STATUS_KEY);
+    ({ state } = run(state, key("C-p")));
+    expect(names()).toBe("dev");
+    ({ state } = run(state, key("C-p")));
+    expect(names()).toBe("lobby");
+  });
+
   it("opens a DM tab for /msg and shows the sent text once even if the server echoes it", () => {
     let { state, effects } = run(connected(), ...typeText("/msg alice 안녕"), key("enter"));
     expect(effects).toContainEqual({ type: "dm", to: "alice", text: "안녕" });
