@@ -182,21 +182,23 @@ export function buildRows(results: BenchResults): ReportRow[] {
         scenario: "connect",
         metric: "time until all greeted",
         better: "lower",
-        values: pick(s.connect, servers, (c) => c.timeToAllReadyMs),
+        values: pick(s.connect, servers, (c) => (c.ready > 0 ? c.timeToAllReadyMs : undefined)),
         format: formatMs,
       },
       {
         scenario: "connect",
         metric: "connections",
         better: "higher",
-        values: pick(s.connect, servers, (c) => c.connectionsPerSec),
+        values: pick(s.connect, servers, (c) => (c.ready > 0 ? c.connectionsPerSec : undefined)),
         format: perSec,
       },
       {
         scenario: "connect",
         metric: "greeted p99",
         better: "lower",
-        values: pick(s.connect, servers, (c) => c.readyLatency.p99Ms),
+        values: pick(s.connect, servers, (c) =>
+          c.readyLatency.count > 0 ? c.readyLatency.p99Ms : undefined,
+        ),
         format: formatMs,
       },
       {

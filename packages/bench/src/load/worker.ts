@@ -115,8 +115,11 @@ function connectClients(req: ConnectRequest): Promise<ConnectResult> {
         histogram: encodeHistogram(histogram),
       });
     }
+    const settled = new Set<number>();
     function settle(client: Client, reason: string | null): void {
-      if (pending < 0) return;
+      // An error is followed by a close: the first one decides.
+      if (pending < 0 || settled.has(client.id)) return;
+      settled.add(client.id);
       if (reason === null) {
         client.ready = true;
         if (req.pause) client.socket.pause();

@@ -54,8 +54,10 @@ export async function runConnectIdle(
   const clients = ctx.options.clients;
   // A few clients come and go first, so that the baseline already holds what the first
   // connections cost once (compiled code, grown pools) and the per-client figures do not.
-  await connectClients(ctx, server, Math.min(WARM_UP_CLIENTS, clients), { firstId: clients });
-  await closeClients(ctx);
+  if (server.handle) {
+    await connectClients(ctx, server, Math.min(WARM_UP_CLIENTS, clients), { firstId: clients });
+    await closeClients(ctx);
+  }
   const before = want.idle ? await server.handle?.measure() : undefined;
   const overflowsBefore = readTcpExtCounter("ListenOverflows");
   const usage = ctx.pool.startUsage();
