@@ -12,6 +12,11 @@ export function formatCount(value) {
   return value.toFixed(1);
 }
 
+/** A whole number for prose, with thousands separators: `10000` -> `10,000`. @param {number} value */
+export function formatWhole(value) {
+  return Math.round(value).toLocaleString("en-US");
+}
+
 /** Bytes in B, KiB, MiB or GiB. @param {number} value */
 export function formatBytes(value) {
   const abs = Math.abs(value);

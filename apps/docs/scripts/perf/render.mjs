@@ -10,6 +10,7 @@ import {
   formatPercent,
   formatPerSec,
   formatRatio,
+  formatWhole,
 } from "./format.mjs";
 import { renderBarChart, SERIES_COLORS } from "./svg-chart.mjs";
 
@@ -218,7 +219,7 @@ export function renderPerformance(results, scale) {
     charts.set(
       "broadcast-deliveries.svg",
       renderBarChart({
-        title: `Broadcast: ${formatCount(results.options.clients)} clients in one room`,
+        title: `Broadcast: ${formatWhole(results.options.clients)} clients in one room`,
         subtitle: "Messages delivered to receivers per second (higher is better)",
         groups: ["closed loop (max)", "open loop (fixed rate)"],
         series: seriesFor(servers, (server) => [
@@ -326,7 +327,7 @@ export function renderPerformance(results, scale) {
     out.push(
       "## Broadcast: one big room",
       "",
-      `All ${formatCount(results.options.clients)} clients sit in one room; ${results.options.senders} of them send ${results.options.size}-byte messages and every member receives every message. The **closed loop** keeps a fixed number of messages in flight per sender, so it finds the most a server can deliver. The **open loop** sends at a fixed rate (${formatPercent(results.options.openLoopFraction)} of the closed loop's maximum), the way real users do, and measures latency from the time each message was *scheduled*, so a stalled server cannot hide its delay.`,
+      `All ${formatWhole(results.options.clients)} clients sit in one room; ${results.options.senders} of them send ${results.options.size}-byte messages and every member receives every message. The **closed loop** keeps a fixed number of messages in flight per sender, so it finds the most a server can deliver. The **open loop** sends at a fixed rate (${formatPercent(results.options.openLoopFraction)} of the closed loop's maximum), the way real users do, and measures latency from the time each message was *scheduled*, so a stalled server cannot hide its delay.`,
       "",
       chartImage(
         "broadcast-deliveries.svg",
@@ -479,7 +480,7 @@ export function renderPerformance(results, scale) {
     out.push(
       "## Connect and memory at scale",
       "",
-      `A separate run with ${formatCount(scale.options.clients)} clients, of the scenarios whose cost grows with the number of connections (\`pnpm bench --clients ${scale.options.clients} --scenario ${scale.options.scenarios?.join(",") ?? "idle,connect"}\`):`,
+      `A separate run with ${formatWhole(scale.options.clients)} clients, of the scenarios whose cost grows with the number of connections (\`pnpm bench --clients ${scale.options.clients} --scenario ${scale.options.scenarios?.join(",") ?? "idle,connect"}\`):`,
       "",
       runDescription(scale),
       "",
@@ -565,7 +566,7 @@ function connectSection(results, level) {
   return [
     `${level} Connect: everyone at once`,
     "",
-    `All ${formatCount(results.options.clients)} clients connect at the same moment; a client counts as connected when the server's greeting line arrives. When more connections arrive than the server's listen queue holds, Linux drops the extra SYNs and each of those clients retries a second later (the kernel's \`ListenOverflows\` counter, read before and after; see [Timed out vs refused](/guide/troubleshooting#why-timed-out-without-a-firewall)).`,
+    `All ${formatWhole(results.options.clients)} clients connect at the same moment; a client counts as connected when the server's greeting line arrives. When more connections arrive than the server's listen queue holds, Linux drops the extra SYNs and each of those clients retries a second later (the kernel's \`ListenOverflows\` counter, read before and after; see [Timed out vs refused](/guide/troubleshooting#why-timed-out-without-a-firewall)).`,
     "",
     renderTable(connectRows(connect, results.servers), results.servers),
     "",
@@ -584,7 +585,7 @@ function idleSection(results, level, chartFile, charts) {
   return [
     `${level} Memory per idle connection`,
     "",
-    `The server's memory is read before ${formatCount(results.options.clients)} clients connect and again while they sit idle, after a forced garbage collection; the difference divided by the number of clients is the cost of one connection.`,
+    `The server's memory is read before ${formatWhole(results.options.clients)} clients connect and again while they sit idle, after a forced garbage collection; the difference divided by the number of clients is the cost of one connection.`,
     "",
     chartImage(chartFile, "Server memory per idle connection"),
     "",
@@ -653,7 +654,7 @@ function renderConnectionMemory(results, anchor) {
   if (!idle) return renderPendingMemory();
   const m = results.machine;
   return [
-    `Measured by \`pnpm bench\` (idle scenario) on ${results.startedAt.slice(0, 10)}: ${m.cores} cores (${escapeCell(m.cpuModel)}), Node ${m.node}, ${m.platform}. The server's memory was read before ${formatCount(results.options.clients)} clients connected and again while they sat idle, after a forced garbage collection; each figure is the difference divided by the number of clients. Full results: [Performance](/performance#${anchor}).`,
+    `Measured by \`pnpm bench\` (idle scenario) on ${results.startedAt.slice(0, 10)}: ${m.cores} cores (${escapeCell(m.cpuModel)}), Node ${m.node}, ${m.platform}. The server's memory was read before ${formatWhole(results.options.clients)} clients connected and again while they sat idle, after a forced garbage collection; each figure is the difference divided by the number of clients. Full results: [Performance](/performance#${anchor}).`,
     "",
     renderTable(memoryRows(idle, results.servers), results.servers),
     "",
