@@ -2,5 +2,10 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   resolve: { conditions: ["source"] },
-  test: { include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 180_000, passWithNoTests: true },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    passWithNoTests: true,
+  },
 });
