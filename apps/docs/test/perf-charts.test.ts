@@ -5,6 +5,8 @@ import {
   advantage,
   type BenchResults,
   checkBenchResults,
+  renderPendingMemory,
+  renderPendingResults,
   renderPerformance,
 } from "../scripts/perf/render.mjs";
 import { renderBarChart } from "../scripts/perf/svg-chart.mjs";
@@ -85,6 +87,13 @@ describe("performance page generator", () => {
     expect(renderPerformance(report).connectionMemory).toContain(
       "/performance#memory-per-idle-connection",
     );
+  });
+
+  it("shows no figure at all while no report is committed", () => {
+    for (const pending of [renderPendingResults(), renderPendingMemory()]) {
+      expect(pending).toContain("Figures pending");
+      expect(pending).not.toMatch(/\d/);
+    }
   });
 
   it("compares in the direction that is better", () => {
