@@ -3,7 +3,7 @@
 // text and as a PNG rendered by headless Chromium. Loopback only; everything is shut down at
 // the end. Usage: node scripts/capture-docs.mjs OUT_TEXT OUT_PNG (after building tui and core).
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -16,7 +16,7 @@ const [outText, outPng] = process.argv.slice(2);
 if (!outText || !outPng) throw new Error("usage: capture-docs.mjs OUT_TEXT OUT_PNG");
 const COLUMNS = 100;
 const ROWS = 30;
-const socket = `tcpchat-docs-${process.pid}`;
+const socket = `tcpchat-tui-docs-${process.pid}`;
 const tmux = (...args) => run("tmux", ["-u", "-L", socket, ...args]).then((r) => r.stdout);
 
 async function until(check, what, timeoutMs = 10_000) {
@@ -223,7 +223,11 @@ async function main() {
     await renderPng(ansi, { x: cursorX, y: cursorY }, outPng);
     process.stdout.write(`wrote ${outText} and ${outPng}\n`);
   } finally {
+    const socketPath = (
+      await tmux("display-message", "-p", "#{socket_path}").catch(() => "")
+    ).trim();
     await tmux("kill-server").catch(() => {});
+    if (socketPath !== "") await rm(socketPath, { force: true });
     for (const c of clients) await c.quit().catch(() => {});
     await server.close({ graceMs: 0 });
   }

@@ -135,9 +135,9 @@ describe("TUI in tmux against a real server", () => {
         rows.some((r) => r.includes("line 2999")) && !rows.some((r) => r.includes("scrolled back")),
       "back at the bottom",
     );
-    // The mouse wheel over the message pane scrolls three lines a notch.
-    await pane.wheel("up", 10, 10);
-    await pane.wheel("up", 10, 10);
+    // The mouse wheel over the message pane scrolls three lines a notch, also when several
+    // notches arrive in one read.
+    await pane.wheel("up", 10, 10, 2);
     await pane.waitForText("scrolled back 6 lines");
     await pane.wheel("down", 10, 10);
     await pane.waitForText("scrolled back 3 lines");

@@ -4,6 +4,7 @@
  * screen with a deadline; nothing sleeps for a fixed time.
  */
 import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -32,6 +33,8 @@ export interface Cursor {
 
 /** One tmux pane running one program. */
 export class TmuxPane {
+  private socketPath = "";
+
   private constructor(private readonly socket: string) {}
 
   /** Starts a tmux server with one window running `command`. */
@@ -57,6 +60,7 @@ export class TmuxPane {
       String(options.rows),
       "tail -f /dev/null",
     );
+    pane.socketPath = await pane.display("#{socket_path}");
     await pane.tmux("set-option", "-t", "main", "remain-on-exit", "on");
     await pane.tmux("set-option", "-t", "main", "window-size", "manual");
     if (options.recordTo !== undefined) {
@@ -122,8 +126,9 @@ export class TmuxPane {
    * Turns the mouse wheel over cell (x, y), 0-based, as an xterm reports it in SGR mouse mode
    * (ESC [ < 64/65 ; col ; row M), written straight to the program's input.
    */
-  async wheel(direction: "up" | "down", x: number, y: number): Promise<void> {
-    const report = `\x1b[<${direction === "up" ? 64 : 65};${x + 1};${y + 1}M`;
+  async wheel(direction: "up" | "down", x: number, y: number, notches = 1): Promise<void> {
+    // Several notches go in one write, as a fast wheel turn arrives.
+    const report = `\x1b[<${direction === "up" ? 64 : 65};${x + 1};${y + 1}M`.repeat(notches);
     const hex = [...Buffer.from(report)].map((b) => b.toString(16).padStart(2, "0"));
     await this.tmux("send-keys", "-t", "main", "-H", ...hex);
   }
@@ -169,8 +174,10 @@ export class TmuxPane {
     );
   }
 
-  /** Stops the tmux server and everything in it. */
+  /** Stops the tmux server and everything in it, and removes its socket file. */
   async kill(): Promise<void> {
     await this.tmux("kill-server").catch(() => {});
+    // tmux leaves the socket file behind after kill-server.
+    if (this.socketPath !== "") await rm(this.socketPath, { force: true });
   }
 }

@@ -11,6 +11,7 @@ import { viewInput } from "../state/input.js";
 import type { Action, AppState } from "../state/types.js";
 import { codePointWidth, stringWidth } from "../state/width.js";
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteSplitter } from "./bracketed-paste.js";
+import { splitMouseReports } from "./mouse-reports.js";
 import { rowToTags } from "./styles.js";
 
 interface BlessedUnicode {
@@ -207,7 +208,8 @@ export class TuiView {
 
   /**
    * Puts a filter in front of blessed's input handlers, so that pasted text reaches the state
-   * as one paste action instead of a burst of keys (whose Enters would send each line).
+   * as one paste action instead of a burst of keys (whose Enters would send each line), and
+   * so that blessed sees one mouse report at a time.
    */
   private separatePastes(): void {
     const input = this.screen.program.input;
@@ -221,8 +223,10 @@ export class TuiView {
       const { keys, pastes } = splitter.push(text);
       for (const paste of pastes) this.options.dispatch({ type: "paste", text: paste });
       if (keys === "") return;
-      const bytes = Buffer.from(keys, "utf8");
-      for (const handler of handlers) handler.call(input, bytes);
+      for (const piece of splitMouseReports(keys)) {
+        const bytes = Buffer.from(piece, "utf8");
+        for (const handler of handlers) handler.call(input, bytes);
+      }
     });
   }
 
