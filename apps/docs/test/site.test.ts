@@ -27,6 +27,8 @@ const SCREENSHOTS: Record<string, string> = {
   "/performance.html": "performance.png",
 };
 
+/** The crawl opens every page (well over a hundred with the API reference): allow a slow CI box. */
+const CRAWL_TIMEOUT_MS = 300_000;
 /** Tabs that crawl at once. */
 const CRAWL_TABS = 2;
 
@@ -93,68 +95,73 @@ describe.skipIf(!haveChromium && !inCi)("the built docs site in chromium", () =>
     return page;
   }
 
-  it("opens every page with no broken link, console error, failed request or missing image", async () => {
-    const origin = server!.origin;
-    const problems: string[] = [];
-    const built = listBuiltPages(DIST);
-    expect(built).toContain("/");
-    expect(built).toContain("/performance.html");
+  it(
+    "opens every page with no broken link, console error, failed request or missing image",
+    async () => {
+      const origin = server!.origin;
+      const problems: string[] = [];
+      const built = listBuiltPages(DIST);
+      expect(built).toContain("/");
+      expect(built).toContain("/performance.html");
 
-    // Crawl from the home page, then open any built page no link led to. A few tabs share the
-    // queue: page loads wait on the browser more than on this process.
-    const queue = ["/", ...built];
-    const visits = new Map<string, PageVisit>();
-    const claimed = new Set<string>();
-    const crawl = async (): Promise<void> => {
-      let current = "/";
-      const page = await watchedPage(problems, () => current);
-      for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
-        if (claimed.has(path)) continue;
-        claimed.add(path);
-        current = path;
-        const visit = await visitPage(page, origin, path);
-        visits.set(path, visit);
-        for (const src of visit.brokenImages) problems.push(`${path}: image did not load: ${src}`);
-        const shot = SCREENSHOTS[path];
-        if (shot) await page.screenshot({ path: join(RESULTS, shot), fullPage: true });
+      // Crawl from the home page, then open any built page no link led to. A few tabs share the
+      // queue: page loads wait on the browser more than on this process.
+      const queue = ["/", ...built];
+      const visits = new Map<string, PageVisit>();
+      const claimed = new Set<string>();
+      const crawl = async (): Promise<void> => {
+        let current = "/";
+        const page = await watchedPage(problems, () => current);
+        for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+          if (claimed.has(path)) continue;
+          claimed.add(path);
+          current = path;
+          const visit = await visitPage(page, origin, path);
+          visits.set(path, visit);
+          for (const src of visit.brokenImages)
+            problems.push(`${path}: image did not load: ${src}`);
+          const shot = SCREENSHOTS[path];
+          if (shot) await page.screenshot({ path: join(RESULTS, shot), fullPage: true });
+          for (const href of visit.links) {
+            const key = pageKey(new URL(href));
+            if ((key.endsWith("/") || key.endsWith(".html")) && !claimed.has(key)) queue.push(key);
+          }
+        }
+        await page.close();
+      };
+      await Promise.all(Array.from({ length: CRAWL_TABS }, crawl));
+
+      // Every link target exists; every #hash names an element on its page.
+      const checkedTargets = new Map<string, number>();
+      for (const visit of visits.values()) {
         for (const href of visit.links) {
-          const key = pageKey(new URL(href));
-          if ((key.endsWith("/") || key.endsWith(".html")) && !claimed.has(key)) queue.push(key);
+          const url = new URL(href);
+          const key = pageKey(url);
+          if (!checkedTargets.has(key)) {
+            const response = await fetch(origin + key, { method: "HEAD" });
+            checkedTargets.set(key, response.status);
+          }
+          if (checkedTargets.get(key) !== 200) {
+            problems.push(
+              `${visit.path}: broken link to ${url.pathname} (HTTP ${checkedTargets.get(key)})`,
+            );
+            continue;
+          }
+          const id = decodeURIComponent(url.hash.slice(1));
+          const target = visits.get(key);
+          if (id && target && !target.ids.has(id)) {
+            problems.push(`${visit.path}: link to missing anchor ${url.pathname}${url.hash}`);
+          }
         }
       }
-      await page.close();
-    };
-    await Promise.all(Array.from({ length: CRAWL_TABS }, crawl));
 
-    // Every link target exists; every #hash names an element on its page.
-    const checkedTargets = new Map<string, number>();
-    for (const visit of visits.values()) {
-      for (const href of visit.links) {
-        const url = new URL(href);
-        const key = pageKey(url);
-        if (!checkedTargets.has(key)) {
-          const response = await fetch(origin + key, { method: "HEAD" });
-          checkedTargets.set(key, response.status);
-        }
-        if (checkedTargets.get(key) !== 200) {
-          problems.push(
-            `${visit.path}: broken link to ${url.pathname} (HTTP ${checkedTargets.get(key)})`,
-          );
-          continue;
-        }
-        const id = decodeURIComponent(url.hash.slice(1));
-        const target = visits.get(key);
-        if (id && target && !target.ids.has(id)) {
-          problems.push(`${visit.path}: link to missing anchor ${url.pathname}${url.hash}`);
-        }
-      }
-    }
-
-    expect([...new Set(problems)]).toEqual([]);
-    expect(visits.size).toBeGreaterThanOrEqual(built.length);
-    for (const shot of Object.values(SCREENSHOTS))
-      expect(existsSync(join(RESULTS, shot))).toBe(true);
-  });
+      expect([...new Set(problems)]).toEqual([]);
+      expect(visits.size).toBeGreaterThanOrEqual(built.length);
+      for (const shot of Object.values(SCREENSHOTS))
+        expect(existsSync(join(RESULTS, shot))).toBe(true);
+    },
+    CRAWL_TIMEOUT_MS,
+  );
 
   it("renders Korean text with a font that has Hangul", async () => {
     const problems: string[] = [];
