@@ -88,7 +88,8 @@ export function appendLine(state: AppState, key: string, line: NewLine): AppStat
     const shown = buffer.key === state.active;
     const all = [...buffer.lines, { ...line, seq }];
     const lines = all.length > state.maxLines ? all.slice(all.length - state.maxLines) : all;
-    const unread = !shown && COUNTS_AS_UNREAD.has(line.kind);
+    // The status tab is a log of what was also shown where the user was looking.
+    const unread = !shown && buffer.kind !== "status" && COUNTS_AS_UNREAD.has(line.kind);
     return {
       ...buffer,
       lines,

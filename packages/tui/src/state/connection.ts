@@ -44,11 +44,13 @@ export function onReconnecting(
   // One line per distinct failure, not one per retry: the status bar shows the countdown.
   if (action.error && (action.attempt <= 1 || action.error.code !== previous?.code)) {
     next = announce(next, errorLine(action.error, action.now));
-    next = announce(next, {
-      ts: action.now,
-      kind: "info",
-      text: "Reconnecting automatically; what you type meanwhile is queued and sent once back.",
-    });
+    if (action.attempt <= 1) {
+      next = announce(next, {
+        ts: action.now,
+        kind: "info",
+        text: "Reconnecting automatically; what you type meanwhile is queued and sent once back.",
+      });
+    }
   }
   return only(next);
 }

@@ -256,6 +256,17 @@ describe("reducer: connection life", () => {
     expect(activeBuffer(state).lines.some((l) => l.kind === "queued")).toBe(false);
   });
 
+  it("times a queued line with the key press that sent it, and leaves the status tab unread-free", () => {
+    const { state } = run(
+      connected(),
+      { type: "reconnecting", attempt: 1, delayMs: 1000, error: refused, now: NOW },
+      ...typeText("later"),
+      { type: "key", name: "enter", now: NOW + 42 },
+    );
+    expect(activeBuffer(state).lines.at(-1)).toMatchObject({ kind: "queued", ts: NOW + 42 });
+    expect(findBuffer(state, STATUS_KEY)!.unread).toBe(0);
+  });
+
   it("refuses visibly once the queue is full", () => {
     let state = run(connected(), { type: "connection", status: "closed", now: NOW }).state;
     for (let i = 0; i <= OUTBOX_LIMIT; i++)

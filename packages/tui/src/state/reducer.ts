@@ -65,11 +65,16 @@ export function initialState(options: InitialStateOptions): AppState {
     maxLines: options.maxLines ?? DEFAULT_MAX_LINES,
     quitting: false,
     pageRows: 20,
+    now: 0,
   };
 }
 
 /** Applies one action: the next state, and the effects for the controller to run. */
-export function reduce(state: AppState, action: Action): Reduction {
+export function reduce(previous: AppState, action: Action): Reduction {
+  const state =
+    "now" in action && action.now !== undefined && action.now !== previous.now
+      ? { ...previous, now: action.now }
+      : previous;
   switch (action.type) {
     case "key":
       return onKey(state, action);
@@ -224,7 +229,7 @@ function onPasteAnswer(state: AppState, action: KeyAction): Reduction {
     const next = { ...state, pendingPaste: undefined };
     return only(
       appendLine(next, state.active, {
-        ts: 0,
+        ts: state.now,
         kind: "info",
         text: `Paste of ${paste.lines.length} lines cancelled.`,
       }),

@@ -26,7 +26,7 @@ export function errorLine(error: ShownError, now: number): NewLine {
 }
 
 /** Shows an error in the shown buffer. */
-export function showError(state: AppState, error: ShownError, now = 0): AppState {
+export function showError(state: AppState, error: ShownError, now = state.now): AppState {
   return appendLine(state, state.active, errorLine(error, now));
 }
 

@@ -117,7 +117,7 @@ function runCommand(state: AppState, name: keyof typeof COMMANDS, args: string):
     case "help": {
       let next = state;
       for (const text of Object.values(COMMANDS)) {
-        next = appendLine(next, next.active, { ts: 0, kind: "info", text });
+        next = appendLine(next, next.active, { ts: state.now, kind: "info", text });
       }
       return only(next);
     }
@@ -202,7 +202,7 @@ function deliver(state: AppState, target: Target, text: string, action: boolean)
   if (state.outbox.length >= OUTBOX_LIMIT) {
     return only(
       appendLine(state, key, {
-        ts: 0,
+        ts: state.now,
         kind: "error",
         code: "CHAT_ERR_NOT_CONNECTED",
         text: `Not sent (${OUTBOX_LIMIT} messages are already waiting): ${text}`,
@@ -212,7 +212,7 @@ function deliver(state: AppState, target: Target, text: string, action: boolean)
   }
   const lineSeq = state.nextSeq;
   const next = appendLine(state, key, {
-    ts: 0,
+    ts: state.now,
     kind: "queued",
     nick: state.nick ?? state.wantedNick,
     text: action ? `* ${text}` : text,

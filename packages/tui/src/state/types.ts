@@ -142,6 +142,8 @@ export interface AppState {
   readonly quitting: boolean;
   /** Rows of the message pane, as last reported by the view (PageUp/PageDown move by it). */
   readonly pageRows: number;
+  /** Time of the latest action that carried one, ms since the epoch (0 before any). */
+  readonly now: number;
 }
 
 /** Key names as the view reports them (blessed's `key.full`: `C-w`, `M-b`, `left`, ...). */
@@ -150,12 +152,14 @@ export interface KeyAction {
   readonly name: string;
   /** The character typed, for printable keys. */
   readonly ch?: string | undefined;
+  /** When the key was pressed (ms since the epoch), to time lines it adds. */
+  readonly now?: number | undefined;
 }
 
 /** Everything that can change the state. */
 export type Action =
   | KeyAction
-  | { readonly type: "paste"; readonly text: string }
+  | { readonly type: "paste"; readonly text: string; readonly now?: number | undefined }
   | { readonly type: "scroll"; readonly lines: number }
   | { readonly type: "resize"; readonly pageRows: number }
   | { readonly type: "connection"; readonly status: ConnectionStatus; readonly now: number }

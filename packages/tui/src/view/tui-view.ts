@@ -193,7 +193,7 @@ export class TuiView {
       if (code >= 0xdc00 && code <= 0xdfff) {
         const pair = this.highSurrogate + ch;
         this.highSurrogate = "";
-        this.options.dispatch({ type: "key", name: pair, ch: pair });
+        this.options.dispatch({ type: "key", name: pair, ch: pair, now: Date.now() });
         return;
       }
     }
@@ -203,7 +203,12 @@ export class TuiView {
       if (this.last) this.render(this.last);
       return;
     }
-    this.options.dispatch({ type: "key", name: key.full ?? key.name ?? ch ?? "", ch });
+    this.options.dispatch({
+      type: "key",
+      name: key.full ?? key.name ?? ch ?? "",
+      ch,
+      now: Date.now(),
+    });
   }
 
   /**
@@ -221,7 +226,9 @@ export class TuiView {
       const text = typeof data === "string" ? data : decoder.write(data);
       if (text === "") return;
       const { keys, pastes } = splitter.push(text);
-      for (const paste of pastes) this.options.dispatch({ type: "paste", text: paste });
+      for (const paste of pastes) {
+        this.options.dispatch({ type: "paste", text: paste, now: Date.now() });
+      }
       if (keys === "") return;
       for (const piece of splitMouseReports(keys)) {
         const bytes = Buffer.from(piece, "utf8");
