@@ -81,6 +81,27 @@ describe("TUI connection life in tmux", () => {
     expect(screen).not.toContain("reconnecting in");
   });
 
+  it("retries a refusal that says 'not now' (server full) and gets in when there is room", async () => {
+    let refusals = 1;
+    const { port } = await startServer(cleanup, 0, {
+      policy: {
+        decide: () =>
+          refusals-- > 0
+            ? {
+                accept: false,
+                code: "CHAT_ERR_REFUSED_SERVER_FULL",
+                message: "The server is full (2 of 2 connections). retry in 1s",
+                rule: "max-connections",
+              }
+            : { accept: true },
+      },
+    });
+    const pane = await startTui(cleanup, { port, nick: "patient" });
+    const rows = await pane.waitForText("CHAT_ERR_REFUSED_SERVER_FULL");
+    expect(rows.join("\n")).toContain("The server is full (2 of 2 connections)");
+    await pane.waitForText("[online]", 20_000);
+  });
+
   it("asks before sending a paste of many lines, then sends them in order", async () => {
     const { port, server } = await startServer(cleanup);
     const pane = await startTui(cleanup, { port, nick: "paster" });
