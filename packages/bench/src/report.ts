@@ -304,9 +304,13 @@ export function buildRows(results: BenchResults): ReportRow[] {
     rows.push(
       {
         scenario: "slow-reader",
-        metric: "deliveries, all reading",
+        metric: "deliveries, all reading (2 runs)",
         better: "higher",
-        values: pick(slow, servers, (r) => r.normal.deliveriesPerSec),
+        values: pick(
+          slow,
+          servers,
+          (r) => (r.normal.deliveriesPerSec + r.normalAfter.deliveriesPerSec) / 2,
+        ),
         format: perSec,
       },
       {

@@ -82,6 +82,8 @@ export interface EchoRequest {
 /** Close every connection of the worker. */
 export interface CloseAllRequest {
   op: "close-all";
+  /** Only these clients (default: every one). */
+  ids?: number[];
 }
 
 /** A request from the main thread. */

@@ -518,11 +518,18 @@ function echo(req: EchoRequest): Promise<EchoResult> {
 /** How long a client waits for the server to close after its FIN before it destroys the socket. */
 const CLOSE_GRACE_MS = 3000;
 
-function closeAll(): Promise<CloseAllResult> {
-  const all = [...clients.values()];
-  clients.clear();
-  peers.clear();
-  progress = { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
+function closeAll(ids?: number[]): Promise<CloseAllResult> {
+  const all = ids
+    ? ids.flatMap((id) => {
+        const client = clients.get(id);
+        return client ? [client] : [];
+      })
+    : [...clients.values()];
+  for (const client of all) clients.delete(client.id);
+  if (!ids) {
+    peers.clear();
+    progress = { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
+  }
   return Promise.all(
     all.map(
       (client) =>
@@ -566,7 +573,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     case "echo":
       return echo(req);
     case "close-all":
-      return closeAll();
+      return closeAll(req.ids);
   }
 }
 

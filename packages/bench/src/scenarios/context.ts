@@ -94,9 +94,10 @@ export async function connectClients(
   };
 }
 
-/** Closes every client connection. */
-export async function closeClients(ctx: ScenarioContext): Promise<void> {
-  await ctx.pool.all(() => ({ op: "close-all" }));
+/** Closes every client connection, or only those given. */
+export async function closeClients(ctx: ScenarioContext, ids?: number[]): Promise<void> {
+  const parts = ids ? ctx.pool.split(ids) : undefined;
+  await ctx.pool.all((w) => ({ op: "close-all", ids: parts?.[w] }));
 }
 
 /** Raw figures of one broadcast run. */

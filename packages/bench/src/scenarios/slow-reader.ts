@@ -8,11 +8,18 @@ import {
   type ServerUnderTest,
 } from "./context.js";
 
-/** Slow-reader scenario: a normal broadcast run, then the same with one client that never reads. */
+/**
+ * Slow-reader scenario: a normal broadcast run, the same with one more client that never
+ * reads, and a normal run again once that client is gone.
+ */
 export interface SlowReaderFigures {
   normal: BroadcastFigures;
   slow: BroadcastFigures;
-  /** Deliveries/s of the other clients with the slow reader, as a share of the normal run's. */
+  normalAfter: BroadcastFigures;
+  /**
+   * Deliveries/s of the other clients with the slow reader, as a share of the mean of the two
+   * normal runs around it (which evens out a machine whose load changes during the scenario).
+   */
   throughputKept: number;
   /** Whether the server cut the slow client off (tcpchat's sendQueueCutoffs went up). */
   slowClientCutOff: boolean | undefined;
@@ -81,13 +88,20 @@ export async function runSlowReaderScenario(
       label: `${server.label} slow-reader: one client not reading`,
       paused: [slowId],
     });
+    await closeClients(ctx, [slowId]);
+    const normalAfter = await runBroadcast(ctx, {
+      ...base,
+      label: `${server.label} slow-reader: normal run again`,
+      paused: [],
+    });
     const before = cutoffs(normal);
     const after = cutoffs(slow);
+    const reference = (normal.deliveriesPerSec + normalAfter.deliveriesPerSec) / 2;
     return {
       normal,
       slow,
-      throughputKept:
-        normal.deliveriesPerSec > 0 ? slow.deliveriesPerSec / normal.deliveriesPerSec : 0,
+      normalAfter,
+      throughputKept: reference > 0 ? slow.deliveriesPerSec / reference : 0,
       slowClientCutOff: before === undefined || after === undefined ? undefined : after > before,
       peakRssNormal: normal.server?.peakRss,
       peakRssSlow: slow.server?.peakRss,
