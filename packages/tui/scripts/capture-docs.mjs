@@ -136,7 +136,8 @@ async function renderPng(ansi, cursor, out) {
     .row span { display: inline-block; overflow: visible; flex: none; }
   </style><div class="screen">${rowsToHtml(ansi, cursor)}</div>`;
   const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    // Debian's chromium package; TCPCHAT_CHROMIUM points elsewhere (as the docs tests do).
+    executablePath: process.env.TCPCHAT_CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox"],
   });
   try {
