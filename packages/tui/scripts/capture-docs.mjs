@@ -182,7 +182,7 @@ async function main() {
     const press = async (...keys) => tmux("send-keys", "-t", "main", ...keys);
 
     await client("haruka");
-    await until(screenHas("known as haruka"), "a join");
+    await until(screenHas("haruka"), "a join");
     await minsu.send("안녕하세요 👋 오늘 릴리스 노트 초안 올렸어요", { room: "lobby" });
     await alice.send("thanks 민수, reading it now", { room: "lobby" });
     await bob.send("the tcpchat doctor command found my firewall rule in 2 seconds 🎉", {
