@@ -16,6 +16,12 @@ if (parsed.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
+if (!process.stdin.isTTY || !process.stdout.isTTY) {
+  process.stderr.write(
+    "tcpchat-tui needs a terminal on stdin and stdout; for scripts and pipes, use `tcpchat connect`.\n",
+  );
+  process.exit(2);
+}
 
 const client = createClient({
   host: parsed.host,
