@@ -129,6 +129,37 @@ describe("ChatClient (structured mode) against a real server", () => {
     });
   });
 
+  it("a refused first connect rejects and does not start reconnecting behind the caller's back", async () => {
+    let connections = 0;
+    const refusing: Server = createRawServer((socket) => {
+      connections += 1;
+      socket.end(
+        "!!! CHAT_ERR_REFUSED_DENIED: Your address is on this server's deny list. (hint: h)\n",
+      );
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise((resolve) => refusing.close(resolve)));
+    const port = (refusing.address() as { port: number }).port;
+    const client = createClient({
+      port,
+      reconnect: { initialDelayMs: 1, maxDelayMs: 1, jitter: 0 },
+    });
+    const reconnects: unknown[] = [];
+    client.on("reconnecting", (event) => reconnects.push(event));
+    await expect(client.connect()).rejects.toMatchObject({ code: "CHAT_ERR_REFUSED_DENIED" });
+    expect(client.state).toBe("closed");
+    // A second, plain client's refusal is a barrier: the server has served it after anything
+    // a 1 ms reconnect timer of the first client would have sent.
+    await expect(createClient({ port }).connect()).rejects.toMatchObject({
+      code: "CHAT_ERR_REFUSED_DENIED",
+    });
+    await expect(createClient({ port }).connect()).rejects.toMatchObject({
+      code: "CHAT_ERR_REFUSED_DENIED",
+    });
+    expect(reconnects).toEqual([]);
+    expect(connections).toBe(3);
+  });
+
   it("says CHAT_ERR_NOT_TCPCHAT for a plain line server", async () => {
     const plain = createRawServer((socket) => socket.write("HELLO from a Java ServerSocket\n"));
     await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));

@@ -129,6 +129,7 @@ export class ChatClient extends EventEmitter {
           : { localAddress: this.options.localAddress }),
       });
     } catch (error) {
+      if (this.attempt === 0) this.setState(CLIENT_STATE.closed);
       throw classifyConnectError(error, target);
     }
     this.socket = socket;
@@ -139,7 +140,11 @@ export class ChatClient extends EventEmitter {
       const fail = (error: ChatError) => {
         if (settled) return;
         settled = true;
+        // Forget the socket first: its close must not count as losing an open connection.
+        if (this.socket === socket) this.socket = undefined;
         socket.destroy();
+        // A first connect that fails is the caller's to retry; reconnects schedule their own.
+        if (this.attempt === 0) this.setState(CLIENT_STATE.closed);
         reject(error);
       };
       const greetingTimer = setTimeout(
@@ -195,17 +200,17 @@ export class ChatClient extends EventEmitter {
       });
       socket.on("error", (error) => {
         if (!settled) fail(classifyConnectError(error, target));
-        else this.lost(classifyConnectError(error, target));
+        else if (this.socket === socket) this.lost(classifyConnectError(error, target));
       });
       socket.on("close", () => {
         clearTimeout(greetingTimer);
-        if (!settled)
+        if (!settled) {
           fail(
             chatError("CHAT_ERR_CONN_CLOSED", {
               message: "The server closed the connection before the welcome.",
             }),
           );
-        else this.lost();
+        } else if (this.socket === socket) this.lost();
       });
     });
   }
