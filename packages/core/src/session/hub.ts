@@ -345,6 +345,12 @@ export class ChatHub {
     }
   }
 
+  /** The room a request names (`#` optional), or the session's current room if it names none. */
+  roomNamed(session: Session, rawName: string | undefined): Room | undefined {
+    if (rawName === undefined) return session.current;
+    return this.rooms.get(nameKey(rawName.startsWith("#") ? rawName.slice(1) : rawName));
+  }
+
   joinRoom(session: Session, rawName: string, now: number, ref?: string): Room | undefined {
     const name = normalizeName(rawName, "room", this.settings.maxNameLength);
     if (name instanceof ProtocolError) {

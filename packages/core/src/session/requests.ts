@@ -13,7 +13,6 @@ import { SESSION_STATE, type Session } from "./session.js";
 
 export function hello(
   hub: ChatHub,
-
   session: Session,
   hello: Extract<ClientFrame, { type: "hello" }>,
   now: number,
@@ -82,14 +81,13 @@ export function hello(
 
 export function sendToRoom(
   hub: ChatHub,
-
   session: Session,
   send: Extract<ClientFrame, { type: "send" }>,
   now: number,
 ): void {
   let room = session.current;
   if (send.room !== undefined) {
-    room = hub.rooms.get(nameKey(send.room.startsWith("#") ? send.room.slice(1) : send.room));
+    room = hub.roomNamed(session, send.room);
     if (room === undefined || !room.members.has(session)) {
       return hub.replyError(
         session,
@@ -128,7 +126,6 @@ export function sendToRoom(
 
 export function directMessage(
   hub: ChatHub,
-
   session: Session,
   dm: Extract<ClientFrame, { type: "dm" }>,
   now: number,
@@ -168,14 +165,12 @@ export function directMessage(
 
 export function partRoom(
   hub: ChatHub,
-
   session: Session,
   rawName: string | undefined,
   ref: string | undefined,
   now: number,
 ): void {
-  const room =
-    rawName === undefined ? session.current : hub.rooms.get(nameKey(rawName.replace(/^#/, "")));
+  const room = hub.roomNamed(session, rawName);
   if (room === undefined || !room.members.has(session)) {
     return hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), ref);
   }
@@ -230,14 +225,12 @@ export function changeNick(
 
 export function who(
   hub: ChatHub,
-
   session: Session,
   rawName: string | undefined,
   ref: string | undefined,
   now: number,
 ): void {
-  const room =
-    rawName === undefined ? session.current : hub.rooms.get(nameKey(rawName.replace(/^#/, "")));
+  const room = hub.roomNamed(session, rawName);
   if (room === undefined) {
     return hub.replyError(
       session,
