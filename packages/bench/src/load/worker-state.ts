@@ -1,0 +1,79 @@
+import type { Socket } from "node:net";
+import type * as hdr from "hdr-histogram-js";
+import { nowUs } from "../clock.js";
+import { createLatencyHistogram } from "../latency.js";
+import { LineScanner } from "../line-scanner.js";
+import type { WorkerProgress } from "./protocol.js";
+
+/** One client connection of the load generator. */
+export interface Client {
+  id: number;
+  socket: Socket;
+  ready: boolean;
+  closed: boolean;
+  scanner: LineScanner;
+  /** Reacts after each chunk has been scanned (senders top up their window here). */
+  afterChunk: (() => void) | undefined;
+}
+
+/** Counters of the current broadcast run. */
+export interface RunState {
+  histogram: hdr.Histogram;
+  parsed: number;
+  gaps: number;
+  duplicates: number;
+  /** Per parser: sender id -> last sequence number seen. */
+  lastSeq: Map<number, Map<number, number>>;
+  paused: Set<number>;
+  /** Senders that do not receive their own messages (servers without self-echo). */
+  ownStream: Set<number>;
+  /** Messages each local sender sent in this run. */
+  sent: Map<number, number>;
+}
+
+/** Fresh counters for a run. */
+export function newRunState(): RunState {
+  return {
+    histogram: createLatencyHistogram(),
+    parsed: 0,
+    gaps: 0,
+    duplicates: 0,
+    lastSeq: new Map(),
+    paused: new Set(),
+    ownStream: new Set(),
+    sent: new Map(),
+  };
+}
+
+/** A progress report with every count at zero. */
+export function emptyProgress(): WorkerProgress {
+  return { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
+}
+
+/** A scanner that only counts bench messages. */
+export function countingScanner(): LineScanner {
+  return new LineScanner(2);
+}
+
+/** Everything one load-generator thread holds: its clients and the counters of the run. */
+export class WorkerState {
+  readonly clients = new Map<number, Client>();
+  /** Pairs joined by the last join-pairs request: client id -> peer id. */
+  readonly peers = new Map<number, number>();
+  /** Time of the chunk being handled, read once per chunk rather than once per line. */
+  chunkNowUs = 0;
+  lastDeliveryUs = 0;
+  closedSinceRun = 0;
+  progress: WorkerProgress = emptyProgress();
+  run: RunState = newRunState();
+
+  /** @param t0Us time origin of the run on the monotonic clock; message stamps count from it. */
+  constructor(readonly t0Us: number) {}
+
+  /** Handles a chunk received by `client`. */
+  onData(client: Client, chunk: Buffer): void {
+    this.chunkNowUs = nowUs();
+    if (client.scanner.push(chunk) > 0) this.lastDeliveryUs = this.chunkNowUs;
+    client.afterChunk?.();
+  }
+}
