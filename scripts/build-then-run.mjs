@@ -2,6 +2,7 @@
 // which caches, so the second start is instant, then hands over argv. Build chatter goes to
 // stderr so that the program's stdout stays clean for scripts.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -19,7 +20,11 @@ if (built.status !== 0) {
 }
 // pnpm 10 passes a literal "--" through to scripts; programs drop it themselves too.
 const forwarded = args[0] === "--" ? args.slice(1) : args;
-const child = spawn(process.execPath, [resolve(process.cwd(), entry), ...forwarded], {
+// Node flags on the program's shebang line (`#!/usr/bin/env -S node FLAGS`) apply here too.
+const entryPath = resolve(process.cwd(), entry);
+const shebang = readFileSync(entryPath, "utf8").split("\n", 1)[0] ?? "";
+const nodeFlags = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(shebang)?.[1]?.trim().split(/\s+/) ?? [];
+const child = spawn(process.execPath, [...nodeFlags.filter(Boolean), entryPath, ...forwarded], {
   stdio: "inherit",
 });
 // The terminal sends Ctrl+C to the whole process group, so the child already has it: this

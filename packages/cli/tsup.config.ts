@@ -6,5 +6,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
-  banner: { js: "#!/usr/bin/env node" },
+  // The server's Node flags (SERVER_NODE_FLAGS in core's defaults.ts): a capped young generation
+  // keeps idle memory per connection low. scripts/build-then-run.mjs reads them from this line.
+  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=4" },
 });

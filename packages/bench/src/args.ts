@@ -1,3 +1,4 @@
+import { SERVER_NODE_FLAGS } from "@tcpchat/core";
 import { MIN_MESSAGE_BYTES } from "./message.js";
 
 /** The scenarios, in the order they run. */
@@ -64,7 +65,9 @@ Options:
   --no-baseline         skip the naive relay
   --server-cpu-prof DIR write a V8 CPU profile of each server child into DIR
   --server-node-flags "FLAGS"
-                        extra Node/V8 flags for both server children
+                        extra Node/V8 flags for both server children, after the ones
+                        tcpchat serve runs with (--max-semi-space-size=4); a later
+                        --max-semi-space-size=16 restores V8's default
   --quick               tiny, fast run (CI smoke test)
   --help                this text
 `;
@@ -132,7 +135,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     selfEcho: true,
     quick,
     serverCpuProf: undefined,
-    serverNodeFlags: [],
+    serverNodeFlags: [...SERVER_NODE_FLAGS],
     help: false,
   };
   let scenariosGiven = false;
