@@ -4,6 +4,7 @@ export default defineConfig({
   // Worker threads and the server child load their own files, so each is an entry of its own.
   entry: {
     main: "src/main.ts",
+    flood: "src/flood.ts",
     "load-worker": "src/load/worker.ts",
     "server-child": "src/server-child.ts",
   },

@@ -30,8 +30,11 @@ async function start(): Promise<RunningServer> {
     const address = await relay.listen(0, config.host);
     return { ...address, stats: () => ({ ...relay.stats() }), close: () => relay.close() };
   }
-  const { createServer } = await import("@tcpchat/core");
-  const server = createServer(config.options);
+  const { createAcceptPolicy, createServer } = await import("@tcpchat/core");
+  const server = createServer({
+    ...config.options,
+    ...(config.policy === undefined ? {} : { policy: createAcceptPolicy(config.policy) }),
+  });
   const address = await server.listen(0, config.host);
   return {
     port: address.port,

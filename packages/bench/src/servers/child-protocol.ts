@@ -11,6 +11,8 @@ export interface ServerChildConfig {
   /** ChatServerOptions for tcpchat (ignored by the naive relay). */
   options: Record<string, unknown>;
   host: string;
+  /** An accept policy (core's PolicyConfig, as JSON) for tcpchat; the flood run uses it. */
+  policy?: Record<string, unknown>;
 }
 
 /** A request to the child; each gets one {@link ChildReply} with the same id. */

@@ -12,6 +12,8 @@ export interface ServerChildOptions {
   kind: ServerKind;
   /** ChatServerOptions passed to tcpchat's `createServer`. */
   options?: Record<string, unknown>;
+  /** Accept policy for tcpchat (core's PolicyConfig as JSON). */
+  policy?: Record<string, unknown>;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
   /** Write a V8 CPU profile of the server into this directory (`--cpu-prof`). */
@@ -43,7 +45,12 @@ export interface ServerHandle {
 /** Starts a server under test in a child process of its own and waits until it listens. */
 export function startServerChild(opts: ServerChildOptions): Promise<ServerHandle> {
   const host = opts.host ?? "127.0.0.1";
-  const config: ServerChildConfig = { kind: opts.kind, options: opts.options ?? {}, host };
+  const config: ServerChildConfig = {
+    kind: opts.kind,
+    options: opts.options ?? {},
+    host,
+    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+  };
   const script = opts.scriptUrl ?? new URL("./server-child.js", import.meta.url);
   const execArgv = ["--expose-gc"];
   if (opts.cpuProfDir) execArgv.push("--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir);
