@@ -110,8 +110,8 @@ describe("connect in a terminal (tmux)", () => {
     other = createClient({ port, nick: "other" });
     await other.connect();
     await waitUntil(
-      () => pane().some((l) => l.includes("known as other")),
-      "the nick change to show",
+      () => pane().some((l) => l.includes("other joined")),
+      "the other client's arrival to show",
     );
 
     const typed = "a long input that wraps: 한글 입력도 섞여서 두 줄이 됩니다";
