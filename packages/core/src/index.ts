@@ -11,5 +11,5 @@ export * from "./framing/index.js";
 export * from "./policy/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
-export type { SessionInfo } from "./session/index.js";
+export type { HubSettings, SessionInfo } from "./session/index.js";
 export { connectTcp, type TcpConnectOptions } from "./transport/index.js";

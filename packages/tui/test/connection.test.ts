@@ -117,7 +117,10 @@ describe("TUI connection life in tmux", () => {
   });
 
   it("paces a long paste to the server's message rate instead of running into its limit", async () => {
-    const { port, server } = await startServer(cleanup, 0, { messageRate: 50, messageBurst: 5 });
+    // 30 lines are more than the burst, so they must be paced. The burst is not tiny: the server
+    // refills its bucket when it reads, so a server stalled for longer than burst/rate (a busy CI
+    // machine) would see the paced lines arrive together and refuse some of them.
+    const { port, server } = await startServer(cleanup, 0, { messageRate: 50, messageBurst: 20 });
     const pane = await startTui(cleanup, { port, nick: "paster" });
     await pane.waitForText("[online]");
     const texts: string[] = [];

@@ -38,6 +38,7 @@ export {
   PolicyFileError,
   type PolicyIssue,
 } from "./config.js";
+export type { ResolvedConnectRate } from "./compile.js";
 export { CONNECT_OUTCOME, type ConnectOutcome, recordConnectAttempt } from "./connect-bucket.js";
 export {
   evaluatePolicy,
