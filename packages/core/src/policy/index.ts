@@ -22,6 +22,7 @@ export {
   type PolicyCheckResult,
   type PolicyTraceStep,
 } from "./check.js";
+export type { ResolvedConnectRate } from "./compile.js";
 export {
   type ConnectRateConfig,
   type CustomPredicate,
@@ -38,7 +39,6 @@ export {
   PolicyFileError,
   type PolicyIssue,
 } from "./config.js";
-export type { ResolvedConnectRate } from "./compile.js";
 export { CONNECT_OUTCOME, type ConnectOutcome, recordConnectAttempt } from "./connect-bucket.js";
 export {
   evaluatePolicy,
