@@ -60,7 +60,14 @@ export async function main(rawArgv: readonly string[]): Promise<number> {
         `unknown command "${first}". Commands: ${COMMANDS.map((c) => c.name).join(", ")}. See: tcpchat --help`,
       );
     }
-    return await command.run(named ? argv.slice(1) : argv, io);
+    const args = named ? argv.slice(1) : argv;
+    // Every command's --help is its `help` text: answered here, before its flags are parsed.
+    const beforeEnd = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+    if (beforeEnd.includes("--help") || beforeEnd.includes("-h")) {
+      io.stdout.write(`${command.help}\n`);
+      return EXIT_CODE.ok;
+    }
+    return await command.run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`tcpchat: ${error.message}\n`);

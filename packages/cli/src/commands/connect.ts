@@ -63,10 +63,6 @@ export const connectCommand: Command = {
       timestamps: { type: "boolean" },
       "no-timestamps": { type: "boolean" },
     });
-    if (flags.help) {
-      io.stdout.write(`${HELP}\n`);
-      return EXIT_CODE.ok;
-    }
     if (positionals.length > 1) {
       throw new UsageError(
         `connect takes one HOST[:PORT], got ${positionals.length} arguments. See: tcpchat connect --help`,

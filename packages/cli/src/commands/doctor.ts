@@ -53,10 +53,6 @@ export const doctorCommand: Command = {
       json: { type: "boolean" },
       local: { type: "boolean" },
     });
-    if (flags.help) {
-      io.stdout.write(`${HELP}\n`);
-      return EXIT_CODE.ok;
-    }
     const timeoutMs = intFlag(flags, "timeout", { min: 1, max: 600_000 }) ?? DEFAULT_TIMEOUT_MS;
     if (positionals.length > 1)
       throw new UsageError("doctor takes one HOST[:PORT]. See: tcpchat doctor --help");

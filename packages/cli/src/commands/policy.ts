@@ -35,10 +35,6 @@ export const policyCommand: Command = {
       "from-address": { type: "string" },
       json: { type: "boolean" },
     });
-    if (flags.help) {
-      io.stdout.write(`${HELP}\n`);
-      return EXIT_CODE.ok;
-    }
     const [sub, file, address, ...extra] = positionals;
     if (sub !== "check") {
       throw new UsageError(

@@ -57,10 +57,6 @@ export const serveCommand: Command = {
       ...serverFlagSpec(),
       ...policyFlagSpec(),
     });
-    if (flags.help) {
-      io.stdout.write(`${HELP}\n`);
-      return EXIT_CODE.ok;
-    }
     if (positionals.length > 0) {
       throw new UsageError(
         `serve takes no arguments, got "${positionals[0]}". See: tcpchat serve --help`,

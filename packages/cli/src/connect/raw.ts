@@ -1,5 +1,5 @@
-import { connect, type Socket } from "node:net";
-import { classifyConnectError, encodeLine } from "@tcpchat/core";
+import type { Socket } from "node:net";
+import { classifyConnectError, connectTcp, encodeLine } from "@tcpchat/core";
 import { EXIT_CODE, exitCodeForError } from "../exit-codes.js";
 import { formatHostPort } from "../lan-addresses.js";
 import { PeerLines } from "./peer-lines.js";
@@ -29,7 +29,11 @@ const SHOW_PARTIAL_AFTER_MS = 200;
 export async function runRaw(options: RawOptions): Promise<number> {
   let socket: Socket;
   try {
-    socket = await connectWithTimeout(options);
+    socket = await connectTcp({
+      host: options.host,
+      port: options.port,
+      timeoutMs: options.timeoutMs,
+    });
   } catch (error) {
     const classified = classifyConnectError(error, options);
     reportFatal(classified);
@@ -99,24 +103,5 @@ export async function runRaw(options: RawOptions): Promise<number> {
       io.close();
       resolve(code);
     }
-  });
-}
-
-function connectWithTimeout(options: RawOptions): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: options.host, port: options.port, noDelay: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error("connect timed out"), { code: "ETIMEDOUT" }));
-    }, options.timeoutMs);
-    socket.once("connect", () => {
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      resolve(socket);
-    });
-    socket.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
   });
 }

@@ -1,4 +1,9 @@
-import { type ChatServer, formatTextLine, type ServerFrame } from "@tcpchat/core";
+import {
+  type ChatServer,
+  formatTextLine,
+  type MessageFrame,
+  type ServerFrame,
+} from "@tcpchat/core";
 import { parseDuration } from "../args.js";
 import { clock, formatBytes, formatDuration } from "../format.js";
 import { UsageError } from "../usage-error.js";
@@ -49,14 +54,7 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
     traffic.offer(() => `${clock(ts)} ${formatTextLine(frame) ?? ""}`);
   };
   // Direct messages are private and stay out of the console: only room traffic is shown.
-  const onMessage = (m: {
-    id: string;
-    ts: number;
-    room: string;
-    from: string;
-    text: string;
-    action?: boolean;
-  }) => show({ type: "message", ...m }, m.ts);
+  const onMessage = (m: Omit<MessageFrame, "type">) => show({ type: "message", ...m }, m.ts);
   const onJoin = (e: { room: string; nick: string }) =>
     show({ type: "join", ts: Date.now(), ...e });
   const onPart = (e: { room: string; nick: string; reason?: string }) =>
