@@ -261,15 +261,16 @@ export function connectionLabel(state: AppState, now: number): Segment {
   }
 }
 
+/** How a tab is named in the status bar and prompt: `#room`, `@nick` or `status`. */
+function bufferLabel(buffer: ReturnType<typeof activeBuffer>): string {
+  if (buffer.kind === "room") return `#${buffer.name}`;
+  return buffer.kind === "dm" ? `@${buffer.name}` : "status";
+}
+
 /** The status bar: connection state, server, nick, tab, lag, queued messages, scroll. */
 export function statusBar(state: AppState, now: number, columns: number): Row {
   const buffer = activeBuffer(state);
-  const where =
-    buffer.kind === "room"
-      ? `#${buffer.name}`
-      : buffer.kind === "dm"
-        ? `@${buffer.name}`
-        : "status";
+  const where = bufferLabel(buffer);
   const parts: Segment[] = [
     { text: " [", style: "bar" },
     connectionLabel(state, now),
@@ -297,12 +298,7 @@ export function prompt(state: AppState): Segment {
     };
   }
   const buffer = activeBuffer(state);
-  const where =
-    buffer.kind === "room"
-      ? `#${buffer.name}`
-      : buffer.kind === "dm"
-        ? `@${buffer.name}`
-        : "status";
+  const where = bufferLabel(buffer);
   return { text: `[${where}] `, style: "prompt" };
 }
 

@@ -19,13 +19,26 @@ function run(state: AppState, ...actions: Action[]): { state: AppState; effects:
 function frame(f: IncomingFrame): Action {
   return { type: "frame", frame: f, now: NOW };
 }
+function welcomeFrame(nick: string, room: string, session: string): IncomingFrame {
+  return { type: "welcome", proto: 1, server: "t", session, nick, room, limits: TEST_LIMITS };
+}
+const TEST_LIMITS = {
+  maxLineBytes: 16384,
+  maxNameLength: 32,
+  maxRoomsPerSession: 20,
+  messageRate: 20,
+  messageBurst: 40,
+  sendQueueBytes: 1048576,
+  pingIntervalMs: 30000,
+  pingTimeoutMs: 10000,
+};
 function typeText(text: string): Action[] {
   return [...text].map((ch) => ({ type: "key", name: ch, ch }) as Action);
 }
 function key(name: string): Action {
   return { type: "key", name };
 }
-const welcome = frame({ type: "welcome", nick: "me", room: "lobby", server: "t", session: "s1" });
+const welcome = frame(welcomeFrame("me", "lobby", "s1"));
 
 function connected(): AppState {
   return run(
@@ -33,7 +46,7 @@ function connected(): AppState {
     { type: "connection", status: "connecting", now: NOW },
     { type: "connection", status: "open", now: NOW },
     welcome,
-    frame({ type: "presence", room: "lobby", nicks: ["me", "alice", "민수"] }),
+    frame({ type: "presence", room: "lobby", nicks: ["me", "alice", "민수"], count: 3 }),
   ).state;
 }
 
@@ -188,7 +201,7 @@ describe("reducer: completion", () => {
   it("completes nicks of the current room, the latest speaker first", () => {
     let { state } = run(
       connected(),
-      frame({ type: "presence", room: "lobby", nicks: ["me", "alice", "albert"] }),
+      frame({ type: "presence", room: "lobby", nicks: ["me", "alice", "albert"], count: 3 }),
       frame({ type: "message", id: "1", ts: NOW, room: "lobby", from: "albert", text: "x" }),
       ...typeText("al"),
       key("tab"),
@@ -288,7 +301,7 @@ describe("reducer: connection life", () => {
     const { effects } = run(
       state,
       { type: "reconnecting", attempt: 1, delayMs: 10, error: refused, now: NOW },
-      frame({ type: "welcome", nick: "guest-1", room: "lobby", server: "t", session: "s2" }),
+      frame(welcomeFrame("guest-1", "lobby", "s2")),
     );
     expect(effects).toContainEqual({ type: "join", room: "dev" });
     expect(effects).toContainEqual({ type: "nick", nick: "민준" });

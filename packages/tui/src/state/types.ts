@@ -1,3 +1,4 @@
+import type { ClientState, ServerFrame } from "@tcpchat/core";
 /** The TUI's whole state, the actions that change it, and the effects it asks for. */
 import type { Completion } from "./completion.js";
 import type { History } from "./history.js";
@@ -66,16 +67,10 @@ export interface ChatBuffer {
   readonly joined: boolean;
 }
 
-/** Connection states, as the ChatClient reports them. */
-export const CONNECTION_STATUS = {
-  idle: "idle",
-  connecting: "connecting",
-  open: "open",
-  reconnecting: "reconnecting",
-  closed: "closed",
-} as const;
+/** Connection states: the ChatClient's own. */
+export { CLIENT_STATE as CONNECTION_STATUS } from "@tcpchat/core";
 /** One of {@link CONNECTION_STATUS}. */
-export type ConnectionStatus = (typeof CONNECTION_STATUS)[keyof typeof CONNECTION_STATUS];
+export type ConnectionStatus = ClientState;
 
 /** An error as the TUI shows it: code, message, hint. */
 export interface ShownError {
@@ -213,26 +208,5 @@ export type Effect =
   | { readonly type: "ping" }
   | { readonly type: "quit"; readonly reason: string | undefined };
 
-/** Server frames the TUI reacts to (spec section 4.2), structurally typed. */
-export type IncomingFrame =
-  | { type: "welcome"; nick: string; room: string; server: string; session: string }
-  | {
-      type: "message";
-      id: string;
-      ts: number;
-      room: string;
-      from: string;
-      text: string;
-      action?: boolean;
-    }
-  | { type: "dm"; id: string; ts: number; from: string; to: string; text: string }
-  | { type: "join"; ts: number; room: string; nick: string }
-  | { type: "part"; ts: number; room: string; nick: string; reason?: string }
-  | { type: "crowd"; ts: number; room: string; joined: number; left: number; windowMs: number }
-  | { type: "nick"; ts: number; old: string; new: string }
-  | { type: "presence"; room: string; nicks: string[] }
-  | { type: "rooms"; rooms: Array<{ name: string; members: number }> }
-  | { type: "error"; code: string; message: string; hint: string; ref?: string }
-  | { type: "notice"; text: string }
-  | { type: "shutdown"; reason: string; deadlineMs: number }
-  | { type: "ack" | "ping" | "pong" };
+/** Server frames the TUI reacts to (spec section 4.2). */
+export type IncomingFrame = ServerFrame;
