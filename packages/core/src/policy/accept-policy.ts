@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_TRACKED_ADDRESSES } from "../defaults.js";
 import { ERROR_CODES } from "../errors.js";
 import {
   type NormalizedAddress,
@@ -8,7 +9,7 @@ import {
 import { BanStore } from "./ban-store.js";
 import { type PolicyCheckResult, traceRules } from "./check.js";
 import { type CompiledPolicy, compilePolicy } from "./compile.js";
-import { type CustomVerdict, DEFAULT_MAX_TRACKED_ADDRESSES, type PolicyConfig } from "./config.js";
+import type { CustomVerdict, PolicyConfig } from "./config.js";
 import { CONNECT_OUTCOME, isBucketIdle, recordConnectAttempt } from "./connect-bucket.js";
 import {
   banRefusal,

@@ -1,15 +1,13 @@
-import { AddressSet } from "./address.js";
 import {
-  type CustomPredicate,
   DEFAULT_CONNECT_BAN_AFTER,
   DEFAULT_CONNECT_BAN_DURATION_MS,
   DEFAULT_CONNECT_BAN_WINDOW_MS,
   DEFAULT_CUSTOM_TIMEOUT_MS,
   DEFAULT_POLICY_SUBNET_PREFIX_IPV4,
   DEFAULT_POLICY_SUBNET_PREFIX_IPV6,
-  type PolicyConfig,
-  PolicyFileError,
-} from "./config.js";
+} from "../defaults.js";
+import { AddressSet } from "./address.js";
+import { type CustomPredicate, type PolicyConfig, PolicyFileError } from "./config.js";
 import { validatePolicyConfig } from "./validate.js";
 
 /** A connect-rate limit with every default filled in. */

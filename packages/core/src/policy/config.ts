@@ -1,13 +1,3 @@
-export {
-  DEFAULT_CONNECT_BAN_AFTER,
-  DEFAULT_CONNECT_BAN_DURATION_MS,
-  DEFAULT_CONNECT_BAN_WINDOW_MS,
-  DEFAULT_CUSTOM_TIMEOUT_MS,
-  DEFAULT_MAX_TRACKED_ADDRESSES,
-  DEFAULT_POLICY_SUBNET_PREFIX_IPV4,
-  DEFAULT_POLICY_SUBNET_PREFIX_IPV6,
-} from "../defaults.js";
-
 import type { PeerStats } from "./peer-stats.js";
 import type { PeerInfo, ServerLoad } from "./types.js";
 
