@@ -2,7 +2,6 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PORT, normalizeName } from "@tcpcha
 import { intFlag, parseCommandArgs, parseHostPort, stringFlag } from "../args.js";
 import { runRaw } from "../connect/raw.js";
 import { runStructured } from "../connect/structured.js";
-import { EXIT_CODE } from "../exit-codes.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 
@@ -54,7 +53,7 @@ export const connectCommand: Command = {
   name: "connect",
   summary: "join a chat from this terminal (or send stdin's lines from a script)",
   help: HELP,
-  async run(argv, io) {
+  async run(argv, _io) {
     const { flags, positionals } = parseCommandArgs("connect", argv, {
       nick: { type: "string" },
       room: { type: "string" },
