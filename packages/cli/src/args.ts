@@ -20,7 +20,7 @@ export function parseCommandArgs(
   try {
     const parsed = parseArgs({
       args: [...argv],
-      options: { ...options, help: { type: "boolean", short: "h" } },
+      options,
       allowPositionals: true,
       strict: true,
     });
