@@ -22,6 +22,36 @@ export const DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024;
 export const DEFAULT_MESSAGE_RATE = 20;
 /** Messages one session may send in a burst (token bucket size). */
 export const DEFAULT_MESSAGE_BURST = 40;
+/**
+ * Work tokens per second per session: every line costs one, big replies (`/who` of a big room,
+ * `/help`) more. A session with none left is not read until it has one again, so its input
+ * waits in the kernel instead of costing the server work and memory.
+ */
+export const DEFAULT_REQUEST_RATE = 50;
+/** Work tokens one session may spend at once. */
+export const DEFAULT_REQUEST_BURST = 100;
+/** Nick changes per second per session (one per 5 s sustained): each is heard by every peer. */
+export const DEFAULT_NICK_RATE = 0.2;
+/** Nick changes one session may make at once. */
+export const DEFAULT_NICK_BURST = 3;
+/** Error replies per second per session; past the budget errors are counted and summed up. */
+export const DEFAULT_ERROR_REPLY_RATE = 1;
+/** Error replies one session may get at once. */
+export const DEFAULT_ERROR_REPLY_BURST = 10;
+/** A peer that sends nothing is settled as a text client (and announced) after this, in ms. */
+export const DEFAULT_MODE_SETTLE_MS = 500;
+/** Time a connection has to complete its first line once it has started one, in ms. */
+export const DEFAULT_FIRST_LINE_TIMEOUT_MS = 10_000;
+/** Time any later line may take from its first byte to its LF, in ms. */
+export const DEFAULT_LINE_TIMEOUT_MS = 30_000;
+/** How long a nick freed by a dropped connection is kept for its owner's address, in ms. */
+export const DEFAULT_NICK_HOLD_MS = 60_000;
+/**
+ * How long a session's writes may make no progress (Node's queue for it never empties, so the
+ * kernel's send buffer is full too) before it is cut off, in ms. This is what frees the kernel
+ * buffers of a client that stopped reading but stays under the send-queue limit.
+ */
+export const DEFAULT_SEND_STALL_MS = 30_000;
 /** Above this many members, joins and leaves in a room are announced as one summary per window. */
 export const DEFAULT_ANNOUNCE_ROOM_SIZE = 50;
 /** Window over which joins and leaves in a big room are summed up, in milliseconds. */

@@ -101,6 +101,33 @@ export const ERROR_CODES = {
     message: "You are sending faster than the server's message rate; this message was not sent.",
     hint: "Slow down and send it again; the welcome states the rate and burst.",
   },
+  CHAT_ERR_NICK_HELD: {
+    kind: "protocol",
+    message: "That nick was freed by a dropped connection and is kept for its owner for a while.",
+    hint: "Pick another nick, or wait until the hold ends (the message says how long).",
+  },
+  CHAT_ERR_NAME_CONFUSABLE: {
+    kind: "protocol",
+    message:
+      "The name looks like a name already in use (a lookalike letter from another script, a fullwidth form, ...).",
+    hint: "Pick a name that reads differently; names are compared by their Unicode TR39 skeleton.",
+  },
+  CHAT_ERR_TOO_MANY_ERRORS: {
+    kind: "protocol",
+    message: "More lines were refused than the server reports one by one; this sums them up.",
+    hint: "Slow down and fix what the errors before this one say.",
+  },
+  CHAT_ERR_LINE_TIMEOUT: {
+    kind: "connection",
+    message: "A line took longer to arrive than the server allows, so it closed the connection.",
+    hint: "Send each line whole; a client must finish a line it started within the time limit.",
+  },
+  CHAT_ERR_EVICTED: {
+    kind: "remote",
+    message:
+      "The server was full and this connection had not sent a line yet, so it made room for a new one.",
+    hint: "Reconnect; send a line (even an empty one) soon after connecting to keep your place.",
+  },
   CHAT_ERR_SEND_QUEUE_FULL: {
     kind: "connection",
     message:

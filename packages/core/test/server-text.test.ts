@@ -131,6 +131,8 @@ describe("text mode over real sockets", () => {
       sendQueueBytes: 64 * 1024,
       messageRate: 1e6,
       messageBurst: 1e6,
+      requestRate: 1e6,
+      requestBurst: 1e6,
     });
     const stalled = await greeted(s.port);
     stalled.socket.pause();

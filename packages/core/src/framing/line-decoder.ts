@@ -42,6 +42,11 @@ export class LineDecoder {
     return this.partialLength;
   }
 
+  /** Whether a line has started and not ended (buffered, or being discarded as too long). */
+  get midLine(): boolean {
+    return this.partialLength > 0 || this.discarding;
+  }
+
   /** Feeds a chunk; returns the lines (and errors) it completes, in order. Never throws. */
   push(chunk: Uint8Array): DecodedLine[] {
     const out: DecodedLine[] = [];

@@ -139,6 +139,10 @@ class ManagedPolicy implements ManagedAcceptPolicy {
     return this.policy.config;
   }
 
+  get maxConnections(): number | undefined {
+    return this.policy.maxConnections;
+  }
+
   decide(peer: PeerInfo, load: ServerLoad): AcceptDecision | Promise<AcceptDecision> {
     const now = this.clock();
     this.sweep(now);

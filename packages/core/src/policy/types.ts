@@ -36,4 +36,9 @@ export type AcceptDecision =
 export interface AcceptPolicy {
   decide(peer: PeerInfo, load: ServerLoad): AcceptDecision | Promise<AcceptDecision>;
   released?(peer: PeerInfo): void;
+  /**
+   * The connection cap in force, if any: at the cap the server first closes the oldest
+   * connection that never sent a line (see `ChatServerOptions.evictLineless`).
+   */
+  readonly maxConnections?: number | undefined;
 }

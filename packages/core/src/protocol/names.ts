@@ -1,17 +1,27 @@
 import { DEFAULT_MAX_NAME_LENGTH } from "../defaults.js";
 import { ProtocolError } from "../errors.js";
+import { skeleton } from "./confusables.js";
 
 /** What a name is for: decides the error code and whether a leading `#` is dropped. */
 export type NameKind = "nick" | "room";
 
-// Whitespace, controls, format characters (zero-width joiners and the like excepted by NFC
-// are still invisible, so refuse them too) and separators cannot appear in a name (spec 5).
+// Whitespace, controls, format characters, separators, surrogates, private use and unassigned
+// code points cannot appear in a name (spec 5).
 const FORBIDDEN = /[\p{White_Space}\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u;
+// Characters that draw nothing: default-ignorable code points (Hangul fillers U+3164, U+115F,
+// U+1160, U+FFA0, the combining grapheme joiner U+034F, variation selectors, ...) and the blank
+// glyphs that are not default-ignorable (U+2800 BRAILLE PATTERN BLANK). A name holding one
+// looks like the same name without it.
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\u2800]/u;
 const FORBIDDEN_FIRST = /^[#/*!-]/;
+/** More combining marks in a row than any script needs stacks them into unreadable glyphs. */
+const MAX_COMBINING_MARKS = 3;
+const EXCESS_MARKS = new RegExp(`\\p{M}{${MAX_COMBINING_MARKS + 1},}`, "u");
 
 /**
  * Normalizes a nick or room name (spec 5): NFC, leading `#` dropped for rooms, 1 to
- * `maxLength` code points, no whitespace or control characters, no leading `# / * ! -`.
+ * `maxLength` code points; no whitespace, control, format or invisible characters, no more
+ * than three combining marks in a row, no leading `# / * ! -`.
  * Returns the normalized name, or a {@link ProtocolError} that says what is wrong.
  */
 export function normalizeName(
@@ -30,6 +40,14 @@ export function normalizeName(
   if (length === 0) return fail("it is empty");
   if (length > maxLength) return fail(`it has ${length} characters, more than ${maxLength}`);
   if (FORBIDDEN.test(name)) return fail("it contains a space, control or invisible character");
+  if (INVISIBLE.test(name)) {
+    return fail(
+      "it contains a character that draws nothing (a filler, blank or variation selector)",
+    );
+  }
+  if (EXCESS_MARKS.test(name)) {
+    return fail(`it stacks more than ${MAX_COMBINING_MARKS} combining marks on one character`);
+  }
   if (FORBIDDEN_FIRST.test(name)) return fail("it may not start with # / * ! or -");
   return name;
 }
@@ -38,4 +56,13 @@ export function normalizeName(
 export function nameKey(name: string): string {
   // toLowerCase after toUpperCase folds most special cases (e.g. ß/ẞ, final sigma) together.
   return name.toUpperCase().toLowerCase().normalize("NFC");
+}
+
+/**
+ * The keys under which a name is compared for lookalikes (spec 5): the TR39 skeleton of the
+ * name as written and of its case-folded key, so that both `аlice` (Cyrillic а) and `ALICE`
+ * spellings of a lookalike are caught, and capital I versus small l too.
+ */
+export function lookalikeKeys(name: string): [string, string] {
+  return [nameKey(skeleton(name)), skeleton(nameKey(name))];
 }

@@ -29,6 +29,33 @@ export interface ChatServerOptions {
   messageRate?: number;
   /** Message burst per session (default 40). */
   messageBurst?: number;
+  /** Work tokens per second per session; every line costs one (default 50). */
+  requestRate?: number;
+  /** Work tokens a session may spend at once (default 100). */
+  requestBurst?: number;
+  /** Nick changes per second per session (default 0.2, one per 5 s). */
+  nickRate?: number;
+  /** Nick changes a session may make at once (default 3). */
+  nickBurst?: number;
+  /** Error replies per second per session before they are summed up (default 1). */
+  errorReplyRate?: number;
+  /** Error replies a session may get at once (default 10). */
+  errorReplyBurst?: number;
+  /** A silent peer is settled as a text client after this, in ms (default 500). */
+  modeSettleMs?: number;
+  /** Time to complete a first line once started, in ms (default 10000). */
+  firstLineTimeoutMs?: number;
+  /** Time any later line may take to arrive, in ms (default 30000). */
+  lineTimeoutMs?: number;
+  /** How long a dropped connection's nick is kept for its address, in ms (default 60000; 0 off). */
+  nickHoldMs?: number;
+  /** How long writes to a session may make no progress before it is cut off, in ms (default 30000). */
+  sendStallMs?: number;
+  /**
+   * When the accept policy refuses a connection because the server is full, close the oldest
+   * connection that never sent a line instead, and accept (default true).
+   */
+  evictLineless?: boolean;
   /** Room size above which joins/leaves are summed up (default 50). */
   announceRoomSize?: number;
   /** Window of summed-up joins/leaves in ms (default 1000). */
@@ -95,6 +122,7 @@ export class ChatServer extends EventEmitter {
   private readonly backlog: number;
   private readonly keepAliveMs: number;
   private readonly handlers: ReturnType<typeof socketHandlers>;
+  private readonly evictLineless: boolean;
 
   constructor(options: ChatServerOptions = {}) {
     super();
@@ -113,7 +141,19 @@ export class ChatServer extends EventEmitter {
       defaultRoom: options.defaultRoom ?? defaults.DEFAULT_ROOM,
       operatorNick: options.operatorNick ?? "operator",
       software: defaults.SERVER_SOFTWARE,
+      requestRate: options.requestRate ?? defaults.DEFAULT_REQUEST_RATE,
+      requestBurst: options.requestBurst ?? defaults.DEFAULT_REQUEST_BURST,
+      nickRate: options.nickRate ?? defaults.DEFAULT_NICK_RATE,
+      nickBurst: options.nickBurst ?? defaults.DEFAULT_NICK_BURST,
+      errorReplyRate: options.errorReplyRate ?? defaults.DEFAULT_ERROR_REPLY_RATE,
+      errorReplyBurst: options.errorReplyBurst ?? defaults.DEFAULT_ERROR_REPLY_BURST,
+      modeSettleMs: options.modeSettleMs ?? defaults.DEFAULT_MODE_SETTLE_MS,
+      firstLineTimeoutMs: options.firstLineTimeoutMs ?? defaults.DEFAULT_FIRST_LINE_TIMEOUT_MS,
+      lineTimeoutMs: options.lineTimeoutMs ?? defaults.DEFAULT_LINE_TIMEOUT_MS,
+      nickHoldMs: options.nickHoldMs ?? defaults.DEFAULT_NICK_HOLD_MS,
+      sendStallMs: options.sendStallMs ?? defaults.DEFAULT_SEND_STALL_MS,
     };
+    this.evictLineless = options.evictLineless ?? true;
     this.backlog = options.backlog ?? defaults.DEFAULT_BACKLOG;
     this.keepAliveMs = options.keepAliveMs ?? defaults.DEFAULT_KEEPALIVE_MS;
     this.policy = options.policy;
@@ -123,11 +163,21 @@ export class ChatServer extends EventEmitter {
       this.accept(socket),
     );
     this.listener.on("error", (error) => this.emit("error", error));
+    // Pings, line timeouts and stalls are checked about once a second, or more often when a
+    // limit is shorter (tests), so each fires within half its limit of being due.
+    const s = this.settings;
     const sweepMs = Math.max(
       50,
-      Math.min(this.settings.pingIntervalMs, this.settings.pingTimeoutMs) / 2,
+      Math.min(
+        1000,
+        s.pingIntervalMs / 2,
+        s.pingTimeoutMs / 2,
+        s.firstLineTimeoutMs / 2,
+        s.lineTimeoutMs / 2,
+        s.sendStallMs / 2,
+      ),
     );
-    this.pingTimer = setInterval(() => this.hub.sweepPings(), sweepMs);
+    this.pingTimer = setInterval(() => this.hub.sweep(), sweepMs);
     this.pingTimer.unref();
     this.on("session-close", () => {
       if (this.allClosed !== undefined && this.hub.sessions.size === 0) this.allClosed();
@@ -280,7 +330,13 @@ export class ChatServer extends EventEmitter {
     }
     let decision: AcceptDecision | Promise<AcceptDecision>;
     try {
-      decision = this.policy.decide(peer, { connections: this.hub.sessions.size });
+      const cap = this.policy.maxConnections;
+      if (this.evictLineless && cap !== undefined && this.hub.openSessions >= cap) {
+        // Silent or dripping sockets must not lock real users out: the oldest connection
+        // that never completed a line makes room, if there is one.
+        this.hub.evictLineless();
+      }
+      decision = this.policy.decide(peer, { connections: this.hub.openSessions });
     } catch (error) {
       this.emit("error", error);
       decision = {

@@ -19,6 +19,13 @@ class MemoryTransport implements Transport {
   destroy(): void {
     this.destroyed = true;
   }
+  paused = false;
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
   lines(): string[] {
     return this.written.split("\n").filter((l) => l !== "");
   }
@@ -59,6 +66,9 @@ describe("ChatHub without sockets", () => {
         original(chunk);
       };
     }
+    // The other two are text clients that have not spoken (their mode settled by silence).
+    h.settleAsText(sessions[1]!, Date.now());
+    h.settleAsText(sessions[2]!, Date.now());
     h.receive(sessions[0]!, Buffer.from("one\ntwo\n"));
     h.flush();
     // One write per member per turn, and it is the very same Buffer.

@@ -1,18 +1,21 @@
 import { type ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "../errors.js";
+import type { DecodedLine } from "../framing/line-decoder.js";
 import type { ClientFrame, PresenceFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
-import { nameKey, normalizeName } from "../protocol/names.js";
+import { lookalikeKeys, nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
-import { parseTextLine, TEXT_COMMANDS } from "../protocol/parse-text.js";
+import { parseTextLine } from "../protocol/parse-text.js";
+import { neutralizeText } from "../protocol/text-safety.js";
+import { JSON_CODEC, TEXT_CODEC } from "./codec.js";
+import { ErrorReplies } from "./error-replies.js";
+import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
+import { NickRegistry } from "./nick-registry.js";
 import * as requests from "./requests.js";
 import { Room } from "./room.js";
 import { SESSION_STATE, Session, type SessionInfo } from "./session.js";
 import { type HubStats, newStats } from "./stats.js";
 import { refill } from "./token-bucket.js";
 import type { Endpoint, Transport } from "./transport.js";
-
-/** Longest a new session waits to be announced if it says nothing, in ms. */
-const ARRIVAL_ANNOUNCE_DELAY_MS = 250;
 
 /** Settings of a hub; every field has a default in defaults.ts (resolved by the server). */
 export interface HubSettings extends ServerLimits {
@@ -22,6 +25,25 @@ export interface HubSettings extends ServerLimits {
   defaultRoom: string;
   operatorNick: string;
   software: string;
+  /** Work tokens per second and their burst: every line costs one, big replies more. */
+  requestRate: number;
+  requestBurst: number;
+  /** Nick changes per second and their burst. */
+  nickRate: number;
+  nickBurst: number;
+  /** Error replies per second and their burst; past them errors are summed up. */
+  errorReplyRate: number;
+  errorReplyBurst: number;
+  /** A silent peer is settled as a text client after this long, in ms. */
+  modeSettleMs: number;
+  /** Time a connection has to complete its first line once it started one, in ms. */
+  firstLineTimeoutMs: number;
+  /** Time any later line may take to arrive, in ms. */
+  lineTimeoutMs: number;
+  /** How long a nick freed by a dropped connection is kept for its owner's address, in ms. */
+  nickHoldMs: number;
+  /** How long a session's writes may stay stuck (it does not read) before it is cut off, in ms. */
+  sendStallMs: number;
 }
 
 /** Events the hub reports to its owner (the server re-emits them). */
@@ -36,61 +58,85 @@ export interface CloseReason {
   reason: string;
 }
 
+/** How often paused sessions are looked at again, in ms (their tokens refill meanwhile). */
+const RESUME_TICK_MS = 20;
+
 /**
- * All chat state and rules: sessions, nicks, rooms, rate limits, broadcast batching.
+ * All chat state and rules: sessions, nicks, rooms, budgets, broadcast batching.
  * Transport-agnostic (sessions talk to a {@link Transport}); the server wires sockets in.
  */
-export class ChatHub {
+export class ChatHub implements InputOwner {
   readonly stats: HubStats = newStats();
   readonly rooms = new Map<string, Room>();
+  private readonly roomsByLookalike = new Map<string, Room>();
   readonly sessions = new Set<Session>();
   readonly structuredSessions = new Set<Session>();
-  readonly nicks = new Map<string, Session | null>();
+  readonly nicks: NickRegistry;
+  readonly errors: ErrorReplies;
+  /** Open sessions that never completed a line, oldest first: evictable at the cap. */
+  private readonly lineless = new Set<Session>();
+  /** Sessions in the middle of a line (line timeouts). */
+  private readonly midLine = new Set<Session>();
+  /** Sessions whose reading is paused by their budget. */
+  private readonly pausedSessions = new Set<Session>();
+  private resumeTimer: NodeJS.Timeout | undefined;
   private dirtyRooms: Room[] = [];
   private dirtySessions: Session[] = [];
   private cutoffs: Session[] = [];
   private flushScheduled = false;
-  private unannounced: Session[] = [];
-  private arrivalTimer: NodeJS.Timeout | undefined;
+  private unsettled: Session[] = [];
+  private settleTimer: NodeJS.Timeout | undefined;
+  private openCount = 0;
   private nextSession = 0;
   private nextMessage = 0;
-  private readonly operatorKey: string;
+  /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
+  private readonly replyPauseBytes: number;
 
   constructor(
     readonly settings: HubSettings,
     readonly events: HubEvents,
   ) {
-    this.operatorKey = nameKey(settings.operatorNick);
-    // The operator's nick is reserved: nobody can pose as the operator.
-    this.nicks.set(this.operatorKey, null);
+    this.nicks = new NickRegistry(settings.operatorNick, settings.nickHoldMs);
+    this.errors = new ErrorReplies(settings, this.stats);
+    this.replyPauseBytes = Math.max(1, Math.floor(settings.sendQueueBytes / 4));
+  }
+
+  /** Open sessions (closing ones excluded): what the connection cap counts. */
+  get openSessions(): number {
+    return this.openCount;
   }
 
   /** Creates a session for an accepted connection, greets it and joins it to the default room. */
   open(transport: Transport, peer: Endpoint, now: number = Date.now()): Session {
     const id = `s${(++this.nextSession).toString(36)}`;
-    const nick = this.guestNick();
+    const s = this.settings;
     const session = new Session(id, transport, peer, now, this, {
-      nick,
-      nickKey: nameKey(nick),
-      maxLineBytes: this.settings.maxLineBytes,
-      burst: this.settings.messageBurst,
+      nick: "",
+      nickKey: "",
+      maxLineBytes: s.maxLineBytes,
+      burst: s.messageBurst,
+      workBurst: s.requestBurst,
+      nickBurst: s.nickBurst,
+      errorBurst: s.errorReplyBurst,
+      sendQueueBytes: s.sendQueueBytes,
     });
+    this.nicks.take(session, this.guestNick(session, now));
     this.sessions.add(session);
-    this.nicks.set(session.nickKey, session);
+    this.lineless.add(session);
+    this.openCount += 1;
     this.stats.sessionsOpened += 1;
     if (this.sessions.size > this.stats.peakConnections) {
       this.stats.peakConnections = this.sessions.size;
     }
     // Written at once, not batched: the greeting must be the first line the client reads.
-    session.writeNow(
-      Buffer.from(`${formatGreeting(this.settings.software, nick, this.settings.defaultRoom)}\n`),
-    );
-    // Joined at once (it hears the room), announced once its mode is known (see announceArrival).
-    this.joinRoom(session, this.settings.defaultRoom, now);
-    this.unannounced.push(session);
-    if (this.arrivalTimer === undefined) {
-      this.arrivalTimer = setTimeout(this.announceArrivalsBound, ARRIVAL_ANNOUNCE_DELAY_MS);
-      this.arrivalTimer.unref();
+    session.writeNow(Buffer.from(`${formatGreeting(s.software, session.nick, s.defaultRoom)}\n`));
+    // Joined at once (it hears the room, held until its mode is known), announced once its mode
+    // is settled (see settleSilent).
+    this.joinRoom(session, s.defaultRoom, now);
+    this.unsettled.push(session);
+    if (this.settleTimer === undefined) {
+      this.settleTimer = setTimeout(this.settleSilentBound, s.modeSettleMs);
+      this.settleTimer.unref();
     }
     if (this.events.listenerCount("session-open") > 0) {
       this.events.emit("session-open", session.info());
@@ -103,22 +149,25 @@ export class ChatHub {
     if (!session.open) return;
     this.stats.bytesIn += chunk.length;
     session.lastSeenAt = now;
-    const lines = session.decoder.push(chunk);
-    for (let i = 0; i < lines.length && session.open; i++) {
-      const line = lines[i]!;
-      if (typeof line === "string") this.handleLine(session, line, now);
-      else {
-        this.stats.framingErrors += 1;
-        this.replyError(session, line);
-      }
+    if (session.inbox !== null) {
+      // Paused: bytes already read when the pause took effect wait behind the inbox.
+      session.inbox.push(chunk);
+      return;
     }
+    consume(this, session, chunk, now);
   }
 
   /** The peer closed its sending side: a final unterminated line still counts (spec 1.5). */
   receiveEnd(session: Session, now: number = Date.now()): void {
-    for (const line of session.decoder.end()) {
-      if (typeof line === "string") this.handleLine(session, line, now);
+    if (session.inbox !== null) {
+      // Input is still waiting for budget: the end is handled once it has been served.
+      session.endPending = true;
+      return;
     }
+    for (const line of session.decoder.end()) {
+      if (typeof line === "string") this.handleDecoded(session, line, now);
+    }
+    this.close(session, { reason: "client closed the connection" }, true);
   }
 
   /** Ends a session on purpose: tells it why (if it still reads), then closes the transport. */
@@ -126,6 +175,7 @@ export class ChatHub {
     if (!session.open) return;
     const info = ERROR_CODES[code];
     const message = reason ?? info.message;
+    if (session.codec === null) this.settleAsText(session, Date.now());
     session.sendFrame({ type: "error", code, message, hint: info.hint });
     this.close(session, { code, reason: message }, true);
   }
@@ -133,13 +183,11 @@ export class ChatHub {
   /** Removes a session from every room and registry. `graceful` flushes what is queued first. */
   close(session: Session, why: CloseReason, graceful: boolean): void {
     if (!session.open) return;
+    if (session.codec === null) this.settleAsText(session, Date.now());
     // What this turn already sent to its rooms and to it goes out before the close.
     for (const room of session.rooms) this.stats.deliveries += room.flush();
     session.flushPersonal();
-    session.state = SESSION_STATE.closing;
-    session.closeCode = why.code;
-    session.closeReason = why.reason;
-    this.forget(session, why.reason);
+    this.retire(session, why);
     if (graceful) session.transport.end();
     else session.transport.destroy();
   }
@@ -147,15 +195,9 @@ export class ChatHub {
   /** The transport closed (by either side): forget the session if that has not happened yet. */
   transportClosed(session: Session, why: CloseReason): void {
     if (session.state === SESSION_STATE.closed) return;
-    if (session.open) {
-      session.state = SESSION_STATE.closing;
-      session.closeCode = why.code;
-      session.closeReason = why.reason;
-      this.forget(session, why.reason);
-    }
+    if (session.open) this.retire(session, why);
     session.state = SESSION_STATE.closed;
     this.sessions.delete(session);
-    this.structuredSessions.delete(session);
     if (this.events.listenerCount("session-close") > 0) {
       this.events.emit("session-close", session.info(), {
         ...(session.closeCode === undefined ? {} : { code: session.closeCode }),
@@ -168,6 +210,7 @@ export class ChatHub {
   say(text: string, roomName?: string, now: number = Date.now()): boolean {
     const room = this.rooms.get(nameKey(roomName ?? this.settings.defaultRoom));
     if (room === undefined || text === "") return false;
+    const safe = neutralizeText(text);
     const id = this.messageId();
     this.broadcast(room, {
       type: "message",
@@ -175,15 +218,53 @@ export class ChatHub {
       ts: now,
       room: room.name,
       from: this.settings.operatorNick,
-      text,
+      text: safe,
     });
-    this.emitMessage(id, now, room.name, this.settings.operatorNick, text, false);
+    this.emitMessage(id, now, room.name, this.settings.operatorNick, safe, false);
     return true;
   }
 
   /** Sends a notice to every session (used for shutdown and operator announcements). */
   noticeAll(frame: ServerFrame): void {
-    for (const session of this.sessions) session.sendFrame(frame);
+    for (const session of this.sessions) {
+      // A peer still silent is a text client (spec 2): it reads the notice as a line.
+      if (session.codec === null) this.settleAsText(session, Date.now());
+      session.sendFrame(frame);
+    }
+  }
+
+  /**
+   * The hub's periodic chores (about once a second): liveness pings for structured sessions
+   * (spec 7), line timeouts, stuck writers, error summaries and expired nick holds.
+   */
+  sweep(now: number = Date.now()): void {
+    this.sweepPings(now);
+    for (const session of [...this.midLine]) {
+      const limit =
+        session.linesIn === 0 ? this.settings.firstLineTimeoutMs : this.settings.lineTimeoutMs;
+      if (now - session.partialSince > limit) {
+        this.stats.lineTimeouts += 1;
+        this.disconnect(
+          session,
+          "CHAT_ERR_LINE_TIMEOUT",
+          `A line took more than ${Math.round(limit / 1000)} s to arrive, so the server closed the connection.`,
+        );
+      }
+    }
+    for (const session of this.sessions) {
+      if (!session.open) continue;
+      if (session.transport.queuedBytes === 0) session.stalledSince = 0;
+      else if (session.stalledSince === 0) session.stalledSince = now;
+      else if (now - session.stalledSince > this.settings.sendStallMs) {
+        this.stats.stallCutoffs += 1;
+        this.cutOff(
+          session,
+          `its writes made no progress for ${Math.round(this.settings.sendStallMs / 1000)} s (the client stopped reading)`,
+        );
+      }
+    }
+    this.errors.sweep(now);
+    this.nicks.expire(now);
   }
 
   /** Liveness sweep for structured sessions (spec 7): ping the quiet ones, drop the silent. */
@@ -201,9 +282,24 @@ export class ChatHub {
     }
   }
 
+  /**
+   * At the connection cap: closes the oldest open session that never completed a line and has
+   * been connected at least `minAgeMs`, so that silent or dripping sockets cannot lock real
+   * users out. Returns whether one was evicted.
+   */
+  evictLineless(now: number = Date.now(), minAgeMs = 1000): boolean {
+    for (const session of this.lineless) {
+      if (now - session.connectedAt < minAgeMs) return false;
+      this.stats.evictions += 1;
+      this.disconnect(session, "CHAT_ERR_EVICTED");
+      return true;
+    }
+    return false;
+  }
+
   /** Looks a session up by nick (case-insensitively) or by id. */
   find(target: string): Session | undefined {
-    const byNick = this.nicks.get(nameKey(target));
+    const byNick = this.nicks.get(target);
     if (byNick) return byNick;
     for (const session of this.sessions) if (session.id === target) return session;
     return undefined;
@@ -225,15 +321,19 @@ export class ChatHub {
     if (this.cutoffs.length > 0) {
       const slow = this.cutoffs;
       this.cutoffs = [];
-      for (const session of slow) this.cutOff(session);
+      for (const session of slow) {
+        this.cutOff(
+          session,
+          `send queue passed ${this.settings.sendQueueBytes} bytes (the client stopped reading)`,
+        );
+      }
     }
   }
 
   // SessionOwner
 
-  wrote(session: Session, bytes: number): void {
+  wrote(_session: Session, bytes: number): void {
     this.stats.bytesOut += bytes;
-    if (session.transport.queuedBytes > this.settings.sendQueueBytes) this.cutoffs.push(session);
   }
 
   personalPending(session: Session): void {
@@ -241,24 +341,105 @@ export class ChatHub {
     this.scheduleFlush();
   }
 
+  overLimit(session: Session): void {
+    this.cutoffs.push(session);
+    this.scheduleFlush();
+  }
+
+  // InputOwner
+
+  lineAllowance(session: Session, now: number): number {
+    if (session.overLimit) return 0;
+    if (session.queuedBytes > this.replyPauseBytes) return 0;
+    const tokens = refill(
+      session.workTokens,
+      session.workTokensAt,
+      now,
+      this.settings.requestRate,
+      this.settings.requestBurst,
+    );
+    session.workTokens = tokens;
+    session.workTokensAt = now;
+    return tokens < 1 ? 0 : Math.min(MAX_LINES_PER_SLICE, Math.floor(tokens));
+  }
+
+  /** Charges a session's work budget (may go below zero: a big reply is paid off over time). */
+  chargeWork(session: Session, cost: number): void {
+    session.workTokens -= cost;
+  }
+
+  midLineChanged(session: Session, midLine: boolean, now: number): void {
+    if (midLine) {
+      session.partialSince = now;
+      this.midLine.add(session);
+    } else {
+      session.partialSince = 0;
+      this.midLine.delete(session);
+    }
+  }
+
+  paused(session: Session): void {
+    if (this.pausedSessions.has(session)) return;
+    this.pausedSessions.add(session);
+    this.stats.readPauses += 1;
+    session.transport.pause();
+    if (this.resumeTimer === undefined) {
+      this.resumeTimer = setInterval(this.resumeBound, RESUME_TICK_MS);
+      this.resumeTimer.unref();
+    }
+  }
+
+  private readonly resumeBound = (): void => this.resumePaused(Date.now());
+
+  /** Serves paused sessions whose budget has refilled; resumes reading when their inbox is empty. */
+  resumePaused(now: number): void {
+    for (const session of [...this.pausedSessions]) {
+      if (!session.open) {
+        this.pausedSessions.delete(session);
+        continue;
+      }
+      if (!drainInbox(this, session, now)) continue;
+      this.pausedSessions.delete(session);
+      if (session.endPending) this.receiveEnd(session, now);
+      else session.transport.resume();
+    }
+    if (this.pausedSessions.size === 0 && this.resumeTimer !== undefined) {
+      clearInterval(this.resumeTimer);
+      this.resumeTimer = undefined;
+    }
+  }
+
+  handleDecoded(session: Session, line: DecodedLine, now: number): void {
+    session.workTokens -= 1;
+    session.linesIn += 1;
+    if (session.linesIn === 1) this.lineless.delete(session);
+    if (typeof line === "string") this.handleLine(session, line, now);
+    else {
+      this.stats.framingErrors += 1;
+      if (session.codec === null) this.settleAsText(session, now);
+      this.replyError(session, line);
+    }
+  }
+
   // Requests
 
   private handleLine(session: Session, line: string, now: number): void {
     let request: ClientFrame | ProtocolError | null;
-    if (session.state === SESSION_STATE.structured) {
+    const firstLine = session.linesIn === 1;
+    if (session.structured) {
       request = parseClientFrame(line);
-    } else if (session.state === SESSION_STATE.pending && line.charCodeAt(0) === 0x7b /* { */) {
+    } else if (firstLine && line.charCodeAt(0) === 0x7b /* { */) {
+      // A JSON hello as the first line settles structured mode, even when a silent start had
+      // already been taken for text (a slow link's hello arrives after the settle delay).
       request = parseClientFrame(line);
       if (!(request instanceof ProtocolError) && request.type !== "hello") {
         request = new ProtocolError("CHAT_ERR_BAD_FRAME", {
           message: "The first JSON frame must be a hello.",
         });
       }
+      if (request instanceof ProtocolError) this.settleAsText(session, now);
     } else {
-      if (session.state === SESSION_STATE.pending) {
-        session.state = SESSION_STATE.text;
-        session.mode = "text";
-      }
+      if (session.codec === null) this.settleAsText(session, now);
       request = parseTextLine(line);
     }
     if (request === null) return;
@@ -278,10 +459,25 @@ export class ChatHub {
     this.handleRequest(session, request, now);
   }
 
+  /** Settles a session as a text client and gives it what it was sent meanwhile. */
+  settleAsText(session: Session, now: number): void {
+    if (session.codec !== null) return;
+    session.settle(TEXT_CODEC);
+    session.releaseHeld();
+    void now;
+  }
+
+  /** Settles a session as a structured client (its hello); held frames follow the welcome. */
+  settleAsStructured(session: Session): void {
+    session.settle(JSON_CODEC);
+    this.structuredSessions.add(session);
+  }
+
   /**
-   * Announces a session's arrival in its rooms. Deferred from the greeting until its first line
-   * (or {@link ARRIVAL_ANNOUNCE_DELAY_MS}), so that a structured client's hello (nick, room) is
-   * applied first: the room hears "alice joined", not "guest-1f3a joined" and a nick change.
+   * Announces a session's arrival in its rooms. Deferred from the greeting until its mode is
+   * settled (its first line, or {@link HubSettings.modeSettleMs} of silence), so that a
+   * structured client's hello (nick, room) is applied first: the room hears "alice joined",
+   * not "guest-1f3a joined" and a nick change.
    */
   announceArrival(session: Session, now: number = Date.now()): void {
     if (session.announced || !session.open) return;
@@ -294,12 +490,28 @@ export class ChatHub {
     }
   }
 
-  private readonly announceArrivalsBound = (): void => {
-    this.arrivalTimer = undefined;
-    const sessions = this.unannounced;
-    this.unannounced = [];
+  private readonly settleSilentBound = (): void => {
+    this.settleTimer = undefined;
+    const sessions = this.unsettled;
+    this.unsettled = [];
     const now = Date.now();
-    for (const session of sessions) this.announceArrival(session, now);
+    const later: Session[] = [];
+    for (const session of sessions) {
+      if (!session.open) continue;
+      if (session.codec === null && now - session.connectedAt < this.settings.modeSettleMs) {
+        later.push(session);
+        continue;
+      }
+      // A silent peer is a text client (nc users type nothing before they have read).
+      this.settleAsText(session, now);
+      this.announceArrival(session, now);
+    }
+    if (later.length > 0) {
+      this.unsettled.push(...later);
+      const wait = this.settings.modeSettleMs - (now - later[0]!.connectedAt);
+      this.settleTimer = setTimeout(this.settleSilentBound, Math.max(1, wait));
+      this.settleTimer.unref();
+    }
   };
 
   private handleRequest(session: Session, request: ClientFrame, now: number): void {
@@ -310,11 +522,8 @@ export class ChatHub {
         return requests.sendToRoom(this, session, request, now);
       case "dm":
         return requests.directMessage(this, session, request, now);
-      case "join": {
-        const room = this.joinRoom(session, request.room, now, request.ref);
-        if (room !== undefined) this.ack(session, request.ref, now);
-        return;
-      }
+      case "join":
+        return requests.joinRequest(this, session, request.room, request.ref, now);
       case "part":
         return requests.partRoom(this, session, request.room, request.ref, now);
       case "nick":
@@ -322,8 +531,7 @@ export class ChatHub {
       case "who":
         return requests.who(this, session, request.room, request.ref, now);
       case "rooms":
-        session.sendFrame({ type: "rooms", rooms: this.roomList() });
-        return this.ack(session, request.ref, now);
+        return requests.rooms(this, session, request.ref, now);
       case "ping":
         session.sendFrame(
           request.ref === undefined ? { type: "pong" } : { type: "pong", ref: request.ref },
@@ -333,15 +541,9 @@ export class ChatHub {
         if (request.ref === session.pingRef) session.pingRef = undefined;
         return;
       case "help":
-        for (const usage of Object.values(TEXT_COMMANDS)) session.sendLine(`*** ${usage}`);
-        session.sendLine("*** lines not starting with / are messages to your current room");
-        return this.ack(session, request.ref, now);
+        return requests.help(this, session, request.ref, now);
       case "quit":
-        return this.close(
-          session,
-          { reason: `quit${request.reason ? `: ${request.reason}` : ""}` },
-          true,
-        );
+        return requests.quit(this, session, request.reason);
     }
   }
 
@@ -369,13 +571,26 @@ export class ChatHub {
       return undefined;
     }
     if (room === undefined) {
-      room = new Room(name, key);
+      const lookalikes = lookalikeKeys(name);
+      const existing =
+        this.roomsByLookalike.get(lookalikes[0]) ?? this.roomsByLookalike.get(lookalikes[1]);
+      if (existing !== undefined) {
+        this.replyError(
+          session,
+          new ProtocolError("CHAT_ERR_NAME_CONFUSABLE", {
+            message: `Room name #${name} looks like the existing room #${existing.name}.`,
+            hint: `Join #${existing.name}, or pick a name that reads differently.`,
+          }),
+          ref,
+        );
+        return undefined;
+      }
+      room = new Room(name, key, lookalikes[0]);
       this.rooms.set(key, room);
+      for (const lookalike of lookalikes) this.roomsByLookalike.set(lookalike, room);
     }
     this.stats.deliveries += room.flush();
     room.members.add(session);
-    if (session.structured) room.structuredMembers += 1;
-    else room.textMembers += 1;
     session.rooms.push(room);
     session.current = room;
     if (session.announced) this.announce(room, "join", session.nick, undefined, now);
@@ -393,19 +608,24 @@ export class ChatHub {
   leaveRoom(session: Session, room: Room, reason: string, now: number): void {
     this.stats.deliveries += room.flush();
     room.members.delete(session);
-    if (session.structured) room.structuredMembers -= 1;
-    else room.textMembers -= 1;
     const index = session.rooms.indexOf(room);
     if (index !== -1) session.rooms.splice(index, 1);
     if (session.current === room) session.current = session.rooms[session.rooms.length - 1];
     if (room.members.size === 0 && room.pendingFrames === 0 && room.crowdTimer === undefined) {
-      this.rooms.delete(room.key);
+      this.deleteRoom(room);
       return;
     }
     if (!session.announced) return;
     this.announce(room, "part", session.nick, reason, now);
     if (this.events.listenerCount("part") > 0)
       this.events.emit("part", { room: room.name, nick: session.nick, reason });
+  }
+
+  private deleteRoom(room: Room): void {
+    this.rooms.delete(room.key);
+    for (const lookalike of lookalikeKeys(room.name)) {
+      if (this.roomsByLookalike.get(lookalike) === room) this.roomsByLookalike.delete(lookalike);
+    }
   }
 
   // Helpers
@@ -450,7 +670,7 @@ export class ChatHub {
     }
     if (room.members.size === 0) {
       this.stats.deliveries += room.flush();
-      this.rooms.delete(room.key);
+      this.deleteRoom(room);
     }
   }
 
@@ -462,22 +682,34 @@ export class ChatHub {
     room.append(frame);
   }
 
-  private forget(session: Session, reason: string): void {
-    for (const room of [...session.rooms]) this.leaveRoom(session, room, reason, Date.now());
-    if (this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+  /**
+   * Takes a session out of every room and registry, once, whatever ends it. Its codec is not
+   * touched: rooms read members' codecs at flush, so leaving cannot change what others get.
+   */
+  private retire(session: Session, why: CloseReason): void {
+    session.state = SESSION_STATE.closing;
+    session.closeCode = why.code;
+    session.closeReason = why.reason;
+    this.openCount -= 1;
+    this.lineless.delete(session);
+    this.midLine.delete(session);
+    this.pausedSessions.delete(session);
+    this.structuredSessions.delete(session);
+    this.errors.forget(session);
+    session.inbox = null;
+    const now = Date.now();
+    for (const room of [...session.rooms]) this.leaveRoom(session, room, why.reason, now);
+    // A nick freed by a dropped connection (not by /quit) waits for its owner for a while.
+    this.nicks.release(session, why.code !== undefined || !why.reason.startsWith("quit"), now);
   }
 
-  private cutOff(session: Session): void {
+  private cutOff(session: Session, reason: string): void {
     if (!session.open) return;
     this.stats.sendQueueCutoffs += 1;
     const code: ChatErrorCode = "CHAT_ERR_SEND_QUEUE_FULL";
-    const reason = `send queue passed ${this.settings.sendQueueBytes} bytes (the client stopped reading)`;
     // The reason goes after what is queued: it arrives only if the client reads again soon.
     const line = formatErrorLine(code, ERROR_CODES[code].message, ERROR_CODES[code].hint);
-    session.state = SESSION_STATE.closing;
-    session.closeCode = code;
-    session.closeReason = reason;
-    this.forget(session, "send queue full");
+    this.retire(session, { code, reason });
     session.transport.end(Buffer.from(`${line}\n`, "utf8"));
   }
 
@@ -504,20 +736,15 @@ export class ChatHub {
     this.replyError(
       session,
       new ProtocolError("CHAT_ERR_RATE_LIMITED", {
-        message: `You are sending faster than ${this.settings.messageRate} messages/s (burst ${this.settings.messageBurst}); this message was not sent. Retry in ${waitMs} ms.`,
+        message: `You are sending faster than ${this.settings.messageRate} messages/s (burst ${this.settings.messageBurst}); this was not done. Retry in ${waitMs} ms.`,
       }),
       ref,
     );
   }
 
+  /** Replies with an error, within the session's error-reply budget (spec 6.2). */
   replyError(session: Session, error: ChatError, ref?: string): void {
-    session.sendFrame({
-      type: "error",
-      code: error.code,
-      message: error.message,
-      hint: error.hint,
-      ...(ref === undefined ? {} : { ref }),
-    });
+    this.errors.reply(session, error, ref, Date.now());
   }
 
   ack(session: Session, ref: string | undefined, now: number): void {
@@ -567,12 +794,12 @@ export class ChatHub {
     return (++this.nextMessage).toString(36);
   }
 
-  private guestNick(): string {
+  private guestNick(session: Session, now: number): string {
     for (;;) {
       const nick = `guest-${Math.floor(Math.random() * 0xffffff)
         .toString(16)
         .padStart(6, "0")}`;
-      if (!this.nicks.has(nick)) return nick;
+      if (this.nicks.conflict(session, nick, now) === null) return nick;
     }
   }
 

@@ -1,15 +1,27 @@
 import { PROTOCOL_VERSION } from "../defaults.js";
 import { FramingError, ProtocolError } from "../errors.js";
 import { isSingleLine } from "../framing/line-encoder.js";
-import type { ClientFrame, ServerFrame } from "../protocol/frames.js";
+import type { ClientFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
+import { TEXT_COMMANDS } from "../protocol/parse-text.js";
+import { neutralizeField, neutralizeText } from "../protocol/text-safety.js";
+import type { Codec } from "./codec.js";
 import type { ChatHub } from "./hub.js";
-import { SESSION_STATE, type Session } from "./session.js";
+import type { Session } from "./session.js";
+import { refill } from "./token-bucket.js";
 
 /**
  * The requests a session can make (spec 3.2 and 4.1), one function each, over the hub's state.
  * Each answers with frames to the sender (and an ack when the request had a ref) or an error.
+ * Every request has already cost one work token; requests whose reply grows with the server's
+ * state (`who`, `rooms`, `help`) cost more, so that asking for big replies is paced too.
  */
+
+/** Longest quit or part reason, and hello client name, kept (code points). */
+const MAX_REASON_LENGTH = 160;
+const MAX_CLIENT_NAME_LENGTH = 64;
+/** Names per extra work token in a reply (`who` of 1,000 members costs 1 + 10). */
+const NAMES_PER_WORK_TOKEN = 100;
 
 export function hello(
   hub: ChatHub,
@@ -17,7 +29,7 @@ export function hello(
   hello: Extract<ClientFrame, { type: "hello" }>,
   now: number,
 ): void {
-  if (session.state !== SESSION_STATE.pending) {
+  if (session.structured) {
     hub.replyError(
       session,
       new ProtocolError("CHAT_ERR_BAD_FRAME", { message: "hello was already sent." }),
@@ -25,6 +37,7 @@ export function hello(
     return;
   }
   if (hello.proto !== PROTOCOL_VERSION) {
+    hub.settleAsText(session, now);
     hub.replyError(
       session,
       new ProtocolError("CHAT_ERR_UNSUPPORTED_VERSION", {
@@ -33,15 +46,13 @@ export function hello(
     );
     return;
   }
-  // Switch mode: flush the rooms first so no text-encoded batch reaches a JSON client.
-  for (const room of session.rooms) {
-    hub.stats.deliveries += room.flush();
-    room.textMembers -= 1;
-    room.structuredMembers += 1;
+  // Flush the rooms first: a batch of this turn already encoded for the old codec (a slow
+  // link's hello after a text settle) goes out before the switch, never after it.
+  for (const room of session.rooms) hub.stats.deliveries += room.flush();
+  hub.settleAsStructured(session);
+  if (hello.client !== undefined) {
+    session.clientName = neutralizeField(hello.client, MAX_CLIENT_NAME_LENGTH);
   }
-  session.state = SESSION_STATE.structured;
-  session.mode = "structured";
-  hub.structuredSessions.add(session);
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
     changeNick(hub, session, hello.nick, undefined, now);
   }
@@ -56,27 +67,56 @@ export function hello(
       hub.replyError(session, wanted);
     }
   }
-  const {
-    announceRoomSize: _a,
-    announceWindowMs: _w,
-    shutdownGraceMs: _g,
-    defaultRoom: _d,
-    operatorNick: _o,
-    software,
-    ...limits
-  } = hub.settings;
   session.sendFrame({
     type: "welcome",
     proto: PROTOCOL_VERSION,
-    server: software,
+    server: hub.settings.software,
     session: session.id,
     nick: session.nick,
     room: session.current?.name ?? "",
-    limits,
+    limits: advertisedLimits(hub),
   });
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));
   }
+  // What the rooms said between the greeting and the hello, now as JSON, after the welcome.
+  session.flushPersonal();
+  session.releaseHeld();
+}
+
+/** The limits a welcome advertises (spec 4.2). */
+function advertisedLimits(hub: ChatHub): ServerLimits {
+  const s = hub.settings;
+  return {
+    maxLineBytes: s.maxLineBytes,
+    maxNameLength: s.maxNameLength,
+    maxRoomsPerSession: s.maxRoomsPerSession,
+    messageRate: s.messageRate,
+    messageBurst: s.messageBurst,
+    sendQueueBytes: s.sendQueueBytes,
+    pingIntervalMs: s.pingIntervalMs,
+    pingTimeoutMs: s.pingTimeoutMs,
+  };
+}
+
+/** Checks a message text; returns the text to relay or null when an error was sent. */
+function messageText(
+  hub: ChatHub,
+  session: Session,
+  text: string,
+  ref: string | undefined,
+): string | null {
+  if (text === "") {
+    hub.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), ref);
+    return null;
+  }
+  // A JSON string may carry CR/LF; relayed to text clients it would forge extra lines (spec 1.4).
+  if (!isSingleLine(text)) {
+    hub.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), ref);
+    return null;
+  }
+  // Controls, C1 and bidi overrides are shown, never run, by every reader (spec 3.4).
+  return neutralizeText(text);
 }
 
 export function sendToRoom(
@@ -91,37 +131,28 @@ export function sendToRoom(
     if (room === undefined || !room.members.has(session)) {
       return hub.replyError(
         session,
-        new ProtocolError("CHAT_ERR_NOT_IN_ROOM", { message: `You are not in #${send.room}.` }),
+        new ProtocolError("CHAT_ERR_NOT_IN_ROOM", {
+          message: `You are not in #${neutralizeField(send.room, 40)}.`,
+        }),
         send.ref,
       );
     }
   }
   if (room === undefined)
     return hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), send.ref);
-  if (send.text === "")
-    return hub.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), send.ref);
-  // A JSON string may carry CR/LF; relayed to text clients it would forge extra lines (spec 1.4).
-  if (!isSingleLine(send.text))
-    return hub.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), send.ref);
+  const text = messageText(hub, session, send.text, send.ref);
+  if (text === null) return;
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, send.ref);
   hub.stats.messagesIn += 1;
   const id = hub.messageId();
   hub.broadcast(
     room,
     send.action
-      ? {
-          type: "message",
-          id,
-          ts: now,
-          room: room.name,
-          from: session.nick,
-          text: send.text,
-          action: true,
-        }
-      : { type: "message", id, ts: now, room: room.name, from: session.nick, text: send.text },
+      ? { type: "message", id, ts: now, room: room.name, from: session.nick, text, action: true }
+      : { type: "message", id, ts: now, room: room.name, from: session.nick, text },
   );
   if (send.ref !== undefined) session.sendFrame({ type: "ack", ref: send.ref, id, ts: now });
-  hub.emitMessage(id, now, room.name, session.nick, send.text, send.action === true);
+  hub.emitMessage(id, now, room.name, session.nick, text, send.action === true);
 }
 
 export function directMessage(
@@ -130,17 +161,14 @@ export function directMessage(
   dm: Extract<ClientFrame, { type: "dm" }>,
   now: number,
 ): void {
-  if (dm.text === "")
-    return hub.replyError(session, new ProtocolError("CHAT_ERR_EMPTY_MESSAGE"), dm.ref);
-  if (!isSingleLine(dm.text))
-    return hub.replyError(session, new FramingError("CHAT_ERR_LINE_BREAK_IN_TEXT"), dm.ref);
-  const key = nameKey(dm.to);
-  const target = hub.nicks.get(key);
+  const text = messageText(hub, session, dm.text, dm.ref);
+  if (text === null) return;
+  const target = hub.nicks.get(dm.to);
   if (target === undefined) {
     return hub.replyError(
       session,
       new ProtocolError("CHAT_ERR_NO_SUCH_NICK", {
-        message: `Nobody called ${dm.to} is connected.`,
+        message: `Nobody called ${neutralizeField(dm.to, 40)} is connected.`,
       }),
       dm.ref,
     );
@@ -148,8 +176,9 @@ export function directMessage(
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, dm.ref);
   hub.stats.messagesIn += 1;
   const id = hub.messageId();
+  // A DM to the operator's nick goes to the operator console (the `dm` event).
   const to = target === null ? hub.settings.operatorNick : target.nick;
-  const frame: ServerFrame = { type: "dm", id, ts: now, from: session.nick, to, text: dm.text };
+  const frame: ServerFrame = { type: "dm", id, ts: now, from: session.nick, to, text };
   if (target !== null) {
     target.sendFrame(frame);
     hub.stats.deliveries += 1;
@@ -157,10 +186,22 @@ export function directMessage(
   if (session.structured) {
     if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });
   } else {
-    session.sendLine(`*dm* -> ${to}: ${dm.text}`);
+    session.sendLine(`*dm* -> ${to}: ${text}`);
   }
   if (hub.events.listenerCount("dm") > 0)
-    hub.events.emit("dm", { id, ts: now, from: session.nick, to, text: dm.text });
+    hub.events.emit("dm", { id, ts: now, from: session.nick, to, text });
+}
+
+export function joinRequest(
+  hub: ChatHub,
+  session: Session,
+  rawName: string,
+  ref: string | undefined,
+  now: number,
+): void {
+  // A join is heard by the room: it costs a message token like a message does.
+  if (!hub.takeToken(session, now)) return hub.rateLimited(session, ref);
+  if (hub.joinRoom(session, rawName, now, ref) !== undefined) hub.ack(session, ref, now);
 }
 
 export function partRoom(
@@ -174,6 +215,7 @@ export function partRoom(
   if (room === undefined || !room.members.has(session)) {
     return hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), ref);
   }
+  if (!hub.takeToken(session, now)) return hub.rateLimited(session, ref);
   hub.leaveRoom(session, room, "part", now);
   if (!session.structured) {
     session.sendLine(
@@ -185,6 +227,23 @@ export function partRoom(
   hub.ack(session, ref, now);
 }
 
+function takeNickToken(hub: ChatHub, session: Session, now: number): boolean {
+  const tokens = refill(
+    session.nickTokens,
+    session.nickTokensAt,
+    now,
+    hub.settings.nickRate,
+    hub.settings.nickBurst,
+  );
+  session.nickTokensAt = now;
+  if (tokens < 1) {
+    session.nickTokens = tokens;
+    return false;
+  }
+  session.nickTokens = tokens - 1;
+  return true;
+}
+
 export function changeNick(
   hub: ChatHub,
   session: Session,
@@ -194,33 +253,59 @@ export function changeNick(
 ): void {
   const nick = normalizeName(raw, "nick", hub.settings.maxNameLength);
   if (nick instanceof ProtocolError) return hub.replyError(session, nick, ref);
-  const key = nameKey(nick);
-  const holder = hub.nicks.get(key);
-  if (holder !== undefined && holder !== session) {
+  const conflict = hub.nicks.conflict(session, nick, now);
+  if (conflict !== null) {
+    const error =
+      conflict.kind === "in-use"
+        ? new ProtocolError("CHAT_ERR_NICK_IN_USE", { message: `The nick ${nick} is taken.` })
+        : conflict.kind === "lookalike"
+          ? new ProtocolError("CHAT_ERR_NAME_CONFUSABLE", {
+              message: `The nick ${nick} looks like ${conflict.holder}, who is connected.`,
+            })
+          : new ProtocolError("CHAT_ERR_NICK_HELD", {
+              message: `The nick ${nick} is kept for its owner, who dropped off, for ${Math.ceil(conflict.untilMs / 1000)} s more.`,
+            });
+    return hub.replyError(session, error, ref);
+  }
+  if (nick === session.nick) return hub.ack(session, ref, now);
+  // A nick change is heard by every peer: it is paced on its own (spec 7).
+  if (!takeNickToken(hub, session, now)) {
+    hub.stats.rateLimited += 1;
     return hub.replyError(
       session,
-      new ProtocolError("CHAT_ERR_NICK_IN_USE", { message: `The nick ${nick} is taken.` }),
+      new ProtocolError("CHAT_ERR_RATE_LIMITED", {
+        message: `You are changing nick faster than the server allows (${hub.settings.nickBurst} at once, then one every ${Math.round(1 / hub.settings.nickRate)} s); your nick is still ${session.nick}.`,
+      }),
       ref,
     );
   }
   const old = session.nick;
-  hub.nicks.delete(session.nickKey);
-  hub.nicks.set(key, session);
-  session.nick = nick;
-  session.nickKey = key;
-  const frame: ServerFrame = { type: "nick", ts: now, old, new: nick };
-  // Big rooms do not hear nick changes (it would be quadratic in a connect storm); /who shows them.
-  // Nobody hears the nick change of a session not yet announced: they will hear it join as `nick`.
-  let told = false;
-  for (const room of session.announced ? session.rooms : []) {
-    if (room.members.size <= hub.settings.announceRoomSize) {
-      hub.broadcast(room, frame);
-      told = true;
-    }
-  }
-  if (!told) session.sendFrame(frame);
+  hub.nicks.take(session, nick);
+  announceNick(hub, session, { type: "nick", ts: now, old, new: nick });
   hub.ack(session, ref, now);
   if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: nick });
+}
+
+/**
+ * Tells each peer that shares a small room with the session once, however many rooms they
+ * share. Big rooms do not hear nick changes (quadratic in a connect storm; `/who` shows them),
+ * and nobody hears the change of a session not yet announced (they will hear it join as `nick`).
+ */
+function announceNick(hub: ChatHub, session: Session, frame: ServerFrame): void {
+  const peers = new Set<Session>([session]);
+  // What the rooms said before the change reaches everyone before it.
+  for (const room of session.rooms) hub.stats.deliveries += room.flush();
+  if (session.announced) {
+    for (const room of session.rooms) {
+      if (room.members.size > hub.settings.announceRoomSize) continue;
+      for (const member of room.members) peers.add(member);
+    }
+  }
+  const encoded = new Map<Codec, Buffer | null>();
+  for (const peer of peers) {
+    peer.sendNow(frame, encoded);
+    if (peer !== session) hub.stats.deliveries += 1;
+  }
 }
 
 export function who(
@@ -236,11 +321,33 @@ export function who(
       session,
       new ProtocolError(
         "CHAT_ERR_NOT_IN_ROOM",
-        rawName ? { message: `There is no room #${rawName.replace(/^#/, "")}.` } : {},
+        rawName
+          ? { message: `There is no room #${neutralizeField(rawName.replace(/^#/, ""), 40)}.` }
+          : {},
       ),
       ref,
     );
   }
+  hub.chargeWork(session, Math.floor(room.members.size / NAMES_PER_WORK_TOKEN));
   session.sendFrame(hub.presence(room, Number.POSITIVE_INFINITY));
   hub.ack(session, ref, now);
+}
+
+export function rooms(hub: ChatHub, session: Session, ref: string | undefined, now: number): void {
+  hub.chargeWork(session, Math.floor(hub.rooms.size / NAMES_PER_WORK_TOKEN));
+  session.sendFrame({ type: "rooms", rooms: hub.roomList() });
+  hub.ack(session, ref, now);
+}
+
+export function help(hub: ChatHub, session: Session, ref: string | undefined, now: number): void {
+  // Ten lines of reply for one line of request.
+  hub.chargeWork(session, 4);
+  for (const usage of Object.values(TEXT_COMMANDS)) session.sendLine(`*** ${usage}`);
+  session.sendLine("*** lines not starting with / are messages to your current room");
+  hub.ack(session, ref, now);
+}
+
+export function quit(hub: ChatHub, session: Session, reason: string | undefined): void {
+  const safe = reason === undefined ? "" : neutralizeField(reason, MAX_REASON_LENGTH);
+  hub.close(session, { reason: `quit${safe ? `: ${safe}` : ""}` }, true);
 }

@@ -1,20 +1,17 @@
-import { formatTextLine } from "../protocol/format-text.js";
 import type { ServerFrame } from "../protocol/frames.js";
+import { CODEC_COUNT, encodeBatch } from "./codec.js";
 import type { Session } from "./session.js";
 
 /**
- * A room and its pending broadcast batch. Each frame broadcast in an event-loop turn is encoded
- * once per mode that has members; at flush the batch is joined into one buffer per mode and the
- * same bytes are written to every member (one write per member per turn, whatever the count).
+ * A room and its pending broadcast batch. Frames broadcast in an event-loop turn are kept as
+ * frames; at flush the batch is encoded once per codec that has members (one buffer each) and
+ * the same bytes are written to every member: one write per member per turn, whatever the
+ * count. Which codec a member uses is read from the member itself at flush, so no per-mode
+ * count is kept that could drift from the members' modes.
  */
 export class Room {
   readonly members = new Set<Session>();
-  textMembers = 0;
-  structuredMembers = 0;
-  private textParts: Buffer[] = [];
-  private structuredParts: Buffer[] = [];
-  /** Frames in the pending batch: each member receives this many at flush. */
-  pendingFrames = 0;
+  private pending: ServerFrame[] = [];
   /** Joins and leaves not yet announced (big rooms sum them up per window). */
   crowdJoined = 0;
   crowdLeft = 0;
@@ -23,43 +20,44 @@ export class Room {
   constructor(
     readonly name: string,
     readonly key: string,
+    /** TR39 skeleton of the name: a new room whose skeleton matches is refused as a lookalike. */
+    readonly skeleton: string,
   ) {}
 
-  /** Adds a frame to the pending batch, encoded once for each mode that has members. */
+  /** Frames in the pending batch: each member receives this many at flush. */
+  get pendingFrames(): number {
+    return this.pending.length;
+  }
+
+  /** Adds a frame to the pending batch. */
   append(frame: ServerFrame): void {
-    if (this.textMembers > 0) {
-      const line = formatTextLine(frame);
-      if (line !== null) this.textParts.push(Buffer.from(`${line}\n`, "utf8"));
-    }
-    if (this.structuredMembers > 0) {
-      this.structuredParts.push(Buffer.from(`${JSON.stringify(frame)}\n`, "utf8"));
-    }
-    this.pendingFrames += 1;
+    this.pending.push(frame);
   }
 
   /**
    * Writes the pending batch to every member and returns the number of deliveries.
    * Called once per turn, and before any membership change, so that a frame goes exactly to
-   * the members the room had when it was sent.
+   * the members the room had when it was sent. A member whose mode is not settled yet holds
+   * the frames and gets them, in its codec, once it is.
    */
   flush(): number {
-    if (this.pendingFrames === 0) return 0;
-    const text = join(this.textParts);
-    const structured = join(this.structuredParts);
-    const frames = this.pendingFrames;
-    this.textParts = [];
-    this.structuredParts = [];
-    this.pendingFrames = 0;
+    const frames = this.pending;
+    if (frames.length === 0) return 0;
+    this.pending = [];
+    const encoded: Array<Buffer | null | undefined> = new Array(CODEC_COUNT);
     for (const member of this.members) {
-      const bytes = member.structured ? structured : text;
+      const codec = member.codec;
+      if (codec === null) {
+        member.hold(frames);
+        continue;
+      }
+      let bytes = encoded[codec.id];
+      if (bytes === undefined) {
+        bytes = encodeBatch(codec, frames);
+        encoded[codec.id] = bytes;
+      }
       if (bytes !== null) member.writeNow(bytes);
     }
-    return frames * this.members.size;
+    return frames.length * this.members.size;
   }
-}
-
-function join(parts: Buffer[]): Buffer | null {
-  if (parts.length === 0) return null;
-  if (parts.length === 1) return parts[0]!;
-  return Buffer.concat(parts);
 }

@@ -16,6 +16,16 @@ export interface HubStats {
   rateLimited: number;
   /** Lines discarded as too long or not UTF-8. */
   framingErrors: number;
+  /** Times a session's reading was paused because its budget was spent. */
+  readPauses: number;
+  /** Error replies not sent one by one (summed up instead). */
+  errorsSuppressed: number;
+  /** Connections closed because a line took too long to arrive. */
+  lineTimeouts: number;
+  /** Sessions cut off because their writes made no progress (a subset of sendQueueCutoffs). */
+  stallCutoffs: number;
+  /** Connections that never sent a line, closed at the connection cap to make room. */
+  evictions: number;
 }
 
 export function newStats(): HubStats {
@@ -30,5 +40,10 @@ export function newStats(): HubStats {
     sendQueueCutoffs: 0,
     rateLimited: 0,
     framingErrors: 0,
+    readPauses: 0,
+    errorsSuppressed: 0,
+    lineTimeouts: 0,
+    stallCutoffs: 0,
+    evictions: 0,
   };
 }

@@ -11,6 +11,10 @@ export interface Transport {
   end(last?: Buffer): void;
   /** Closes at once, dropping what is queued. */
   destroy(): void;
+  /** Stops reading from the peer (its input waits in the kernel); the hub's budget uses it. */
+  pause(): void;
+  /** Reads from the peer again. */
+  resume(): void;
 }
 
 /** Where a session came from; the address is normalized (no `::ffff:` prefix). */

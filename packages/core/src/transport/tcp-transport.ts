@@ -27,6 +27,14 @@ export class TcpTransport implements Transport {
   destroy(): void {
     this.socket.destroy();
   }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.socket.destroyed) this.socket.resume();
+  }
 }
 
 /** Ends a socket (after `last`), and destroys it if it has not closed within `lingerMs`. */

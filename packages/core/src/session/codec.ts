@@ -1,0 +1,49 @@
+import { formatTextLine } from "../protocol/format-text.js";
+import type { ServerFrame } from "../protocol/frames.js";
+
+/**
+ * How frames become bytes for one kind of client. A session's codec is fixed once its mode is
+ * settled; rooms encode each batch once per codec, whatever the number of members, so every
+ * per-mode figure is derived from the members' codecs and cannot drift.
+ */
+export interface Codec {
+  /** Small dense index: rooms keep their per-turn encodings in an array indexed by it. */
+  readonly id: number;
+  readonly mode: "text" | "structured";
+  /** The bytes of one frame with its line ending, or null when this mode does not show it. */
+  encode(frame: ServerFrame): Buffer | null;
+}
+
+/** Text mode (spec 3): one readable line per event. */
+export const TEXT_CODEC: Codec = {
+  id: 0,
+  mode: "text",
+  encode(frame) {
+    const line = formatTextLine(frame);
+    return line === null ? null : Buffer.from(`${line}\n`, "utf8");
+  },
+};
+
+/** Structured mode (spec 4): one JSON object per line. */
+export const JSON_CODEC: Codec = {
+  id: 1,
+  mode: "structured",
+  encode(frame) {
+    return Buffer.from(`${JSON.stringify(frame)}\n`, "utf8");
+  },
+};
+
+/** How many codecs exist (the length of a room's per-codec cache). */
+export const CODEC_COUNT = 2;
+
+/** Encodes a batch of frames as one buffer for a codec; null when it shows none of them. */
+export function encodeBatch(codec: Codec, frames: readonly ServerFrame[]): Buffer | null {
+  if (frames.length === 1) return codec.encode(frames[0]!);
+  const parts: Buffer[] = [];
+  for (const frame of frames) {
+    const bytes = codec.encode(frame);
+    if (bytes !== null) parts.push(bytes);
+  }
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}

@@ -1,0 +1,119 @@
+import { lookalikeKeys, nameKey } from "../protocol/names.js";
+import type { Session } from "./session.js";
+
+/** Why a nick cannot be taken, or null when it can. */
+export type NickConflict =
+  | { kind: "in-use"; holder: string }
+  | { kind: "lookalike"; holder: string }
+  | { kind: "held"; holder: string; untilMs: number }
+  | null;
+
+/** A nick freed by a dropped connection, kept for a reconnect from the same address. */
+interface HeldNick {
+  nick: string;
+  address: string;
+  until: number;
+}
+
+/**
+ * Who holds which nick (spec 5): unique by case-folded key, unique by TR39 skeleton (no
+ * lookalikes), the operator's nick reserved, and a nick freed by a dropped connection held
+ * for its owner's address for a grace period (IRC's nick delay).
+ */
+export class NickRegistry {
+  private readonly byKey = new Map<string, Session | null>();
+  private readonly byLookalike = new Map<string, string>();
+  private readonly held = new Map<string, HeldNick>();
+
+  constructor(
+    private readonly operatorNick: string,
+    private readonly holdMs: number,
+  ) {
+    this.byKey.set(nameKey(operatorNick), null);
+    this.index(operatorNick, null);
+  }
+
+  /** The session holding a nick (case-insensitively); null for the operator's. */
+  get(nick: string): Session | null | undefined {
+    return this.byKey.get(nameKey(nick));
+  }
+
+  has(key: string): boolean {
+    return this.byKey.has(key) || this.held.has(key);
+  }
+
+  /** Whether `session` may take `nick` now. */
+  conflict(session: Session, nick: string, now: number): NickConflict {
+    const key = nameKey(nick);
+    const holder = this.byKey.get(key);
+    if (holder !== undefined && holder !== session) {
+      return { kind: "in-use", holder: holder === null ? this.operatorNick : holder.nick };
+    }
+    for (const lookalike of lookalikeKeys(nick)) {
+      const heldKey = this.byLookalike.get(lookalike);
+      if (heldKey === undefined || heldKey === session.nickKey) continue;
+      const other = this.byKey.get(heldKey);
+      const otherNick =
+        other === null ? this.operatorNick : (other?.nick ?? this.held.get(heldKey)?.nick);
+      if (otherNick !== undefined) return { kind: "lookalike", holder: otherNick };
+    }
+    const held = this.held.get(key);
+    if (held !== undefined) {
+      if (held.until <= now) this.unhold(key);
+      else if (held.address !== session.peer.address) {
+        return { kind: "held", holder: held.nick, untilMs: held.until - now };
+      }
+    }
+    return null;
+  }
+
+  /** Gives `nick` to `session` (after {@link conflict} said null), freeing its old one. */
+  take(session: Session, nick: string): void {
+    this.release(session);
+    const key = nameKey(nick);
+    this.unhold(key);
+    session.nick = nick;
+    session.nickKey = key;
+    this.byKey.set(key, session);
+    this.index(nick, key);
+  }
+
+  /** Frees a session's nick; `hold` keeps it for the session's address for a while. */
+  release(session: Session, hold = false, now = 0): void {
+    if (this.byKey.get(session.nickKey) !== session) return;
+    this.byKey.delete(session.nickKey);
+    if (hold && this.holdMs > 0) {
+      this.held.set(session.nickKey, {
+        nick: session.nick,
+        address: session.peer.address,
+        until: now + this.holdMs,
+      });
+    } else {
+      this.unindex(session.nick);
+    }
+  }
+
+  /** Drops holds that have expired (called by the hub's sweep). */
+  expire(now: number): void {
+    for (const [key, held] of this.held) if (held.until <= now) this.unhold(key);
+  }
+
+  private unhold(key: string): void {
+    const held = this.held.get(key);
+    if (held === undefined) return;
+    this.held.delete(key);
+    if (!this.byKey.has(key)) this.unindex(held.nick);
+  }
+
+  private index(nick: string, key: string | null): void {
+    const owner = key ?? nameKey(nick);
+    for (const lookalike of lookalikeKeys(nick)) this.byLookalike.set(lookalike, owner);
+  }
+
+  private unindex(nick: string): void {
+    const key = nameKey(nick);
+    for (const lookalike of lookalikeKeys(nick)) {
+      if (this.byLookalike.get(lookalike) === key) this.byLookalike.delete(lookalike);
+    }
+  }
+}
