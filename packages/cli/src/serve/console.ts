@@ -1,6 +1,7 @@
 import {
   type ChatServer,
   formatTextLine,
+  type DmFrame,
   type MessageFrame,
   type ServerFrame,
 } from "@tcpchat/core";
@@ -34,6 +35,7 @@ export interface OperatorConsole {
 const HELP = [
   "console commands (a line without / is said in the default room as the operator):",
   "  /say #ROOM TEXT              say TEXT in ROOM",
+  "  /msg NICK TEXT               direct message to a client, as the operator",
   "  /kick NICK|ID [REASON]       disconnect a client",
   "  /ban ADDR|CIDR [DURATION] [--kick] [REASON]   refuse new connections from it (DURATION: 90s, 15m, 2h, 1d; default: until restart); --kick also disconnects it now",
   "  /unban ADDR|CIDR             lift a ban",
@@ -53,7 +55,12 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
   const show = (frame: ServerFrame, ts = Date.now()): void => {
     traffic.offer(() => `${clock(ts)} ${formatTextLine(frame) ?? ""}`);
   };
-  // Direct messages are private and stay out of the console: only room traffic is shown.
+  // Direct messages between clients are private and stay out of the console; those sent to
+  // the operator's nick are the operator's, and show here (answer with /msg).
+  const operatorKey = server.settings.operatorNick.toLowerCase();
+  const onDm = (d: Omit<DmFrame, "type">) => {
+    if (d.to.toLowerCase() === operatorKey) show({ type: "dm", ...d }, d.ts);
+  };
   const onMessage = (m: Omit<MessageFrame, "type">) => show({ type: "message", ...m }, m.ts);
   const onJoin = (e: { room: string; nick: string }) =>
     show({ type: "join", ts: Date.now(), ...e });
@@ -64,6 +71,7 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
   server.on("join", onJoin);
   server.on("part", onPart);
   server.on("nick", onNick);
+  server.on("dm", onDm);
   const messagesPerSecond = new RateMeter(() => server.stats().messagesIn);
 
   const commands: Record<string, (args: string) => void> = {
@@ -72,6 +80,11 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
       const match = /^#?(\S+)\s+(.+)$/.exec(args);
       if (!match) throw new UsageError("usage: /say #ROOM TEXT");
       if (!server.say(match[2]!, match[1]!)) print(`!!! no room #${match[1]}`);
+    },
+    msg: (args) => {
+      const match = /^(\S+)\s+(.+)$/.exec(args);
+      if (!match) throw new UsageError("usage: /msg NICK TEXT");
+      if (!server.dm(match[1]!, match[2]!)) print(`!!! nobody called ${match[1]} is connected`);
     },
     kick: (args) => {
       const [target, ...reason] = args.split(/\s+/).filter(Boolean);
@@ -199,6 +212,7 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
       server.off("join", onJoin);
       server.off("part", onPart);
       server.off("nick", onNick);
+      server.off("dm", onDm);
     },
   };
 }

@@ -62,7 +62,7 @@ export async function setupPolicy(flags: FlagValues, logger: Logger): Promise<Po
         { file },
       );
     } catch (error) {
-      logger.error(
+      logger.warn(
         "policy-reload",
         `${trigger}: kept the previous policy: ${explain(error, file!)}`,
         { file },

@@ -74,6 +74,13 @@ export async function loadPolicyFile(path: string): Promise<PolicyConfig> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new PolicyFileError([{ path: "", message: `cannot read the file: ${reason}` }], path);
   }
+  if (text.trim() === "") {
+    // Most often an editor that truncates before it writes: an empty file is never "allow all".
+    throw new PolicyFileError(
+      [{ path: "", message: "the file is empty; write at least one rule (or delete --policy)" }],
+      path,
+    );
+  }
   const parsed = parsePolicyFile(text, format);
   if (parsed instanceof PolicyFileError) throw new PolicyFileError(parsed.issues, path);
   return parsed;

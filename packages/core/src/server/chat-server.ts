@@ -56,6 +56,8 @@ export interface ChatServerOptions {
    * connection that never sent a line instead, and accept (default true).
    */
   evictLineless?: boolean;
+  /** Youngest a connection may be and still be evicted at the cap, in ms (default 1000). */
+  evictMinAgeMs?: number;
   /** Room size above which joins/leaves are summed up (default 50). */
   announceRoomSize?: number;
   /** Window of summed-up joins/leaves in ms (default 1000). */
@@ -99,7 +101,8 @@ export interface ListenAddress {
 const SESSION = Symbol("tcpchat.session");
 /** How long a closing connection may take to read what is queued to it before it is destroyed. */
 const CLOSE_LINGER_MS = 2000;
-type SocketWithSession = TcpSocket & { [SESSION]?: Session };
+const RELEASE = Symbol("tcpchat.release");
+type SocketWithSession = TcpSocket & { [SESSION]?: Session; [RELEASE]?: () => void };
 
 /**
  * A multi-client chat server over TCP (text and structured clients on one port).
@@ -123,6 +126,7 @@ export class ChatServer extends EventEmitter {
   private readonly keepAliveMs: number;
   private readonly handlers: ReturnType<typeof socketHandlers>;
   private readonly evictLineless: boolean;
+  private readonly evictMinAgeMs: number;
 
   constructor(options: ChatServerOptions = {}) {
     super();
@@ -154,6 +158,7 @@ export class ChatServer extends EventEmitter {
       sendStallMs: options.sendStallMs ?? defaults.DEFAULT_SEND_STALL_MS,
     };
     this.evictLineless = options.evictLineless ?? true;
+    this.evictMinAgeMs = options.evictMinAgeMs ?? 1000;
     this.backlog = options.backlog ?? defaults.DEFAULT_BACKLOG;
     this.keepAliveMs = options.keepAliveMs ?? defaults.DEFAULT_KEEPALIVE_MS;
     this.policy = options.policy;
@@ -267,6 +272,11 @@ export class ChatServer extends EventEmitter {
     return this.hub.say(text, room);
   }
 
+  /** The operator sends a direct message to a client by nick. Returns whether it was delivered. */
+  dm(to: string, text: string): boolean {
+    return this.hub.operatorDm(to, text);
+  }
+
   /**
    * Graceful shutdown: stop accepting, tell every client, flush, and close every connection
    * within `graceMs` (default `shutdownGraceMs`); what is still open then is destroyed.
@@ -334,7 +344,10 @@ export class ChatServer extends EventEmitter {
       if (this.evictLineless && cap !== undefined && this.hub.openSessions >= cap) {
         // Silent or dripping sockets must not lock real users out: the oldest connection
         // that never completed a line makes room, if there is one.
-        this.hub.evictLineless();
+        const evicted = this.hub.evictLineless(Date.now(), this.evictMinAgeMs);
+        if (evicted?.transport instanceof TcpTransport) {
+          (evicted.transport.socket as SocketWithSession)[RELEASE]?.();
+        }
       }
       decision = this.policy.decide(peer, { connections: this.hub.openSessions });
     } catch (error) {
@@ -374,7 +387,15 @@ export class ChatServer extends EventEmitter {
       return;
     }
     const policy = this.policy;
-    socket.once("close", () => policy?.released?.(peer));
+    let released = false;
+    // Released once: at close, or earlier when the connection is evicted to make room.
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      policy?.released?.(peer);
+    };
+    (socket as SocketWithSession)[RELEASE] = release;
+    socket.once("close", release);
     this.startSession(socket, peer);
     socket.resume();
   }

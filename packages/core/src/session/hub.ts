@@ -224,6 +224,21 @@ export class ChatHub implements InputOwner {
     return true;
   }
 
+  /** The operator sends a direct message to a connected nick. */
+  operatorDm(to: string, text: string, now: number = Date.now()): boolean {
+    const target = this.nicks.get(to);
+    if (target === undefined || target === null || !target.open || text === "") return false;
+    const safe = neutralizeText(text);
+    const id = this.messageId();
+    const from = this.settings.operatorNick;
+    target.sendFrame({ type: "dm", id, ts: now, from, to: target.nick, text: safe });
+    this.stats.deliveries += 1;
+    if (this.events.listenerCount("dm") > 0) {
+      this.events.emit("dm", { id, ts: now, from, to: target.nick, text: safe });
+    }
+    return true;
+  }
+
   /** Sends a notice to every session (used for shutdown and operator announcements). */
   noticeAll(frame: ServerFrame): void {
     for (const session of this.sessions) {
@@ -285,16 +300,16 @@ export class ChatHub implements InputOwner {
   /**
    * At the connection cap: closes the oldest open session that never completed a line and has
    * been connected at least `minAgeMs`, so that silent or dripping sockets cannot lock real
-   * users out. Returns whether one was evicted.
+   * users out. Returns the evicted session, if any.
    */
-  evictLineless(now: number = Date.now(), minAgeMs = 1000): boolean {
+  evictLineless(now: number = Date.now(), minAgeMs = 1000): Session | undefined {
     for (const session of this.lineless) {
-      if (now - session.connectedAt < minAgeMs) return false;
+      if (now - session.connectedAt < minAgeMs) return undefined;
       this.stats.evictions += 1;
       this.disconnect(session, "CHAT_ERR_EVICTED");
-      return true;
+      return session;
     }
-    return false;
+    return undefined;
   }
 
   /** Looks a session up by nick (case-insensitively) or by id. */

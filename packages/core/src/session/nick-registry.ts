@@ -51,7 +51,8 @@ export class NickRegistry {
     }
     for (const lookalike of lookalikeKeys(nick)) {
       const heldKey = this.byLookalike.get(lookalike);
-      if (heldKey === undefined || heldKey === session.nickKey) continue;
+      // The same key is not a lookalike of itself: in use and held are decided below.
+      if (heldKey === undefined || heldKey === session.nickKey || heldKey === key) continue;
       const other = this.byKey.get(heldKey);
       const otherNick =
         other === null ? this.operatorNick : (other?.nick ?? this.held.get(heldKey)?.nick);
