@@ -1,7 +1,7 @@
 import {
   type ChatServer,
-  formatTextLine,
   type DmFrame,
+  formatTextLine,
   type MessageFrame,
   type ServerFrame,
 } from "@tcpchat/core";
