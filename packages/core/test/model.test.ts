@@ -1,0 +1,427 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { ChatServer } from "../src/index.js";
+import { startServer } from "./helpers.js";
+import { type Kind, ModelClient } from "./model-client.js";
+
+/**
+ * Model-based test of the hub over real sockets (fast-check `fc.commands`): random interleavings
+ * of text and structured clients joining, parting, renaming, talking, sending DMs, quitting,
+ * closing, resetting and not reading, checked against a small reference model after every step:
+ * every open, reading client has heard exactly the events of its rooms, each once and in order,
+ * and `/who` counts match the model.
+ */
+
+const ROOMS = ["lobby", "alpha", "beta"] as const;
+// Nicks that are not lookalikes of one another (no digits, no l/I/1 or O/0 pairs).
+const NICKS = ["red", "green", "blue", "gold", "pink", "gray", "teal", "navy", "plum", "rust"];
+const MAX_CLIENTS = 6;
+
+interface ModelMember {
+  kind: Kind;
+  nick: string;
+  /** Rooms in join order: the last one is the text client's current room after a part. */
+  rooms: string[];
+  current: string | undefined;
+  reading: boolean;
+  /** Every event it must have heard, in order. */
+  expected: string[];
+}
+
+interface Model {
+  members: Map<number, ModelMember>;
+  nextId: number;
+  nextText: number;
+  usedNicks: Set<string>;
+  /** Request lines sent so far: the server has acted on a step once it has parsed as many. */
+  requests: number;
+}
+
+interface Real {
+  server: ChatServer;
+  port: number;
+  clients: Map<number, ModelClient>;
+}
+
+function membersOf(model: Model, room: string): ModelMember[] {
+  return [...model.members.values()].filter((m) => m.rooms.includes(room));
+}
+
+/**
+ * Waits until the server has acted on every request sent (even those nobody can observe, like
+ * a paused client's part), then until every open, reading client has heard what the model
+ * says, and compares.
+ */
+async function check(model: Model, real: Real): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (real.server.stats().requestsIn < model.requests) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `the server acted on ${real.server.stats().requestsIn} of ${model.requests} requests`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  for (const [id, member] of model.members) {
+    if (!member.reading) continue;
+    const client = real.clients.get(id)!;
+    await client.until(
+      () => client.heard.length >= member.expected.length,
+      `${member.nick} (${member.kind}) to hear ${member.expected.length} events`,
+    );
+    expect(client.heard, `what ${member.nick} (${member.kind}) heard`).toEqual(member.expected);
+  }
+}
+
+function freeNick(model: Model, pick: number): string | undefined {
+  const free = NICKS.filter((n) => !model.usedNicks.has(n));
+  return free.length === 0 ? undefined : free[pick % free.length];
+}
+
+class Connect implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly kind: Kind,
+    readonly pick: number,
+  ) {}
+  check(m: Readonly<Model>) {
+    return m.members.size < MAX_CLIENTS && freeNick(m as Model, this.pick) !== undefined;
+  }
+  async run(m: Model, r: Real) {
+    const nick = freeNick(m, this.pick)!;
+    m.usedNicks.add(nick);
+    const id = m.nextId++;
+    for (const other of membersOf(m, "lobby")) other.expected.push(`join lobby ${nick}`);
+    m.members.set(id, {
+      kind: this.kind,
+      nick,
+      rooms: ["lobby"],
+      current: "lobby",
+      reading: true,
+      expected: [`join lobby ${nick}`],
+    });
+    m.requests += 1;
+    r.clients.set(id, await ModelClient.open(r.port, this.kind, nick));
+    await check(m, r);
+  }
+  toString() {
+    return `connect(${this.kind})`;
+  }
+}
+
+/** A command on one existing client, picked by index among the open ones. */
+abstract class OnClient implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check(m: Readonly<Model>) {
+    return m.members.size > 0;
+  }
+  protected target(m: Model): [number, ModelMember] {
+    const ids = [...m.members.keys()];
+    const id = ids[this.pick % ids.length]!;
+    return [id, m.members.get(id)!];
+  }
+  abstract run(m: Model, r: Real): Promise<void>;
+}
+
+class Join extends OnClient {
+  constructor(
+    pick: number,
+    readonly room: string,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    if (!me.rooms.includes(this.room)) {
+      for (const other of membersOf(m, this.room))
+        other.expected.push(`join ${this.room} ${me.nick}`);
+      me.rooms.push(this.room);
+      me.expected.push(`join ${this.room} ${me.nick}`);
+    }
+    me.current = this.room;
+    m.requests += 1;
+    if (me.kind === "text") client.write(`/join ${this.room}`);
+    else client.write(JSON.stringify({ type: "join", ref: "j", room: this.room }));
+    await check(m, r);
+  }
+  toString() {
+    return `join(${this.pick}, ${this.room})`;
+  }
+}
+
+class Part extends OnClient {
+  constructor(
+    pick: number,
+    readonly room: string,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    if (me.rooms.includes(this.room)) {
+      me.rooms.splice(me.rooms.indexOf(this.room), 1);
+      for (const other of membersOf(m, this.room))
+        other.expected.push(`part ${this.room} ${me.nick}`);
+      if (me.current === this.room) me.current = me.rooms.at(-1);
+    }
+    m.requests += 1;
+    if (me.kind === "text") client.write(`/part #${this.room}`);
+    else client.write(JSON.stringify({ type: "part", ref: "p", room: this.room }));
+    await check(m, r);
+  }
+  toString() {
+    return `part(${this.pick}, ${this.room})`;
+  }
+}
+
+class Say extends OnClient {
+  constructor(
+    pick: number,
+    readonly roomPick: number,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    const text = `m${m.nextText++}`;
+    // A text client talks to its current room; a JSON client names any room it is in.
+    const room =
+      me.kind === "text" ? me.current : me.rooms[this.roomPick % Math.max(1, me.rooms.length)];
+    if (room !== undefined) {
+      for (const member of membersOf(m, room))
+        member.expected.push(`msg ${room} ${me.nick} ${text}`);
+    }
+    m.requests += 1;
+    if (me.kind === "text") client.write(text);
+    else client.write(JSON.stringify({ type: "send", ref: "s", room: room ?? "lobby", text }));
+    await check(m, r);
+  }
+  toString() {
+    return `say(${this.pick})`;
+  }
+}
+
+class Dm extends OnClient {
+  constructor(
+    pick: number,
+    readonly to: number,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const targets = [...m.members.values()];
+    const target = targets[this.to % targets.length]!;
+    const text = `d${m.nextText++}`;
+    target.expected.push(`dm ${me.nick} ${text}`);
+    const client = r.clients.get(id)!;
+    m.requests += 1;
+    if (me.kind === "text") client.write(`/msg ${target.nick} ${text}`);
+    else client.write(JSON.stringify({ type: "dm", ref: "d", to: target.nick, text }));
+    await check(m, r);
+  }
+  toString() {
+    return `dm(${this.pick} -> ${this.to})`;
+  }
+}
+
+class Rename extends OnClient {
+  constructor(
+    pick: number,
+    readonly nickPick: number,
+  ) {
+    super(pick);
+  }
+  check(m: Readonly<Model>) {
+    return m.members.size > 0 && freeNick(m as Model, this.nickPick) !== undefined;
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const nick = freeNick(m, this.nickPick)!;
+    // Each peer sharing a room hears it once, however many rooms they share; so does the renamer.
+    const told = new Set<ModelMember>([me]);
+    for (const room of me.rooms) for (const member of membersOf(m, room)) told.add(member);
+    for (const member of told) member.expected.push(`nick ${me.nick} ${nick}`);
+    m.usedNicks.delete(me.nick);
+    m.usedNicks.add(nick);
+    me.nick = nick;
+    const client = r.clients.get(id)!;
+    m.requests += 1;
+    if (me.kind === "text") client.write(`/nick ${nick}`);
+    else client.write(JSON.stringify({ type: "nick", ref: "n", nick }));
+    await check(m, r);
+  }
+  toString() {
+    return `nick(${this.pick})`;
+  }
+}
+
+const LEAVE_WAYS = ["quit", "close", "reset"] as const;
+
+class Leave extends OnClient {
+  constructor(
+    pick: number,
+    readonly how: (typeof LEAVE_WAYS)[number],
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    for (const room of me.rooms) {
+      for (const member of membersOf(m, room)) {
+        if (member !== me) member.expected.push(`part ${room} ${me.nick}`);
+      }
+    }
+    m.members.delete(id);
+    m.usedNicks.delete(me.nick);
+    r.clients.delete(id);
+    if (this.how === "quit") {
+      m.requests += 1;
+      client.write(
+        me.kind === "text" ? "/quit bye" : JSON.stringify({ type: "quit", reason: "bye" }),
+      );
+    } else if (this.how === "close") {
+      client.socket.end();
+    } else {
+      client.socket.resetAndDestroy();
+    }
+    // The server has forgotten it once no session holds its nick (even with nobody to tell).
+    await client.until(
+      () => !r.server.sessions().some((s) => s.nick === me.nick),
+      `the server to forget ${me.nick}`,
+    );
+    if (this.how !== "reset") client.socket.destroy();
+    await check(m, r);
+  }
+  toString() {
+    return `${this.how}(${this.pick})`;
+  }
+}
+
+class Reading extends OnClient {
+  constructor(
+    pick: number,
+    readonly reading: boolean,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    if (this.reading) {
+      // Whatever it heard while paused must match too: check before taking it as reading.
+      me.reading = true;
+      client.socket.resume();
+    } else {
+      // Let it catch up first, so that the check cannot miss events it had already been sent.
+      await check(m, r);
+      me.reading = false;
+      client.socket.pause();
+    }
+    await check(m, r);
+  }
+  toString() {
+    return `${this.reading ? "read" : "stop-reading"}(${this.pick})`;
+  }
+}
+
+class Who extends OnClient {
+  constructor(
+    pick: number,
+    readonly room: string,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    const count = membersOf(m, this.room).length;
+    const from = client.lines.length;
+    m.requests += 1;
+    if (me.kind === "text") client.write(`/who #${this.room}`);
+    else client.write(JSON.stringify({ type: "who", ref: "w", room: this.room }));
+    if (!me.reading) return;
+    // Only this request's answer: a presence of the room, or "There is no room #x." (an
+    // earlier request's error may still be on its way).
+    const noRoom = `There is no room #${this.room}.`;
+    const answer = () =>
+      client.lines
+        .slice(from)
+        .find((line) =>
+          me.kind === "text"
+            ? line.startsWith(`*** #${this.room} (`) || line.includes(noRoom)
+            : line.includes(`"type":"presence","room":"${this.room}"`) || line.includes(noRoom),
+        );
+    await client.until(() => answer() !== undefined, `${me.nick}'s /who #${this.room}`);
+    const line = answer()!;
+    if (count === 0) expect(line).toMatch(/CHAT_ERR_NOT_IN_ROOM.*There is no room/);
+    else if (me.kind === "text")
+      expect(line).toMatch(new RegExp(`^\\*\\*\\* #${this.room} \\(${count}\\): `));
+    else expect((JSON.parse(line) as { count: number }).count).toBe(count);
+    await check(m, r);
+  }
+  toString() {
+    return `who(${this.pick}, ${this.room})`;
+  }
+}
+
+const kind = fc.constantFrom<Kind>("text", "json");
+const pick = fc.nat(20);
+const room = fc.constantFrom(...ROOMS);
+const connect = fc.tuple(kind, pick).map(([k, p]) => new Connect(k, p));
+const commands = [
+  // Weighted towards connects, so that runs reach rooms of several clients of both kinds.
+  connect,
+  connect,
+  connect,
+  fc.tuple(pick, room).map(([p, r]) => new Join(p, r)),
+  fc.tuple(pick, room).map(([p, r]) => new Part(p, r)),
+  fc.tuple(pick, pick).map(([p, q]) => new Say(p, q)),
+  fc.tuple(pick, pick).map(([p, q]) => new Say(p, q)),
+  fc.tuple(pick, pick).map(([p, q]) => new Dm(p, q)),
+  fc.tuple(pick, pick).map(([p, q]) => new Rename(p, q)),
+  fc.tuple(pick, fc.constantFrom(...LEAVE_WAYS)).map(([p, how]) => new Leave(p, how)),
+  fc.tuple(pick, fc.boolean()).map(([p, reading]) => new Reading(p, reading)),
+  fc.tuple(pick, room).map(([p, r]) => new Who(p, r)),
+];
+
+describe("the hub against a reference model, over real sockets", () => {
+  it("every open, reading client hears exactly its rooms' events, once and in order", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
+        await using s = await startServer({
+          // Budgets are tested on their own; here nothing may be refused for pace.
+          messageRate: 1e6,
+          messageBurst: 1e6,
+          requestRate: 1e6,
+          requestBurst: 1e6,
+          nickRate: 1e6,
+          nickBurst: 1e6,
+          nickHoldMs: 0,
+        });
+        const real: Real = { server: s.server, port: s.port, clients: new Map() };
+        const model: Model = {
+          members: new Map(),
+          nextId: 0,
+          nextText: 0,
+          usedNicks: new Set(),
+          requests: 0,
+        };
+        try {
+          await fc.asyncModelRun(() => ({ model, real }), cmds);
+          // Everyone reads again at the end: what the paused ones missed must have waited.
+          for (const [id, member] of model.members) {
+            member.reading = true;
+            real.clients.get(id)!.socket.resume();
+          }
+          await check(model, real);
+        } finally {
+          for (const client of real.clients.values()) client.socket.destroy();
+        }
+      }),
+      { numRuns: Number(process.env["TCPCHAT_MODEL_RUNS"] ?? 40) },
+    );
+  });
+});
