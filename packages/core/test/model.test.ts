@@ -143,7 +143,7 @@ class Join extends OnClient {
     else client.write(JSON.stringify({ type: "join", ref: "j", room: this.room }));
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `join(${this.pick}, ${this.room})`;
   }
 }
@@ -169,7 +169,7 @@ class Part extends OnClient {
     else client.write(JSON.stringify({ type: "part", ref: "p", room: this.room }));
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `part(${this.pick}, ${this.room})`;
   }
 }
@@ -197,7 +197,7 @@ class Say extends OnClient {
     else client.write(JSON.stringify({ type: "send", ref: "s", room: room ?? "lobby", text }));
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `say(${this.pick})`;
   }
 }
@@ -221,7 +221,7 @@ class Dm extends OnClient {
     else client.write(JSON.stringify({ type: "dm", ref: "d", to: target.nick, text }));
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `dm(${this.pick} -> ${this.to})`;
   }
 }
@@ -233,7 +233,7 @@ class Rename extends OnClient {
   ) {
     super(pick);
   }
-  check(m: Readonly<Model>) {
+  override check(m: Readonly<Model>) {
     return m.members.size > 0 && freeNick(m as Model, this.nickPick) !== undefined;
   }
   async run(m: Model, r: Real) {
@@ -252,7 +252,7 @@ class Rename extends OnClient {
     else client.write(JSON.stringify({ type: "nick", ref: "n", nick }));
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `nick(${this.pick})`;
   }
 }
@@ -295,7 +295,7 @@ class Leave extends OnClient {
     if (this.how !== "reset") client.socket.destroy();
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `${this.how}(${this.pick})`;
   }
 }
@@ -322,7 +322,7 @@ class Reading extends OnClient {
     }
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `${this.reading ? "read" : "stop-reading"}(${this.pick})`;
   }
 }
@@ -362,7 +362,7 @@ class Who extends OnClient {
     else expect((JSON.parse(line) as { count: number }).count).toBe(count);
     await check(m, r);
   }
-  toString() {
+  override toString() {
     return `who(${this.pick}, ${this.room})`;
   }
 }

@@ -1,3 +1,5 @@
+import { neutralizeText } from "@tcpchat/core";
+
 /** Log output formats of `tcpchat serve`. */
 export const LOG_FORMAT = { text: "text", json: "json" } as const;
 /** One of {@link LOG_FORMAT}'s values. */
@@ -34,9 +36,12 @@ export function createLogger(format: LogFormat, out: { write(text: string): unkn
       )
       .join(" ");
     const time = now.toTimeString().slice(0, 8);
-    // One record, one line: a multi-line message (a list of problems) is folded.
+    // One record, one line: a multi-line message (a list of problems) is folded. Whatever a
+    // peer put in it (a reason, a name) is shown, never run, by the terminal reading the log.
     const oneLine = message.replace(/:\n\s*/g, ": ").replace(/\n\s*/g, "; ");
-    out.write(`${time} ${level.padEnd(5)} ${event}: ${oneLine}${extra ? `  ${extra}` : ""}\n`);
+    out.write(
+      `${time} ${level.padEnd(5)} ${event}: ${neutralizeText(oneLine)}${extra ? `  ${neutralizeText(extra)}` : ""}\n`,
+    );
   };
   return {
     log,

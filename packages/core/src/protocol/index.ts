@@ -1,6 +1,8 @@
+export { skeleton } from "./confusables.js";
 export * from "./format-text.js";
 export * from "./frames.js";
 export * from "./lines.js";
 export * from "./names.js";
 export { parseClientFrame } from "./parse-json.js";
 export { parseTextLine, TEXT_COMMANDS } from "./parse-text.js";
+export { hasUnsafeCharacters, neutralizeField, neutralizeText } from "./text-safety.js";
