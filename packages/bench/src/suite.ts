@@ -18,19 +18,23 @@ import { startServerChild } from "./servers/server-handle.js";
 export const TCPCHAT_GREETING = "*** tcpchat/";
 
 /**
- * ChatServerOptions for throughput runs. The per-session rate limit (default 20/s, burst 40)
- * would otherwise throttle the senders, and a throughput run may queue more than the default
+ * ChatServerOptions for throughput runs. The per-session rate limits (messages 20/s, burst 40;
+ * work 50 lines/s, burst 100) would otherwise throttle the senders, and a throughput run may queue more than the default
  * 1 MiB to a receiver for a moment; the slow-reader scenario keeps the default queue limit.
  */
 export const THROUGHPUT_SERVER_OPTIONS = {
   messageRate: 1_000_000,
   messageBurst: 1_000_000,
+  requestRate: 1_000_000,
+  requestBurst: 1_000_000,
   sendQueueBytes: 64 * 1024 * 1024,
 } as const;
 /** ChatServerOptions for the slow-reader scenario: no rate limit, default send queue (1 MiB). */
 export const SLOW_READER_SERVER_OPTIONS = {
   messageRate: 1_000_000,
   messageBurst: 1_000_000,
+  requestRate: 1_000_000,
+  requestBurst: 1_000_000,
 } as const;
 
 /** Figures of every scenario, by server label. */
