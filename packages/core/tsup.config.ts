@@ -7,4 +7,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // The confusables table is JSON: bundled, so that Node's ESM loader (which needs an import
+  // attribute for JSON) never loads it at run time.
+  noExternal: ["unhomoglyph"],
 });
