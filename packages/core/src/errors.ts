@@ -36,6 +36,12 @@ export const ERROR_CODES = {
     message: "The line is not valid UTF-8 and was discarded.",
     hint: "Set your terminal or program to UTF-8 (for Java: new InputStreamReader(in, UTF_8)).",
   },
+  CHAT_ERR_TELNET_MANGLED_LINE: {
+    kind: "framing",
+    message:
+      "Your telnet turned some bytes of this line into telnet commands (it was in 7-bit mode), so the line was discarded.",
+    hint: "Type the line again: the server has now asked telnet for 8-bit input. To avoid it from the start, connect with nc, or press Ctrl-] and type `toggle outbinary` in telnet first.",
+  },
   CHAT_ERR_LINE_BREAK_IN_TEXT: {
     kind: "framing",
     message: "Text to send contains a line break, which would end the line early.",

@@ -42,6 +42,11 @@ export class LineDecoder {
     return this.partialLength;
   }
 
+  /** The first byte of the line not yet ended, if any (it tells a JSON line from a text one). */
+  get firstBufferedByte(): number | undefined {
+    return this.partialLength > 0 ? this.partial![0] : undefined;
+  }
+
   /** Whether a line has started and not ended (buffered, or being discarded as too long). */
   get midLine(): boolean {
     return this.partialLength > 0 || this.discarding;

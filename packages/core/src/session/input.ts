@@ -1,5 +1,6 @@
 import type { DecodedLine } from "../framing/line-decoder.js";
 import type { Session } from "./session.js";
+import { decodeInput } from "./telnet-session.js";
 
 /**
  * The input side of a session, under its budget. Bytes are decoded only as far as the session
@@ -47,7 +48,7 @@ export function consume(owner: InputOwner, session: Session, chunk: Buffer, now:
       end = lf + 1;
     }
     const wasMidLine = session.decoder.midLine;
-    const lines = session.decoder.push(chunk.subarray(start, end));
+    const lines = decodeInput(session, chunk.subarray(start, end));
     start = end;
     const midLine = session.decoder.midLine;
     if (midLine !== wasMidLine || (midLine && lines.length > 0)) {

@@ -3,6 +3,7 @@ import { LineDecoder } from "../framing/line-decoder.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import { type Codec, encodeBatch, TEXT_CODEC } from "./codec.js";
 import type { Room } from "./room.js";
+import type { TelnetInput } from "./telnet-session.js";
 import type { Endpoint, Transport } from "./transport.js";
 
 /** Session lifecycle (as const, not an enum). The mode is the codec, not a state. */
@@ -58,6 +59,8 @@ export class Session {
   readonly rooms: Room[] = [];
   current: Room | undefined;
   readonly decoder: LineDecoder;
+  /** Set on the first IAC byte from a text-mode peer (see telnet-session.ts). */
+  telnet: TelnetInput | undefined;
   /** Token bucket for messages, joins and parts (spec 7), as two numbers. */
   tokens: number;
   tokensAt: number;
