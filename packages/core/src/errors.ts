@@ -34,7 +34,7 @@ export const ERROR_CODES = {
   CHAT_ERR_INVALID_UTF8: {
     kind: "framing",
     message: "The line is not valid UTF-8 and was discarded.",
-    hint: "Set your terminal or program to UTF-8 (for Java: new InputStreamReader(in, UTF_8)).",
+    hint: "Set your terminal or program to UTF-8 (for Java: new InputStreamReader(in, UTF_8)). From telnet, press Ctrl-] and type `toggle outbinary` (telnet's 7-bit mode loses bytes of UTF-8), or use nc.",
   },
   CHAT_ERR_TELNET_MANGLED_LINE: {
     kind: "framing",

@@ -44,6 +44,17 @@ async function typeLine(text: string): Promise<void> {
   await tmux("send-keys", "-t", "main", "Enter");
 }
 
+/** Starts `telnet 127.0.0.1 PORT` in a 120x40 pane and waits for the server's greeting. */
+async function startTelnet(port: number): Promise<void> {
+  // 120 columns: every line of these tests fits in one row, so a row that starts with a
+  // line's text shows that the line began at column 0 (no staircase).
+  await tmux("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "40");
+  await tmux("set-option", "-t", "main", "remain-on-exit", "on");
+  const env = Object.entries({ ...UTF8, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
+  await tmux("respawn-pane", "-k", "-t", "main", `env ${env.join(" ")} telnet 127.0.0.1 ${port}`);
+  await waitForScreen(shows("/help lists commands."), "the greeting");
+}
+
 afterEach(async () => {
   const path = await tmux("display-message", "-p", "#{socket_path}").catch(() => "");
   await tmux("kill-server").catch(() => {});
@@ -55,19 +66,7 @@ describe("telnet in tmux", () => {
     await using s = await startServer();
     const listener = await LineClient.greeted(s.port);
     try {
-      // 120 columns: every line of this test fits in one row, so a row that starts with a
-      // line's text shows that the line began at column 0 (no staircase).
-      await tmux("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "40");
-      await tmux("set-option", "-t", "main", "remain-on-exit", "on");
-      const env = Object.entries({ ...UTF8, TERM: "xterm-256color" }).map(([k, v]) => `${k}=${v}`);
-      await tmux(
-        "respawn-pane",
-        "-k",
-        "-t",
-        "main",
-        `env ${env.join(" ")} telnet 127.0.0.1 ${s.port}`,
-      );
-      await waitForScreen(shows("/help lists commands."), "the greeting");
+      await startTelnet(s.port);
       await typeLine("/nick telnet");
       await listener.waitFor(/ is now known as telnet$|--> telnet joined$/);
 
@@ -99,6 +98,41 @@ describe("telnet in tmux", () => {
         "a later message from another client",
       );
       expect(await tmux("display-message", "-p", "-t", "main", "#{pane_dead}")).toBe("0\n");
+    } finally {
+      listener.close();
+    }
+  });
+
+  it("when telnet loses bytes without a command, the hint's telnet fix works", async () => {
+    await using s = await startServer();
+    const listener = await LineClient.greeted(s.port);
+    try {
+      await startTelnet(s.port);
+      // 텔 is ED 85 94: telnet eats 0x85 (^E, toggle echo) and sends no command at all, so the
+      // server cannot tell telnet from any client in the wrong encoding.
+      await typeLine("/nick 텔넷");
+      await waitForScreen(
+        shows("toggle outbinary"),
+        "the invalid UTF-8 error with its telnet hint",
+      );
+      expect((await screen()).some((row) => row.startsWith("!!! CHAT_ERR_INVALID_UTF8: "))).toBe(
+        true,
+      );
+
+      await tmux("send-keys", "-t", "main", "C-]");
+      await waitForScreen(shows("telnet>"), "telnet's command prompt");
+      await typeLine("toggle outbinary");
+      await waitForScreen(shows("Negotiating binary mode on output."), "telnet to switch");
+
+      await typeLine("/nick 텔넷");
+      await listener.waitFor(/ is now known as 텔넷$/);
+      // From now on Hangul arrives whole; telnet echoes it and shows the room's copy at column 0.
+      await typeLine("입니다 테스트");
+      expect(await listener.waitFor(/^#lobby <텔넷> /)).toBe("#lobby <텔넷> 입니다 테스트");
+      await waitForScreen(
+        (rows) => rows.includes("입니다 테스트") && rows.includes("#lobby <텔넷> 입니다 테스트"),
+        "the local echo and the room's copy, each at column 0",
+      );
     } finally {
       listener.close();
     }

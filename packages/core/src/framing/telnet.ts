@@ -141,10 +141,12 @@ const EMPTY = Buffer.alloc(0);
  *   answered, so two peers cannot loop (RFC 854 "Guidelines", RFC 1143 Q method).
  *
  * Why the echo reset: in 7-bit mode telnet also takes 0x85 (^E with the high bit cleared, found
- * in Hangul such as 녕, 테, 입) as its "toggle local echo" key, silently. After an odd number of
- * them the user's typing is no longer echoed and the server's LF no longer returns the carriage
- * (each line starts where the last ended). A WILL ECHO followed at once by WONT ECHO is the
- * password-prompt dance every telnet knows: telnet re-reads its modes and forgets the toggle.
+ * in Hangul such as 녕, 테, 입) as its "toggle local echo" key and drops it. After typing
+ * "안녕하세요 한국어 테스트 입니다" (three of them, and a SUSP and a BRK) telnet no longer echoed
+ * what the user typed, and the server's LF no longer returned the carriage (each line started
+ * where the last ended). A WILL ECHO followed at once by WONT ECHO is the password-prompt dance
+ * every telnet knows: telnet re-reads its modes (its clock of negotiated modes passes the echo
+ * toggle's) and forgets the toggle.
  * Both are sent back to back, before any text, so no output falls in between; the peer's DO and
  * DONT that answer them end the exchange (RFC 1143: WANTNO, then a DO or a DONT, means NO).
  *
