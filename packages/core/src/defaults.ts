@@ -12,6 +12,8 @@ export const DEFAULT_ROOM = "lobby";
 
 /** Longest line accepted, in bytes of UTF-8, not counting the line ending (16 KiB). */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024;
+/** Longest telnet subnegotiation (IAC SB ... IAC SE) a text-mode session skips, in bytes. */
+export const DEFAULT_MAX_TELNET_SUBNEGOTIATION_BYTES = 512;
 /** Longest nick and room name, in Unicode code points after NFC normalization. */
 export const DEFAULT_MAX_NAME_LENGTH = 32;
 /** Most rooms one session may be in at once. */

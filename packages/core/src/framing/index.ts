@@ -1,7 +1,6 @@
 export { type DecodedLine, LineDecoder, type LineDecoderOptions } from "./line-decoder.js";
 export { encodeLine, isSingleLine } from "./line-encoder.js";
 export {
-  DEFAULT_MAX_SUBNEGOTIATION_BYTES,
   TELNET_COMMAND,
   TELNET_OPTION,
   type TelnetEvent,

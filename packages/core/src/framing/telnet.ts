@@ -11,6 +11,8 @@
  * so a server that ignores it leaves the user deaf.
  */
 
+import { DEFAULT_MAX_TELNET_SUBNEGOTIATION_BYTES } from "../defaults.js";
+
 /** Telnet command bytes (RFC 854), as const. */
 export const TELNET_COMMAND = {
   /** End of subnegotiation. */
@@ -106,9 +108,6 @@ export interface TelnetFilterOptions {
   requestBinaryInput?: boolean;
 }
 
-/** Default for {@link TelnetFilterOptions.maxSubnegotiationBytes}. */
-export const DEFAULT_MAX_SUBNEGOTIATION_BYTES = 512;
-
 /** Parser states (as const, not an enum). */
 const STATE = {
   data: 0,
@@ -178,7 +177,7 @@ export class TelnetFilter {
 
   constructor(options: TelnetFilterOptions = {}) {
     this.maxSubnegotiationBytes =
-      options.maxSubnegotiationBytes ?? DEFAULT_MAX_SUBNEGOTIATION_BYTES;
+      options.maxSubnegotiationBytes ?? DEFAULT_MAX_TELNET_SUBNEGOTIATION_BYTES;
     if (!Number.isInteger(this.maxSubnegotiationBytes) || this.maxSubnegotiationBytes < 0) {
       throw new RangeError(
         `maxSubnegotiationBytes must be a non-negative integer, got ${this.maxSubnegotiationBytes}`,
