@@ -128,6 +128,8 @@ type State = (typeof STATE)[keyof typeof STATE];
 const Q = { no: 0, yes: 1, wantYes: 2, wantNo: 3 } as const;
 
 const EMPTY = Buffer.alloc(0);
+/** Runs of data shorter than this are copied byte by byte rather than with Buffer#copy. */
+const SHORT_RUN = 64;
 
 /**
  * Streaming telnet filter for one connection (RFC 854, 856, 860, 1143).
@@ -214,7 +216,12 @@ export class TelnetFilter {
         case STATE.data: {
           const iac = bytes.indexOf(IAC, i);
           const end = iac === -1 ? bytes.length : iac;
-          length += bytes.copy(data, length, i, end);
+          if (end - i < SHORT_RUN) {
+            // Between commands the runs are short; a native copy per run costs more than this.
+            for (let k = i; k < end; k++) data[length++] = bytes[k]!;
+          } else {
+            length += bytes.copy(data, length, i, end);
+          }
           if (iac === -1) {
             i = bytes.length;
           } else {
