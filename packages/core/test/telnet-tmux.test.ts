@@ -125,7 +125,8 @@ describe("telnet in tmux", () => {
       await waitForScreen(shows("Negotiating binary mode on output."), "telnet to switch");
 
       await typeLine("/nick 텔넷");
-      await listener.waitFor(/ is now known as 텔넷$/);
+      // Announced under its nick, or renamed, depending on whether the room heard it arrive yet.
+      await listener.waitFor(/ is now known as 텔넷$|--> 텔넷 joined$/);
       // From now on Hangul arrives whole; telnet echoes it and shows the room's copy at column 0.
       await typeLine("입니다 테스트");
       expect(await listener.waitFor(/^#lobby <텔넷> /)).toBe("#lobby <텔넷> 입니다 테스트");

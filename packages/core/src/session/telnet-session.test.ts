@@ -21,6 +21,8 @@ class MemoryTransport implements Transport {
     if (last) this.written.push(last);
   }
   destroy(): void {}
+  pause(): void {}
+  resume(): void {}
   bytes(): Buffer {
     return Buffer.concat(this.written);
   }
