@@ -1,9 +1,14 @@
 export {
   ChatClient,
+  type ChatClientEvents,
   type ChatClientOptions,
   CLIENT_STATE,
   type ClientState,
+  type CloseEvent,
+  clientLineLimit,
   createClient,
+  FRAME_EVENT_PREFIX,
+  type ReconnectingEvent,
 } from "./chat-client.js";
 export { classifyConnectError } from "./classify-error.js";
 export { backoffDelay, type ReconnectOptions } from "./reconnect.js";
