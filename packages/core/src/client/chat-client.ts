@@ -61,11 +61,42 @@ export interface ChatClientOptions {
   /** Reconnect after an unexpected close, with jittered exponential backoff (default off). */
   reconnect?: boolean | ReconnectOptions;
   /**
+   * When the peer turns out not to be a tcpchat server, hand its connection over instead of
+   * closing it (default false): `connect()` then rejects with a `CHAT_ERR_NOT_TCPCHAT` error
+   * that {@link takeForeignConnection} opens. For peers that accept one connection only.
+   */
+  keepForeignConnection?: boolean;
+  /**
    * Cap on the length of a line from the server, in bytes (default 1 MiB). Below the cap the
    * limit follows the server: its advertised `maxLineBytes` times
    * {@link defaults.CLIENT_LINE_ENVELOPE_FACTOR}, plus {@link defaults.CLIENT_LINE_HEADROOM_BYTES}.
    */
   maxLineBytes?: number;
+}
+
+/**
+ * A connection to a peer that is not a tcpchat server, handed over by `connect()`: the socket
+ * (paused, with no listeners of the client left, half-open allowed) and the bytes it has sent
+ * so far. `ended` is true when the peer has already closed its side.
+ */
+export interface ForeignConnection {
+  readonly socket: Socket;
+  readonly received: Buffer;
+  readonly ended: boolean;
+}
+
+const FOREIGN = Symbol("foreign connection");
+
+/**
+ * The connection a `CHAT_ERR_NOT_TCPCHAT` rejection handed over (with `keepForeignConnection`),
+ * or undefined. The caller owns it from then on.
+ */
+export function takeForeignConnection(error: unknown): ForeignConnection | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const holder = error as { [FOREIGN]?: ForeignConnection };
+  const connection = holder[FOREIGN];
+  delete holder[FOREIGN];
+  return connection;
 }
 
 /** Argument of the `reconnecting` event. */
@@ -171,6 +202,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         defaults.DEFAULT_CONNECT_TIMEOUT_MS,
       clientName: options.clientName ?? `@tcpchat/core ${defaults.SERVER_SOFTWARE}`,
       maxLineBytes: options.maxLineBytes ?? defaults.DEFAULT_CLIENT_MAX_LINE_BYTES,
+      keepForeignConnection: options.keepForeignConnection ?? false,
       ...(options.nick === undefined ? {} : { nick: options.nick }),
       ...(options.room === undefined ? {} : { room: options.room }),
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
@@ -227,6 +259,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       socket = await connectTcp({
         ...target,
         timeoutMs: this.options.connectTimeoutMs,
+        // Half-open is ours to handle: a foreign peer that only listens may still get input.
+        allowHalfOpen: true,
         ...(this.options.localAddress === undefined
           ? {}
           : { localAddress: this.options.localAddress }),
@@ -241,6 +275,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       this.decoder = decoder;
       let greeted = false;
       let settled = false;
+      // What a peer sent before its greeting: handed over with the socket if it is not tcpchat.
+      let beforeGreeting: Buffer[] = [];
       const fail = (error: ChatError) => {
         if (settled) return;
         settled = true;
@@ -252,33 +288,52 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         if (this.attempt === 0) this.setState(CLIENT_STATE.closed);
         reject(error);
       };
+      /** The peer is not tcpchat: close, or hand the connection over as it is. */
+      const foreign = (message: string) => {
+        const error = chatError("CHAT_ERR_NOT_TCPCHAT", { message });
+        if (!this.options.keepForeignConnection || settled || socket.destroyed) return fail(error);
+        settled = true;
+        clearTimeout(handshakeTimer);
+        socket.pause();
+        socket.off("data", onData);
+        socket.off("end", onEnd);
+        socket.off("error", onError);
+        socket.off("close", onClose);
+        if (this.socket === socket) this.socket = undefined;
+        if (this.attempt === 0) this.setState(CLIENT_STATE.closed);
+        const connection: ForeignConnection = {
+          socket,
+          received: Buffer.concat(beforeGreeting),
+          ended: socket.readableEnded || peerEnded,
+        };
+        Object.assign(error, { [FOREIGN]: connection });
+        reject(error);
+      };
+      let peerEnded = false;
       // One deadline for the greeting and the welcome: a peer that greets and then says nothing
       // must not hold connect() forever.
       const handshakeTimer = setTimeout(
         () =>
-          fail(
-            greeted
-              ? chatError("CHAT_ERR_NOT_TCPCHAT", {
+          greeted
+            ? fail(
+                chatError("CHAT_ERR_NOT_TCPCHAT", {
                   message: "The peer sent a tcpchat greeting but no welcome in time.",
-                })
-              : chatError("CHAT_ERR_NOT_TCPCHAT", {
-                  message: "The peer sent no tcpchat greeting in time.",
                 }),
-          ),
+              )
+            : foreign("The peer sent no tcpchat greeting in time."),
         this.options.greetingTimeoutMs,
       );
       const onLine = (line: string): void => {
         if (!greeted) {
-          greeted = true;
           const refusal = parseErrorLine(line);
           if (refusal !== null) return fail(refusal);
           if (parseGreeting(line) === null) {
-            return fail(
-              chatError("CHAT_ERR_NOT_TCPCHAT", {
-                message: `The peer's first line is not a tcpchat greeting: ${JSON.stringify(line.slice(0, 80))}`,
-              }),
+            return foreign(
+              `The peer's first line is not a tcpchat greeting: ${JSON.stringify(line.slice(0, 80))}`,
             );
           }
+          greeted = true;
+          beforeGreeting = [];
           this.write({
             type: "hello",
             proto: defaults.PROTOCOL_VERSION,
@@ -311,19 +366,29 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         }
         this.dispatch(frame);
       };
-      socket.on("data", (chunk: Buffer) => {
+      const onData = (chunk: Buffer) => {
+        if (!greeted) beforeGreeting.push(chunk);
         for (const line of decoder.push(chunk)) {
           if (typeof line === "string") onLine(line);
-          else this.unreadable(line, decoder.maxLineBytes, greeted);
-          // A failed handshake destroyed the socket: the rest of the chunk is not ours to read.
-          if (socket.destroyed) return;
+          // A greeting is short UTF-8: anything else first is a foreign peer's.
+          else if (!greeted)
+            return foreign(`The peer's first line is not a tcpchat greeting: ${line.message}`);
+          else this.unreadable(line, decoder.maxLineBytes);
+          // The handshake failed or handed the socket over: the rest is not ours to read.
+          if (socket.destroyed || (settled && this.socket !== socket)) return;
         }
-      });
-      socket.on("error", (error) => {
+      };
+      const onEnd = () => {
+        peerEnded = true;
+        // A tcpchat server never half-closes: whatever it did, end our side too.
+        if (greeted || !this.options.keepForeignConnection) socket.end();
+        else foreign("The peer closed its side without a tcpchat greeting.");
+      };
+      const onError = (error: Error) => {
         if (!settled) fail(classifyConnectError(error, target));
         else if (this.socket === socket) this.lost(classifyConnectError(error, target));
-      });
-      socket.on("close", () => {
+      };
+      const onClose = () => {
         clearTimeout(handshakeTimer);
         if (!settled) {
           fail(
@@ -332,13 +397,17 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
             }),
           );
         } else if (this.socket === socket) this.lost();
-      });
+      };
+      socket.on("data", onData);
+      socket.on("end", onEnd);
+      socket.on("error", onError);
+      socket.on("close", onClose);
     });
   }
 
   /** A line the decoder refused (too long, not UTF-8): reported, never dropped silently. */
-  private unreadable(error: FramingError, limit: number, greeted: boolean): void {
-    const from = greeted ? "the server" : "the peer";
+  private unreadable(error: FramingError, limit: number): void {
+    const from = "the server";
     const reported =
       error.code === "CHAT_ERR_LINE_TOO_LONG"
         ? new FramingError("CHAT_ERR_LINE_TOO_LONG", {

@@ -7,8 +7,10 @@ export {
   type CloseEvent,
   clientLineLimit,
   createClient,
+  type ForeignConnection,
   FRAME_EVENT_PREFIX,
   type ReconnectingEvent,
+  takeForeignConnection,
 } from "./chat-client.js";
 export { classifyConnectError } from "./classify-error.js";
 export { backoffDelay, type ReconnectOptions } from "./reconnect.js";
