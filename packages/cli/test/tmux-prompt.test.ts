@@ -82,7 +82,7 @@ describe("connect in a terminal (tmux)", () => {
     ]);
 
     const received = new Promise<string>((resolve) => {
-      other!.on("message", (m: { from: string; text: string }) => {
+      other!.on("frame:message", (m) => {
         if (m.from === "typer") resolve(m.text);
       });
     });

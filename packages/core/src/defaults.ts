@@ -80,6 +80,21 @@ export const SERVER_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Client: how long a request waits for its ack, in milliseconds. */
 export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+/**
+ * Client: how much longer than the server's `maxLineBytes` a frame from the server may be. The
+ * limit counts a message's UTF-8 bytes; as JSON, each control character becomes a six-byte
+ * `\u00XX` escape, so a 16 KiB message can arrive as a line of about 96 KiB.
+ */
+export const CLIENT_LINE_ENVELOPE_FACTOR = 6;
+/**
+ * Client: bytes allowed beyond `maxLineBytes * CLIENT_LINE_ENVELOPE_FACTOR`, for the frame's
+ * other fields and for lists the server does not cut to its line limit (`presence` of a big
+ * room, `rooms`). With the default `maxLineBytes` the client takes lines up to 160 KiB: a
+ * presence of 1,500 nicks of 32 Hangul syllables each (about 150 KB) fits.
+ */
+export const CLIENT_LINE_HEADROOM_BYTES = 64 * 1024;
+/** Client: the most a line from the server may be, whatever it advertises (1 MiB). */
+export const DEFAULT_CLIENT_MAX_LINE_BYTES = 1024 * 1024;
 
 // Accept policy (see policy/config.ts for what each rule does).
 /** Default prefix length of the IPv4 subnet that `maxPerSubnet` counts (a /24). */

@@ -67,6 +67,12 @@ export const ERROR_CODES = {
     message: "The line is not a valid JSON frame of this protocol.",
     hint: "Send one JSON object per line with a known `type`; see the protocol spec.",
   },
+  CHAT_ERR_BAD_SERVER_FRAME: {
+    kind: "protocol",
+    message:
+      "The server sent a line that is not a valid frame of this protocol; the client skipped it.",
+    hint: "The server is buggy or not a tcpchat server of a compatible version; report it to its operator.",
+  },
   CHAT_ERR_UNSUPPORTED_VERSION: {
     kind: "protocol",
     message: "The client asked for a protocol version this server does not speak.",

@@ -2,6 +2,7 @@ import { createServer as createRawServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ChatClient,
+  type ChatClientEvents,
   ConnectionError,
   createClient,
   type MessageFrame,
@@ -17,19 +18,24 @@ function track(client: ChatClient): ChatClient {
   cleanup.push(() => client.quit());
   return client;
 }
-function nextEvent<T>(
+function nextEvent<K extends keyof ChatClientEvents>(
   client: ChatClient,
-  event: string,
-  pick: (value: T) => boolean = () => true,
-): Promise<T> {
+  event: K,
+  pick: (value: ChatClientEvents[K][0]) => boolean = () => true,
+): Promise<ChatClientEvents[K][0]> {
+  // The event map's listener types are too precise to write generically; the call sites are typed.
+  const emitter = client as unknown as {
+    on(event: string, fn: (value: unknown) => void): void;
+    off(event: string, fn: (value: unknown) => void): void;
+  };
   return new Promise((resolve) => {
-    const listener = (value: T) => {
-      if (pick(value)) {
-        client.off(event, listener);
-        resolve(value);
+    const listener = (value: unknown) => {
+      if (pick(value as ChatClientEvents[K][0])) {
+        emitter.off(event, listener);
+        resolve(value as ChatClientEvents[K][0]);
       }
     };
-    client.on(event, listener);
+    emitter.on(event, listener);
   });
 }
 
@@ -50,7 +56,7 @@ describe("ChatClient (structured mode) against a real server", () => {
     const ack = await client.send("안녕하세요");
     expect(ack).toMatchObject({ type: "ack", id: expect.any(String), ts: expect.any(Number) });
     expect(await raw.waitFor(/안녕하세요/)).toBe("#lobby <지민> 안녕하세요");
-    const heard = nextEvent<MessageFrame>(client, "message", (m) => m.from === raw.nick);
+    const heard = nextEvent(client, "frame:message", (m: MessageFrame) => m.from === raw.nick);
     raw.send("hi from nc");
     expect(await heard).toMatchObject({ room: "lobby", from: raw.nick, text: "hi from nc" });
   });
@@ -72,7 +78,7 @@ describe("ChatClient (structured mode) against a real server", () => {
         { name: "dev", members: 1 },
       ]),
     );
-    const dm = nextEvent<{ from: string; text: string }>(b, "dm");
+    const dm = nextEvent(b, "frame:dm");
     await a.dm("BOB", "secret");
     expect(await dm).toMatchObject({ from: "alice", to: "bob", text: "secret" });
     expect(await a.ping()).toBeGreaterThanOrEqual(0);
@@ -177,14 +183,14 @@ describe("ChatClient (structured mode) against a real server", () => {
     );
     await client.connect();
     await client.join("dev");
-    const reconnecting = nextEvent<{ attempt: number; delayMs: number }>(client, "reconnecting");
+    const reconnecting = nextEvent(client, "reconnecting");
     await first.server.close({ graceMs: 200 });
     expect((await reconnecting).attempt).toBe(1);
     const { createServer } = await import("../src/index.js");
     const second = createServer();
     await second.listen(port, "127.0.0.1");
     cleanup.push(() => second.close({ graceMs: 200 }));
-    const welcome = await nextEvent<{ nick: string }>(client, "welcome");
+    const welcome = await nextEvent(client, "welcome");
     expect(welcome.nick).toBe("alice");
     const deadline = Date.now() + 5000;
     while (!client.rooms.includes("dev") && Date.now() < deadline) await nextEvent(client, "frame");
@@ -196,7 +202,7 @@ describe("ChatClient (structured mode) against a real server", () => {
     await using s = await startServer({ pingIntervalMs: 100, pingTimeoutMs: 200 });
     const client = track(createClient({ port: s.port }));
     await client.connect();
-    await nextEvent(client, "ping");
+    await nextEvent(client, "frame:ping");
     const silent = await LineClient.greeted(s.port);
     cleanup.push(() => silent.close());
     silent.send(JSON.stringify({ type: "hello", proto: 1 }));

@@ -1,6 +1,13 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringWidth } from "../src/state/width.js";
-import { Cleanup, nextEvent, requireBuild, startClient, startServer, startTui } from "./harness.js";
+import {
+  Cleanup,
+  nextClientEvent,
+  requireBuild,
+  startClient,
+  startServer,
+  startTui,
+} from "./harness.js";
 
 const cleanup = new Cleanup();
 beforeAll(requireBuild);
@@ -30,11 +37,7 @@ describe("TUI in tmux against a real server", () => {
     await pane.press("Home", "Right", "Right");
     await pane.waitForCursor({ x: stringWidth(PROMPT) + 4, y: 29 });
 
-    const received = nextEvent<{ from: string; text: string }>(
-      bob,
-      "message",
-      (m) => m.from === "민지",
-    );
+    const received = nextClientEvent(bob, "frame:message", (m) => m.from === "민지");
     await pane.press("Enter");
     expect((await received).text).toBe("안녕하세요 tcpchat");
 
@@ -79,7 +82,7 @@ describe("TUI in tmux against a real server", () => {
     await pane.press("M-3");
     await pane.waitForText("<bob> psst, 비밀 얘기");
     await pane.waitFor((s) => /3:@bob(?!\()/.test(s[0] ?? ""), "the count cleared");
-    const reply = nextEvent<{ from: string; text: string }>(bob, "dm", (m) => m.from === "지은");
+    const reply = nextClientEvent(bob, "frame:dm", (m) => m.from === "지은");
     await pane.type("알겠어요");
     await pane.press("Enter");
     expect((await reply).text).toBe("알겠어요");

@@ -2,7 +2,13 @@
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ChatClient, type ChatServer, createClient, createServer } from "@tcpchat/core";
+import {
+  type ChatClient,
+  type ChatClientEvents,
+  type ChatServer,
+  createClient,
+  createServer,
+} from "@tcpchat/core";
 import { TmuxPane } from "./tmux.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -79,6 +85,36 @@ export async function startTui(
   });
   cleanup.add(() => pane.kill());
   return pane;
+}
+
+/**
+ * Resolves with the first `event` of the client whose argument passes `match`, or fails after
+ * `timeoutMs`. Typed by the client's event map: a misspelt event does not compile.
+ */
+export function nextClientEvent<K extends keyof ChatClientEvents>(
+  client: ChatClient,
+  event: K,
+  match: (value: ChatClientEvents[K][0]) => boolean,
+  timeoutMs = 10_000,
+): Promise<ChatClientEvents[K][0]> {
+  // The event map's listener types are too precise to write generically; call sites are typed.
+  const emitter = client as unknown as {
+    on(event: string, fn: (value: unknown) => void): void;
+    off(event: string, fn: (value: unknown) => void): void;
+  };
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out waiting for ${event}`));
+    }, timeoutMs);
+    const listener = (value: unknown) => {
+      if (!match(value as ChatClientEvents[K][0])) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolvePromise(value as ChatClientEvents[K][0]);
+    };
+    emitter.on(event, listener);
+  });
 }
 
 /** Resolves with the first `event` whose argument passes `match`, or fails after `timeoutMs`. */

@@ -84,7 +84,8 @@ export const connectCommand: Command = {
     if ("exitCode" in outcome) return outcome.exitCode;
     return runRaw({
       ...base,
-      notice: `*** not a tcpchat server (${outcome.notTcpchat.message}); switching to plain line mode (use --raw to skip the check)`,
+      connection: outcome.connection,
+      notice: `*** not a tcpchat server (${outcome.notTcpchat.message}); switching to plain line mode on the same connection (use --raw to skip the check)`,
     });
   },
 };

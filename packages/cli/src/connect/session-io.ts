@@ -9,6 +9,12 @@ export interface SessionIo {
   /** A status line (connected, errors, fallback notice): above the prompt, or stderr in a pipe. */
   status(text: string): void;
   setPrompt(prompt: string): void;
+  /**
+   * Backpressure: when stdout cannot take more (a pipe nobody reads fast enough), pauses
+   * `source` until stdout drains. Call it after showing what a chunk of input produced, so that
+   * memory stays flat however fast the peer sends.
+   */
+  holdWhileFull(source: { pause(): void; resume(): void }): void;
   close(): void;
 }
 
@@ -36,11 +42,21 @@ export function createSessionIo(options: SessionIoOptions): SessionIo {
     ...(options.eraseSubmitted ? { eraseSubmitted: options.eraseSubmitted } : {}),
   });
   const timestamps = options.timestamps ?? ui.interactive;
+  let held = false;
   return {
     interactive: ui.interactive,
     show: (text, ts) => ui.print(timestamps ? `${clock(ts)} ${text}` : text),
     status: (text) => (ui.interactive ? ui.print(text) : process.stderr.write(`${text}\n`)),
     setPrompt: (prompt) => ui.setPrompt(prompt),
+    holdWhileFull: (source) => {
+      if (held || !process.stdout.writableNeedDrain) return;
+      held = true;
+      source.pause();
+      process.stdout.once("drain", () => {
+        held = false;
+        source.resume();
+      });
+    },
     close: () => ui.close(),
   };
 }

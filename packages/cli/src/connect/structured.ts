@@ -4,8 +4,9 @@ import {
   type ChatError,
   chatError,
   createClient,
+  type ForeignConnection,
   formatTextLine,
-  type ServerFrame,
+  takeForeignConnection,
 } from "@tcpchat/core";
 import packageJson from "../../package.json" with { type: "json" };
 import { EXIT_CODE, exitCodeForError } from "../exit-codes.js";
@@ -23,8 +24,13 @@ export interface StructuredOptions {
   timestamps: boolean | undefined;
 }
 
-/** How a structured session ended: an exit code, or "this peer is not tcpchat". */
-export type StructuredOutcome = { exitCode: number } | { notTcpchat: ChatError };
+/**
+ * How a structured session ended: an exit code, or "this peer is not tcpchat" with the
+ * connection to it, for plain line mode to go on with.
+ */
+export type StructuredOutcome =
+  | { exitCode: number }
+  | { notTcpchat: ChatError; connection: ForeignConnection | undefined };
 
 const HELP = [
   "*** type a line to say it in the current room; commands:",
@@ -51,16 +57,24 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
     clientName: `tcpchat-cli ${packageJson.version}`,
     ...(options.nick === undefined ? {} : { nick: options.nick }),
     ...(options.room === undefined ? {} : { room: options.room }),
+    keepForeignConnection: true,
   });
+  // A broken welcome is reported while connecting, before the session's output exists.
+  const early: ChatError[] = [];
+  const keep = (error: ChatError) => early.push(error);
+  client.on("protocol-error", keep);
   try {
     await client.connect();
   } catch (error) {
     const chatError = error as ChatError;
-    if (chatError.code === "CHAT_ERR_NOT_TCPCHAT") return { notTcpchat: chatError };
+    if (chatError.code === "CHAT_ERR_NOT_TCPCHAT") {
+      return { notTcpchat: chatError, connection: takeForeignConnection(chatError) };
+    }
     reportFatal(chatError);
     return { exitCode: exitCodeForError(chatError) };
   }
-  return { exitCode: await converse(client, options) };
+  client.off("protocol-error", keep);
+  return { exitCode: await converse(client, options, early) };
 }
 
 /** Prints a fatal error as `tcpchat: CODE: message` plus its hint, on stderr. */
@@ -68,9 +82,14 @@ export function reportFatal(error: ChatError): void {
   process.stderr.write(`tcpchat: ${error.code}: ${error.message}\n  hint: ${error.hint}\n`);
 }
 
-function converse(client: ChatClient, options: StructuredOptions): Promise<number> {
+function converse(
+  client: ChatClient,
+  options: StructuredOptions,
+  early: readonly ChatError[],
+): Promise<number> {
   return new Promise((resolve) => {
     const welcome = client.welcome!;
+    // The client has already put defaults in place of missing or bogus limits.
     const pacer = new Pacer(welcome.limits.messageRate, welcome.limits.messageBurst);
     const inFlight = new Set<Promise<unknown>>();
     let ending: ChatError | undefined;
@@ -106,6 +125,9 @@ function converse(client: ChatClient, options: StructuredOptions): Promise<numbe
     );
 
     const error = (e: ChatError) => io.status(`!!! ${e.code}: ${e.message} (hint: ${e.hint})`);
+    // A frame the server got wrong: shown with its code, skipped; the session goes on.
+    for (const e of early) error(e);
+    client.on("protocol-error", error);
     // Requests leave in the order they were typed (a /who typed after a line answers after it);
     // messages also wait for the pacer. The queue moves on once a request is written, not acked.
     let outbox: Promise<unknown> = Promise.resolve();
@@ -127,7 +149,7 @@ function converse(client: ChatClient, options: StructuredOptions): Promise<numbe
       });
     };
 
-    client.on("frame", (frame: ServerFrame) => {
+    client.on("frame", (frame) => {
       if (frame.type === "shutdown")
         ending = chatError("CHAT_ERR_SERVER_SHUTDOWN", {
           message: `The server is shutting down: ${frame.reason}`,
@@ -142,11 +164,13 @@ function converse(client: ChatClient, options: StructuredOptions): Promise<numbe
       else io.show(text, ts);
       if (frame.type === "nick" || frame.type === "join" || frame.type === "presence")
         io.setPrompt(promptFor());
+      // Backpressure: a stdout nobody reads pauses the client, so TCP holds the server back.
+      io.holdWhileFull(client);
     });
-    client.on("server-error", (e: ChatError) => {
+    client.on("server-error", (e) => {
       if (ENDING_CODES.has(e.code)) ending = e;
     });
-    client.on("close", ({ error: closeError }: { error?: ChatError }) => {
+    client.on("close", ({ error: closeError }) => {
       if (quitting) return;
       const cause = ending ?? closeError;
       if (cause) reportFatal(cause);

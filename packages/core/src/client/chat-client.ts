@@ -1,7 +1,13 @@
 import { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import * as defaults from "../defaults.js";
-import { type ChatError, chatError, isChatErrorCode, ProtocolError } from "../errors.js";
+import {
+  type ChatError,
+  chatError,
+  FramingError,
+  isChatErrorCode,
+  ProtocolError,
+} from "../errors.js";
 import { LineDecoder } from "../framing/line-decoder.js";
 import { encodeLine } from "../framing/line-encoder.js";
 import type {
@@ -10,9 +16,11 @@ import type {
   PresenceFrame,
   RoomsFrame,
   ServerFrame,
+  ServerFrameType,
   WelcomeFrame,
 } from "../protocol/frames.js";
 import { parseErrorLine, parseGreeting } from "../protocol/lines.js";
+import { parseServerFrame } from "../protocol/parse-server.js";
 import { connectTcp } from "../transport/tcp-connect.js";
 import { classifyConnectError } from "./classify-error.js";
 import { backoffDelay, type ReconnectOptions, resolveReconnect } from "./reconnect.js";
@@ -39,7 +47,10 @@ export interface ChatClientOptions {
   room?: string;
   /** Connect deadline in ms (default 5000). */
   connectTimeoutMs?: number;
-  /** How long to wait for the server's greeting once connected, in ms (default: connectTimeoutMs). */
+  /**
+   * How long to wait for the server's greeting and welcome once connected, in ms (default:
+   * connectTimeoutMs).
+   */
   greetingTimeoutMs?: number;
   /** How long a request waits for its ack in ms (default 10000). */
   ackTimeoutMs?: number;
@@ -49,6 +60,96 @@ export interface ChatClientOptions {
   clientName?: string;
   /** Reconnect after an unexpected close, with jittered exponential backoff (default off). */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * When the peer turns out not to be a tcpchat server, hand its connection over instead of
+   * closing it (default false): `connect()` then rejects with a `CHAT_ERR_NOT_TCPCHAT` error
+   * that {@link takeForeignConnection} opens. For peers that accept one connection only.
+   */
+  keepForeignConnection?: boolean;
+  /**
+   * Cap on the length of a line from the server, in bytes (default 1 MiB). Below the cap the
+   * limit follows the server: its advertised `maxLineBytes` times
+   * {@link defaults.CLIENT_LINE_ENVELOPE_FACTOR}, plus {@link defaults.CLIENT_LINE_HEADROOM_BYTES}.
+   */
+  maxLineBytes?: number;
+}
+
+/**
+ * A connection to a peer that is not a tcpchat server, handed over by `connect()`: the socket
+ * (paused, with no listeners of the client left, half-open allowed) and the bytes it has sent
+ * so far. `ended` is true when the peer has already closed its side.
+ */
+export interface ForeignConnection {
+  readonly socket: Socket;
+  readonly received: Buffer;
+  readonly ended: boolean;
+}
+
+const FOREIGN = Symbol("foreign connection");
+
+/**
+ * The connection a `CHAT_ERR_NOT_TCPCHAT` rejection handed over (with `keepForeignConnection`),
+ * or undefined. The caller owns it from then on.
+ */
+export function takeForeignConnection(error: unknown): ForeignConnection | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const holder = error as { [FOREIGN]?: ForeignConnection };
+  const connection = holder[FOREIGN];
+  delete holder[FOREIGN];
+  return connection;
+}
+
+/** Argument of the `reconnecting` event. */
+export interface ReconnectingEvent {
+  attempt: number;
+  delayMs: number;
+  error: ChatError;
+}
+
+/** Argument of the `close` event: the error that ended the connection, if it was not a quit. */
+export interface CloseEvent {
+  error?: ChatError;
+}
+
+/** Prefix of the per-type frame events: `frame:message`, `frame:presence`, ... */
+export const FRAME_EVENT_PREFIX = "frame:";
+
+/**
+ * Events of {@link ChatClient}. The client's own events have plain names; frames from the server
+ * come only as `frame` and as `frame:<type>`, so no frame a server sends (say `{"type":"close"}`)
+ * can pass for one of the client's own events.
+ */
+export type ChatClientEvents = {
+  /** The connection state changed. */
+  state: [ClientState];
+  /** The server welcomed this client (first connect and each reconnect). */
+  welcome: [WelcomeFrame];
+  /** A reconnect is scheduled. */
+  reconnecting: [ReconnectingEvent];
+  /** The connection is over for good (quit, or lost with reconnecting off or given up). */
+  close: [CloseEvent];
+  /** A non-fatal error frame that answers no request of this client. */
+  "server-error": [ChatError];
+  /**
+   * The server broke the protocol: a line that is not a valid frame
+   * (`CHAT_ERR_BAD_SERVER_FRAME`), over the client's line limit (`CHAT_ERR_LINE_TOO_LONG`) or
+   * not UTF-8 (`CHAT_ERR_INVALID_UTF8`). The line was skipped; the connection goes on.
+   */
+  "protocol-error": [ChatError];
+  /** Every valid frame from the server, after the client has applied it. */
+  frame: [ServerFrame];
+} & {
+  [K in ServerFrameType as `${typeof FRAME_EVENT_PREFIX}${K}`]: [Extract<ServerFrame, { type: K }>];
+};
+
+/**
+ * The longest line a client accepts from a server that advertises `serverMaxLineBytes`: room for
+ * a message of that many bytes escaped as JSON, plus headroom, never more than `cap`.
+ */
+export function clientLineLimit(serverMaxLineBytes: number, cap: number): number {
+  const envelope =
+    serverMaxLineBytes * defaults.CLIENT_LINE_ENVELOPE_FACTOR + defaults.CLIENT_LINE_HEADROOM_BYTES;
+  return Math.max(1, Math.floor(Math.min(cap, envelope)));
 }
 
 interface Pending {
@@ -61,11 +162,12 @@ interface Pending {
  * A structured-mode (JSON lines) client. Connection failures are classified
  * ({@link classifyConnectError}); a policy refusal rejects `connect` with a `RemoteError`.
  *
- * Events: `frame` and one per frame type (`message`, `dm`, `join`, `part`, `crowd`, `nick`,
- * `presence`, `rooms`, `notice`, `shutdown`), `server-error` (non-fatal error frame), `state`,
- * `welcome`, `reconnecting` ({attempt, delayMs, error}), `close` ({error?}).
+ * Every line from the server is validated against the frame schema; an invalid one is reported
+ * as `protocol-error` and skipped. Events: see {@link ChatClientEvents}. A consumer that cannot
+ * keep up calls {@link ChatClient.pause} and {@link ChatClient.resume}: while paused the client
+ * reads nothing from its socket, so TCP flow control holds the server back.
  */
-export class ChatClient extends EventEmitter {
+export class ChatClient extends EventEmitter<ChatClientEvents> {
   state: ClientState = CLIENT_STATE.idle;
   welcome: WelcomeFrame | undefined;
   nick: string | undefined;
@@ -78,6 +180,8 @@ export class ChatClient extends EventEmitter {
   private nextRef = 0;
   private quitting = false;
   private attempt = 0;
+  private paused = false;
+  private decoder: LineDecoder | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly options: Required<
     Omit<ChatClientOptions, "nick" | "room" | "localAddress" | "reconnect">
@@ -97,6 +201,8 @@ export class ChatClient extends EventEmitter {
         options.connectTimeoutMs ??
         defaults.DEFAULT_CONNECT_TIMEOUT_MS,
       clientName: options.clientName ?? `@tcpchat/core ${defaults.SERVER_SOFTWARE}`,
+      maxLineBytes: options.maxLineBytes ?? defaults.DEFAULT_CLIENT_MAX_LINE_BYTES,
+      keepForeignConnection: options.keepForeignConnection ?? false,
       ...(options.nick === undefined ? {} : { nick: options.nick }),
       ...(options.room === undefined ? {} : { room: options.room }),
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
@@ -114,6 +220,35 @@ export class ChatClient extends EventEmitter {
     return this.joined;
   }
 
+  /** The longest line currently accepted from the server, in bytes. */
+  get maxLineBytes(): number {
+    return this.decoder?.maxLineBytes ?? this.handshakeLineLimit();
+  }
+
+  /** Whether {@link pause} holds the socket. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Stops reading from the server (frames of a chunk already read still arrive). For a consumer
+   * that falls behind: a terminal or pipe that is full, a UI that has not drawn yet.
+   */
+  pause(): void {
+    this.paused = true;
+    if (this.state === CLIENT_STATE.open) this.socket?.pause();
+  }
+
+  /** Reads from the server again after {@link pause}. */
+  resume(): void {
+    this.paused = false;
+    this.socket?.resume();
+  }
+
+  private handshakeLineLimit(): number {
+    return clientLineLimit(defaults.DEFAULT_MAX_LINE_BYTES, this.options.maxLineBytes);
+  }
+
   /** Connects, reads the greeting, says hello and resolves with the welcome. */
   async connect(): Promise<WelcomeFrame> {
     this.quitting = false;
@@ -124,6 +259,8 @@ export class ChatClient extends EventEmitter {
       socket = await connectTcp({
         ...target,
         timeoutMs: this.options.connectTimeoutMs,
+        // Half-open is ours to handle: a foreign peer that only listens may still get input.
+        allowHalfOpen: true,
         ...(this.options.localAddress === undefined
           ? {}
           : { localAddress: this.options.localAddress }),
@@ -134,12 +271,16 @@ export class ChatClient extends EventEmitter {
     }
     this.socket = socket;
     return new Promise<WelcomeFrame>((resolve, reject) => {
-      const decoder = new LineDecoder();
+      const decoder = new LineDecoder({ maxLineBytes: this.handshakeLineLimit() });
+      this.decoder = decoder;
       let greeted = false;
       let settled = false;
+      // What a peer sent before its greeting: handed over with the socket if it is not tcpchat.
+      let beforeGreeting: Buffer[] = [];
       const fail = (error: ChatError) => {
         if (settled) return;
         settled = true;
+        clearTimeout(handshakeTimer);
         // Forget the socket first: its close must not count as losing an open connection.
         if (this.socket === socket) this.socket = undefined;
         socket.destroy();
@@ -147,63 +288,108 @@ export class ChatClient extends EventEmitter {
         if (this.attempt === 0) this.setState(CLIENT_STATE.closed);
         reject(error);
       };
-      const greetingTimer = setTimeout(
+      /** The peer is not tcpchat: close, or hand the connection over as it is. */
+      const foreign = (message: string) => {
+        const error = chatError("CHAT_ERR_NOT_TCPCHAT", { message });
+        if (!this.options.keepForeignConnection || settled || socket.destroyed) return fail(error);
+        settled = true;
+        clearTimeout(handshakeTimer);
+        socket.pause();
+        socket.off("data", onData);
+        socket.off("end", onEnd);
+        socket.off("error", onError);
+        socket.off("close", onClose);
+        if (this.socket === socket) this.socket = undefined;
+        if (this.attempt === 0) this.setState(CLIENT_STATE.closed);
+        const connection: ForeignConnection = {
+          socket,
+          received: Buffer.concat(beforeGreeting),
+          ended: socket.readableEnded || peerEnded,
+        };
+        Object.assign(error, { [FOREIGN]: connection });
+        reject(error);
+      };
+      let peerEnded = false;
+      // One deadline for the greeting and the welcome: a peer that greets and then says nothing
+      // must not hold connect() forever.
+      const handshakeTimer = setTimeout(
         () =>
-          fail(
-            chatError("CHAT_ERR_NOT_TCPCHAT", {
-              message: "The peer sent no tcpchat greeting in time.",
-            }),
-          ),
+          greeted
+            ? fail(
+                chatError("CHAT_ERR_NOT_TCPCHAT", {
+                  message: "The peer sent a tcpchat greeting but no welcome in time.",
+                }),
+              )
+            : foreign("The peer sent no tcpchat greeting in time."),
         this.options.greetingTimeoutMs,
       );
-      socket.on("data", (chunk: Buffer) => {
-        for (const line of decoder.push(chunk)) {
-          if (typeof line !== "string") continue;
-          if (!greeted) {
-            greeted = true;
-            clearTimeout(greetingTimer);
-            const refusal = parseErrorLine(line);
-            if (refusal !== null) return fail(refusal);
-            if (parseGreeting(line) === null) {
-              return fail(
-                chatError("CHAT_ERR_NOT_TCPCHAT", {
-                  message: `The peer's first line is not a tcpchat greeting: ${JSON.stringify(line.slice(0, 80))}`,
-                }),
-              );
-            }
-            this.write({
-              type: "hello",
-              proto: defaults.PROTOCOL_VERSION,
-              client: this.options.clientName,
-              ...((this.nick ?? this.options.nick)
-                ? { nick: (this.nick ?? this.options.nick)! }
-                : {}),
-              ...(this.options.room === undefined ? {} : { room: this.options.room }),
-            });
-            continue;
+      const onLine = (line: string): void => {
+        if (!greeted) {
+          const refusal = parseErrorLine(line);
+          if (refusal !== null) return fail(refusal);
+          if (parseGreeting(line) === null) {
+            return foreign(
+              `The peer's first line is not a tcpchat greeting: ${JSON.stringify(line.slice(0, 80))}`,
+            );
           }
-          const frame = parseFrame(line);
-          if (frame === null) continue;
-          if (!settled && frame.type === "welcome") {
-            settled = true;
-            this.opened(frame);
-            resolve(frame);
-          } else if (
-            !settled &&
-            frame.type === "error" &&
-            frame.code === "CHAT_ERR_UNSUPPORTED_VERSION"
-          ) {
-            fail(chatError("CHAT_ERR_UNSUPPORTED_VERSION", { message: frame.message }));
-          }
-          this.dispatch(frame);
+          greeted = true;
+          beforeGreeting = [];
+          this.write({
+            type: "hello",
+            proto: defaults.PROTOCOL_VERSION,
+            client: this.options.clientName,
+            ...((this.nick ?? this.options.nick)
+              ? { nick: (this.nick ?? this.options.nick)! }
+              : {}),
+            ...(this.options.room === undefined ? {} : { room: this.options.room }),
+          });
+          return;
         }
-      });
-      socket.on("error", (error) => {
+        const parsed = parseServerFrame(line);
+        if (parsed.error !== undefined) this.badFrame(parsed.error);
+        const frame = parsed.frame;
+        if (frame === undefined) return;
+        if (!settled && frame.type === "welcome") {
+          settled = true;
+          clearTimeout(handshakeTimer);
+          decoder.setMaxLineBytes(
+            clientLineLimit(frame.limits.maxLineBytes, this.options.maxLineBytes),
+          );
+          this.opened(frame);
+          resolve(frame);
+        } else if (
+          !settled &&
+          frame.type === "error" &&
+          frame.code === "CHAT_ERR_UNSUPPORTED_VERSION"
+        ) {
+          fail(chatError("CHAT_ERR_UNSUPPORTED_VERSION", { message: frame.message }));
+        }
+        this.dispatch(frame);
+      };
+      const onData = (chunk: Buffer) => {
+        if (!greeted) beforeGreeting.push(chunk);
+        for (const line of decoder.push(chunk)) {
+          if (typeof line === "string") onLine(line);
+          // A greeting is short UTF-8: anything else first is a foreign peer's.
+          else if (!greeted)
+            return foreign(`The peer's first line is not a tcpchat greeting: ${line.message}`);
+          else this.unreadable(line, decoder.maxLineBytes);
+          // The handshake failed or handed the socket over: the rest is not ours to read.
+          if (socket.destroyed || (settled && this.socket !== socket)) return;
+        }
+      };
+      const onEnd = () => {
+        peerEnded = true;
+        // A tcpchat server never half-closes: whatever it did, end our side too.
+        if (greeted || !this.options.keepForeignConnection) socket.end();
+        else foreign("The peer closed its side without a tcpchat greeting.");
+      };
+      const onError = (error: Error) => {
         if (!settled) fail(classifyConnectError(error, target));
         else if (this.socket === socket) this.lost(classifyConnectError(error, target));
-      });
-      socket.on("close", () => {
-        clearTimeout(greetingTimer);
+      };
+      const onClose = () => {
+        clearTimeout(handshakeTimer);
         if (!settled) {
           fail(
             chatError("CHAT_ERR_CONN_CLOSED", {
@@ -211,8 +397,39 @@ export class ChatClient extends EventEmitter {
             }),
           );
         } else if (this.socket === socket) this.lost();
-      });
+      };
+      socket.on("data", onData);
+      socket.on("end", onEnd);
+      socket.on("error", onError);
+      socket.on("close", onClose);
     });
+  }
+
+  /** A line the decoder refused (too long, not UTF-8): reported, never dropped silently. */
+  private unreadable(error: FramingError, limit: number): void {
+    const from = "the server";
+    const reported =
+      error.code === "CHAT_ERR_LINE_TOO_LONG"
+        ? new FramingError("CHAT_ERR_LINE_TOO_LONG", {
+            message: `A line from ${from} is longer than this client's limit of ${limit} bytes; it was skipped.`,
+            hint: "The server sent more than it advertised; raise ChatClient's maxLineBytes option if the server is trusted.",
+          })
+        : new FramingError(error.code, {
+            message: `A line from ${from} is not valid UTF-8; it was skipped.`,
+            hint: "The server is buggy or not a tcpchat server; report it to its operator.",
+          });
+    this.emit("protocol-error", reported);
+  }
+
+  /** A line that is not a valid frame: reported, and a request waiting on its `ref` fails. */
+  private badFrame(error: ProtocolError & { ref?: string }): void {
+    const pending = error.ref === undefined ? undefined : this.pending.get(error.ref);
+    if (pending !== undefined) {
+      this.pending.delete(error.ref!);
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.emit("protocol-error", error);
   }
 
   /** Sends a message to a room (default: the current one); resolves on the server's ack. */
@@ -322,11 +539,14 @@ export class ChatClient extends EventEmitter {
     this.current = welcome.room || undefined;
     this.attempt = 0;
     this.setState(CLIENT_STATE.open);
+    if (this.paused) this.socket?.pause();
     this.emit("welcome", welcome);
     // After a reconnect, go back to the rooms this client was in, ending in the same current room.
     const order = rejoin.filter((room) => room !== wasCurrent);
     if (wasCurrent !== undefined && rejoin.includes(wasCurrent)) order.push(wasCurrent);
-    for (const room of order) this.join(room).catch((error) => this.emit("server-error", error));
+    for (const room of order) {
+      this.join(room).catch((error: ChatError) => this.emit("server-error", error));
+    }
   }
 
   private dispatch(frame: ServerFrame): void {
@@ -381,8 +601,12 @@ export class ChatClient extends EventEmitter {
         break;
     }
     this.emit("frame", frame);
-    // An "error" event would throw without a listener; error frames are "server-error" above.
-    if (frame.type !== "error") this.emit(frame.type, frame);
+    // Under the prefix, a frame type can never be one of the client's own events; and an
+    // `error` frame is not Node's special "error" event, which throws without a listener.
+    (this.emit as (event: string, frame: ServerFrame) => boolean)(
+      FRAME_EVENT_PREFIX + frame.type,
+      frame,
+    );
   }
 
   private presenceOf(room: string): PresenceFrame | undefined {
@@ -445,17 +669,6 @@ export class ChatClient extends EventEmitter {
     if (this.state === state) return;
     this.state = state;
     this.emit("state", state);
-  }
-}
-
-function parseFrame(line: string): ServerFrame | null {
-  try {
-    const value = JSON.parse(line) as ServerFrame;
-    return typeof value === "object" && value !== null && typeof value.type === "string"
-      ? value
-      : null;
-  } catch {
-    return null;
   }
 }
 

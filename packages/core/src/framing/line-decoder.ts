@@ -24,17 +24,27 @@ export type DecodedLine = string | FramingError;
  * limit is checked as bytes arrive, so a line that never ends costs at most the limit in memory.
  */
 export class LineDecoder {
-  readonly maxLineBytes: number;
+  private limit: number;
   private partial: Buffer | null = null;
   private partialLength = 0;
   /** True while skipping the rest of an over-long line, up to its LF (spec 1.2). */
   private discarding = false;
 
   constructor(options: LineDecoderOptions = {}) {
-    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    if (!Number.isInteger(this.maxLineBytes) || this.maxLineBytes < 1) {
-      throw new RangeError(`maxLineBytes must be a positive integer, got ${this.maxLineBytes}`);
-    }
+    this.limit = checkedLimit(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /** Longest line accepted, in bytes, without its ending. */
+  get maxLineBytes(): number {
+    return this.limit;
+  }
+
+  /**
+   * Changes the limit from the next byte on (a client learns its server's limit from the
+   * welcome). A partial line already past the new limit is reported when its next bytes come.
+   */
+  setMaxLineBytes(maxLineBytes: number): void {
+    this.limit = checkedLimit(maxLineBytes);
   }
 
   /** Bytes held for a line not yet ended. */
@@ -162,4 +172,11 @@ export class LineDecoder {
       message: `The line is longer than ${this.maxLineBytes} bytes and was discarded.`,
     });
   }
+}
+
+function checkedLimit(maxLineBytes: number): number {
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+  }
+  return maxLineBytes;
 }

@@ -1,8 +1,15 @@
 export { skeleton } from "./confusables.js";
 export * from "./format-text.js";
+export * from "./frame-schema.js";
 export * from "./frames.js";
 export * from "./lines.js";
 export * from "./names.js";
 export { parseClientFrame } from "./parse-json.js";
+export {
+  type BadServerFrame,
+  DEFAULT_SERVER_LIMITS,
+  type ParsedServerFrame,
+  parseServerFrame,
+} from "./parse-server.js";
 export { parseTextLine, TEXT_COMMANDS } from "./parse-text.js";
 export { hasUnsafeCharacters, neutralizeField, neutralizeText } from "./text-safety.js";

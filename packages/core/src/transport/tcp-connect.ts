@@ -8,6 +8,11 @@ export interface TcpConnectOptions {
   timeoutMs: number;
   /** Local address to bind (loopback has many: 127.0.0.2 acts as another peer). */
   localAddress?: string;
+  /**
+   * Keep our side open when the peer half-closes (default false: Node then ends ours too). A
+   * client that still has input to send to a peer that only listens needs it.
+   */
+  allowHalfOpen?: boolean;
 }
 
 /**
@@ -21,6 +26,7 @@ export function connectTcp(options: TcpConnectOptions): Promise<Socket> {
       port: options.port,
       noDelay: true,
       keepAlive: true,
+      allowHalfOpen: options.allowHalfOpen ?? false,
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
     });
     const timer = setTimeout(() => {

@@ -16,8 +16,8 @@ import {
 } from "@tcpchat/core";
 import { dmKey, roomKey } from "../state/buffers.js";
 import { reduce } from "../state/reducer.js";
-import type { Action, AppState, Effect, IncomingFrame, ShownError } from "../state/types.js";
-import { type PaceLimits, Pacer } from "./pacer.js";
+import type { Action, AppState, Effect, ShownError } from "../state/types.js";
+import { Pacer } from "./pacer.js";
 
 /** Options of {@link Controller}. */
 export interface ControllerOptions {
@@ -43,6 +43,13 @@ const RETRYABLE_REFUSALS = new Set<string>([
   "CHAT_ERR_CONN_CLOSED",
 ]);
 
+/**
+ * Frames taken in before the next redraw. A server that floods faster than the TUI draws is
+ * paused (TCP holds it back) until the frame is drawn, so neither memory nor the time between
+ * redraws grows with the flood, and keys keep being answered.
+ */
+export const MAX_FRAMES_PER_RENDER = 500;
+
 /** An error as the state shows it; the hint comes from core's error table. */
 export function toShownError(error: unknown): ShownError {
   const e = error as Partial<ChatError> & { message?: string };
@@ -55,6 +62,8 @@ export function toShownError(error: unknown): ShownError {
 export class Controller {
   private current: AppState;
   private renderQueued = false;
+  private framesSinceRender = 0;
+  private heldForRender = false;
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private ticks = 0;
@@ -89,6 +98,11 @@ export class Controller {
     setImmediate(() => {
       this.renderQueued = false;
       if (!this.exited) this.options.render(this.current);
+      this.framesSinceRender = 0;
+      if (this.heldForRender) {
+        this.heldForRender = false;
+        this.options.client.resume();
+      }
     });
   }
 
@@ -102,31 +116,39 @@ export class Controller {
       }
       if (status === "open") this.measureLag();
     });
-    client.on("reconnecting", (info: { attempt: number; delayMs: number; error?: unknown }) => {
+    client.on("reconnecting", (info) => {
       this.dispatch({
         type: "reconnecting",
         attempt: info.attempt,
         delayMs: info.delayMs,
-        error: info.error === undefined ? undefined : toShownError(info.error),
+        error: toShownError(info.error),
         now: now(),
       });
     });
-    client.on("close", (info: { error?: unknown }) => {
+    client.on("close", (info) => {
       this.dispatch({
         type: "closed",
         error: info.error === undefined ? undefined : toShownError(info.error),
         now: now(),
       });
     });
-    client.on("frame", (frame: IncomingFrame) =>
-      this.dispatch({ type: "frame", frame, now: now() }),
+    client.on("frame", (frame) => {
+      this.dispatch({ type: "frame", frame, now: now() });
+      this.framesSinceRender += 1;
+      if (this.framesSinceRender >= MAX_FRAMES_PER_RENDER && !this.heldForRender) {
+        this.heldForRender = true;
+        client.pause();
+      }
+    });
+    client.on("protocol-error", (error) =>
+      this.dispatch({ type: "protocol-error", error: toShownError(error), now: now() }),
     );
-    client.on("welcome", (welcome: { limits?: PaceLimits & { maxLineBytes: number } }) => {
-      if (welcome.limits === undefined) return;
+    // The client has already put defaults in place of missing or bogus limits.
+    client.on("welcome", (welcome) => {
       this.pacer.setLimits(welcome.limits);
       this.maxLineBytes = welcome.limits.maxLineBytes;
     });
-    client.on("server-error", (error: unknown) =>
+    client.on("server-error", (error) =>
       this.dispatch({
         type: "request-failed",
         error: toShownError(error),

@@ -19,7 +19,7 @@ import { onFrame } from "./frames.js";
 import { browse, EMPTY_HISTORY } from "./history.js";
 import { type EditOp, EMPTY_INPUT, edit, insertText } from "./input.js";
 import { KEYMAP } from "./keymap.js";
-import { only, type Reduction } from "./reduction.js";
+import { errorLine, only, type Reduction } from "./reduction.js";
 import { dropQueued, onDmSent, onRequestFailed, quit, say, submit } from "./submit.js";
 import type { Action, AppState, ChatBuffer, Effect, KeyAction } from "./types.js";
 
@@ -107,6 +107,9 @@ export function reduce(previous: AppState, action: Action): Reduction {
       return only(
         appendLine(state, state.active, { ts: action.now, kind: "info", text: action.text }),
       );
+    case "protocol-error":
+      // The conversation goes on: the status tab keeps the record without interrupting it.
+      return only(appendLine(state, STATUS_KEY, errorLine(action.error, action.now)));
   }
 }
 

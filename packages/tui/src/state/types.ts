@@ -188,6 +188,8 @@ export type Action =
       readonly ts: number;
     }
   | { readonly type: "local-info"; readonly text: string; readonly now: number }
+  /** The server sent a line that is not a valid frame (or too long): logged in the status tab. */
+  | { readonly type: "protocol-error"; readonly error: ShownError; readonly now: number }
   | { readonly type: "quit"; readonly reason: string | undefined };
 
 /** What the reducer asks the outside world to do. */
