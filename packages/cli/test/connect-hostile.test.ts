@@ -56,6 +56,19 @@ describe("connect against a hostile server", () => {
     expect(client.stderr).not.toMatch(/closed the connection/);
   });
 
+  it("shows a server's escape sequences as symbols, never writes them to the terminal", async () => {
+    const server = await hostile((socket) => {
+      socket.write(welcomeLine());
+      socket.write(messageLine("hi\u001b]52;c;ZXZpbA==\u0007\u001b[2Jthere\u009b1m"));
+    });
+    const client = runCli(["connect", `127.0.0.1:${server.port}`]);
+    await client.waitForStdout(/#lobby <eve> hi/);
+    client.endInput();
+    expect(await client.waitExit()).toBe(0);
+    expect(client.stdout).toContain("#lobby <eve> hi␛]52;c;ZXZpbA==␇␛[2Jthere\ufffd1m");
+    expect(client.stdout).not.toMatch(/[\u001b\u0007\u009b]/);
+  });
+
   it.each([
     ["without limits", null],
     ["with messageRate 0", { ...LIMITS, messageRate: 0 }],
@@ -80,7 +93,7 @@ describe("connect against a hostile server", () => {
       socket.write(messageLine(text));
     });
     const client = runCli(["connect", `127.0.0.1:${server.port}`]);
-    await client.waitForStdout(/#lobby <eve> start\u0001+end\n/);
+    await client.waitForStdout(/#lobby <eve> start\u2401+end\n/);
     client.endInput();
     expect(await client.waitExit()).toBe(0);
     expect(client.stderr).not.toMatch(/CHAT_ERR/);

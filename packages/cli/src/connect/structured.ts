@@ -6,6 +6,7 @@ import {
   createClient,
   type ForeignConnection,
   formatTextLine,
+  neutralizeFrame,
   takeForeignConnection,
 } from "@tcpchat/core";
 import packageJson from "../../package.json" with { type: "json" };
@@ -156,7 +157,9 @@ function converse(
         });
       // An error answering a request is shown once, by the request's own rejection.
       if (frame.type === "error" && frame.ref !== undefined) return;
-      const text = formatTextLine(frame);
+      // Shown, never run: a server that does not neutralize peers' text (spec 3.4) cannot
+      // write escape sequences into this terminal either.
+      const text = formatTextLine(neutralizeFrame(frame));
       if (text === null) return;
       const ts = "ts" in frame && typeof frame.ts === "number" ? frame.ts : undefined;
       if (frame.type === "error" || frame.type === "notice" || frame.type === "shutdown")

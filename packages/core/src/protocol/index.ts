@@ -12,4 +12,9 @@ export {
   parseServerFrame,
 } from "./parse-server.js";
 export { parseTextLine, TEXT_COMMANDS } from "./parse-text.js";
-export { hasUnsafeCharacters, neutralizeField, neutralizeText } from "./text-safety.js";
+export {
+  hasUnsafeCharacters,
+  neutralizeField,
+  neutralizeFrame,
+  neutralizeText,
+} from "./text-safety.js";

@@ -11,6 +11,7 @@ import {
 import { nameKey, normalizeName } from "./names.js";
 import { parseClientFrame } from "./parse-json.js";
 import { parseTextLine } from "./parse-text.js";
+import { neutralizeFrame } from "./text-safety.js";
 
 describe("names (spec 5)", () => {
   it.each([
@@ -173,5 +174,20 @@ describe("greeting, error and refusal lines", () => {
       "#dev <-- a left (quit)",
     );
     expect(formatTextLine({ type: "ack", ref: "1", ts: 0 })).toBeNull();
+  });
+});
+
+describe("neutralizeFrame", () => {
+  it("neutralizes every string of a frame, nested ones too, and keeps a clean frame as is", () => {
+    const clean = { type: "message", id: "1", ts: 1, room: "lobby", from: "eve", text: "hi" };
+    expect(neutralizeFrame(clean)).toBe(clean);
+    const rooms = { type: "rooms", rooms: [{ name: "a\u001b[2J", members: 1 }] };
+    expect(neutralizeFrame(rooms)).toEqual({
+      type: "rooms",
+      rooms: [{ name: "a␛[2J", members: 1 }],
+    });
+    const presence = { type: "presence", room: "lobby", nicks: ["ok", "b\u0007"], count: 2 };
+    expect(neutralizeFrame(presence).nicks).toEqual(["ok", "b␇"]);
+    expect(presence.nicks[1]).toBe("b\u0007");
   });
 });

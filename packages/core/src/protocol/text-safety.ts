@@ -53,3 +53,30 @@ export function neutralizeField(text: string, max: number): string {
   const points = [...safe];
   return points.length <= max ? safe : `${points.slice(0, max - 1).join("")}…`;
 }
+
+/**
+ * A copy of a frame with every string field (and strings in arrays and nested objects)
+ * neutralized, for clients that show frames from a server they do not trust; the frame itself
+ * when nothing needed it.
+ */
+export function neutralizeFrame<T extends object>(frame: T): T {
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(frame)) {
+    const safe = neutralizeValue(value);
+    if (safe !== value) {
+      copy ??= { ...frame } as Record<string, unknown>;
+      copy[key] = safe;
+    }
+  }
+  return (copy ?? frame) as T;
+}
+
+function neutralizeValue(value: unknown): unknown {
+  if (typeof value === "string") return neutralizeText(value);
+  if (Array.isArray(value)) {
+    const items = value.map(neutralizeValue);
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (typeof value === "object" && value !== null) return neutralizeFrame(value);
+  return value;
+}

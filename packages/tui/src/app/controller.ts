@@ -13,6 +13,7 @@ import {
   DEFAULT_MESSAGE_RATE,
   ERROR_CODES,
   isChatErrorCode,
+  neutralizeFrame,
 } from "@tcpchat/core";
 import { dmKey, roomKey } from "../state/buffers.js";
 import { reduce } from "../state/reducer.js";
@@ -133,7 +134,9 @@ export class Controller {
       });
     });
     client.on("frame", (frame) => {
-      this.dispatch({ type: "frame", frame, now: now() });
+      // Shown, never run: escape sequences from a server that does not neutralize peers'
+      // text (spec 3.4) reach blessed as visible symbols.
+      this.dispatch({ type: "frame", frame: neutralizeFrame(frame), now: now() });
       this.framesSinceRender += 1;
       if (this.framesSinceRender >= MAX_FRAMES_PER_RENDER && !this.heldForRender) {
         this.heldForRender = true;
