@@ -67,6 +67,11 @@ describe("visibleRows", () => {
     expect(visibleRows({ ...buffer, scroll: 1 }, 80, 5).map(rowText)[4]).toMatch(
       /^-- more -- 1 line below/,
     );
+    // A narrow pane gets a shorter wording, never a cut one.
+    expect(visibleRows({ ...buffer, scroll: 12 }, 40, 5).map(rowText)[4]).toMatch(
+      /^-- more -- 12 lines below \(PageDown\) *$/,
+    );
+    expect(visibleRows({ ...buffer, scroll: 12 }, 12, 5).map(rowText)[4]).toBe("-- more (12)");
     // At the bottom, no marker: the last row is the last line.
     expect(visibleRows(buffer, 80, 5).map(rowText)[4]).toContain("line 49");
     expect(visibleRows(buffer, 80, 5).map(rowText).join("\n")).not.toContain("-- more --");

@@ -222,7 +222,12 @@ export function visibleRows(
 
 /** The row shown below a scrolled-back pane: how many lines are below, and the way back. */
 export function moreMarker(linesBelow: number, columns: number): Row {
-  const text = `-- more -- ${linesBelow} ${linesBelow === 1 ? "line" : "lines"} below (PageDown, Ctrl+End: back to the end)`;
+  const below = `-- more -- ${linesBelow} ${linesBelow === 1 ? "line" : "lines"} below`;
+  // The longest wording that fits the pane.
+  const text =
+    [`${below} (PageDown, Ctrl+End: back to the end)`, `${below} (PageDown)`, below].find(
+      (t) => stringWidth(t) <= columns,
+    ) ?? `-- more (${linesBelow}) --`;
   return fitRow([{ text, style: "warn" }], columns, "warn");
 }
 
