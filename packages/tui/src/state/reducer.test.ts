@@ -279,13 +279,17 @@ describe("reducer: connection life", () => {
     expect(lostLines.some((l) => l.text.startsWith("Reconnecting automatically"))).toBe(false);
 
     // The server announced its shutdown: the close that follows is no news.
-    const { state } = run(connected(), frame({ type: "shutdown", reason: "maintenance" }), {
-      type: "reconnecting",
-      attempt: 1,
-      delayMs: 1000,
-      error: closed,
-      now: NOW,
-    });
+    const { state } = run(
+      connected(),
+      frame({ type: "shutdown", reason: "maintenance", deadlineMs: 200 }),
+      {
+        type: "reconnecting",
+        attempt: 1,
+        delayMs: 1000,
+        error: closed,
+        now: NOW,
+      },
+    );
     const shown = activeBuffer(state).lines.filter((l) => l.kind !== "message");
     const errors = shown.filter((l) => l.kind === "error");
     expect(errors).toHaveLength(1);
