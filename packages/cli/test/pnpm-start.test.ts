@@ -86,6 +86,7 @@ describe("the README's pnpm commands", () => {
     // The suggested command, typed as printed, joins the server.
     const joined = await shell(`echo "hello from the banner" | ${join?.[1]} --nick banner`);
     expect(joined.code).toBe(0);
-    expect(joined.stdout).toBe("#lobby <banner> hello from the banner\n");
+    // Only chat lines (the server may announce the join first), the message among them.
+    expect(joined.stdout).toMatch(/^(#lobby [^\n]*\n)*#lobby <banner> hello from the banner\n$/);
   });
 });
