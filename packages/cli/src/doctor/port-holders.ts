@@ -1,11 +1,13 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
 
 const TCP_LISTEN = "0A";
+// Long enough to tell which program it is, short enough for one line of an error.
+const MAX_COMMAND = 120;
 
 /** A process that holds a listening socket on a port. */
 export interface PortHolder {
   pid: number;
-  /** Its command line, arguments joined by spaces (cut to 120 characters). */
+  /** Its command line, arguments joined by spaces (cut to 120 characters, marked `...`). */
   command: string;
 }
 
@@ -31,8 +33,11 @@ export async function findPortHolders(port: number): Promise<PortHolder[]> {
       const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
       if (inode === undefined || !inodes.has(inode)) continue;
       const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-      const command = cmdline.split("\0").filter(Boolean).join(" ").slice(0, 120);
-      holders.push({ pid: Number(pid), command });
+      const command = cmdline.split("\0").filter(Boolean).join(" ");
+      holders.push({
+        pid: Number(pid),
+        command: command.length > MAX_COMMAND ? `${command.slice(0, MAX_COMMAND - 3)}...` : command,
+      });
       break;
     }
   }
