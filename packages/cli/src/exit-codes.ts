@@ -25,6 +25,8 @@ export const EXIT_CODE = {
   connectionLost: 8,
   /** The server ended the session on purpose: kicked, banned, or shut down. */
   endedByServer: 9,
+  /** `serve`: the port is already in use (another program listens on it). */
+  portInUse: 10,
   /** Killed by Ctrl+C (128 + SIGINT), as shells report it. */
   interrupted: 130,
 } as const;

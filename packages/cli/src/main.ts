@@ -1,5 +1,6 @@
 import { SERVER_SOFTWARE } from "@tcpchat/core";
 import packageJson from "../package.json" with { type: "json" };
+import { CommandError } from "./command-error.js";
 import type { Command } from "./commands/command.js";
 import { connectCommand } from "./commands/connect.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -32,7 +33,7 @@ Examples:
   tcpchat doctor 192.168.1.20:3000
   tcpchat policy check policy.toml 10.0.0.7
 
-Exit codes: 0 ok, 1 failure, 2 bad usage; connect and doctor: see their --help.`;
+Exit codes: 0 ok, 1 failure, 2 bad usage; serve, connect and doctor: see their --help.`;
 }
 
 /** Runs `tcpchat` with argv (without node and the script); resolves to the exit code. */
@@ -72,6 +73,10 @@ export async function main(rawArgv: readonly string[]): Promise<number> {
     if (error instanceof UsageError) {
       io.stderr.write(`tcpchat: ${error.message}\n`);
       return EXIT_CODE.usage;
+    }
+    if (error instanceof CommandError) {
+      io.stderr.write(`tcpchat: ${error.message}\n  hint: ${error.hint}\n`);
+      return error.exitCode;
     }
     io.stderr.write(
       `tcpchat: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -38,7 +38,8 @@ describe("doctor", () => {
       greeting: { version: 1 },
     });
     expect(report.attempts[0].greeting.software).toMatch(/^tcpchat /);
-    expect(report.advice).toMatch(/tcpchat connect 127\.0\.0\.1:\d+/);
+    // The command it names is how this test started the program (node PATH), as typed.
+    expect(report.advice).toMatch(/Join with: node \S+main\.js connect 127\.0\.0\.1:\d+/);
   });
 
   it("says listening but not tcpchat for another line server", async () => {
@@ -57,7 +58,7 @@ describe("doctor", () => {
     expect(code).toBe(3);
     expect(report.verdict).toBe("refused");
     expect(report.attempts[0].error.syscallCode).toBe("ECONNREFUSED");
-    expect(report.advice).toMatch(new RegExp(`tcpchat serve --port ${port}`));
+    expect(report.advice).toMatch(new RegExp(`main\\.js serve --port ${port}`));
   });
 
   it("says timed out, exit 4, with firewall commands, when SYNs are dropped", async () => {
@@ -106,6 +107,7 @@ describe("doctor", () => {
     cleanups.push(() => server.close({ graceMs: 0 }));
     const { code, report } = await doctorJson(["--local", String(port)]);
     expect(code).toBe(1);
+    expect(report.verdict).toBe("loopback-only");
     expect(report.local).toMatchObject({
       port,
       addresses: ["127.0.0.1"],
@@ -114,6 +116,29 @@ describe("doctor", () => {
     });
     const text = await runCliToEnd(["doctor", "--local", String(port)]);
     expect(text.stdout).toMatch(/WARNING: bound to loopback only/);
+  });
+
+  it("--local on a free port says plainly that nothing listens, exit 3", async () => {
+    const port = await closedPort();
+    const { code, report } = await doctorJson(["--local", String(port)]);
+    expect(code).toBe(3);
+    expect(report.verdict).toBe("not-listening");
+    expect(report.local).toMatchObject({ port, addresses: [] });
+    const text = await runCliToEnd(["doctor", "--local", String(port)]);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toMatch(
+      /Verdict: not-listening\nNothing listens on port \d+ on this machine/,
+    );
+  });
+
+  it("--local on a port bound on every interface says listening, exit 0", async () => {
+    const server = createChatServer();
+    const { port } = await server.listen(0, "0.0.0.0");
+    cleanups.push(() => server.close({ graceMs: 0 }));
+    const { code, report } = await doctorJson(["--local", String(port)]);
+    expect(code).toBe(0);
+    expect(report.verdict).toBe("listening");
+    expect(report.local.addresses).toEqual(["0.0.0.0"]);
   });
 
   it("prints the steps for people", async () => {

@@ -62,7 +62,7 @@ describe("serve and two non-TTY connect clients", () => {
     await dave.waitForStderr(/you are dave in #ops/);
     serve.write("/who ops\n");
     await serve.waitForStdout(
-      /\*\*\* 1 client in #ops\n\*\*\* {3}dave {2}s\d+ {2}127\.0\.0\.1:\d+/,
+      /\*\*\* 1 client in #ops\n\*\*\* {3}nick {2}session {2}address .*\n\*\*\* {3}dave {2}s\d+ {4,}127\.0\.0\.1:\d+/,
     );
     serve.write("/rooms\n");
     await serve.waitForStdout(/\*\*\* rooms: #ops \(1\)/);

@@ -6,6 +6,7 @@ import { localBindings } from "../doctor/local.js";
 import { describe, type ProbeOutcome, probeAddress } from "../doctor/probe.js";
 import { type DoctorReport, judge, renderReport, VERDICT } from "../doctor/report.js";
 import { EXIT_CODE } from "../exit-codes.js";
+import { runCommand } from "../invocation.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 
@@ -23,6 +24,8 @@ Finds out, step by step, why a client can or cannot reach a tcpchat server:
        timed-out          packets are dropped: a firewall (the commands to open the port follow)
        unreachable        no route to the host
        refused-by-policy  a tcpchat server refused this machine (with its reason)
+     with --local alone: listening (bound where other machines reach it),
+       loopback-only (only this machine can connect), not-listening (no server on the port)
 
 Options:
   --timeout MS   connect timeout per address, and for the greeting (default ${DEFAULT_TIMEOUT_MS})
@@ -33,8 +36,9 @@ Options:
 
 PORT defaults to ${DEFAULT_PORT}.
 
-Exit codes: 0 listening, 1 other problem, 2 bad arguments or a host name that does not exist,
-3 refused, 4 timed out, 5 refused by policy, 6 DNS server failure, 7 unreachable.
+Exit codes: 0 listening, 1 other problem (--local: loopback only), 2 bad arguments or a host
+name that does not exist, 3 refused (--local: nothing listens), 4 timed out, 5 refused by
+policy, 6 DNS server failure, 7 unreachable.
 
 Examples:
   tcpchat doctor 192.168.1.20:3000
@@ -82,18 +86,32 @@ export const doctorCommand: Command = {
 
 async function localReport(port: number): Promise<DoctorReport> {
   const local = await localBindings(port);
-  const bound = local.addresses.length > 0;
-  const advice = !bound
-    ? `Nothing listens on port ${port} on this machine. Start the server: tcpchat serve --port ${port}`
-    : local.loopbackOnly
-      ? `The port is bound to loopback only, so only this machine can connect. Restart the server without --host (all interfaces) or with --host 0.0.0.0.`
-      : `The port is bound on an address other machines can reach. If they still time out, a firewall drops the packets: run tcpchat doctor HOST:${port} from another machine for the commands that open the port.`;
+  const command = runCommand();
+  if (local.addresses.length === 0) {
+    return {
+      attempts: [],
+      local,
+      verdict: VERDICT.notListening,
+      advice: `Nothing listens on port ${port} on this machine: no server is running on it. Start one with: ${command} serve --port ${port}`,
+      exitCode: EXIT_CODE.connRefused,
+    };
+  }
+  if (local.loopbackOnly) {
+    return {
+      attempts: [],
+      local,
+      verdict: VERDICT.loopbackOnly,
+      advice:
+        "The port is bound to loopback only, so only this machine can connect. Restart the server without --host (all interfaces) or with --host 0.0.0.0.",
+      exitCode: EXIT_CODE.failure,
+    };
+  }
   return {
     attempts: [],
     local,
-    verdict: VERDICT.localOnly,
-    advice,
-    exitCode: bound && !local.loopbackOnly ? EXIT_CODE.ok : EXIT_CODE.failure,
+    verdict: VERDICT.listening,
+    advice: `The port is bound on an address other machines can reach. If they still time out, a firewall drops the packets: run \`${command} doctor HOST:${port}\` from another machine for the commands that open the port.`,
+    exitCode: EXIT_CODE.ok,
   };
 }
 

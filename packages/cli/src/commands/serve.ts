@@ -1,6 +1,9 @@
 import { createServer, DEFAULT_PORT, SERVER_SOFTWARE } from "@tcpchat/core";
 import { type FlagValues, parseCommandArgs, parsePort, stringFlag } from "../args.js";
+import { CommandError } from "../command-error.js";
+import { findPortHolders } from "../doctor/port-holders.js";
 import { EXIT_CODE } from "../exit-codes.js";
+import { runCommand } from "../invocation.js";
 import { formatHostPort } from "../lan-addresses.js";
 import { startBanner } from "../serve/banner.js";
 import { createOperatorConsole } from "../serve/console.js";
@@ -41,7 +44,11 @@ Examples:
   tcpchat serve --port 4000 --host 127.0.0.1     this machine only
   tcpchat serve --allow 192.168.1.0/24 --max-per-address 4 --connect-rate 5/s
   tcpchat serve --policy policy.toml --log-format json 2>server.log
-  pnpm --filter cli start -- --port 4000`;
+  pnpm --filter cli start -- --port 4000
+
+Exit codes: 0 stopped normally, 1 failure, 2 bad flag or value (or the port needs privileges,
+or --host is not an address of this machine), 10 the port is already in use, 130 forced by a
+second Ctrl+C.`;
 
 /** `tcpchat serve`: the server, its start banner, the operator console, logs and signals. */
 export const serveCommand: Command = {
@@ -70,8 +77,10 @@ export const serveCommand: Command = {
     const serverOptions = serverOptionsFromFlags(flags);
     const policy = await setupPolicy(flags, logger);
     const server = createServer({ ...serverOptions, policy: policy.policy });
-    server.on("error", (error: Error) => logger.error("server-error", error.message));
-    const stopServerLog = watchServerEvents(server, logger);
+    // A failed listen also arrives as an "error" event; listen's rejection reports it (once,
+    // explained), so the event is logged only once the server is up.
+    const ignoreListenError = (): void => {};
+    server.on("error", ignoreListenError);
 
     let bound: Awaited<ReturnType<typeof server.listen>>;
     try {
@@ -79,8 +88,11 @@ export const serveCommand: Command = {
     } catch (error) {
       policy.close();
       await server.close({ graceMs: 0 });
-      throw listenError(error, port, host);
+      throw await listenError(error, port, host);
     }
+    server.off("error", ignoreListenError);
+    server.on("error", (error: Error) => logger.error("server-error", error.message));
+    const stopServerLog = watchServerEvents(server, logger);
     io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n\n`);
     logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {
       address: bound.address,
@@ -166,6 +178,22 @@ export const serveCommand: Command = {
   },
 };
 
+async function portInUseError(where: string, port: number): Promise<CommandError> {
+  const holders = await findPortHolders(port);
+  const heldBy =
+    holders.length > 0
+      ? `: it is held by ${holders.map((h) => `pid ${h.pid} (${h.command})`).join(", ")}`
+      : ": another program listens on it";
+  const see =
+    holders.length > 0
+      ? ""
+      : ` See what holds it with \`${runCommand()} doctor --local ${port}\` or \`ss -ltnp 'sport = :${port}'\`.`;
+  return new CommandError(`${where} is already in use${heldBy}.`, {
+    hint: `Pick another port with --port (--port 0 picks a free one), or stop that program.${see}`,
+    exitCode: EXIT_CODE.portInUse,
+  });
+}
+
 function parseLogFormat(flags: FlagValues): LogFormat {
   const raw = stringFlag(flags, "log-format") ?? LOG_FORMAT.text;
   if (raw !== LOG_FORMAT.text && raw !== LOG_FORMAT.json) {
@@ -174,14 +202,12 @@ function parseLogFormat(flags: FlagValues): LogFormat {
   return raw;
 }
 
-function listenError(error: unknown, port: number, host: string | undefined): Error {
+async function listenError(error: unknown, port: number, host: string | undefined): Promise<Error> {
   const code = (error as NodeJS.ErrnoException).code;
   const where = host === undefined ? `port ${port}` : formatHostPort(host, port);
   switch (code) {
     case "EADDRINUSE":
-      return new UsageError(
-        `${where} is already in use (another server is running?). Pick another with --port, or find it with: tcpchat doctor --local ${port}`,
-      );
+      return portInUseError(where, port);
     case "EACCES":
       return new UsageError(
         `no permission to listen on ${where}: ports below 1024 need privileges. Use a port from 1024 up, such as the default ${DEFAULT_PORT}`,

@@ -1,4 +1,5 @@
 import { EXIT_CODE, type ExitCode } from "../exit-codes.js";
+import { runCommand } from "../invocation.js";
 import { formatHostPort } from "../lan-addresses.js";
 import { type FirewallRecipe, firewallRecipes } from "./firewall.js";
 import type { LocalBindings } from "./local.js";
@@ -14,8 +15,10 @@ export const VERDICT = {
   dnsFailed: "dns-failed",
   noSuchHost: "no-such-host",
   error: "error",
-  /** Only `--local` ran: see `local`. */
-  localOnly: "local-only",
+  /** `--local` alone: nothing listens on the port on this machine. */
+  notListening: "not-listening",
+  /** `--local` alone: the port is bound to loopback only; other machines cannot connect. */
+  loopbackOnly: "loopback-only",
 } as const;
 /** One of {@link VERDICT}'s values. */
 export type Verdict = (typeof VERDICT)[keyof typeof VERDICT];
@@ -49,10 +52,14 @@ const PRECEDENCE: ProbeOutcome["result"][] = [
   PROBE_RESULT.error,
 ];
 
-/** Picks the verdict from the attempts, with its advice and exit code. */
+/**
+ * Picks the verdict from the attempts, with its advice and exit code. `command` is how this
+ * program is run here ({@link runCommand}), so that the commands the advice names work as typed.
+ */
 export function judge(
   target: { host: string; port: number },
   attempts: ProbeOutcome[],
+  command: string = runCommand(),
 ): Pick<DoctorReport, "verdict" | "advice" | "firewall" | "exitCode"> {
   const best = PRECEDENCE.map((result) => attempts.find((a) => a.result === result)).find(Boolean);
   const where = formatHostPort(target.host, target.port);
@@ -68,10 +75,10 @@ export function judge(
           ? ` (not on ${others.map((a) => a.address).join(", ")}: clients that try those first fall back to the one that works)`
           : "";
       const advice = best.greeting
-        ? `A tcpchat server (${best.greeting.software}, protocol ${best.greeting.version}) listens on ${formatHostPort(best.address, port)}${note}. Join with: tcpchat connect ${where}`
+        ? `A tcpchat server (${best.greeting.software}, protocol ${best.greeting.version}) listens on ${formatHostPort(best.address, port)}${note}. Join with: ${command} connect ${where}`
         : best.firstLine !== undefined
-          ? `Something listens on ${formatHostPort(best.address, port)}${note}, but it is not tcpchat; its first line was: ${JSON.stringify(best.firstLine)}. Talk to it with: tcpchat connect --raw ${where}`
-          : `Something listens on ${formatHostPort(best.address, port)}${note}, but it sent nothing, so it is not a tcpchat server. Talk to it with: tcpchat connect --raw ${where}`;
+          ? `Something listens on ${formatHostPort(best.address, port)}${note}, but it is not tcpchat; its first line was: ${JSON.stringify(best.firstLine)}. Talk to it with: ${command} connect --raw ${where}`
+          : `Something listens on ${formatHostPort(best.address, port)}${note}, but it sent nothing, so it is not a tcpchat server. Talk to it with: ${command} connect --raw ${where}`;
       return { verdict: VERDICT.listening, advice, exitCode: EXIT_CODE.ok };
     }
     case PROBE_RESULT.refusedByPolicy:
@@ -84,7 +91,7 @@ export function judge(
     case PROBE_RESULT.timedOut:
       return {
         verdict: VERDICT.timedOut,
-        advice: `No answer from ${where}: packets are being dropped, nearly always by a firewall on the server or on the network between. On the server's machine, run \`tcpchat doctor --local ${port}\` to check that the server listens on a LAN address, then open inbound TCP port ${port} with one of the commands below.`,
+        advice: `No answer from ${where}: packets are being dropped, nearly always by a firewall on the server or on the network between. On the server's machine, run \`${command} doctor --local ${port}\` to check that the server listens on a LAN address, then open inbound TCP port ${port} with one of the commands below.`,
         firewall: firewallRecipes(port),
         exitCode: EXIT_CODE.connTimeout,
       };
@@ -97,7 +104,7 @@ export function judge(
     case PROBE_RESULT.refused:
       return {
         verdict: VERDICT.refused,
-        advice: `The host answered, but nothing listens on port ${port}. Is the server running, and is the port right? Start it with: tcpchat serve --port ${port}`,
+        advice: `The host answered, but nothing listens on port ${port}. Is the server running, and is the port right? Start it with: ${command} serve --port ${port}`,
         exitCode: EXIT_CODE.connRefused,
       };
     default:

@@ -1,4 +1,5 @@
 import type { ListenAddress } from "@tcpchat/core";
+import { runCommand, tuiRunCommand } from "../invocation.js";
 import { formatHostPort, interfaceAddresses } from "../lan-addresses.js";
 
 /** The addresses people can use to reach a server listening at `bound`. */
@@ -16,8 +17,15 @@ export function reachableAddresses(bound: ListenAddress): { lan: string[]; local
   };
 }
 
-/** The start banner: where the server listens and every way to join it. */
-export function startBanner(bound: ListenAddress, software: string): string {
+/**
+ * The start banner: where the server listens and every way to join it. `command` is how this
+ * program is run here ({@link runCommand}): the join commands it suggests must work as typed.
+ */
+export function startBanner(
+  bound: ListenAddress,
+  software: string,
+  command: string = runCommand(),
+): string {
   const { lan, local } = reachableAddresses(bound);
   const port = bound.port;
   const lines = [`${software} listening on ${formatHostPort(bound.address, port)}`];
@@ -31,13 +39,17 @@ export function startBanner(bound: ListenAddress, software: string): string {
   const share = lan.find((a) => !a.includes(":")) ?? lan[0] ?? local[0] ?? "localhost";
   const host = share.includes(":") ? `[${share}]` : share;
   const hostPort = formatHostPort(share, port);
+  const joins: Array<[string, string]> = [
+    [`${command} connect ${hostPort}`, "line client"],
+    [`${tuiRunCommand(command)} ${hostPort}`, "full-screen client"],
+    [`nc ${host} ${port}`, "any line client"],
+    [`telnet ${host} ${port}`, ""],
+  ];
+  const width = Math.max(...joins.map(([join]) => join.length));
   lines.push(
     "",
     "Join with any of:",
-    `  tcpchat connect ${hostPort}        line client (pnpm --filter cli start connect ${hostPort})`,
-    `  pnpm --filter tui start ${hostPort}   full-screen client`,
-    `  nc ${host} ${port}`,
-    `  telnet ${host} ${port}`,
+    ...joins.map(([join, what]) => `  ${join.padEnd(width)}   ${what}`.trimEnd()),
     "",
     "Type to chat as the operator; /help lists console commands; Ctrl+C stops the server.",
   );

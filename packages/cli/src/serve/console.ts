@@ -7,6 +7,7 @@ import {
 } from "@tcpchat/core";
 import { parseDuration } from "../args.js";
 import { clock, formatBytes, formatDuration } from "../format.js";
+import { formatColumns } from "../terminal/width.js";
 import { UsageError } from "../usage-error.js";
 import type { BanControl } from "./bans.js";
 import { LineBudget } from "./line-budget.js";
@@ -148,14 +149,20 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
       print(
         `*** ${sessions.length} client${sessions.length === 1 ? "" : "s"}${room ? ` in #${room}` : ""}`,
       );
-      for (const s of sessions) {
-        const where = s.address.includes(":")
-          ? `[${s.address}]:${s.port}`
-          : `${s.address}:${s.port}`;
-        print(
-          `***   ${s.nick}  ${s.id}  ${where}  ${s.mode}  ${s.rooms.map((r) => `#${r}`).join(" ")}  ${formatDuration(Date.now() - s.connectedAt)}`,
-        );
-      }
+      if (sessions.length === 0) return;
+      // Columns line up by display width: a Korean nick takes two columns per syllable.
+      const table = formatColumns([
+        ["nick", "session", "address", "mode", "connected", "rooms"],
+        ...sessions.map((s) => [
+          s.nick,
+          s.id,
+          s.address.includes(":") ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`,
+          s.mode,
+          formatDuration(Date.now() - s.connectedAt),
+          s.rooms.map((r) => `#${r}`).join(" "),
+        ]),
+      ]);
+      for (const line of table) print(`***   ${line}`);
     },
     rooms: () => {
       const rooms = server.rooms();

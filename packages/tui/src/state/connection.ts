@@ -27,24 +27,60 @@ export function onConnection(
   return only(next);
 }
 
+/**
+ * What the TUI does about a lost connection, as a hint. Core's hints for these codes tell the
+ * user to reconnect ("Reconnect.", "Reconnect later."), which the TUI does by itself.
+ */
+export const SELF_RECONNECT_HINT =
+  "The TUI reconnects by itself; what you type meanwhile is queued and sent once it is back.";
+
+const SELF_RECONNECT_CODES: ReadonlySet<string> = new Set([
+  "CHAT_ERR_CONN_CLOSED",
+  "CHAT_ERR_CONN_RESET",
+  "CHAT_ERR_PING_TIMEOUT",
+  "CHAT_ERR_SERVER_SHUTDOWN",
+]);
+
+/**
+ * The error as shown while the TUI retries: hints that tell the user to reconnect, or (once
+ * the server was reached before) to check that it runs and the port is right, give way to
+ * what the TUI is doing about it. A first connection that fails keeps core's hint: then the
+ * address may well be wrong.
+ */
+export function whileRetrying(error: ShownError, wasOnline: boolean): ShownError {
+  if (SELF_RECONNECT_CODES.has(error.code)) return { ...error, hint: SELF_RECONNECT_HINT };
+  if (wasOnline) {
+    return {
+      ...error,
+      hint: "The server is not back yet; the TUI keeps trying. What you type meanwhile is queued.",
+    };
+  }
+  return error;
+}
+
 /** A retry is scheduled: count down to it, and show a new kind of failure once. */
 export function onReconnecting(
   state: AppState,
   action: Extract<Action, { type: "reconnecting" }>,
 ): Reduction {
   const previous = state.connection.lastError;
+  // The connection closing right after the server announced its shutdown is no news.
+  const announced =
+    previous?.code === "CHAT_ERR_SERVER_SHUTDOWN" &&
+    (action.error?.code === "CHAT_ERR_CONN_CLOSED" || action.error?.code === "CHAT_ERR_CONN_RESET");
   const connection = {
     ...state.connection,
     status: "reconnecting" as const,
     attempt: action.attempt,
     retryAt: action.now + action.delayMs,
-    lastError: action.error ?? previous,
+    lastError: announced ? previous : (action.error ?? previous),
   };
   let next: AppState = { ...state, connection };
   // One line per distinct failure, not one per retry: the status bar shows the countdown.
-  if (action.error && (action.attempt <= 1 || action.error.code !== previous?.code)) {
-    next = announce(next, errorLine(action.error, action.now));
-    if (action.attempt <= 1) {
+  if (action.error && !announced && (action.attempt <= 1 || action.error.code !== previous?.code)) {
+    const shown = whileRetrying(action.error, state.nick !== undefined);
+    next = announce(next, errorLine(shown, action.now));
+    if (action.attempt <= 1 && shown.hint === action.error.hint) {
       next = announce(next, {
         ts: action.now,
         kind: "info",

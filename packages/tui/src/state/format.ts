@@ -186,7 +186,9 @@ function cachedRows(line: Line, columns: number, own: string | undefined): Row[]
 
 /**
  * The rows of the message pane, bottom-aligned: only the lines that can be visible are
- * wrapped, so a buffer with thousands of lines costs what the screen shows.
+ * wrapped, so a buffer with thousands of lines costs what the screen shows. Scrolled back, the
+ * bottom row is a "-- more --" marker that says how many lines are below (irssi's "-- more --",
+ * WeeChat's "-MORE(N)-").
  */
 export function visibleRows(
   buffer: ChatBuffer,
@@ -194,13 +196,15 @@ export function visibleRows(
   height: number,
   ownNick?: string,
 ): Row[] {
+  const more = buffer.scroll > 0 && height > 1 ? moreMarker(buffer.scroll, columns) : undefined;
+  const room = more ? height - 1 : height;
   const marker = readMarkerIndex(buffer);
   const out: Row[] = [];
   const last = buffer.lines.length - 1 - buffer.scroll;
-  for (let i = last; i >= 0 && out.length < height; i--) {
+  for (let i = last; i >= 0 && out.length < room; i--) {
     const rows = cachedRows(buffer.lines[i]!, columns, ownNick);
-    for (let r = rows.length - 1; r >= 0 && out.length < height; r--) out.push(rows[r]!);
-    if (i === marker && out.length < height) {
+    for (let r = rows.length - 1; r >= 0 && out.length < room; r--) out.push(rows[r]!);
+    if (i === marker && out.length < room) {
       const label = " new ";
       const side = Math.max(0, columns - stringWidth(label));
       out.push([
@@ -211,32 +215,100 @@ export function visibleRows(
       ]);
     }
   }
-  return out.reverse();
+  out.reverse();
+  if (more) out.push(more);
+  return out;
 }
 
-/** The tab bar: one entry per buffer with its number and unread count. */
+/** The row shown below a scrolled-back pane: how many lines are below, and the way back. */
+export function moreMarker(linesBelow: number, columns: number): Row {
+  const below = `-- more -- ${linesBelow} ${linesBelow === 1 ? "line" : "lines"} below`;
+  // The longest wording that fits the pane.
+  const text =
+    [`${below} (PageDown, Ctrl+End: back to the end)`, `${below} (PageDown)`, below].find(
+      (t) => stringWidth(t) <= columns,
+    ) ?? `-- more (${linesBelow}) --`;
+  return fitRow([{ text, style: "warn" }], columns, "warn");
+}
+
+interface Tab {
+  readonly text: string;
+  readonly style: Style;
+  readonly width: number;
+  readonly buffer: ChatBuffer;
+}
+
+/**
+ * The tab bar: one entry per buffer with its number and unread count. When the tabs do not
+ * fit, it shows a run of whole tabs around the active one and counts the hidden ones at each
+ * edge, `<+2` on the left and `+3>` on the right, coloured like the busiest tab they hide.
+ */
 export function tabBar(state: AppState, columns: number): Row {
-  const segments: Segment[] = [];
-  let width = 0;
-  state.buffers.forEach((b, i) => {
+  const tabs: Tab[] = state.buffers.map((b, i) => {
     const name = b.kind === "room" ? `#${b.name}` : b.kind === "dm" ? `@${b.name}` : b.name;
     const count = b.unread > 0 ? `(${b.unread})` : "";
     const text = ` ${i + 1}:${name}${count} `;
-    const style: Style =
-      b.key === state.active
-        ? "tabActive"
-        : b.highlight
-          ? "tabHighlight"
-          : b.unread > 0
-            ? "tabUnread"
-            : "tab";
-    const w = stringWidth(text);
-    if (width + w > columns) return;
-    segments.push({ text, style });
-    width += w;
+    return { text, style: tabStyle(b, state.active), width: stringWidth(text), buffer: b };
   });
-  segments.push({ text: " ".repeat(Math.max(0, columns - width)), style: "tab" });
-  return segments;
+  const active = Math.max(
+    0,
+    tabs.findIndex((t) => t.buffer.key === state.active),
+  );
+  const [first, last] = visibleTabs(tabs, active, columns);
+  const hiddenLeft = tabs.slice(0, first);
+  const hiddenRight = tabs.slice(last + 1);
+  const segments: Segment[] = [];
+  if (hiddenLeft.length > 0) {
+    segments.push({ text: `<+${hiddenLeft.length}`, style: hiddenStyle(hiddenLeft) });
+  }
+  for (const tab of tabs.slice(first, last + 1))
+    segments.push({ text: tab.text, style: tab.style });
+  const right: Segment[] =
+    hiddenRight.length > 0
+      ? [{ text: `+${hiddenRight.length}>`, style: hiddenStyle(hiddenRight) }]
+      : [];
+  const rightWidth = right.reduce((sum, r) => sum + stringWidth(r.text), 0);
+  return [...fitRow(segments, Math.max(0, columns - rightWidth), "tab"), ...right];
+}
+
+function tabStyle(buffer: ChatBuffer, active: string): Style {
+  if (buffer.key === active) return "tabActive";
+  if (buffer.highlight) return "tabHighlight";
+  return buffer.unread > 0 ? "tabUnread" : "tab";
+}
+
+/** The style of an overflow count: what the most urgent hidden tab would show. */
+function hiddenStyle(hidden: readonly Tab[]): Style {
+  if (hidden.some((t) => t.buffer.highlight)) return "tabHighlight";
+  return hidden.some((t) => t.buffer.unread > 0) ? "tabUnread" : "tab";
+}
+
+/**
+ * The first and last index of the tabs shown: all when they fit, else the active tab, then as
+ * many neighbours as fit, the following ones first, leaving room for the overflow counts.
+ */
+function visibleTabs(tabs: readonly Tab[], active: number, columns: number): [number, number] {
+  const total = tabs.reduce((sum, t) => sum + t.width, 0);
+  if (total <= columns) return [0, tabs.length - 1];
+  const countWidth = (hidden: number) => (hidden > 0 ? String(hidden).length + 2 : 0);
+  const fits = (first: number, last: number) => {
+    let width = countWidth(first) + countWidth(tabs.length - 1 - last);
+    for (let i = first; i <= last; i++) width += tabs[i]!.width;
+    return width <= columns;
+  };
+  let first = active;
+  let last = active;
+  for (let grew = true; grew; ) {
+    grew = false;
+    if (last + 1 < tabs.length && fits(first, last + 1)) {
+      last++;
+      grew = true;
+    } else if (first > 0 && fits(first - 1, last)) {
+      first--;
+      grew = true;
+    }
+  }
+  return [first, last];
 }
 
 /** Short connection state for the status bar (with the reconnect countdown). */

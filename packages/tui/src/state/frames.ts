@@ -11,7 +11,8 @@ import {
   switchTo,
   updateBuffer,
 } from "./buffers.js";
-import { announce, online, only, type Reduction } from "./reduction.js";
+import { SELF_RECONNECT_HINT } from "./connection.js";
+import { announce, errorLine, online, only, type Reduction } from "./reduction.js";
 import type { AppState, Effect, IncomingFrame } from "./types.js";
 
 function mentions(text: string, nick: string | undefined): boolean {
@@ -117,16 +118,16 @@ export function onFrame(state: AppState, frame: IncomingFrame, now: number): Red
       return only(state);
     case "notice":
       return only(appendLine(state, state.active, { ts: now, kind: "info", text: frame.text }));
-    case "shutdown":
-      return only(
-        announce(state, {
-          ts: now,
-          kind: "error",
-          code: "CHAT_ERR_SERVER_SHUTDOWN",
-          text: `The server is shutting down: ${frame.reason}`,
-          hint: "The TUI reconnects by itself when the server is back.",
-        }),
-      );
+    case "shutdown": {
+      const error = {
+        code: "CHAT_ERR_SERVER_SHUTDOWN",
+        message: `The server is shutting down: ${frame.reason}`,
+        hint: SELF_RECONNECT_HINT,
+      };
+      // Remembered, so that the connection closing next is not announced as news.
+      const next = { ...state, connection: { ...state.connection, lastError: error } };
+      return only(announce(next, errorLine(error, now)));
+    }
     default:
       return only(state);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { activeBuffer, findBuffer, roomKey, STATUS_KEY } from "./buffers.js";
+import { SELF_RECONNECT_HINT } from "./connection.js";
 import { statusBar, tabBar } from "./format.js";
 import { initialState, OUTBOX_LIMIT, reduce } from "./reducer.js";
 import type { Action, AppState, Effect, IncomingFrame } from "./types.js";
@@ -237,7 +238,69 @@ describe("reducer: connection life", () => {
     expect(bar).toContain("reconnecting in 7s (attempt 2)");
     const errors = activeBuffer(state).lines.filter((l) => l.kind === "error");
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.hint).toBe(refused.hint);
+    // The server was reached before: checking the port is not the advice, waiting is.
+    expect(errors[0]!.hint).toBe(
+      "The server is not back yet; the TUI keeps trying. What you type meanwhile is queued.",
+    );
+  });
+
+  it("keeps core's hint when the very first connection is refused (the address may be wrong)", () => {
+    const { state } = run(
+      initialState({ server: "127.0.0.1:3000" }),
+      { type: "connection", status: "connecting", now: NOW },
+      { type: "reconnecting", attempt: 1, delayMs: 1000, error: refused, now: NOW },
+    );
+    const lines = activeBuffer(state).lines;
+    expect(lines.find((l) => l.kind === "error")!.hint).toBe(refused.hint);
+    expect(lines.at(-1)!.text).toMatch(/^Reconnecting automatically/);
+  });
+
+  it("never tells the user to reconnect while it reconnects by itself", () => {
+    const closed = {
+      code: "CHAT_ERR_CONN_CLOSED",
+      message: "The connection closed.",
+      hint: "Reconnect.",
+    };
+    // Lost without warning: the error, with what the TUI does about it, once.
+    const lost = run(connected(), {
+      type: "reconnecting",
+      attempt: 1,
+      delayMs: 1000,
+      error: closed,
+      now: NOW,
+    }).state;
+    const lostLines = activeBuffer(lost).lines;
+    expect(lostLines.at(-1)).toMatchObject({
+      kind: "error",
+      code: "CHAT_ERR_CONN_CLOSED",
+      hint: SELF_RECONNECT_HINT,
+    });
+    // The hint says it already: no second line about reconnecting.
+    expect(lostLines.some((l) => l.text.startsWith("Reconnecting automatically"))).toBe(false);
+
+    // The server announced its shutdown: the close that follows is no news.
+    const { state } = run(
+      connected(),
+      frame({ type: "shutdown", reason: "maintenance", deadlineMs: 200 }),
+      {
+        type: "reconnecting",
+        attempt: 1,
+        delayMs: 1000,
+        error: closed,
+        now: NOW,
+      },
+    );
+    const shown = activeBuffer(state).lines.filter((l) => l.kind !== "message");
+    const errors = shown.filter((l) => l.kind === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      code: "CHAT_ERR_SERVER_SHUTDOWN",
+      text: "The server is shutting down: maintenance",
+      hint: SELF_RECONNECT_HINT,
+    });
+    for (const line of shown)
+      expect(`${line.text} ${line.hint ?? ""}`).not.toMatch(/\bReconnect\./);
+    expect(state.connection.status).toBe("reconnecting");
   });
 
   it("queues what is typed while disconnected, visibly, and sends it after the welcome", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { graphemes, padToWidth, stringWidth, truncateToWidth } from "./width.js";
+import { graphemes, padToWidth, stringWidth, truncateToWidth, wideRanges } from "./width.js";
 
 describe("stringWidth", () => {
   it("counts ASCII as one column each", () => {
@@ -10,7 +10,7 @@ describe("stringWidth", () => {
     expect(stringWidth("漢字かなカナ")).toBe(12);
     expect(stringWidth("ＡＢ")).toBe(4);
   });
-  it("counts emoji as two columns, each emoji of a ZWJ sequence too (as tmux draws them)", () => {
+  it("counts emoji as two columns, each emoji of a ZWJ sequence too (as blessed lays them out)", () => {
     expect(stringWidth("😀")).toBe(2);
     expect(stringWidth("👨‍👩‍👧")).toBe(6);
     expect(stringWidth("👍\u{1F3FD}")).toBe(4);
@@ -40,5 +40,16 @@ describe("truncateToWidth / padToWidth", () => {
   });
   it("splits graphemes, keeping clusters whole", () => {
     expect(graphemes("a가👨‍👩‍👧e\u0301")).toEqual(["a", "가", "👨‍👩‍👧", "e\u0301"]);
+  });
+});
+
+describe("wideRanges", () => {
+  it("covers Hangul syllables, CJK and emoji, and leaves out narrow and ambiguous characters", () => {
+    const ranges = wideRanges();
+    const wide = (cp: number) => ranges.some(([from, to]) => cp >= from && cp <= to);
+    expect(wide(0xac00) && wide(0xd7a3) && wide(0x4e00) && wide(0x1f600) && wide(0x2615)).toBe(
+      true,
+    );
+    expect(wide(0x2460) || wide(0x2764) || wide(0xff71) || wide(0x1161)).toBe(false);
   });
 });

@@ -1,46 +1,17 @@
 /**
- * Terminal column widths of text: East Asian Wide and Fullwidth characters (Hangul, CJK,
- * kana, fullwidth forms) and emoji take two columns, combining marks and controls none.
- * The table agrees with what blessed (fullUnicode) and tmux/xterm draw, so the cursor the
- * TUI places lands where the terminal put the glyphs.
+ * Terminal column widths of text. Wide and Fullwidth characters (Hangul, CJK, kana, fullwidth
+ * forms, emoji drawn as emoji) take two columns by Unicode's East Asian Width property, read
+ * from the maintained `get-east-asian-width` package (ambiguous ones count as narrow, as tmux
+ * and xterm draw them in a UTF-8 locale); combining marks, format characters and controls take
+ * none. test/width-tmux.test.ts checks these widths against what tmux draws.
  */
+import { eastAsianWidth } from "get-east-asian-width";
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-// Sorted, inclusive ranges of East Asian Width W/F code points in the BMP (UAX #11).
-const WIDE_BMP: ReadonlyArray<readonly [number, number]> = [
-  [0x1100, 0x115f],
-  [0x2329, 0x232a],
-  [0x2e80, 0x303e],
-  [0x3041, 0x33ff],
-  [0x3400, 0x4dbf],
-  [0x4e00, 0x9fff],
-  [0xa000, 0xa4cf],
-  [0xa960, 0xa97f],
-  [0xac00, 0xd7a3],
-  [0xf900, 0xfaff],
-  [0xfe10, 0xfe19],
-  [0xfe30, 0xfe6f],
-  [0xff00, 0xff60],
-  [0xffe0, 0xffe6],
-];
-
+// East Asian Width has no zero: these draw on top of the character before them.
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
-// Emoji drawn as emoji by default (☕ ⭐ ✅ ✨ ...) are East Asian Wide too (UAX #11).
-const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}$/u;
-
-function inRanges(cp: number, ranges: ReadonlyArray<readonly [number, number]>): boolean {
-  let lo = 0;
-  let hi = ranges.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const range = ranges[mid]!;
-    if (cp < range[0]) hi = mid - 1;
-    else if (cp > range[1]) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
+const NARROW_AMBIGUOUS = { ambiguousAsWide: false } as const;
 
 /** Columns one code point takes: 0, 1 or 2. */
 export function codePointWidth(cp: number): number {
@@ -49,20 +20,15 @@ export function codePointWidth(cp: number): number {
   // Hangul medial vowels and final consonants join the initial consonant's two columns.
   if ((cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return 0;
   if (ZERO_WIDTH.test(String.fromCodePoint(cp))) return 0;
-  if (cp <= 0xffff) {
-    if (inRanges(cp, WIDE_BMP)) return 2;
-    return cp >= 0x2300 && EMOJI_PRESENTATION.test(String.fromCharCode(cp)) ? 2 : 1;
-  }
-  // Astral planes: emoji (U+1F000..U+1FAFF) and the CJK extension planes are wide.
-  if (cp >= 0x1f000 && cp <= 0x1faff) return 2;
-  if (cp >= 0x20000 && cp <= 0x3fffd) return 2;
-  return 1;
+  return eastAsianWidth(cp, NARROW_AMBIGUOUS);
 }
 
 /**
- * Columns one grapheme cluster takes: the sum over its code points. A cluster of emoji joined
- * by zero-width joiners (a family) thus counts each emoji, as tmux, screen and blessed draw
- * it; terminals that draw it as one glyph are rare enough not to be worth a misaligned tmux.
+ * Columns one grapheme cluster takes: the sum over its code points, which is how blessed lays
+ * the row out. A cluster of emoji joined by zero-width joiners (a family) thus counts each
+ * emoji; tmux 3.3a draws such a sequence in the first emoji's cells instead (measured in
+ * test/width-tmux.test.ts), so a row holding one ends short there. Rare in chat; not worth
+ * teaching blessed a different cell model.
  */
 export function graphemeWidth(grapheme: string): number {
   if (grapheme.length === 1) return codePointWidth(grapheme.charCodeAt(0));
@@ -113,4 +79,23 @@ export function truncateToWidth(text: string, columns: number): { text: string; 
 export function padToWidth(text: string, columns: number): string {
   const cut = truncateToWidth(text, columns);
   return cut.text + " ".repeat(columns - cut.width);
+}
+
+// Wide characters live between U+1100 (Hangul initial consonants) and the end of plane 3.
+const FIRST_WIDE = 0x1100;
+const LAST_WIDE = 0x3ffff;
+
+/**
+ * The inclusive code point ranges {@link codePointWidth} gives two columns, scanned once from
+ * the width data, for consumers that need them as a pattern (blessed's `chars.all`).
+ */
+export function wideRanges(): Array<readonly [number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (let cp = FIRST_WIDE; cp <= LAST_WIDE; cp++) {
+    if (eastAsianWidth(cp, NARROW_AMBIGUOUS) !== 2 || codePointWidth(cp) !== 2) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === cp - 1) last[1] = cp;
+    else ranges.push([cp, cp]);
+  }
+  return ranges;
 }

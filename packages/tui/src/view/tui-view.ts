@@ -9,7 +9,7 @@ import { activeBuffer } from "../state/buffers.js";
 import { nickList, prompt, statusBar, tabBar, visibleRows } from "../state/format.js";
 import { viewInput } from "../state/input.js";
 import type { Action, AppState } from "../state/types.js";
-import { codePointWidth, stringWidth } from "../state/width.js";
+import { codePointWidth, stringWidth, wideRanges } from "../state/width.js";
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PasteSplitter } from "./bracketed-paste.js";
 import { splitMouseReports } from "./mouse-reports.js";
 import { rowToTags } from "./styles.js";
@@ -22,8 +22,8 @@ interface BlessedUnicode {
 /**
  * blessed's width table predates most emoji: it gives them one column while the terminal
  * (and state/width.ts) gives two, so every emoji shifted the rest of its row. Teach it the
- * width from state/width.ts, and let it put its "second half" placeholder after them as it
- * does after Hangul and CJK (its `chars.all` pattern lists what gets one).
+ * width from state/width.ts, and let it put its "second half" placeholder after every wide
+ * character (its `chars.all` pattern lists what gets one), built from the same width data.
  */
 function teachBlessedWideCharacters(): void {
   const unicode = (blessed as unknown as { unicode: BlessedUnicode & { taught?: boolean } })
@@ -37,12 +37,11 @@ function teachBlessedWideCharacters(): void {
     if (point !== undefined && point >= 0x2300 && codePointWidth(point) === 2) return 2;
     return charWidth(text, index);
   };
-  unicode.chars.all = new RegExp(
-    "([\\u1100-\\u115f\\u2329\\u232a\\u2e80-\\u303e\\u3040-\\ua4cf\\uac00-\\ud7a3\\uf900-\\ufaff" +
-      "\\ufe10-\\ufe19\\ufe30-\\ufe6f\\uff00-\\uff60\\uffe0-\\uffe6\\u{1F000}-\\u{1FAFF}" +
-      "\\u{20000}-\\u{3FFFD}]|\\p{Emoji_Presentation})",
-    "gu",
-  );
+  const hex = (cp: number) => `\\u{${cp.toString(16)}}`;
+  const wide = wideRanges()
+    .map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`))
+    .join("");
+  unicode.chars.all = new RegExp(`([${wide}])`, "gu");
 }
 
 /** Options of {@link TuiView}. */
