@@ -214,7 +214,7 @@ export const ERROR_CODES = {
   CHAT_ERR_CONN_REFUSED: {
     kind: "connection",
     message: "Connection refused: the host answered, but nothing listens on that port.",
-    hint: "Is the server running, and is the port right? Start it with `tcpchat serve --port N`.",
+    hint: "Is the server running, and is the port right? Start one with `pnpm --filter cli start -- --port N` (or `tcpchat serve --port N` where tcpchat is installed).",
   },
   CHAT_ERR_CONN_TIMEOUT: {
     kind: "connection",

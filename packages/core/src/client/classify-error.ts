@@ -36,7 +36,7 @@ export function classifyConnectError(
     hint = `Most often a firewall on the server or the network: open inbound TCP port ${target.port} on the server (run \`tcpchat doctor ${target.host}:${target.port}\` for the commands).`;
   }
   if (target !== undefined && code === "CHAT_ERR_CONN_REFUSED") {
-    hint = `Is the server running, and is the port right? Start it with \`tcpchat serve --port ${target.port}\`.`;
+    hint = `Is the server running, and is the port right? Start one with \`pnpm --filter cli start -- --port ${target.port}\` (or \`tcpchat serve --port ${target.port}\` where tcpchat is installed).`;
   }
   return new ConnectionError(code, {
     message: ERROR_CODES[code].message + where,

@@ -71,8 +71,8 @@ function subnetOf(input: RuleInput): string {
     : subnetKey(address, policy.subnetPrefixIPv4, policy.subnetPrefixIPv6);
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+function plural(count: number, noun: string, many = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : many}`;
 }
 
 /** The refusal for an active ban, with the time left as the retry time when the ban ends. */
@@ -126,7 +126,7 @@ const denyStep: RuleStep = {
     if (deny.size === 0) return "no deny list";
     const hit = input.address === undefined ? undefined : deny.match(input.address);
     return hit === undefined
-      ? `no deny entry matches (${plural(deny.size, "entry")})`
+      ? `no deny entry matches (${plural(deny.size, "entry", "entries")})`
       : `deny entry ${JSON.stringify(hit.source)} matches`;
   },
 };
@@ -148,7 +148,7 @@ const allowStep: RuleStep = {
     if (allow.size === 0) return "no allow list: every address may connect";
     const hit = input.address === undefined ? undefined : allow.match(input.address);
     return hit === undefined
-      ? `no allow entry matches (${plural(allow.size, "entry")})`
+      ? `no allow entry matches (${plural(allow.size, "entry", "entries")})`
       : `allow entry ${JSON.stringify(hit.source)} matches`;
   },
 };
