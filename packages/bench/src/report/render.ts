@@ -1,3 +1,4 @@
+import { renderAbuse } from "../abuse/report.js";
 import { formatCount, formatRatio } from "../format.js";
 import type { BenchResults } from "../suite.js";
 import { advantage, buildRows } from "./rows.js";
@@ -61,6 +62,11 @@ function describeRun(results: BenchResults): string {
 /** The plain-text report for stdout. */
 export function renderTable(results: BenchResults): string {
   const table = cells(results);
+  const abuse = results.scenarios.abuse;
+  if (table.length === 1 && abuse) {
+    // Only the abuse scenario ran: its report stands alone.
+    return renderAbuse(abuse) + renderProblems(results);
+  }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const numeric = (c: number) => c >= 2;
   const render = (row: string[]) =>
@@ -85,6 +91,13 @@ export function renderTable(results: BenchResults): string {
     out.push(`  ${check.status.padEnd(6)} ${check.target}: ${check.seen}`);
   out.push("", "Load generator CPU:");
   for (const line of loadGeneratorLines(results)) out.push(`  ${line}`);
+  if (abuse) out.push("", renderAbuse(abuse).trimEnd());
+  return `${out.join("\n")}\n${renderProblems(results)}`;
+}
+
+/** Warnings and errors, each under its heading (empty when there are none). */
+function renderProblems(results: BenchResults): string {
+  const out: string[] = [];
   if (results.warnings.length > 0) {
     out.push("", "Warnings:");
     for (const w of results.warnings) out.push(`  ${w}`);
@@ -93,7 +106,7 @@ export function renderTable(results: BenchResults): string {
     out.push("", "Errors:");
     for (const e of results.errors) out.push(`  ${e}`);
   }
-  return `${out.join("\n")}\n`;
+  return out.length > 0 ? `${out.join("\n")}\n` : "";
 }
 
 /** The report as Markdown, for the docs. */
