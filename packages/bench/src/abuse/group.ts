@@ -49,9 +49,13 @@ export interface NewChatterResult {
   refusals: Record<string, number>;
 }
 
-/** What a connection that did not read may still read after the attack, at most. */
-const LEFTOVER_MS = 1000;
-const LEFTOVER_BYTES = 8 * 1024 * 1024;
+/**
+ * What a connection that did not read may still read after the attack, at most. Long enough to
+ * outlast a server's close linger (tcpchat gives a closing peer 2 s), so that a cut-off decided
+ * late in the attack is seen, and its last line read.
+ */
+const LEFTOVER_MS = 2500;
+const LEFTOVER_BYTES = 64 * 1024 * 1024;
 
 /**
  * The connections of one attack: the attackers, their helpers (idle members, loud talkers) and
@@ -117,8 +121,9 @@ export class AttackGroup {
   async end(extra: Partial<AttackOutcome> = {}): Promise<AttackOutcome> {
     const durationMs = performance.now() - this.startMs;
     const sampler = this.#sampler;
-    sampler?.stop();
+    // The sampler keeps watching while the leftovers are read: a close may come meanwhile.
     await Promise.all(this.attackers.map((a) => a.readLeftovers(LEFTOVER_MS, LEFTOVER_BYTES)));
+    sampler?.stop();
     const heard: AttackOutcome["heard"] = {
       lines: 0,
       errorLines: 0,

@@ -27,25 +27,28 @@ export interface AttackerSigns {
   pausedAtMs?: number;
 }
 
-/** One connection's verdict: its first sign, and when it came (undefined: time unknown). */
+/** One connection's verdict: how it ended up handled, and when the first sign came. */
 export interface ConnectionVerdict {
   handling: Handling;
+  /** The earliest timed sign of any kind (undefined: none, or only untimed signs). */
   atMs: number | undefined;
 }
 
-/** The earliest timed sign decides; throttle lines found only afterwards count, untimed. */
+/**
+ * The strongest outcome names the verdict (closed, else throttle lines, else a read pause): a
+ * server that cuts a connection off often stops reading it first, so the pause is the first sign
+ * of the cut-off. The time is that of the earliest sign, whatever its kind.
+ */
 export function classifyConnection(signs: AttackerSigns): ConnectionVerdict {
-  const timed: Array<[Handling, number | undefined]> = [
-    [HANDLING.cutOff, signs.closedAtMs],
-    [HANDLING.throttled, signs.throttledAtMs],
-    [HANDLING.paused, signs.pausedAtMs],
-  ];
-  let best: ConnectionVerdict | undefined;
-  for (const [handling, at] of timed) {
-    if (at !== undefined && (best === undefined || at < best.atMs!)) best = { handling, atMs: at };
+  const times = [signs.closedAtMs, signs.throttledAtMs, signs.pausedAtMs].filter(
+    (t): t is number => t !== undefined,
+  );
+  const atMs = times.length > 0 ? Math.min(...times) : undefined;
+  if (signs.closedAtMs !== undefined) return { handling: HANDLING.cutOff, atMs };
+  if (signs.throttledAtMs !== undefined || signs.throttledLate) {
+    return { handling: HANDLING.throttled, atMs };
   }
-  if (best) return best;
-  if (signs.throttledLate) return { handling: HANDLING.throttled, atMs: undefined };
+  if (signs.pausedAtMs !== undefined) return { handling: HANDLING.paused, atMs };
   return { handling: HANDLING.none, atMs: undefined };
 }
 
@@ -54,7 +57,7 @@ export interface AttackHandling {
   connections: number;
   /** Connections by their first sign. */
   byHandling: Record<Handling, number>;
-  /** Connections the server closed (first sign or later), by the code of their last line. */
+  /** Connections the server closed, by the CHAT_ERR_* code of the last line they read. */
   closeCodes: Record<string, number>;
   /** The first sign on any connection, ms after the attack began. */
   firstSignMs: number | undefined;
@@ -80,7 +83,7 @@ export function summarizeHandling(all: readonly AttackerSigns[]): AttackHandling
     const verdict = classifyConnection(signs);
     byHandling[verdict.handling]++;
     if (signs.closedAtMs !== undefined) {
-      const code = signs.closeCode ?? "no last line";
+      const code = signs.closeCode ?? "no error line last";
       closeCodes[code] = (closeCodes[code] ?? 0) + 1;
     }
     if (verdict.atMs !== undefined) {
@@ -92,7 +95,7 @@ export function summarizeHandling(all: readonly AttackerSigns[]): AttackHandling
   return { connections: all.length, byHandling, closeCodes, firstSignMs, allHandledMs };
 }
 
-/** Short words for a summary: `40 cut off (CHAT_ERR_SEND_QUEUE_FULL)`, `4 reading paused`. */
+/** Short words for a summary: `40 cut off (last line: CHAT_ERR_SEND_QUEUE_FULL x40)`. */
 export function describeHandling(summary: AttackHandling): string {
   const parts: string[] = [];
   for (const [handling, n] of Object.entries(summary.byHandling)) {
@@ -100,7 +103,7 @@ export function describeHandling(summary: AttackHandling): string {
     let part = `${n} ${handling}`;
     if (handling === HANDLING.cutOff) {
       const codes = Object.entries(summary.closeCodes).map(([code, k]) => `${code} x${k}`);
-      if (codes.length > 0) part += ` (${codes.join(", ")})`;
+      if (codes.length > 0) part += ` (last line: ${codes.join(", ")})`;
     }
     parts.push(part);
   }
