@@ -79,6 +79,25 @@ describe("attack handling seen from the attacker's side", () => {
     expect(outcome.handling.closeCodes).toEqual({ "no error line last": 1 });
   });
 
+  it("sees a close whose FIN is stuck behind data the attacker never read", async () => {
+    const { server, port } = await defendingServer((socket) => {
+      socket.write(Buffer.alloc(32 * 1024 * 1024, 0x61));
+      socket.end();
+      setTimeout(() => socket.destroy(), 200);
+    });
+    const group = new AttackGroup({ host: "127.0.0.1", port });
+    cleanup.push(
+      () => group.close(),
+      () => server.close(),
+    );
+    await group.openCanary();
+    group.begin();
+    const [reader] = await group.open(1, false);
+    reader!.send("hello\n");
+    expect(await waitFor(() => reader!.signs.closedAtMs !== undefined, 10_000)).toBe(true);
+    expect(reader!.ended).toBe(false);
+  });
+
   it("calls a connection whose bytes the server keeps taking not handled", async () => {
     const { group, attacker, flood } = await attack((socket) => socket.resume(), false);
     await Promise.race([flood, new Promise((resolve) => setTimeout(resolve, 1500))]);

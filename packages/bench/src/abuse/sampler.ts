@@ -4,6 +4,12 @@ import { connectionsTo, readSocketTable, TCP_STATES, type TcpSocketRow } from ".
 
 /** How long a connection's bytes must sit untaken, while others are served, to count as paused. */
 export const PAUSE_WINDOW_MS = 500;
+/**
+ * Times the canary must have been read during that window. A server busy for a long turn reads
+ * the canary once, perhaps before a connection whose bytes came in during the turn; by the
+ * canary's third read, every connection readable since the stall began had a turn to be read in.
+ */
+export const PAUSE_CANARY_READS = 3;
 /** Progress smaller than this is sampling skew between the socket table and Node's counters. */
 const PROGRESS_TOLERANCE_BYTES = 4096;
 /** How often the socket table is read during an attack. */
@@ -22,9 +28,10 @@ export function consumption(
 
 /**
  * Watches the attack's connections from outside the server, in the kernel's socket table:
- * - the server closed a connection (the client's socket went to CLOSE_WAIT or vanished);
+ * - the server closed a connection (the client's socket went to CLOSE_WAIT or vanished, or the
+ *   server's left ESTABLISHED);
  * - the server stopped reading one (its bytes sat untaken for {@link PAUSE_WINDOW_MS} while the
- *   canary, a quiet client that talks every 100 ms, was still being read);
+ *   canary, a quiet client that talks every 100 ms, was read {@link PAUSE_CANARY_READS} times);
  * - the kernel memory held for TCP (machine-wide) and for the attackers' sockets.
  */
 export class AttackSampler {
@@ -36,8 +43,11 @@ export class AttackSampler {
   available = true;
   readonly #stalls = new Map<
     AttackerConnection,
-    { sinceMs: number; consumed: number; canary: number }
+    { sinceMs: number; consumed: number; canaryReads: number }
   >();
+  #canaryConsumed: number | undefined;
+  /** Samples in which the canary's consumed bytes had grown: the server read it. */
+  #canaryReads = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -74,6 +84,10 @@ export class AttackSampler {
     const nowMs = performance.now() - this.startMs;
     const table = connectionsTo(rows, this.serverPort);
     const canary = this.#consumed(this.canary, table);
+    if (canary !== undefined) {
+      if (this.#canaryConsumed !== undefined && canary > this.#canaryConsumed) this.#canaryReads++;
+      this.#canaryConsumed = canary;
+    }
     let held = 0;
     for (const attacker of this.attackers()) {
       const port = attacker.localPort;
@@ -81,16 +95,19 @@ export class AttackSampler {
       const client = table.client.get(port);
       const server = table.server.get(port);
       if (attacker.socket.destroyed) continue;
+      // The server closed it: our end got its FIN or reset, or its end left ESTABLISHED (a FIN
+      // stuck behind data we never read shows only there, as FIN_WAIT1).
       if (
         client === undefined ||
         client.state === TCP_STATES.closeWait ||
-        client.state === TCP_STATES.close
+        client.state === TCP_STATES.close ||
+        (server !== undefined && server.state !== TCP_STATES.established)
       ) {
         attacker.noteServerClose(nowMs);
         continue;
       }
       held += client.rxQueue + (server?.txQueue ?? 0);
-      this.#checkPause(attacker, client, server, canary, nowMs);
+      if (canary !== undefined) this.#checkPause(attacker, client, server, nowMs);
     }
     this.heldPeak = Math.max(this.heldPeak, held);
   }
@@ -113,10 +130,9 @@ export class AttackSampler {
     attacker: AttackerConnection,
     client: TcpSocketRow,
     server: TcpSocketRow | undefined,
-    canary: number | undefined,
     nowMs: number,
   ): void {
-    if (attacker.signs.pausedAtMs !== undefined || canary === undefined) return;
+    if (attacker.signs.pausedAtMs !== undefined) return;
     const { consumed, pending } = consumption(
       attacker.appBytes,
       attacker.socket.writableLength,
@@ -125,10 +141,11 @@ export class AttackSampler {
     );
     const stall = this.#stalls.get(attacker);
     if (pending === 0 || !stall || consumed - stall.consumed > PROGRESS_TOLERANCE_BYTES) {
-      this.#stalls.set(attacker, { sinceMs: nowMs, consumed, canary });
+      this.#stalls.set(attacker, { sinceMs: nowMs, consumed, canaryReads: this.#canaryReads });
       return;
     }
-    if (nowMs - stall.sinceMs >= PAUSE_WINDOW_MS && canary > stall.canary) {
+    const canaryReads = this.#canaryReads - stall.canaryReads;
+    if (nowMs - stall.sinceMs >= PAUSE_WINDOW_MS && canaryReads >= PAUSE_CANARY_READS) {
       attacker.signs.pausedAtMs = stall.sinceMs;
     }
   }

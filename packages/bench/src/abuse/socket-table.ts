@@ -13,7 +13,13 @@ export interface TcpSocketRow {
 }
 
 /** TCP states the bench looks for (include/net/tcp_states.h). */
-export const TCP_STATES = { established: 1, close: 7, closeWait: 8, listen: 10 } as const;
+export const TCP_STATES = {
+  established: 1,
+  finWait1: 4,
+  close: 7,
+  closeWait: 8,
+  listen: 10,
+} as const;
 
 /**
  * Parses /proc/net/tcp or /proc/net/tcp6 text. Fields are hexadecimal: `local_address` and
