@@ -31,6 +31,22 @@ const SMALL_RUN_REASONS: Record<string, string> = {
     "with few clients the peak is mostly the process itself, and tcpchat loads more code than the relay",
 };
 
+/**
+ * Cores other processes kept busy during a scenario's runs, at most (undefined where not
+ * measured): a busy machine is another reason a small run's ratio can go either way.
+ */
+function otherCores(results: BenchResults, scenario: string): number | undefined {
+  const s = results.scenarios;
+  const runs =
+    scenario === "broadcast"
+      ? Object.values(s.broadcast ?? {}).flatMap((b) => [b.closed, b.open])
+      : scenario === "slow-reader"
+        ? Object.values(s["slow-reader"] ?? {}).flatMap((r) => [r.normal, r.slow, r.normalAfter])
+        : [];
+  const cores = runs.flatMap((r) => (r?.otherCpuCores === undefined ? [] : [r.otherCpuCores]));
+  return cores.length > 0 ? Math.max(...cores) : undefined;
+}
+
 /** A run too small for the docs' ratios: fewer clients than the headline run, or short runs. */
 function smallRun(results: BenchResults): boolean {
   return results.options.clients < 500 || results.options.durationMs < 1000;
@@ -76,9 +92,14 @@ function cells(results: BenchResults): { table: string[][]; notes: string[] } {
     if (compare) line.push(ratioCell(row, servers, footnotes, small));
     return line;
   });
-  const notes = [...footnotes].map(
-    ([scenario, mark]) => `${mark} ${scenario}: ${SMALL_RUN_REASONS[scenario]}.`,
-  );
+  const notes = [...footnotes].map(([scenario, mark]) => {
+    const busy = otherCores(results, scenario);
+    const also =
+      busy !== undefined && busy > 0.25
+        ? `; other processes kept up to ${busy.toFixed(2)} cores busy during these runs`
+        : "";
+    return `${mark} ${scenario}: ${SMALL_RUN_REASONS[scenario]}${also}.`;
+  });
   return { table: [header, ...body], notes };
 }
 
