@@ -154,10 +154,11 @@ async function runAttack(
     attack = definition.create({ host: handle.host, port: handle.port }, scale);
     await attack.setup();
     figures.idleRss = (await handle.measure()).rss;
-    const phaseRun = (label: string, durationMs: number) =>
+    const phaseRun = (label: string, durationMs: number, beforeStart?: () => Promise<void>) =>
       runBroadcast(ctx, {
         server,
         label,
+        beforeStart,
         clients: connected.ready,
         senders: chatters,
         parsers: chatters,
@@ -175,8 +176,10 @@ async function runAttack(
     const phaseMs = definition.phaseMs(scale);
     figures.baseline = phase(await phaseRun(`abuse/${name} baseline`, phaseMs));
     const before: ServerMeasure = await handle.peek();
-    await attack.start();
-    figures.attacked = phase(await phaseRun(`abuse/${name} under attack`, phaseMs));
+    const started = attack;
+    figures.attacked = phase(
+      await phaseRun(`abuse/${name} under attack`, phaseMs, () => started.start()),
+    );
     figures.outcome = await attack.stop();
     figures.serverCounters = movedCounters(before.stats, (await handle.peek()).stats);
   } catch (err) {
