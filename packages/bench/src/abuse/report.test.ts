@@ -159,6 +159,38 @@ describe("renderAbuse", () => {
   });
 });
 
+describe("abuse in the Markdown report", () => {
+  it("keeps the abuse report's layout in a code block", async () => {
+    const { parseArgs } = await import("../args.js");
+    const { renderMarkdown } = await import("../report.js");
+    const md = renderMarkdown({
+      tool: "tcpchat-bench",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      durationMs: 1,
+      machine: {
+        cores: 2,
+        cpuModel: "test cpu",
+        node: "v20.0.0",
+        platform: "linux-x64",
+        osRelease: "6",
+        totalMemoryBytes: 1,
+        loadAverage: [0, 0, 0],
+        commit: "abc",
+        dirty: false,
+      },
+      options: parseArgs(["--scenario", "abuse"]),
+      servers: ["tcpchat"],
+      loadGeneratorWorkers: 2,
+      serverOptions: { throughput: {}, slowReader: {} },
+      scenarios: { abuse: { scale: abuseScale(false), attacks: [figures()] } },
+      warnings: [],
+      errors: [],
+    });
+    expect(md).toContain("```text\nAbuse: 50 chatters in #lobby");
+    expect(md).toContain("help-flood: 40 connections\n");
+  });
+});
+
 describe("movedCounters", () => {
   it("keeps the defence counters that went up and leaves out traffic", () => {
     expect(
