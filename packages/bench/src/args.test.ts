@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { parseArgs, SCENARIOS, UsageError } from "./args.js";
+import { ATTACKS } from "./abuse/scale.js";
+import { parseArgs, UsageError } from "./args.js";
 
 describe("parseArgs", () => {
   it("has the documented defaults and drops the -- pnpm passes through", () => {
     const options = parseArgs(["--"]);
     expect(options.clients).toBe(500);
-    expect(options.scenarios).toEqual([...SCENARIOS]);
+    // Abuse runs only when asked for by name: it takes minutes and attacks the server.
+    expect(options.scenarios).toEqual(["connect", "idle", "broadcast", "echo", "slow-reader"]);
+    expect(options.attacks).toEqual([...ATTACKS]);
     expect(options.senders).toBe(10);
     expect(options.size).toBe(64);
     expect(options.openLoopFraction).toBe(0.5);
@@ -25,6 +28,15 @@ describe("parseArgs", () => {
     expect(options.scenarios).toEqual(["connect", "idle"]);
     expect(options.json).toBe("out.json");
     expect(options.markdown).toBe(true);
+  });
+
+  it("picks attacks for the abuse scenario by name", () => {
+    const options = parseArgs(["--scenario", "abuse", "--attack", "slow-drip,help-flood"]);
+    expect(options.scenarios).toEqual(["abuse"]);
+    expect(options.attacks).toEqual(["help-flood", "slow-drip"]);
+    expect(() => parseArgs(["--attack", "ping-of-death"])).toThrow(
+      'unknown attack "ping-of-death"; choose from help-flood, unknown-command, who-flood',
+    );
   });
 
   it("makes --quick small and short", () => {

@@ -1,10 +1,13 @@
 import { SERVER_NODE_FLAGS } from "@tcpchat/core";
+import { ATTACKS, type AttackName } from "./abuse/scale.js";
 import { MIN_MESSAGE_BYTES } from "./message.js";
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = ["connect", "idle", "broadcast", "echo", "slow-reader"] as const;
+export const SCENARIOS = ["connect", "idle", "broadcast", "echo", "slow-reader", "abuse"] as const;
 /** One scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
+/** What runs without `--scenario`: all but abuse, which is asked for by name (`pnpm bench:abuse`). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => s !== "abuse");
 /** Scenarios that need no server-side measurement, so they can run against `--target`. */
 export const LINE_SCENARIOS: readonly ScenarioName[] = ["connect", "broadcast", "echo"];
 
@@ -13,6 +16,8 @@ export interface BenchOptions {
   /** Concurrent clients per scenario. */
   clients: number;
   scenarios: ScenarioName[];
+  /** The abuse scenario's attacks (default: all). */
+  attacks: AttackName[];
   /** Broadcast senders. */
   senders: number;
   /** Message text size in bytes, without the line ending. */
@@ -48,7 +53,9 @@ Measures tcpchat against a naive relay started in the same run, side by side.
 
 Options:
   --clients N           concurrent clients (default 500)
-  --scenario LIST       comma-separated: ${SCENARIOS.join(", ")} (default: all)
+  --scenario LIST       comma-separated: ${SCENARIOS.join(", ")}
+                        (default: all but abuse)
+  --attack LIST         abuse: comma-separated: ${ATTACKS.join(", ")} (default: all)
   --senders N           broadcast senders (default 10)
   --size BYTES          message size in bytes (default 64, at least ${MIN_MESSAGE_BYTES})
   --duration SECONDS    length of each measured run (default 4)
@@ -68,7 +75,8 @@ Options:
                         extra Node/V8 flags for both server children, after the ones
                         tcpchat serve runs with (--max-semi-space-size=4); a later
                         --max-semi-space-size=16 restores V8's default
-  --quick               tiny, fast run (CI smoke test)
+  --quick               tiny, fast run (CI smoke test); figures that need a full run
+                        are named, not shown
   --help                this text
 `;
 
@@ -114,13 +122,28 @@ function parseScenarios(raw: string | undefined): ScenarioName[] {
   return SCENARIOS.filter((s) => names.includes(s));
 }
 
+function parseAttacks(raw: string | undefined): AttackName[] {
+  const names = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError("--attack needs a list of attacks");
+  for (const name of names) {
+    if (!(ATTACKS as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown attack "${name}"; choose from ${ATTACKS.join(", ")}`);
+    }
+  }
+  return ATTACKS.filter((a) => names.includes(a));
+}
+
 /** Parses the bench's argv (a leading `--`, which pnpm passes through, is dropped). */
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const args = argv[0] === "--" ? argv.slice(1) : [...argv];
   const quick = args.includes("--quick");
   const options: BenchOptions = {
     clients: quick ? 20 : 500,
-    scenarios: [...SCENARIOS],
+    scenarios: [...DEFAULT_SCENARIOS],
+    attacks: [...ATTACKS],
     senders: quick ? 4 : 10,
     size: 64,
     durationMs: quick ? 300 : 4000,
@@ -153,6 +176,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--scenarios":
         options.scenarios = parseScenarios(value());
         scenariosGiven = true;
+        break;
+      case "--attack":
+      case "--attacks":
+        options.attacks = parseAttacks(value());
         break;
       case "--senders":
         options.senders = positiveInt(name, value());

@@ -63,3 +63,27 @@ export function startMachineCpu(cores: number): { stop(): number | undefined } {
     },
   };
 }
+
+/**
+ * Page size the kernel counts socket memory in. Node has no API for `sysconf(_SC_PAGESIZE)`;
+ * 4 KiB is the page size of x86-64 and of the common arm64 kernels.
+ */
+export const KERNEL_PAGE_BYTES = 4096;
+
+/**
+ * Memory the kernel holds for TCP sockets machine-wide, in bytes: the `mem` field (pages) of the
+ * `TCP:` line of /proc/net/sockstat. Socket send and receive buffers count here, so a peer that
+ * never reads shows up in it. Undefined off Linux.
+ */
+export function readKernelTcpMemBytes(text?: string): number | undefined {
+  let sockstat = text;
+  if (sockstat === undefined) {
+    try {
+      sockstat = readFileSync("/proc/net/sockstat", "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  const match = /^TCP:.*\bmem (\d+)/m.exec(sockstat);
+  return match ? Number(match[1]) * KERNEL_PAGE_BYTES : undefined;
+}

@@ -126,12 +126,74 @@ describe("report", () => {
 
   it("renders a table with ratios, targets, load-generator use and warnings", () => {
     const text = renderTable(sampleResults());
-    expect(text).toMatch(/closed loop deliveries\s+6\.00 M\/s\s+200\.0 k\/s\s+30\.0x better/);
+    expect(text).toMatch(
+      /closed loop deliveries\s+6\.00 M\/s\s+200\.0 k\/s\s+tcpchat 30\.0x better/,
+    );
     expect(text).toContain("met    broadcast deliveries >= 20x the naive relay: 30.0x");
     expect(text).toContain("met    open loop p99 <= 20 ms: 12.0 ms");
-    expect(text).toContain("n/a    idle RSS");
+    expect(text).not.toContain("n/a");
+    expect(text).toMatch(/need what this run left out \(.*\): .*idle RSS <= 5 KB/);
     expect(text).toContain("busiest worker 95% (saturated)");
     expect(text).toContain("something to note");
+  });
+
+  it("names the better side of every ratio, and says why the relay wins a small run", () => {
+    const results = sampleResults();
+    results.options = parseArgs(["--quick"]);
+    results.scenarios.broadcast!.tcpchat!.open = {
+      ...broadcastRun("open", 3e6, 600),
+      otherCpuCores: 1.2,
+    };
+    const text = renderTable(results);
+    expect(text).toContain("other processes kept up to 1.20 cores busy during these runs.");
+    expect(text).toMatch(
+      /open loop latency p99\s+600 ms\s+300 ms\s+naive relay 2\.00x better \(a\)/,
+    );
+    expect(text).toContain("(a) broadcast: tcpchat batches a turn's writes;");
+    expect(text).not.toMatch(/\d\.\d\dx (better|worse)$/m);
+    // The same ratio on a full-size run is shown without excuses.
+    results.options = parseArgs([]);
+    expect(renderTable(results)).not.toContain("(a)");
+  });
+
+  it("shows no per-connection memory for a few clients, and says why in words", () => {
+    const results = sampleResults();
+    results.options = parseArgs(["--quick"]);
+    const measure = {
+      rss: 50e6,
+      heapUsed: 1e6,
+      heapTotal: 2e6,
+      external: 1,
+      arrayBuffers: 1,
+      peakRss: 50e6,
+      loopDelay: { p50Ms: 1, p99Ms: 1, maxMs: 1 },
+      cpuUserUs: 0,
+      cpuSystemUs: 0,
+      stats: {},
+    };
+    const idle = {
+      clients: 20,
+      ready: 20,
+      before: measure,
+      after: measure,
+      rssPerConnection: 0,
+      heapPerConnection: 2000,
+      heapTotalPerConnection: 0,
+      externalPerConnection: 3,
+    };
+    results.scenarios.idle = { tcpchat: idle, "naive relay": idle };
+    const text = renderTable(results);
+    expect(text).not.toMatch(/^idle\s+(RSS|heap).* per connection/m);
+    expect(text).not.toMatch(/\b0 B\b/);
+    expect(text).toContain(
+      "idle memory per connection: 20 connections are too few to measure (needs >= 500;",
+    );
+    expect(text).toContain("Targets:\n  none can be judged by a run of this size.");
+    expect(text).toContain(
+      "need the full run (pnpm bench: 500 clients, 10 senders, 64 B messages):",
+    );
+    results.scenarios.idle = { tcpchat: { ...idle, clients: 500 }, "naive relay": idle };
+    expect(renderTable(results)).toMatch(/RSS per connection\s+0 B/);
   });
 
   it("checks targets against the first server only", () => {
@@ -156,7 +218,7 @@ describe("report", () => {
     const md = renderMarkdown(sampleResults());
     expect(md).toContain("| scenario | metric | tcpchat | naive relay | tcpchat vs naive relay |");
     expect(md).toContain(
-      "| broadcast | closed loop deliveries | 6.00 M/s | 200.0 k/s | 30.0x better |",
+      "| broadcast | closed loop deliveries | 6.00 M/s | 200.0 k/s | tcpchat 30.0x better |",
     );
   });
 });

@@ -1,7 +1,9 @@
+import { abuseScale } from "./abuse/scale.js";
 import type { BenchOptions, ScenarioName } from "./args.js";
 import { LoadPool } from "./load/pool.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
 import { Progress } from "./progress.js";
+import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
 import { type BroadcastScenarioFigures, runBroadcastScenario } from "./scenarios/broadcast.js";
 import {
   type ConnectScenarioFigures,
@@ -44,6 +46,8 @@ export interface ScenarioResults {
   broadcast?: Record<string, BroadcastScenarioFigures>;
   echo?: Record<string, EchoFigures>;
   "slow-reader"?: Record<string, SlowReaderFigures>;
+  /** tcpchat only: each attack beside a baseline run. */
+  abuse?: AbuseFigures;
 }
 
 /** Everything a run measured: what `--json` writes. */
@@ -155,7 +159,7 @@ export async function runSuite(
   const servers = serverEntries(options, scripts);
   results.servers = servers.map((s) => s.label);
   const selected = new Set<ScenarioName>(options.scenarios);
-  const store = <K extends keyof ScenarioResults>(
+  const store = <K extends Exclude<keyof ScenarioResults, "abuse">>(
     name: K,
     label: string,
     value: NonNullable<ScenarioResults[K]>[string],
@@ -210,6 +214,16 @@ export async function runSuite(
     if (selected.has("slow-reader")) {
       await each("slow-reader", SLOW_READER_SERVER_OPTIONS, async (server) => {
         store("slow-reader", server.label, await runSlowReaderScenario(ctx, server));
+      });
+    }
+    // Attacks are about tcpchat's defences: the naive relay has none to measure.
+    if (selected.has("abuse") && !options.target) {
+      progress.note("abuse: each attack against a fresh tcpchat server with default limits");
+      results.scenarios.abuse = await runAbuseScenario(ctx, {
+        attacks: options.attacks,
+        scale: abuseScale(options.quick),
+        serverChildUrl: scripts.serverChildUrl,
+        nodeFlags: options.serverNodeFlags,
       });
     }
   } finally {

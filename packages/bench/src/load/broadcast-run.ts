@@ -225,9 +225,12 @@ export class BroadcastRunner {
           sender.tick = () => {
             if (sender.stopped) return;
             const now = nowUs();
+            // Message i is due at startUs + i * intervalUs: by now, every i up to the elapsed
+            // time's count of intervals is due (i = 0 at once). Without the + 1 each message
+            // left one interval late, which at chat rates (one per 150 ms) was most of its latency.
             const due = Math.min(
               req.maxMessagesPerSender,
-              Math.floor(((Math.min(now, stopAtUs) - startUs) * req.ratePerSender) / 1e6),
+              Math.floor(((Math.min(now, stopAtUs) - startUs) * req.ratePerSender) / 1e6) + 1,
             );
             const first = sender.seq;
             if (due > first) {

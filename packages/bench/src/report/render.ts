@@ -1,29 +1,124 @@
+import { renderAbuse } from "../abuse/report.js";
 import { formatCount, formatRatio } from "../format.js";
 import type { BenchResults } from "../suite.js";
-import { advantage, buildRows } from "./rows.js";
-import { targetChecks } from "./targets.js";
+import {
+  advantage,
+  buildRows,
+  MIN_CLIENTS_FOR_MEMORY,
+  type ReportRow,
+  scaleNotes,
+} from "./rows.js";
+import { type TargetCheck, targetChecks } from "./targets.js";
 
-/** The cells of the table: header, then one array per row. */
-function cells(results: BenchResults): string[][] {
+/**
+ * Why the naive relay can come out ahead on a small run, by scenario: what tcpchat does that a
+ * few clients do not repay. Shown only beside ratios the relay wins on a small run.
+ */
+const SMALL_RUN_REASONS: Record<string, string> = {
+  connect:
+    "tcpchat does more per connection than the relay (accept policy, a session, a nick, joining " +
+    "#lobby and telling its members); a burst of a few clients takes milliseconds, and that work shows",
+  idle:
+    "with few clients the figure is mostly the process itself, and tcpchat loads more code than " +
+    `the relay; per-connection costs need >= ${MIN_CLIENTS_FOR_MEMORY} clients`,
+  broadcast:
+    "tcpchat batches a turn's writes; with few clients and short runs there is little to batch, " +
+    "and run-to-run noise is larger than the difference",
+  echo:
+    "tcpchat holds a turn's writes until the end of the event-loop turn to batch them; a few " +
+    "pairs give it little to batch, so the extra turn costs latency and no syscalls are saved",
+  "slow-reader":
+    "with few clients the peak is mostly the process itself, and tcpchat loads more code than the relay",
+};
+
+/**
+ * Cores other processes kept busy during a scenario's runs, at most (undefined where not
+ * measured): a busy machine is another reason a small run's ratio can go either way.
+ */
+function otherCores(results: BenchResults, scenario: string): number | undefined {
+  const s = results.scenarios;
+  const runs =
+    scenario === "broadcast"
+      ? Object.values(s.broadcast ?? {}).flatMap((b) => [b.closed, b.open])
+      : scenario === "slow-reader"
+        ? Object.values(s["slow-reader"] ?? {}).flatMap((r) => [r.normal, r.slow, r.normalAfter])
+        : [];
+  const cores = runs.flatMap((r) => (r?.otherCpuCores === undefined ? [] : [r.otherCpuCores]));
+  return cores.length > 0 ? Math.max(...cores) : undefined;
+}
+
+/** A run too small for the docs' ratios: fewer clients than the headline run, or short runs. */
+function smallRun(results: BenchResults): boolean {
+  return results.options.clients < 500 || results.options.durationMs < 1000;
+}
+
+/**
+ * The ratio cell: which server is better on this row and by how much, e.g. `tcpchat 5.54x
+ * better`; `(a)` points to a note on why the relay wins a small run.
+ */
+function ratioCell(
+  row: ReportRow,
+  servers: string[],
+  footnotes: Map<string, string>,
+  small: boolean,
+): string {
+  const ratio = advantage(row.better, row.values[servers[0]!], row.values[servers[1]!]);
+  if (ratio === undefined) return "";
+  if (Math.abs(ratio - 1) < 0.005) return "even";
+  if (ratio > 1) return `${servers[0]} ${formatRatio(ratio)} better`;
+  const cell = `${servers[1]} ${formatRatio(1 / ratio)} better`;
+  const reason = SMALL_RUN_REASONS[row.scenario];
+  if (!small || !reason) return cell;
+  if (!footnotes.has(row.scenario)) {
+    footnotes.set(row.scenario, `(${String.fromCharCode(97 + footnotes.size)})`);
+  }
+  return `${cell} ${footnotes.get(row.scenario)}`;
+}
+
+/** The cells of the table (header, then one array per row), and the notes its marks point to. */
+function cells(results: BenchResults): { table: string[][]; notes: string[] } {
   const servers = results.servers;
   const compare = servers.length >= 2;
   const header = ["scenario", "metric", ...servers];
   if (compare) header.push(`${servers[0]} vs ${servers[1]}`);
+  const footnotes = new Map<string, string>();
+  const small = smallRun(results);
   const body = buildRows(results).map((row) => {
     const line = [row.scenario, row.metric];
     for (const server of servers) {
       const v = row.values[server];
       line.push(v === undefined ? "-" : row.format(v));
     }
-    if (compare) {
-      const ratio = advantage(row.better, row.values[servers[0]!], row.values[servers[1]!]);
-      line.push(
-        ratio === undefined ? "" : `${formatRatio(ratio)} ${ratio >= 1 ? "better" : "worse"}`,
-      );
-    }
+    if (compare) line.push(ratioCell(row, servers, footnotes, small));
     return line;
   });
-  return [header, ...body];
+  const notes = [...footnotes].map(([scenario, mark]) => {
+    const busy = otherCores(results, scenario);
+    const also =
+      busy !== undefined && busy > 0.25
+        ? `; other processes kept up to ${busy.toFixed(2)} cores busy during these runs`
+        : "";
+    return `${mark} ${scenario}: ${SMALL_RUN_REASONS[scenario]}${also}.`;
+  });
+  return { table: [header, ...body], notes };
+}
+
+/**
+ * The targets this run judged, then one line per kind of run that the others need (a quick run
+ * judges none, and says so in a line or two instead of a column of n/a).
+ */
+function targetLines(checks: TargetCheck[]): string[] {
+  const judged = checks.filter((c) => c.status !== "n/a");
+  const lines = judged.map((c) => `${c.status.padEnd(6)} ${c.target}: ${c.seen}`);
+  if (judged.length === 0) lines.push("none can be judged by a run of this size.");
+  const byNeed = new Map<string, string[]>();
+  for (const check of checks) {
+    if (check.status !== "n/a") continue;
+    const need = check.needs ?? "other conditions";
+    byNeed.set(need, [...(byNeed.get(need) ?? []), check.target]);
+  }
+  for (const [need, targets] of byNeed) lines.push(`need ${need}: ${targets.join("; ")}`);
+  return lines;
 }
 
 function loadGeneratorLines(results: BenchResults): string[] {
@@ -60,7 +155,12 @@ function describeRun(results: BenchResults): string {
 
 /** The plain-text report for stdout. */
 export function renderTable(results: BenchResults): string {
-  const table = cells(results);
+  const { table, notes } = cells(results);
+  const abuse = results.scenarios.abuse;
+  if (table.length === 1 && abuse) {
+    // Only the abuse scenario ran: its report stands alone.
+    return renderAbuse(abuse) + renderProblems(results);
+  }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const numeric = (c: number) => c >= 2;
   const render = (row: string[]) =>
@@ -80,11 +180,23 @@ export function renderTable(results: BenchResults): string {
     last = row[0]!;
     out.push(render(shown));
   }
+  for (const note of notes) out.push(note);
+  const unshown = scaleNotes(results);
+  if (unshown.length > 0) {
+    out.push("", "Not shown at this scale:");
+    for (const note of unshown) out.push(`  ${note}`);
+  }
   out.push("", "Targets:");
-  for (const check of targetChecks(results))
-    out.push(`  ${check.status.padEnd(6)} ${check.target}: ${check.seen}`);
+  for (const line of targetLines(targetChecks(results))) out.push(`  ${line}`);
   out.push("", "Load generator CPU:");
   for (const line of loadGeneratorLines(results)) out.push(`  ${line}`);
+  if (abuse) out.push("", renderAbuse(abuse).trimEnd());
+  return `${out.join("\n")}\n${renderProblems(results)}`;
+}
+
+/** Warnings and errors, each under its heading (empty when there are none). */
+function renderProblems(results: BenchResults): string {
+  const out: string[] = [];
   if (results.warnings.length > 0) {
     out.push("", "Warnings:");
     for (const w of results.warnings) out.push(`  ${w}`);
@@ -93,20 +205,33 @@ export function renderTable(results: BenchResults): string {
     out.push("", "Errors:");
     for (const e of results.errors) out.push(`  ${e}`);
   }
-  return `${out.join("\n")}\n`;
+  return out.length > 0 ? `${out.join("\n")}\n` : "";
 }
 
 /** The report as Markdown, for the docs. */
 export function renderMarkdown(results: BenchResults): string {
-  const table = cells(results);
+  const { table, notes } = cells(results);
   const escapeCell = (cell: string) => cell.replace(/\|/g, "\\|");
   const out = [`Measured with \`pnpm bench\`: ${describeRun(results)}.`, ""];
   out.push(`| ${table[0]!.map(escapeCell).join(" | ")} |`);
   out.push(`|${table[0]!.map((_, c) => (c >= 2 ? " ---: " : " --- ")).join("|")}|`);
   for (const row of table.slice(1)) out.push(`| ${row.map(escapeCell).join(" | ")} |`);
-  out.push("", "| target | status | seen |", "| --- | --- | --- |");
-  for (const check of targetChecks(results))
-    out.push(`| ${check.target} | ${check.status} | ${check.seen} |`);
+  if (notes.length > 0) out.push("", ...notes.map((n) => escapeCell(n)));
+  const unshown = scaleNotes(results);
+  if (unshown.length > 0) out.push("", ...unshown.map((n) => `- ${escapeCell(n)}`));
+  const checks = targetChecks(results);
+  const judged = checks.filter((c) => c.status !== "n/a");
+  if (judged.length > 0) {
+    out.push("", "| target | status | seen |", "| --- | --- | --- |");
+    for (const check of judged) out.push(`| ${check.target} | ${check.status} | ${check.seen} |`);
+  }
+  const rest = targetLines(checks.filter((c) => c.status === "n/a")).slice(
+    judged.length > 0 ? 1 : 0,
+  );
+  if (rest.length > 0) out.push("", ...rest.map((l) => `- Targets ${escapeCell(l)}`));
+  const abuse = results.scenarios.abuse;
+  // The abuse report is laid out as text; in Markdown it keeps its layout in a code block.
+  if (abuse) out.push("", "```text", renderAbuse(abuse).trimEnd(), "```");
   if (results.warnings.length > 0) {
     out.push("", ...results.warnings.map((w) => `- ${escapeCell(w)}`));
   }

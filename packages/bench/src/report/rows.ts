@@ -30,6 +30,34 @@ export function advantage(
   return better === "higher" ? first / second : second / first;
 }
 
+/**
+ * Fewest idle connections whose per-connection memory the bench reports. RSS grows in pages and
+ * V8 commits heap in 256 KiB pages; a few dozen idle sessions do not fill one, so their share of
+ * it comes out as 0 B (or as a whole page). At 500 the fixed steps are spread thin enough.
+ */
+export const MIN_CLIENTS_FOR_MEMORY = 500;
+/** Shortest runs whose "throughput kept" is compared: shorter ones are mostly noise. */
+export const MIN_MS_FOR_THROUGHPUT_KEPT = 1000;
+
+/** What a run was too small to show, in words (printed under the table). */
+export function scaleNotes(results: BenchResults): string[] {
+  const notes: string[] = [];
+  const idle = Object.values(results.scenarios.idle ?? {})[0];
+  if (idle && idle.clients < MIN_CLIENTS_FOR_MEMORY) {
+    notes.push(
+      `idle memory per connection: ${formatCount(idle.clients)} connections are too few to measure ` +
+        `(needs >= ${MIN_CLIENTS_FOR_MEMORY}; memory grows in pages that a few sessions do not fill)`,
+    );
+  }
+  if (results.scenarios["slow-reader"] && results.options.durationMs < MIN_MS_FOR_THROUGHPUT_KEPT) {
+    notes.push(
+      `slow-reader throughput kept: ${formatMs(results.options.durationMs)} runs are too short to ` +
+        `tell from noise (needs --duration >= ${MIN_MS_FOR_THROUGHPUT_KEPT / 1000})`,
+    );
+  }
+  return notes;
+}
+
 /** A rate: `6.46 M/s`. */
 export const perSec = (v: number) => `${formatCount(v)}/s`;
 const yesNo = (v: number) => (v > 0 ? "yes" : "no");
@@ -219,43 +247,46 @@ export function buildRows(results: BenchResults): ReportRow[] {
     );
   }
   if (s.idle) {
-    rows.push(
-      {
-        scenario: "idle",
-        metric: "RSS per connection",
-        better: "lower",
-        values: pick(s.idle, servers, (i) => i.rssPerConnection),
-        format: formatBytes,
-      },
-      {
-        scenario: "idle",
-        metric: "heap per connection",
-        better: "lower",
-        values: pick(s.idle, servers, (i) => i.heapPerConnection),
-        format: formatBytes,
-      },
-      {
-        scenario: "idle",
-        metric: "heap committed per connection",
-        better: "lower",
-        values: pick(s.idle, servers, (i) => i.heapTotalPerConnection),
-        format: formatBytes,
-      },
-      {
-        scenario: "idle",
-        metric: "external per connection",
-        better: "none",
-        values: pick(s.idle, servers, (i) => i.externalPerConnection),
-        format: formatBytes,
-      },
-      {
-        scenario: "idle",
-        metric: "server RSS with clients",
-        better: "lower",
-        values: pick(s.idle, servers, (i) => i.after.rss),
-        format: formatBytes,
-      },
-    );
+    const perConnection = Object.values(s.idle).some((i) => i.clients >= MIN_CLIENTS_FOR_MEMORY);
+    if (perConnection) {
+      rows.push(
+        {
+          scenario: "idle",
+          metric: "RSS per connection",
+          better: "lower",
+          values: pick(s.idle, servers, (i) => i.rssPerConnection),
+          format: formatBytes,
+        },
+        {
+          scenario: "idle",
+          metric: "heap per connection",
+          better: "lower",
+          values: pick(s.idle, servers, (i) => i.heapPerConnection),
+          format: formatBytes,
+        },
+        {
+          scenario: "idle",
+          metric: "heap committed per connection",
+          better: "lower",
+          values: pick(s.idle, servers, (i) => i.heapTotalPerConnection),
+          format: formatBytes,
+        },
+        {
+          scenario: "idle",
+          metric: "external per connection",
+          better: "none",
+          values: pick(s.idle, servers, (i) => i.externalPerConnection),
+          format: formatBytes,
+        },
+      );
+    }
+    rows.push({
+      scenario: "idle",
+      metric: "server RSS with clients",
+      better: "lower",
+      values: pick(s.idle, servers, (i) => i.after.rss),
+      format: formatBytes,
+    });
   }
   if (s.broadcast) {
     rows.push(
@@ -321,13 +352,17 @@ export function buildRows(results: BenchResults): ReportRow[] {
         values: pick(slow, servers, (r) => r.slow.deliveriesPerSec),
         format: perSec,
       },
-      {
-        scenario: "slow-reader",
-        metric: "throughput kept",
-        better: "higher",
-        values: pick(slow, servers, (r) => r.throughputKept),
-        format: formatPercent,
-      },
+      ...(results.options.durationMs >= MIN_MS_FOR_THROUGHPUT_KEPT
+        ? [
+            {
+              scenario: "slow-reader",
+              metric: "throughput kept",
+              better: "higher" as const,
+              values: pick(slow, servers, (r) => r.throughputKept),
+              format: formatPercent,
+            },
+          ]
+        : []),
       {
         scenario: "slow-reader",
         metric: "slow client cut off",

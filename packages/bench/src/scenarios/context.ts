@@ -176,6 +176,12 @@ export interface BroadcastRunOptions {
   paused: number[];
   /** Polled every 250 ms while the senders run; true ends the run early. */
   stopWhen?: () => Promise<boolean>;
+  /**
+   * Runs after the server span has begun and the workers are ready, just before the senders
+   * start (the abuse scenario starts its attack here, so that both begin together and the
+   * span's first measure is not stuck behind an attack already under way).
+   */
+  beforeStart?: () => Promise<void>;
 }
 
 /**
@@ -205,6 +211,7 @@ export async function runBroadcast(
     parsers: parsers[w]!,
     paused: paused[w]!,
   }));
+  await run.beforeStart?.();
   const running = pool.all<BroadcastResult>(() => ({ op: "broadcast-start" }));
   if (run.stopWhen) {
     let done = false;

@@ -1,0 +1,315 @@
+import { openConnection } from "./attacker.js";
+import {
+  AttackGroup,
+  type AttackOutcome,
+  type AttackTarget,
+  type NewChatterResult,
+  waitForLine,
+} from "./group.js";
+import type { AbuseScale, AttackName } from "./scale.js";
+
+/** One attack, run in phases around the chatters' runs. */
+export interface AttackRun {
+  /** Before the baseline: what both phases share (idle room members, the canary). */
+  setup(): Promise<void>;
+  /** The attack begins; resolves once it is under way. */
+  start(): Promise<void>;
+  /** Ends the attack (after the chatters' attack phase) and reports what happened. */
+  stop(): Promise<AttackOutcome>;
+  /** Closes every connection. */
+  close(): void;
+}
+
+/** What the abuse scenario knows about an attack. */
+export interface AttackDefinition {
+  name: AttackName;
+  /** One line: what the attacker does. */
+  title(scale: AbuseScale): string;
+  /** The attack phase's length, ms. */
+  phaseMs(scale: AbuseScale): number;
+  /** An accept policy for the server (core's PolicyConfig), if the attack needs one. */
+  policy?(scale: AbuseScale): Record<string, unknown>;
+  create(target: AttackTarget, scale: AbuseScale): AttackRun;
+}
+
+/** A chunk of about 64 KiB made of one line repeated. */
+function repeatedLines(line: string): Buffer {
+  return Buffer.from(line.repeat(Math.max(1, Math.floor(65_536 / line.length))));
+}
+
+/** Connections that never read, each sending `bytes` of `line` as fast as the socket takes them. */
+function floodAttack(
+  target: AttackTarget,
+  scale: AbuseScale,
+  connections: number,
+  line: string,
+  setupMembers?: (group: AttackGroup) => Promise<void>,
+): AttackRun {
+  const group = new AttackGroup(target);
+  const floods: Array<Promise<void>> = [];
+  return {
+    async setup() {
+      await group.openCanary();
+      await setupMembers?.(group);
+    },
+    async start() {
+      group.begin();
+      const chunk = repeatedLines(line);
+      const stopAt = group.startMs + scale.phaseMs;
+      for (const attacker of await group.open(connections, false)) {
+        floods.push(attacker.flood(chunk, scale.floodBytes, stopAt));
+      }
+    },
+    async stop() {
+      await Promise.all(floods);
+      return group.end();
+    },
+    close: () => group.close(),
+  };
+}
+
+/** `count` idle members of #big (reading, never talking), and a probe that waits until all are in. */
+async function bigRoom(group: AttackGroup, count: number): Promise<void> {
+  const batch = 200;
+  for (let i = 0; i < count; i += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - i) }, () =>
+        group.helper("/join #big\n/part #lobby\n"),
+      ),
+    );
+  }
+  const probe = await group.helper();
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    const seen = waitForLine(probe, (l) => l.startsWith("*** #big ("), 1000);
+    probe.send("/who #big\n");
+    const line = await seen;
+    const members = Number(/^\*\*\* #big \((\d+)\)/.exec(line ?? "")?.[1] ?? 0);
+    if (members >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`only some of the ${count} members reached #big within 30 s`);
+}
+
+/** Connections in #lobby renaming themselves (`/nick a1n1`, `/nick a1n2`, ...) as fast as they can. */
+function nickFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
+  const group = new AttackGroup(target);
+  const floods: Array<Promise<void>> = [];
+  return {
+    setup: () => group.openCanary(),
+    async start() {
+      group.begin();
+      const stopAt = group.startMs + scale.phaseMs;
+      const attackers = await group.open(scale.nickConnections, true);
+      attackers.forEach((attacker, k) => {
+        let i = 0;
+        const chunk = () => {
+          let text = "";
+          for (let n = 0; n < 1000; n++) text += `/nick a${k}n${++i}\n`;
+          return Buffer.from(text);
+        };
+        floods.push(attacker.flood(chunk, scale.floodBytes, stopAt));
+      });
+    },
+    async stop() {
+      await Promise.all(floods);
+      return group.end();
+    },
+    close: () => group.close(),
+  };
+}
+
+/** One connection that reads, sending messages far above the rate limit, counting the errors. */
+function errorFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
+  const group = new AttackGroup(target);
+  let flood: Promise<void> = Promise.resolve();
+  return {
+    setup: () => group.openCanary(),
+    async start() {
+      group.begin();
+      const [attacker] = await group.open(1, true);
+      // Its own room, so the messages the limit lets through do not reach the chatters.
+      attacker?.send("/join #flood\n/part #lobby\n");
+      flood =
+        attacker?.flood(
+          repeatedLines("flood\n"),
+          64 * 1024 * 1024,
+          group.startMs + scale.errorFloodMs,
+        ) ?? flood;
+    },
+    async stop() {
+      await flood;
+      return group.end();
+    },
+    close: () => group.close(),
+  };
+}
+
+/** The partial hello a drip socket sends, one byte per second. */
+const DRIP_TEXT = '{"type":"hello","proto":1,"nick":"dripping-for-a-long-time"}\n';
+
+/**
+ * Tries, until `deadlineMs`, to connect as a new chatter and see its own message come back.
+ * Refused attempts are retried every 100 ms.
+ */
+async function newChatter(
+  target: AttackTarget,
+  startMs: number,
+  deadlineMs: number,
+): Promise<NewChatterResult> {
+  const result: NewChatterResult = {
+    connected: false,
+    afterMs: undefined,
+    attempts: 0,
+    refusals: {},
+  };
+  while (performance.now() < deadlineMs) {
+    result.attempts++;
+    const chatter = await openConnection({ ...target, reads: true, startMs }).catch(
+      () => undefined,
+    );
+    if (chatter) {
+      const left = () => Math.max(1, deadlineMs - performance.now());
+      const first = await waitForLine(chatter, () => true, left());
+      if (first?.startsWith("*** tcpchat/")) {
+        const said = waitForLine(chatter, (l) => l.endsWith("> new chatter here"), left());
+        chatter.send("new chatter here\n");
+        if (await said) {
+          result.connected = true;
+          result.afterMs = performance.now() - startMs;
+          chatter.destroy();
+          return result;
+        }
+      } else {
+        const code = /^!!! (CHAT_ERR_[A-Z0-9_]+)/.exec(first ?? "")?.[1] ?? "closed without a line";
+        result.refusals[code] = (result.refusals[code] ?? 0) + 1;
+      }
+      chatter.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return result;
+}
+
+/** Sockets dripping a partial hello at 1 byte/s against a connection cap, then a real chatter. */
+function slowDrip(target: AttackTarget, scale: AbuseScale): AttackRun {
+  const group = new AttackGroup(target);
+  let timer: NodeJS.Timeout | undefined;
+  let chatter: Promise<NewChatterResult> | undefined;
+  return {
+    setup: () => group.openCanary(),
+    async start() {
+      group.begin();
+      const drips = await group.open(scale.dripSockets, true);
+      let at = 0;
+      const drip = () => {
+        if (at >= DRIP_TEXT.length - 1) return;
+        for (const d of drips) d.send(DRIP_TEXT[at]!);
+        at++;
+      };
+      drip();
+      timer = setInterval(drip, 1000);
+      chatter = newChatter(target, group.startMs, group.startMs + scale.phaseMs);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      return group.end({ newChatter: await chatter });
+    },
+    close: () => {
+      if (timer) clearInterval(timer);
+      group.close();
+    },
+  };
+}
+
+/**
+ * Clients that never read, in #lobby while the chatters talk, and in a side room where a few
+ * loud members (just under the rate limit, near the line limit) fill their buffers within
+ * seconds; the chatters alone would take minutes.
+ */
+function kernelSendBuffer(target: AttackTarget, scale: AbuseScale): AttackRun {
+  const group = new AttackGroup(target);
+  const timers: NodeJS.Timeout[] = [];
+  return {
+    setup: () => group.openCanary(),
+    async start() {
+      group.begin();
+      for (const reader of await group.open(scale.nonReaders, false)) reader.send("/join #sink\n");
+      const loud = await Promise.all(
+        Array.from({ length: scale.loudTalkers }, () =>
+          group.helper("/join #sink\n/part #lobby\n"),
+        ),
+      );
+      const message = `${"L".repeat(scale.loudMessageBytes)}\n`;
+      for (const talker of loud) timers.push(setInterval(() => talker.send(message), 1000 / 19));
+      const stopAt = group.startMs + scale.phaseMs;
+      timers.push(
+        setTimeout(() => timers.forEach(clearInterval), Math.max(0, stopAt - performance.now())),
+      );
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      return group.end();
+    },
+    close: () => {
+      for (const t of timers) clearInterval(t);
+      group.close();
+    },
+  };
+}
+
+/** Every attack, by name. */
+export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
+  "help-flood": {
+    name: "help-flood",
+    title: (s) =>
+      `${s.floodConnections} connections that never read, each sending ${s.floodBytes / 1024} KiB of /help`,
+    phaseMs: (s) => s.phaseMs,
+    create: (t, s) => floodAttack(t, s, s.floodConnections, "/help\n"),
+  },
+  "unknown-command": {
+    name: "unknown-command",
+    title: (s) =>
+      `${s.floodConnections} connections that never read, each sending ${s.floodBytes / 1024} KiB of /xyzzy`,
+    phaseMs: (s) => s.phaseMs,
+    create: (t, s) => floodAttack(t, s, s.floodConnections, "/xyzzy\n"),
+  },
+  "who-flood": {
+    name: "who-flood",
+    title: (s) =>
+      `${s.whoConnections} connections that never read, sending /who #big (${s.whoMembers} members) for ${s.floodBytes / 1024} KiB each`,
+    phaseMs: (s) => s.phaseMs,
+    create: (t, s) =>
+      floodAttack(t, s, s.whoConnections, "/who #big\n", (g) => bigRoom(g, s.whoMembers)),
+  },
+  "error-flood": {
+    name: "error-flood",
+    title: (s) =>
+      `1 connection sending messages far above the rate limit for ${s.errorFloodMs / 1000} s, reading the errors`,
+    phaseMs: (s) => s.errorFloodMs,
+    create: errorFlood,
+  },
+  "nick-flood": {
+    name: "nick-flood",
+    title: (s) =>
+      `${s.nickConnections} connections in #lobby sending /nick x1, /nick x2, ... as fast as they can`,
+    phaseMs: (s) => s.phaseMs,
+    create: nickFlood,
+  },
+  "slow-drip": {
+    name: "slow-drip",
+    title: (s) =>
+      `${s.dripSockets} sockets dripping a hello at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
+    phaseMs: (s) => s.phaseMs,
+    // The chatters and the canary, plus room for `dripCap` drips: the rest are refused.
+    policy: (s) => ({ maxConnections: s.chatters + 1 + s.dripCap }),
+    create: slowDrip,
+  },
+  "kernel-send-buffer": {
+    name: "kernel-send-buffer",
+    title: (s) =>
+      `${s.nonReaders} clients in #lobby that never read, ${s.loudTalkers} members of their side room sending ${s.loudMessageBytes / 1000} kB lines at 19/s`,
+    phaseMs: (s) => s.phaseMs,
+    create: kernelSendBuffer,
+  },
+};

@@ -1,0 +1,87 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HANDLING } from "../src/abuse/handling.js";
+import type { BenchResults } from "../src/suite.js";
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+function runBench(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dist/main.js", ...args], { cwd: packageDir });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dir: string;
+
+beforeAll(async () => {
+  const built = spawnSync(
+    join(repoRoot, "node_modules/.bin/turbo"),
+    ["run", "build", "--filter=@tcpchat/bench...", "--output-logs=errors-only"],
+    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
+  );
+  if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
+  dir = await mkdtemp(join(tmpdir(), "tcpchat-abuse-"));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("abuse scenario end to end", () => {
+  it("runs an attack beside a baseline against a real tcpchat server and reports both", async () => {
+    const json = join(dir, "abuse.json");
+    const run = await runBench([
+      "--scenario",
+      "abuse",
+      "--quick",
+      "--attack",
+      "error-flood,help-flood",
+      "--json",
+      json,
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/^attack\s+p99\s+kept\s+peak RSS\s+handled\s+targets$/m);
+    expect(run.stdout).toContain(
+      "error-flood: 1 connection sending messages far above the rate limit",
+    );
+    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const attacks = results.scenarios.abuse?.attacks ?? [];
+    expect(attacks.map((a) => a.attack)).toEqual(["help-flood", "error-flood"]);
+    for (const figures of attacks) {
+      expect(figures.error).toBeUndefined();
+      // The chatters' baseline is whole: every message reached every chatter.
+      expect(figures.baseline?.sent).toBeGreaterThan(0);
+      expect(figures.baseline?.delivered).toBe(figures.baseline?.expected);
+      expect(figures.attacked?.latency.count).toBeGreaterThan(0);
+      expect(figures.idleRss).toBeGreaterThan(0);
+      expect(figures.attacked?.peakRss).toBeGreaterThan(0);
+      expect(figures.outcome?.bytesSent).toBeGreaterThan(0);
+    }
+    const [help, errors] = attacks;
+    expect(help?.outcome?.connections).toBe(results.scenarios.abuse?.scale.floodConnections);
+    // Whatever the server does about it, the help flood makes it do something to someone.
+    expect(help?.outcome?.handling.byHandling[HANDLING.none]).toBeLessThan(
+      help?.outcome?.connections ?? 0,
+    );
+    // Every message past the burst is refused, and the attacker, who reads, hears it at once.
+    expect(errors?.outcome?.heard.throttleLines).toBeGreaterThan(0);
+    expect(errors?.outcome?.handling.firstSignMs).toBeDefined();
+    expect(errors?.serverCounters["rateLimited"]).toBeGreaterThan(0);
+  });
+});
