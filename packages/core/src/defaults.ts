@@ -51,9 +51,16 @@ export const DEFAULT_NICK_HOLD_MS = 60_000;
 /**
  * How long a session's writes may make no progress (Node's queue for it never empties, so the
  * kernel's send buffer is full too) before it is cut off, in ms. This is what frees the kernel
- * buffers of a client that stopped reading but stays under the send-queue limit.
+ * buffers of a client that stopped reading but stays under the send-queue limit. Not shorter:
+ * a phone on a train or a laptop waking up stalls for seconds and must not be dropped.
  */
-export const DEFAULT_SEND_STALL_MS = 30_000;
+export const DEFAULT_SEND_STALL_MS = 10_000;
+/**
+ * Youngest a connection that never sent a line may be and still be evicted at the connection
+ * cap, in ms: long enough for a real client's first line to arrive (a hello comes one round
+ * trip after the greeting), short enough that a wall of silent sockets gives way at once.
+ */
+export const DEFAULT_EVICT_MIN_AGE_MS = 250;
 /** Above this many members, joins and leaves in a room are announced as one summary per window. */
 export const DEFAULT_ANNOUNCE_ROOM_SIZE = 50;
 /** Window over which joins and leaves in a big room are summed up, in milliseconds. */

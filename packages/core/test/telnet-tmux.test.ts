@@ -65,6 +65,10 @@ describe("telnet in tmux", () => {
   it("a telnet user typing Hangul is understood, told once, and never goes deaf", async () => {
     await using s = await startServer();
     const listener = await LineClient.greeted(s.port);
+    // Announced before telnet starts, so its arrival cannot land in the middle of a typed line.
+    listener.send("/nick listener");
+    await listener.waitFor(/--> listener joined$/);
+    listener.nick = "listener";
     try {
       await startTelnet(s.port);
       await typeLine("/nick telnet");
@@ -106,6 +110,10 @@ describe("telnet in tmux", () => {
   it("when telnet loses bytes without a command, the hint's telnet fix works", async () => {
     await using s = await startServer();
     const listener = await LineClient.greeted(s.port);
+    // Announced before telnet starts, so its arrival cannot land in the middle of a typed line.
+    listener.send("/nick listener");
+    await listener.waitFor(/--> listener joined$/);
+    listener.nick = "listener";
     try {
       await startTelnet(s.port);
       // 텔 is ED 85 94: telnet eats 0x85 (^E, toggle echo) and sends no command at all, so the

@@ -49,14 +49,14 @@ export interface ChatServerOptions {
   lineTimeoutMs?: number;
   /** How long a dropped connection's nick is kept for its address, in ms (default 60000; 0 off). */
   nickHoldMs?: number;
-  /** How long writes to a session may make no progress before it is cut off, in ms (default 30000). */
+  /** How long writes to a session may make no progress before it is cut off, in ms (default 10000). */
   sendStallMs?: number;
   /**
    * When the accept policy refuses a connection because the server is full, close the oldest
    * connection that never sent a line instead, and accept (default true).
    */
   evictLineless?: boolean;
-  /** Youngest a connection may be and still be evicted at the cap, in ms (default 1000). */
+  /** Youngest a connection may be and still be evicted at the cap, in ms (default 250). */
   evictMinAgeMs?: number;
   /** Room size above which joins/leaves are summed up (default 50). */
   announceRoomSize?: number;
@@ -158,7 +158,7 @@ export class ChatServer extends EventEmitter {
       sendStallMs: options.sendStallMs ?? defaults.DEFAULT_SEND_STALL_MS,
     };
     this.evictLineless = options.evictLineless ?? true;
-    this.evictMinAgeMs = options.evictMinAgeMs ?? 1000;
+    this.evictMinAgeMs = options.evictMinAgeMs ?? defaults.DEFAULT_EVICT_MIN_AGE_MS;
     this.backlog = options.backlog ?? defaults.DEFAULT_BACKLOG;
     this.keepAliveMs = options.keepAliveMs ?? defaults.DEFAULT_KEEPALIVE_MS;
     this.policy = options.policy;

@@ -302,7 +302,7 @@ export class ChatHub implements InputOwner {
    * been connected at least `minAgeMs`, so that silent or dripping sockets cannot lock real
    * users out. Returns the evicted session, if any.
    */
-  evictLineless(now: number = Date.now(), minAgeMs = 1000): Session | undefined {
+  evictLineless(now: number, minAgeMs: number): Session | undefined {
     for (const session of this.lineless) {
       if (now - session.connectedAt < minAgeMs) return undefined;
       this.stats.evictions += 1;
