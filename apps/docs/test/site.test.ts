@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listBuiltPages, type PageVisit, pageKey, visitPage } from "./crawl.js";
+import { FIT_VIEWPORTS, findOverflow } from "./fit.js";
 import { type StaticServer, serveStatic } from "./static-server.js";
 
 const DOCS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,6 +26,12 @@ const CHROMIUM_ARGS = [
 const SCREENSHOTS: Record<string, string> = {
   "/": "home.png",
   "/performance.html": "performance.png",
+};
+
+/** Pages shot at every viewport of the fit test, kept in test-results/ as `<name>-<viewport>.png`. */
+const FIT_SCREENSHOTS: Record<string, string> = {
+  "/guide/troubleshooting.html": "troubleshooting",
+  "/ko/guide/troubleshooting.html": "troubleshooting-ko",
 };
 
 /** The crawl opens every page (well over a hundred with the API reference): allow a slow CI box. */
@@ -159,6 +166,41 @@ describe.skipIf(!haveChromium && !inCi)("the built docs site in chromium", () =>
       expect(visits.size).toBeGreaterThanOrEqual(built.length);
       for (const shot of Object.values(SCREENSHOTS))
         expect(existsSync(join(RESULTS, shot))).toBe(true);
+    },
+    CRAWL_TIMEOUT_MS,
+  );
+
+  it(
+    "fits every page at desktop and phone width: nothing wider than the page, nothing cut off",
+    async () => {
+      const pages = listBuiltPages(DIST);
+      const problems: string[] = [];
+      for (const viewport of FIT_VIEWPORTS) {
+        const queue = [...pages];
+        const check = async (): Promise<void> => {
+          const page = await browser!.newPage({
+            viewport: { width: viewport.width, height: viewport.height },
+          });
+          for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+            await page.goto(server!.origin + path, { waitUntil: "load" });
+            for (const problem of await findOverflow(page)) {
+              problems.push(`${viewport.width}px ${path}: ${problem}`);
+            }
+            const shot = FIT_SCREENSHOTS[path];
+            if (shot) {
+              await page.screenshot({ path: join(RESULTS, `${shot}-${viewport.name}.png`) });
+            }
+          }
+          await page.close();
+        };
+        await Promise.all(Array.from({ length: CRAWL_TABS }, check));
+      }
+      expect(problems).toEqual([]);
+      for (const shot of Object.values(FIT_SCREENSHOTS)) {
+        for (const viewport of FIT_VIEWPORTS) {
+          expect(existsSync(join(RESULTS, `${shot}-${viewport.name}.png`))).toBe(true);
+        }
+      }
     },
     CRAWL_TIMEOUT_MS,
   );
