@@ -30,8 +30,9 @@ function countColumns(tokens: Token[], start: number): number {
  * - Marks tables of several columns with the class `tc-stack` and labels every body cell with its
  *   column's header (`data-label`): on a phone the theme's CSS lays each row out as a card with
  *   the label above each cell, so no cell is cut off and no table scrolls sideways.
- * - Lets inline code in a cell wrap after `_`, `.` and `/` between letters or digits (`CHAT_ERR_CONN_<wbr>REFUSED`), so an
- *   error code, a path or a sysctl name breaks where a reader expects it, not inside a word.
+ * - Lets inline code in a cell wrap after `_` and `/` between letters or digits, and after a `.`
+ *   before a letter (`CHAT_ERR_CONN_<wbr>REFUSED`, `net.<wbr>core`, never inside `127.0.0.1`),
+ *   so an error code, a path or a sysctl name breaks where a reader expects it.
  */
 export function tableLabels(md: MarkdownRenderer): void {
   md.core.ruler.push("tc_table_labels", (state) => {
@@ -86,7 +87,7 @@ export function tableLabels(md: MarkdownRenderer): void {
     return html.replace(
       />([^<]*)</,
       (_all, text: string) =>
-        `>${text.replace(/(?<=[A-Za-z0-9])([_./])(?=[A-Za-z0-9])/g, "$1<wbr>")}<`,
+        `>${text.replace(/(?<=[A-Za-z0-9])([_/](?=[A-Za-z0-9])|\.(?=[A-Za-z]))/g, "$1<wbr>")}<`,
     );
   };
 }

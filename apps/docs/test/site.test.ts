@@ -36,6 +36,8 @@ const FIT_SCREENSHOTS: Record<string, string> = {
 
 /** The crawl opens every page (well over a hundred with the API reference): allow a slow CI box. */
 const CRAWL_TIMEOUT_MS = 300_000;
+/** The fit test loads every page twice, once per viewport: twice the crawl's budget. */
+const FIT_TIMEOUT_MS = 2 * CRAWL_TIMEOUT_MS;
 /** Tabs that crawl at once. */
 const CRAWL_TABS = 2;
 
@@ -202,7 +204,7 @@ describe.skipIf(!haveChromium && !inCi)("the built docs site in chromium", () =>
         }
       }
     },
-    CRAWL_TIMEOUT_MS,
+    FIT_TIMEOUT_MS,
   );
 
   it("renders Korean text with a font that has Hangul", async () => {
