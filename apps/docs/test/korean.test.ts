@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DefaultTheme } from "vitepress";
@@ -6,6 +6,13 @@ import { describe, expect, it } from "vitest";
 import config from "../.vitepress/config.js";
 
 const DOCS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = join(DOCS_ROOT, ".vitepress/dist");
+
+/** The ids of a built page's section headings (h2 to h4), in order. */
+function headingIds(page: string): string[] {
+  const html = readFileSync(join(DIST, `${page.slice(1)}.html`), "utf8");
+  return [...html.matchAll(/<h[2-4][^>]* id="([^"]+)"/g)].map((match) => match[1]!);
+}
 
 /** Markdown pages of one folder of the site, as site paths without extension (`/guide/cli`). */
 function pagesIn(folder: string): string[] {
@@ -60,4 +67,19 @@ describe("the Korean docs", () => {
       [],
     );
   });
+
+  // Korean headings carry the English anchor (`## 포트 열기 {#open-the-port}`): a section added
+  // to an English page and not to its Korean counterpart shows up here by name.
+  it.skipIf(!existsSync(join(DIST, "index.html")))(
+    "have every section of their English page, under the same anchor",
+    () => {
+      const missing = englishPages.flatMap((page) => {
+        const korean = new Set(headingIds(`/ko${page}`));
+        return headingIds(page)
+          .filter((id) => !korean.has(id))
+          .map((id) => `/ko${page}#${id}`);
+      });
+      expect(missing, "sections of the English pages missing in Korean").toEqual([]);
+    },
+  );
 });
