@@ -29,7 +29,23 @@ export async function findOverflow(page: Page): Promise<string[]> {
     };
     const pageWidth = document.documentElement.scrollWidth;
     if (pageWidth > viewport) {
-      problems.push(`page is ${pageWidth - viewport}px wider than the ${viewport}px viewport`);
+      // Name the outermost elements that stick out, wherever they are (nav, footer, article).
+      const culprits = Array.from(document.body.querySelectorAll("*"))
+        .filter((element) => {
+          const parent = element.parentElement;
+          // Lines inside a code block run on by design: the block scrolls.
+          if (element.closest("pre")) return false;
+          return (
+            element.getBoundingClientRect().right > viewport + 1 &&
+            parent !== null &&
+            parent.getBoundingClientRect().right <= viewport + 1
+          );
+        })
+        .slice(0, 3)
+        .map((element) => `${describe(element)}.${element.className}`);
+      problems.push(
+        `page is ${pageWidth - viewport}px wider than the ${viewport}px viewport (${culprits.join(", ")})`,
+      );
     }
     const article = document.querySelector(".vp-doc");
     if (!article) return problems;
