@@ -284,7 +284,16 @@ export class ChatError extends Error {
 
   constructor(code: ChatErrorCode, options: ChatErrorOptions = {}) {
     const info: CodeInfo = ERROR_CODES[code];
-    super(options.message ?? info.message, { cause: options.cause });
+    // A framing or protocol error is an answer to a peer's line, made on the per-line path: a
+    // flood of bad lines must not cost a stack trace each (several µs), and the stack of an
+    // answer says nothing. Connection and remote errors keep theirs.
+    const traceLimit = Error.stackTraceLimit;
+    if (info.kind === "framing" || info.kind === "protocol") Error.stackTraceLimit = 0;
+    try {
+      super(options.message ?? info.message, { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = traceLimit;
+    }
     this.name = new.target.name;
     this.code = code;
     this.kind = info.kind;

@@ -20,8 +20,8 @@ import { refill } from "./token-bucket.js";
 /** Longest quit or part reason, and hello client name, kept (code points). */
 const MAX_REASON_LENGTH = 160;
 const MAX_CLIENT_NAME_LENGTH = 64;
-/** Names per extra work token in a reply (`who` of 1,000 members costs 1 + 10). */
-const NAMES_PER_WORK_TOKEN = 100;
+/** Names per extra work token in a reply (`who` of 1,000 members costs 1 + 40). */
+const NAMES_PER_WORK_TOKEN = 25;
 
 export function hello(
   hub: ChatHub,
