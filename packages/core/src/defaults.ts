@@ -73,6 +73,14 @@ export const DEFAULT_PING_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_MS = 60_000;
 /** How long graceful shutdown waits for queues to drain before closing, in milliseconds. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * When the port also takes TLS or HTTP, how long a new connection's first bytes are waited for
+ * before it is greeted as a text client, in ms. Short: nc users type nothing before they have
+ * read the greeting, so every silent peer waits this long for it.
+ */
+export const DEFAULT_SNIFF_TIMEOUT_MS = 250;
+/** A TLS handshake not finished within this is dropped, in ms. */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Listen backlog: large, so that a burst of thousands of connects is queued, not dropped. */
 export const DEFAULT_BACKLOG = 4096;
 /**

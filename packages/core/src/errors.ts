@@ -211,6 +211,16 @@ export const ERROR_CODES = {
     message: "The server is shutting down and accepts no new connections.",
     hint: "Reconnect later.",
   },
+  CHAT_ERR_TLS_REQUIRED: {
+    kind: "remote",
+    message: "This server accepts only TLS connections, and this one is plain text.",
+    hint: "Connect with TLS on the same port: `openssl s_client -quiet -connect HOST:PORT` or `ncat --ssl HOST PORT`.",
+  },
+  CHAT_ERR_TLS_CREDENTIALS: {
+    kind: "connection",
+    message: "The TLS certificate or key could not be loaded.",
+    hint: "Give a PEM certificate chain and the PEM private key that belongs to it (for Let's Encrypt: fullchain.pem and privkey.pem).",
+  },
   CHAT_ERR_CONN_REFUSED: {
     kind: "connection",
     message: "Connection refused: the host answered, but nothing listens on that port.",

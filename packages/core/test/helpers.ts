@@ -59,6 +59,11 @@ export class LineClient {
     });
   }
 
+  /** A line client over a socket that is already connected (a TLS socket, say). */
+  static over(socket: Socket): LineClient {
+    return new LineClient(socket);
+  }
+
   /** Opens a client and waits for the greeting; returns it with its guest nick. */
   static async greeted(port: number): Promise<LineClient & { nick: string }> {
     const client = (await LineClient.open(port)) as LineClient & { nick: string };

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import * as defaults from "../defaults.js";
-import { type ChatErrorCode, ERROR_CODES } from "../errors.js";
+import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
@@ -9,10 +9,16 @@ import type { HubStats } from "../session/stats.js";
 import {
   createTcpListener,
   endWithin,
+  FirstBytesSniffer,
   normalizeAddress,
+  rawSocketOf,
+  type SniffResult,
   type TcpServer,
   type TcpSocket,
   TcpTransport,
+  type TlsCredentials,
+  type TlsSocket,
+  TlsUnwrapper,
 } from "../transport/index.js";
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -78,6 +84,21 @@ export interface ChatServerOptions {
   operatorNick?: string;
   /** Decides at accept time who may connect (default: everyone). */
   policy?: AcceptPolicy;
+  /**
+   * Takes TLS on the same port (PEM certificate chain and key): a connection that starts with a
+   * ClientHello is unwrapped and what is inside is sniffed again, so every mode works over TLS.
+   */
+  tls?: TlsCredentials;
+  /** Refuses plaintext connections (CHAT_ERR_TLS_REQUIRED); needs `tls` (default false). */
+  tlsOnly?: boolean;
+  /** A TLS handshake not finished by then is dropped, in ms (default 10000). */
+  tlsHandshakeTimeoutMs?: number;
+  /**
+   * When the port takes TLS (or HTTP), how long a new connection's first bytes are waited for
+   * before it is greeted as a text client, in ms (default 250). Without them there is no
+   * sniffing: text clients are greeted at once.
+   */
+  sniffTimeoutMs?: number;
 }
 
 /** Live figures of a server. */
@@ -102,7 +123,13 @@ const SESSION = Symbol("tcpchat.session");
 /** How long a closing connection may take to read what is queued to it before it is destroyed. */
 const CLOSE_LINGER_MS = 2000;
 const RELEASE = Symbol("tcpchat.release");
-type SocketWithSession = TcpSocket & { [SESSION]?: Session; [RELEASE]?: () => void };
+const PEER = Symbol("tcpchat.peer");
+type SocketWithSession = TcpSocket & {
+  [SESSION]?: Session;
+  [RELEASE]?: () => void;
+  /** Kept only while the connection's first bytes are sniffed. */
+  [PEER]?: PeerInfo;
+};
 
 /**
  * A multi-client chat server over TCP (text and structured clients on one port).
@@ -127,6 +154,10 @@ export class ChatServer extends EventEmitter {
   private readonly handlers: ReturnType<typeof socketHandlers>;
   private readonly evictLineless: boolean;
   private readonly evictMinAgeMs: number;
+  /** Reads first bytes when the port takes more than chat lines; undefined: greet at once. */
+  private readonly sniffer: FirstBytesSniffer | undefined;
+  private readonly tls: TlsUnwrapper | undefined;
+  private readonly tlsOnly: boolean;
 
   constructor(options: ChatServerOptions = {}) {
     super();
@@ -164,6 +195,28 @@ export class ChatServer extends EventEmitter {
     this.policy = options.policy;
     this.hub = new ChatHub(this.settings, this);
     this.handlers = socketHandlers(this.hub);
+    this.tlsOnly = options.tlsOnly ?? false;
+    if (this.tlsOnly && options.tls === undefined) {
+      throw new ChatError("CHAT_ERR_TLS_CREDENTIALS", {
+        message: "tlsOnly needs a TLS certificate and key.",
+      });
+    }
+    this.tls =
+      options.tls === undefined
+        ? undefined
+        : new TlsUnwrapper({
+            credentials: options.tls,
+            handshakeTimeoutMs:
+              options.tlsHandshakeTimeoutMs ?? defaults.DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
+            onSecure: (socket) => this.secured(socket),
+          });
+    this.sniffer =
+      this.tls === undefined
+        ? undefined
+        : new FirstBytesSniffer(
+            options.sniffTimeoutMs ?? defaults.DEFAULT_SNIFF_TIMEOUT_MS,
+            (socket, result) => this.routeSniffed(socket, result),
+          );
     this.listener = createTcpListener({ keepAliveMs: this.keepAliveMs }, (socket) =>
       this.accept(socket),
     );
@@ -217,6 +270,20 @@ export class ChatServer extends EventEmitter {
   /** Replaces the accept policy; sessions already open are not affected. */
   setPolicy(policy: AcceptPolicy | undefined): void {
     this.policy = policy;
+  }
+
+  /**
+   * Swaps the TLS certificate and key: connections from now on get the new pair, open ones are
+   * not dropped. Throws CHAT_ERR_TLS_CREDENTIALS (and keeps the old pair) if they do not load.
+   */
+  setTlsCredentials(credentials: TlsCredentials): void {
+    if (this.tls === undefined) {
+      throw new ChatError("CHAT_ERR_TLS_CREDENTIALS", {
+        message: "This server was started without TLS, so it has no certificate to replace.",
+        hint: "Start it with a certificate and key (`tls` option, or --tls-cert and --tls-key).",
+      });
+    }
+    this.tls.setCredentials(credentials);
   }
 
   /** Live figures. */
@@ -287,6 +354,9 @@ export class ChatServer extends EventEmitter {
     const reason = options.reason ?? "the operator stopped the server";
     this.closing = new Promise<void>((resolve) => {
       clearInterval(this.pingTimer);
+      // Connections still being sniffed or in their TLS handshake are not sessions yet.
+      this.sniffer?.destroyPending();
+      this.tls?.destroyHandshaking();
       const listenerClosed = new Promise<void>((done) => {
         if (this.listener.listening) this.listener.close(() => done());
         else done();
@@ -315,16 +385,7 @@ export class ChatServer extends EventEmitter {
 
   private accept(socket: TcpSocket): void {
     socket.on("error", ignoreSocketError);
-    const peer: PeerInfo = {
-      address: normalizeAddress(socket.remoteAddress),
-      port: socket.remotePort ?? 0,
-      family:
-        socket.remoteFamily === "IPv6" && !socket.remoteAddress?.startsWith("::ffff:")
-          ? "IPv6"
-          : "IPv4",
-      localAddress: normalizeAddress(socket.localAddress),
-      localPort: socket.localPort ?? 0,
-    };
+    const peer = peerInfo(socket);
     if (this.closing !== undefined) {
       this.refuse(socket, peer, {
         accept: false,
@@ -335,7 +396,7 @@ export class ChatServer extends EventEmitter {
       return;
     }
     if (this.policy === undefined) {
-      this.startSession(socket, peer);
+      this.admit(socket, peer);
       return;
     }
     let decision: AcceptDecision | Promise<AcceptDecision>;
@@ -396,8 +457,63 @@ export class ChatServer extends EventEmitter {
     };
     (socket as SocketWithSession)[RELEASE] = release;
     socket.once("close", release);
-    this.startSession(socket, peer);
+    this.admit(socket, peer);
     socket.resume();
+  }
+
+  /** An accepted connection: a session now, or once its first bytes say what it is. */
+  private admit(socket: SocketWithSession, peer: PeerInfo): void {
+    if (this.sniffer === undefined) {
+      this.startSession(socket, peer);
+      return;
+    }
+    socket[PEER] = peer;
+    this.sniffer.watch(socket);
+  }
+
+  /** Routes a connection by its first bytes (protocol spec, "One port"). */
+  private routeSniffed(socket: SocketWithSession, result: SniffResult): void {
+    const peer = socket[PEER]!;
+    socket[PEER] = undefined;
+    if (this.closing !== undefined || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
+    if (result.kind === "tls" && !encrypted && this.tls !== undefined) {
+      socket.pause();
+      if (result.bytes !== null) socket.unshift(result.bytes);
+      this.tls.unwrap(socket);
+      return;
+    }
+    if (this.tlsOnly && !encrypted) {
+      this.refuse(socket, peer, {
+        accept: false,
+        code: "CHAT_ERR_TLS_REQUIRED",
+        message: ERROR_CODES.CHAT_ERR_TLS_REQUIRED.message,
+        rule: "tlsOnly",
+      });
+      return;
+    }
+    // Text and JSON (and anything this port has no handler for) are chat sessions.
+    const session = this.startSession(socket, peer);
+    if (result.bytes !== null) this.hub.receive(session, result.bytes);
+    if (result.ended) this.handlers.onEnd.call(socket);
+  }
+
+  /** A TLS handshake is done: the connection inside is sniffed again. */
+  private secured(socket: TlsSocket): void {
+    const raw = rawSocketOf(socket) as SocketWithSession;
+    const secure = socket as TlsSocket & SocketWithSession;
+    socket.on("error", ignoreSocketError);
+    // Eviction at the cap releases the policy slot through the session's own socket.
+    if (raw[RELEASE] !== undefined) secure[RELEASE] = raw[RELEASE];
+    secure[PEER] = peerInfo(raw);
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    this.sniffer!.watch(socket);
   }
 
   private refuse(
@@ -418,7 +534,7 @@ export class ChatServer extends EventEmitter {
     if (this.listenerCount("refused") > 0) this.emit("refused", peer, decision);
   }
 
-  private startSession(socket: SocketWithSession, peer: PeerInfo): void {
+  private startSession(socket: SocketWithSession, peer: PeerInfo): Session {
     const session = this.hub.open(
       new TcpTransport(socket, Math.min(CLOSE_LINGER_MS, this.settings.shutdownGraceMs)),
       peer,
@@ -427,6 +543,7 @@ export class ChatServer extends EventEmitter {
     socket.on("data", this.handlers.onData);
     socket.on("end", this.handlers.onEnd);
     socket.on("close", this.handlers.onClose);
+    return session;
   }
 }
 
@@ -446,6 +563,20 @@ function socketHandlers(hub: ChatHub) {
         reason: hadError ? "connection reset" : "connection closed",
       });
     },
+  };
+}
+
+/** Who is at the other end of a socket, as the accept policy sees it. */
+function peerInfo(socket: TcpSocket): PeerInfo {
+  return {
+    address: normalizeAddress(socket.remoteAddress),
+    port: socket.remotePort ?? 0,
+    family:
+      socket.remoteFamily === "IPv6" && !socket.remoteAddress?.startsWith("::ffff:")
+        ? "IPv6"
+        : "IPv4",
+    localAddress: normalizeAddress(socket.localAddress),
+    localPort: socket.localPort ?? 0,
   };
 }
 

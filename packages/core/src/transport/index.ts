@@ -1,3 +1,11 @@
+export {
+  classifyFirstBytes,
+  FIRST_BYTES,
+  type FirstBytes,
+  HTTP_METHOD_PREFIXES,
+  SNIFF_MAX_BYTES,
+} from "./sniff.js";
+export { FirstBytesSniffer, type SniffedKind, type SniffResult } from "./sniffer.js";
 export { connectTcp, type TcpConnectOptions } from "./tcp-connect.js";
 export {
   createTcpListener,
@@ -6,3 +14,11 @@ export {
   type TcpSocket,
 } from "./tcp-listener.js";
 export { endWithin, normalizeAddress, TcpTransport } from "./tcp-transport.js";
+export {
+  rawSocketOf,
+  secureContextOptions,
+  type TlsCredentials,
+  type TlsSocket,
+  TlsUnwrapper,
+  type TlsUnwrapperOptions,
+} from "./tls-unwrap.js";
