@@ -1,4 +1,10 @@
-import { createServer, DEFAULT_PORT, SERVER_SOFTWARE } from "@tcpchat/core";
+import {
+  ChatError,
+  type ChatServer,
+  createServer,
+  DEFAULT_PORT,
+  SERVER_SOFTWARE,
+} from "@tcpchat/core";
 import { type FlagValues, parseCommandArgs, parsePort, stringFlag } from "../args.js";
 import { CommandError } from "../command-error.js";
 import { findPortHolders } from "../doctor/port-holders.js";
@@ -12,6 +18,7 @@ import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
 import { setupPolicy } from "../serve/policy-setup.js";
 import { serverFlagHelp, serverFlagSpec, serverOptionsFromFlags } from "../serve/server-flags.js";
 import { watchServerEvents } from "../serve/server-log.js";
+import { setupTls } from "../serve/tls-setup.js";
 import { createLineUi } from "../terminal/line-ui.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
@@ -22,7 +29,7 @@ const HELP = `Usage: tcpchat serve [--port N] [--host ADDR] [options]
 Runs a chat server. nc, telnet, \`tcpchat connect\` and the TUI all join on the same port.
 The console (this terminal) shows every room's traffic; a typed line is said in the default
 room as the operator. Logs go to stderr. Ctrl+C shuts down gracefully (clients are told and
-flushed); a second Ctrl+C exits at once. SIGHUP reloads --policy FILE.
+flushed); a second Ctrl+C exits at once. SIGHUP reloads --policy FILE and the TLS certificate.
 
 Listening:
   --port N              TCP port (default ${DEFAULT_PORT}; 0 picks a free one)
@@ -30,6 +37,12 @@ Listening:
                         127.0.0.1 means only this machine can connect
   --log-format F        text (default) or json (one JSON object per line on stderr)
   --no-console          do not read operator commands from stdin
+
+TLS (on the same port: plain text, JSON and TLS clients all connect to it):
+  --tls-cert FILE       PEM certificate chain (Let's Encrypt: fullchain.pem)
+  --tls-key FILE        PEM private key (Let's Encrypt: privkey.pem); both files are
+                        reloaded when they change and on SIGHUP, without dropping anyone
+  --tls-only            refuse plaintext connections (CHAT_ERR_TLS_REQUIRED)
 
 Limits (every one has a default suited to a LAN chat):
 ${serverFlagHelp()}
@@ -44,6 +57,7 @@ Examples:
   tcpchat serve --port 4000 --host 127.0.0.1     this machine only
   tcpchat serve --allow 192.168.1.0/24 --max-per-address 4 --connect-rate 5/s
   tcpchat serve --policy policy.toml --log-format json 2>server.log
+  tcpchat serve --tls-cert fullchain.pem --tls-key privkey.pem
   pnpm --filter cli start -- --port 4000
 
 Exit codes: 0 stopped normally, 1 failure, 2 bad flag or value (or the port needs privileges,
@@ -61,6 +75,9 @@ export const serveCommand: Command = {
       host: { type: "string" },
       "log-format": { type: "string" },
       "no-console": { type: "boolean" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-only": { type: "boolean" },
       ...serverFlagSpec(),
       ...policyFlagSpec(),
     });
@@ -75,8 +92,12 @@ export const serveCommand: Command = {
     let writeLog = (text: string): void => void io.stderr.write(text);
     const logger = createLogger(parseLogFormat(flags), { write: (text: string) => writeLog(text) });
     const serverOptions = serverOptionsFromFlags(flags);
+    const tls = startupStep(() => setupTls(flags, logger));
     const policy = await setupPolicy(flags, logger);
-    const server = createServer({ ...serverOptions, policy: policy.policy });
+    const server = startupStep<ChatServer>(() =>
+      createServer({ ...serverOptions, ...tls.options, policy: policy.policy }),
+    );
+    tls.attach(server);
     // A failed listen also arrives as an "error" event; listen's rejection reports it (once,
     // explained), so the event is logged only once the server is up.
     const ignoreListenError = (): void => {};
@@ -87,6 +108,7 @@ export const serveCommand: Command = {
       bound = await server.listen(port, host);
     } catch (error) {
       policy.close();
+      tls.close();
       await server.close({ graceMs: 0 });
       throw await listenError(error, port, host);
     }
@@ -98,6 +120,7 @@ export const serveCommand: Command = {
       address: bound.address,
       port: bound.port,
       policy: policy.describe(),
+      tls: tls.describe(),
     });
 
     return new Promise<number>((resolve) => {
@@ -125,7 +148,10 @@ export const serveCommand: Command = {
         finish(EXIT_CODE.interrupted);
       };
       const onSigterm = () => shutdown(undefined, "the server is stopping");
-      const onSighup = () => void policy.reload("SIGHUP");
+      const onSighup = () => {
+        void policy.reload("SIGHUP");
+        tls.reload("SIGHUP");
+      };
       process.on("SIGINT", interrupt);
       process.on("SIGTERM", onSigterm);
       process.on("SIGHUP", onSighup);
@@ -172,6 +198,7 @@ export const serveCommand: Command = {
         stopServerLog();
         ui?.close();
         policy.close();
+        tls.close();
         resolve(code);
       }
     });
@@ -192,6 +219,18 @@ async function portInUseError(where: string, port: number): Promise<CommandError
     hint: `Pick another port with --port (--port 0 picks a free one), or stop that program.${see}`,
     exitCode: EXIT_CODE.portInUse,
   });
+}
+
+/** Runs a startup step; a TLS certificate that does not load is a usage error (exit 2). */
+function startupStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof ChatError && error.code === "CHAT_ERR_TLS_CREDENTIALS") {
+      throw new UsageError(`${error.code}: ${error.message} (hint: ${error.hint})`);
+    }
+    throw error;
+  }
 }
 
 function parseLogFormat(flags: FlagValues): LogFormat {

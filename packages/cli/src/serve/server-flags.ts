@@ -117,6 +117,14 @@ export const SERVER_LIMIT_FLAGS: readonly NumericFlag[] = [
     help: "time to flush clients on shutdown, in ms",
   },
   {
+    flag: "sniff-timeout-ms",
+    option: "sniffTimeoutMs",
+    min: 10,
+    max: 60_000,
+    defaultValue: defaults.DEFAULT_SNIFF_TIMEOUT_MS,
+    help: "with TLS or HTTP on the port: wait this long for a first byte before greeting as text, in ms",
+  },
+  {
     flag: "backlog",
     option: "backlog",
     min: 1,
