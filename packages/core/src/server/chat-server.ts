@@ -123,13 +123,7 @@ const SESSION = Symbol("tcpchat.session");
 /** How long a closing connection may take to read what is queued to it before it is destroyed. */
 const CLOSE_LINGER_MS = 2000;
 const RELEASE = Symbol("tcpchat.release");
-const PEER = Symbol("tcpchat.peer");
-type SocketWithSession = TcpSocket & {
-  [SESSION]?: Session;
-  [RELEASE]?: () => void;
-  /** Kept only while the connection's first bytes are sniffed. */
-  [PEER]?: PeerInfo;
-};
+type SocketWithSession = TcpSocket & { [SESSION]?: Session; [RELEASE]?: () => void };
 
 /**
  * A multi-client chat server over TCP (text and structured clients on one port).
@@ -155,7 +149,7 @@ export class ChatServer extends EventEmitter {
   private readonly evictLineless: boolean;
   private readonly evictMinAgeMs: number;
   /** Reads first bytes when the port takes more than chat lines; undefined: greet at once. */
-  private readonly sniffer: FirstBytesSniffer | undefined;
+  private readonly sniffer: FirstBytesSniffer<PeerInfo> | undefined;
   private readonly tls: TlsUnwrapper | undefined;
   private readonly tlsOnly: boolean;
 
@@ -213,7 +207,7 @@ export class ChatServer extends EventEmitter {
     this.sniffer =
       this.tls === undefined
         ? undefined
-        : new FirstBytesSniffer(
+        : new FirstBytesSniffer<PeerInfo>(
             options.sniffTimeoutMs ?? defaults.DEFAULT_SNIFF_TIMEOUT_MS,
             (socket, result) => this.routeSniffed(socket, result),
           );
@@ -467,14 +461,12 @@ export class ChatServer extends EventEmitter {
       this.startSession(socket, peer);
       return;
     }
-    socket[PEER] = peer;
-    this.sniffer.watch(socket);
+    this.sniffer.watch(socket, peer);
   }
 
   /** Routes a connection by its first bytes (protocol spec, "One port"). */
-  private routeSniffed(socket: SocketWithSession, result: SniffResult): void {
-    const peer = socket[PEER]!;
-    socket[PEER] = undefined;
+  private routeSniffed(socket: SocketWithSession, result: SniffResult<PeerInfo>): void {
+    const peer = result.context;
     if (this.closing !== undefined || socket.destroyed) {
       socket.destroy();
       return;
@@ -508,12 +500,11 @@ export class ChatServer extends EventEmitter {
     socket.on("error", ignoreSocketError);
     // Eviction at the cap releases the policy slot through the session's own socket.
     if (raw[RELEASE] !== undefined) secure[RELEASE] = raw[RELEASE];
-    secure[PEER] = peerInfo(raw);
     if (this.closing !== undefined) {
       socket.destroy();
       return;
     }
-    this.sniffer!.watch(socket);
+    this.sniffer!.watch(socket, peerInfo(raw));
   }
 
   private refuse(
