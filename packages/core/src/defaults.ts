@@ -81,6 +81,14 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 export const DEFAULT_SNIFF_TIMEOUT_MS = 250;
 /** A TLS handshake not finished within this is dropped, in ms. */
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** HTTP on the chat port: the largest request head (request line and headers), in bytes. */
+export const DEFAULT_HTTP_MAX_HEADER_BYTES = 8 * 1024;
+/** HTTP on the chat port: time a request head may take to arrive, in ms. */
+export const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
+/** Path that upgrades to a WebSocket. */
+export const DEFAULT_WEBSOCKET_PATH = "/ws";
+/** WebSocket liveness: a ping this often; a peer with no pong by the next one is dropped, in ms. */
+export const DEFAULT_WEBSOCKET_PING_INTERVAL_MS = 30_000;
 /** Listen backlog: large, so that a burst of thousands of connects is queued, not dropped. */
 export const DEFAULT_BACKLOG = 4096;
 /**

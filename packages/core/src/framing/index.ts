@@ -8,3 +8,4 @@ export {
   type TelnetFilterOptions,
   type TelnetOutput,
 } from "./telnet.js";
+export { encodeTextFrame, encodeTextFrameBytes, textFrameHeaderBytes } from "./websocket-frame.js";

@@ -1,8 +1,10 @@
 import { EventEmitter } from "node:events";
+import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import * as defaults from "../defaults.js";
 import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
+import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
 import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
@@ -10,6 +12,7 @@ import {
   createTcpListener,
   endWithin,
   FirstBytesSniffer,
+  HttpHandler,
   normalizeAddress,
   rawSocketOf,
   type SniffResult,
@@ -19,7 +22,34 @@ import {
   type TlsCredentials,
   type TlsSocket,
   TlsUnwrapper,
+  type WebSocket,
+  WebSocketGateway,
+  WebSocketTransport,
 } from "../transport/index.js";
+import { formatMetrics, type MetricFamily } from "./metrics.js";
+
+/** HTTP on the chat port (see {@link ChatServerOptions.http}). */
+export interface HttpOptions {
+  /** Directory served at `/` (the browser app); without it `/` is a placeholder page. */
+  staticDir?: string;
+  /** Largest request head (request line and headers), in bytes (default 8192); past it: 431. */
+  maxHeaderBytes?: number;
+  /** Time a request head may take to arrive, in ms (default 10000). */
+  headersTimeoutMs?: number;
+}
+
+/** WebSocket on the chat port (see {@link ChatServerOptions.webSocket}). */
+export interface WebSocketOptions {
+  /** Path that upgrades (default "/ws"). */
+  path?: string;
+  /**
+   * Origins whose pages may connect (`https://chat.example.org`); a browser's upgrade from
+   * another origin gets 403. Default: any origin. Programs that send no Origin are let through.
+   */
+  allowedOrigins?: readonly string[];
+  /** Liveness ping interval, in ms (default 30000); no pong by the next ping drops the peer. */
+  pingIntervalMs?: number;
+}
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
 export interface ChatServerOptions {
@@ -94,6 +124,16 @@ export interface ChatServerOptions {
   /** A TLS handshake not finished by then is dropped, in ms (default 10000). */
   tlsHandshakeTimeoutMs?: number;
   /**
+   * Takes HTTP on the same port: `GET /healthz`, `GET /metrics` (Prometheus text format), a
+   * static directory at `/`, 404 for the rest. `true` takes the defaults.
+   */
+  http?: boolean | HttpOptions;
+  /**
+   * Takes WebSocket clients on the same port (implies `http`): JSON lines in text messages,
+   * members of the same rooms as TCP clients. `true` takes the defaults.
+   */
+  webSocket?: boolean | WebSocketOptions;
+  /**
    * When the port takes TLS (or HTTP), how long a new connection's first bytes are waited for
    * before it is greeted as a text client, in ms (default 250). Without them there is no
    * sniffing: text clients are greeted at once.
@@ -152,6 +192,11 @@ export class ChatServer extends EventEmitter {
   private readonly sniffer: FirstBytesSniffer<PeerInfo> | undefined;
   private readonly tls: TlsUnwrapper | undefined;
   private readonly tlsOnly: boolean;
+  private readonly http: HttpHandler | undefined;
+  private readonly webSocket: WebSocketGateway | undefined;
+  private readonly loopDelay: IntervalHistogram | undefined;
+  /** Refusals by the rule that decided and the code sent: what `/metrics` reports. */
+  private readonly refusedByRule = new Map<string, { rule: string; code: string; count: number }>();
 
   constructor(options: ChatServerOptions = {}) {
     super();
@@ -204,8 +249,39 @@ export class ChatServer extends EventEmitter {
               options.tlsHandshakeTimeoutMs ?? defaults.DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
             onSecure: (socket) => this.secured(socket),
           });
+    const wsOptions = options.webSocket === true ? {} : options.webSocket || undefined;
+    const httpOptions =
+      options.http === true ? {} : options.http || (wsOptions === undefined ? undefined : {});
+    const lingerMs = Math.min(CLOSE_LINGER_MS, this.settings.shutdownGraceMs);
+    this.webSocket =
+      wsOptions === undefined
+        ? undefined
+        : new WebSocketGateway({
+            path: wsOptions.path ?? defaults.DEFAULT_WEBSOCKET_PATH,
+            // One line and its line ending: a message of several lines shares that limit.
+            maxPayloadBytes: this.settings.maxLineBytes + 2,
+            allowedOrigins: wsOptions.allowedOrigins,
+            pingIntervalMs: wsOptions.pingIntervalMs ?? defaults.DEFAULT_WEBSOCKET_PING_INTERVAL_MS,
+            onOpen: (ws, socket) => this.startWebSocketSession(ws, socket, lingerMs),
+          });
+    if (httpOptions !== undefined) {
+      const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      loopDelay.enable();
+      this.loopDelay = loopDelay;
+      this.http = new HttpHandler({
+        staticDir: httpOptions.staticDir,
+        maxHeaderBytes: httpOptions.maxHeaderBytes ?? defaults.DEFAULT_HTTP_MAX_HEADER_BYTES,
+        headersTimeoutMs: httpOptions.headersTimeoutMs ?? defaults.DEFAULT_HTTP_HEADERS_TIMEOUT_MS,
+        metrics: () => this.metrics(),
+        upgrade: (request, socket, head) => {
+          if (this.webSocket === undefined || !this.webSocket.wants(request)) return false;
+          this.webSocket.upgrade(request, socket, head);
+          return true;
+        },
+      });
+    }
     this.sniffer =
-      this.tls === undefined
+      this.tls === undefined && this.http === undefined
         ? undefined
         : new FirstBytesSniffer<PeerInfo>(
             options.sniffTimeoutMs ?? defaults.DEFAULT_SNIFF_TIMEOUT_MS,
@@ -351,6 +427,8 @@ export class ChatServer extends EventEmitter {
       // Connections still being sniffed or in their TLS handshake are not sessions yet.
       this.sniffer?.destroyPending();
       this.tls?.destroyHandshaking();
+      this.http?.close();
+      this.loopDelay?.disable();
       const listenerClosed = new Promise<void>((done) => {
         if (this.listener.listening) this.listener.close(() => done());
         else done();
@@ -370,6 +448,7 @@ export class ChatServer extends EventEmitter {
       deadline.unref();
       Promise.all([listenerClosed, sessionsClosed]).then(() => {
         clearTimeout(deadline);
+        this.webSocket?.close();
         this.emit("close");
         resolve();
       });
@@ -400,7 +479,10 @@ export class ChatServer extends EventEmitter {
         // Silent or dripping sockets must not lock real users out: the oldest connection
         // that never completed a line makes room, if there is one.
         const evicted = this.hub.evictLineless(Date.now(), this.evictMinAgeMs);
-        if (evicted?.transport instanceof TcpTransport) {
+        if (
+          evicted?.transport instanceof TcpTransport ||
+          evicted?.transport instanceof WebSocketTransport
+        ) {
           (evicted.transport.socket as SocketWithSession)[RELEASE]?.();
         }
       }
@@ -487,6 +569,12 @@ export class ChatServer extends EventEmitter {
       });
       return;
     }
+    if (result.kind === "http" && this.http !== undefined) {
+      socket.pause();
+      if (result.bytes !== null) socket.unshift(result.bytes);
+      this.http.handle(socket);
+      return;
+    }
     // Text and JSON (and anything this port has no handler for) are chat sessions.
     const session = this.startSession(socket, peer);
     if (result.bytes !== null) this.hub.receive(session, result.bytes);
@@ -514,6 +602,11 @@ export class ChatServer extends EventEmitter {
   ): void {
     this.refused += 1;
     this.refusedByCode[decision.code] = (this.refusedByCode[decision.code] ?? 0) + 1;
+    const key = `${decision.rule}\u0000${decision.code}`;
+    const byRule = this.refusedByRule.get(key);
+    if (byRule === undefined) {
+      this.refusedByRule.set(key, { rule: decision.rule, code: decision.code, count: 1 });
+    } else byRule.count += 1;
     const line = formatRefusalLine(
       decision.code,
       decision.message,
@@ -523,6 +616,127 @@ export class ChatServer extends EventEmitter {
     // Refused peers are not read from; a short linger bounds what a flood of them can hold.
     endWithin(socket, 1000, `${line}\n`);
     if (this.listenerCount("refused") > 0) this.emit("refused", peer, decision);
+  }
+
+  /** A WebSocket is open: a session in the WebSocket codec, no text greeting (spec "One port"). */
+  private startWebSocketSession(ws: WebSocket, socket: TcpSocket, lingerMs: number): void {
+    if (this.closing !== undefined) {
+      ws.terminate();
+      return;
+    }
+    const session = this.hub.open(
+      new WebSocketTransport(ws, socket, lingerMs),
+      peerInfo(socket),
+      Date.now(),
+      WS_CODEC,
+    );
+    const tracked = ws as WebSocket & { [SESSION]?: Session };
+    tracked[SESSION] = session;
+    ws.on("message", this.handlers.onWebSocketMessage);
+    ws.on("close", this.handlers.onWebSocketClose);
+    ws.on("error", ignoreSocketError);
+  }
+
+  /** The figures of `GET /metrics`, in the Prometheus text format. */
+  metrics(): string {
+    const stats = this.stats();
+    const connections = new Map<string, { mode: string; transport: string; count: number }>();
+    for (const info of this.hub.sessions) {
+      if (!info.open) continue;
+      const transport =
+        info.transport instanceof WebSocketTransport
+          ? "websocket"
+          : ((info.transport as TcpTransport).socket as { encrypted?: boolean }).encrypted === true
+            ? "tls"
+            : "tcp";
+      const key = `${info.mode}/${transport}`;
+      const entry = connections.get(key);
+      if (entry === undefined) connections.set(key, { mode: info.mode, transport, count: 1 });
+      else entry.count += 1;
+    }
+    const counter = (name: string, help: string, value: number): MetricFamily => ({
+      name,
+      help,
+      type: "counter",
+      samples: [{ value }],
+    });
+    const delay = this.loopDelay;
+    const families: MetricFamily[] = [
+      {
+        name: "tcpchat_connections",
+        help: "Open chat sessions by mode (pending, text, structured) and transport (tcp, tls, websocket).",
+        type: "gauge",
+        samples: [...connections.values()].map((c) => ({
+          labels: { mode: c.mode, transport: c.transport },
+          value: c.count,
+        })),
+      },
+      counter("tcpchat_sessions_opened_total", "Chat sessions opened.", stats.sessionsOpened),
+      counter(
+        "tcpchat_requests_in_total",
+        "Requests parsed (messages, commands, frames).",
+        stats.requestsIn,
+      ),
+      counter(
+        "tcpchat_messages_in_total",
+        "Room and direct messages accepted for delivery.",
+        stats.messagesIn,
+      ),
+      counter(
+        "tcpchat_deliveries_total",
+        "Frames delivered to receivers (one message to a room of 500 counts 500).",
+        stats.deliveries,
+      ),
+      counter("tcpchat_bytes_in_total", "Bytes read from chat clients.", stats.bytesIn),
+      counter("tcpchat_bytes_out_total", "Bytes written to chat clients.", stats.bytesOut),
+      counter(
+        "tcpchat_send_queue_cutoffs_total",
+        "Sessions cut off because their send queue passed the limit or stalled.",
+        stats.sendQueueCutoffs,
+      ),
+      counter(
+        "tcpchat_rate_limited_total",
+        "Messages refused by the per-session rate limit.",
+        stats.rateLimited,
+      ),
+      counter(
+        "tcpchat_framing_errors_total",
+        "Lines discarded as too long or not UTF-8.",
+        stats.framingErrors,
+      ),
+      counter(
+        "tcpchat_line_timeouts_total",
+        "Connections closed because a line took too long.",
+        stats.lineTimeouts,
+      ),
+      counter(
+        "tcpchat_evictions_total",
+        "Lineless connections closed at the connection cap.",
+        stats.evictions,
+      ),
+      {
+        name: "tcpchat_refused_total",
+        help: "Connections refused, by the rule that decided and the code sent.",
+        type: "counter",
+        samples: [...this.refusedByRule.values()].map((r) => ({
+          labels: { rule: r.rule, code: r.code },
+          value: r.count,
+        })),
+      },
+    ];
+    if (delay !== undefined) {
+      families.push({
+        name: "tcpchat_event_loop_delay_seconds",
+        help: "Event-loop delay since the server started (p50, p99, max).",
+        type: "gauge",
+        samples: [
+          { labels: { quantile: "0.5" }, value: delay.percentile(50) / 1e9 },
+          { labels: { quantile: "0.99" }, value: delay.percentile(99) / 1e9 },
+          { labels: { quantile: "1" }, value: delay.max / 1e9 },
+        ],
+      });
+    }
+    return formatMetrics(families);
   }
 
   private startSession(socket: SocketWithSession, peer: PeerInfo): Session {
@@ -538,6 +752,8 @@ export class ChatServer extends EventEmitter {
   }
 }
 
+const NEWLINE = Buffer.from("\n");
+
 /** Socket handlers shared by every connection of a hub (`this` is the socket): no closures per connection. */
 function socketHandlers(hub: ChatHub) {
   return {
@@ -548,6 +764,23 @@ function socketHandlers(hub: ChatHub) {
       const session = this[SESSION]!;
       hub.receiveEnd(session);
       hub.close(session, { reason: "client closed the connection" }, true);
+    },
+    onWebSocketMessage(
+      this: WebSocket & { [SESSION]?: Session },
+      data: Buffer | ArrayBuffer | Buffer[],
+    ): void {
+      const session = this[SESSION]!;
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      hub.receive(session, bytes);
+      // A message ends its last line (spec "One port"): the newline is optional.
+      if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) hub.receive(session, NEWLINE);
+    },
+    onWebSocketClose(this: WebSocket & { [SESSION]?: Session }): void {
+      hub.transportClosed(this[SESSION]!, { reason: "connection closed" });
     },
     onClose(this: SocketWithSession, hadError: boolean): void {
       hub.transportClosed(this[SESSION]!, {

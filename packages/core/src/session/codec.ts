@@ -1,3 +1,4 @@
+import { encodeTextFrame } from "../framing/websocket-frame.js";
 import { formatTextLine } from "../protocol/format-text.js";
 import type { ServerFrame } from "../protocol/frames.js";
 
@@ -12,6 +13,11 @@ export interface Codec {
   readonly mode: "text" | "structured";
   /** The bytes of one frame with its line ending, or null when this mode does not show it. */
   encode(frame: ServerFrame): Buffer | null;
+  /**
+   * The bytes of a whole batch, when the codec does better than concatenating its frames'
+   * encodings (one WebSocket frame for the batch instead of one per event).
+   */
+  encodeBatch?(frames: readonly ServerFrame[]): Buffer | null;
 }
 
 /** Text mode (spec 3): one readable line per event. */
@@ -33,11 +39,30 @@ export const JSON_CODEC: Codec = {
   },
 };
 
+/**
+ * WebSocket binding of structured mode (spec "One port"): the JSON lines of a batch in ONE
+ * unmasked text frame. Server frames carry no mask, so a room encodes the frame once and writes
+ * the same bytes to every WebSocket member.
+ */
+export const WS_CODEC: Codec = {
+  id: 2,
+  mode: "structured",
+  encode(frame) {
+    return encodeTextFrame(`${JSON.stringify(frame)}\n`);
+  },
+  encodeBatch(frames) {
+    let text = "";
+    for (const frame of frames) text += `${JSON.stringify(frame)}\n`;
+    return encodeTextFrame(text);
+  },
+};
+
 /** How many codecs exist (the length of a room's per-codec cache). */
-export const CODEC_COUNT = 2;
+export const CODEC_COUNT = 3;
 
 /** Encodes a batch of frames as one buffer for a codec; null when it shows none of them. */
 export function encodeBatch(codec: Codec, frames: readonly ServerFrame[]): Buffer | null {
+  if (codec.encodeBatch !== undefined) return codec.encodeBatch(frames);
   if (frames.length === 1) return codec.encode(frames[0]!);
   const parts: Buffer[] = [];
   for (const frame of frames) {

@@ -6,7 +6,7 @@ import { lookalikeKeys, nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";
-import { JSON_CODEC, TEXT_CODEC } from "./codec.js";
+import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
 import { ErrorReplies } from "./error-replies.js";
 import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
@@ -106,8 +106,17 @@ export class ChatHub implements InputOwner {
     return this.openCount;
   }
 
-  /** Creates a session for an accepted connection, greets it and joins it to the default room. */
-  open(transport: Transport, peer: Endpoint, now: number = Date.now()): Session {
+  /**
+   * Creates a session for an accepted connection, greets it and joins it to the default room.
+   * With `wireCodec` (WebSocket) there is no text greeting and no settling by silence: such a
+   * peer opens with a hello (or a first frame) and every frame it gets is in that codec.
+   */
+  open(
+    transport: Transport,
+    peer: Endpoint,
+    now: number = Date.now(),
+    wireCodec: Codec | null = null,
+  ): Session {
     const id = `s${(++this.nextSession).toString(36)}`;
     const s = this.settings;
     const session = new Session(id, transport, peer, now, this, {
@@ -128,13 +137,16 @@ export class ChatHub implements InputOwner {
     if (this.sessions.size > this.stats.peakConnections) {
       this.stats.peakConnections = this.sessions.size;
     }
+    session.wireCodec = wireCodec;
     // Written at once, not batched: the greeting must be the first line the client reads.
-    session.writeNow(Buffer.from(`${formatGreeting(s.software, session.nick, s.defaultRoom)}\n`));
+    if (wireCodec === null) {
+      session.writeNow(Buffer.from(`${formatGreeting(s.software, session.nick, s.defaultRoom)}\n`));
+    }
     // Joined at once (it hears the room, held until its mode is known), announced once its mode
     // is settled (see settleSilent).
     this.joinRoom(session, s.defaultRoom, now);
-    this.unsettled.push(session);
-    if (this.settleTimer === undefined) {
+    if (wireCodec === null) this.unsettled.push(session);
+    if (this.settleTimer === undefined && wireCodec === null) {
       this.settleTimer = setTimeout(this.settleSilentBound, s.modeSettleMs);
       this.settleTimer.unref();
     }

@@ -54,6 +54,11 @@ export class Session {
    * text when it stays silent), then fixed. Rooms read it at every flush.
    */
   codec: Codec | null = null;
+  /**
+   * The codec its transport dictates (WebSocket), or null: every settle takes it, whatever
+   * mode is asked, because such a peer can read nothing else.
+   */
+  wireCodec: Codec | null = null;
   nick: string;
   nickKey: string;
   readonly rooms: Room[] = [];
@@ -161,7 +166,7 @@ export class Session {
    * structured client reads its welcome before them.
    */
   settle(codec: Codec): void {
-    this.codec = codec;
+    this.codec = this.wireCodec ?? codec;
   }
 
   /** Writes the frames held while the mode was unsettled, in order, before anything newer. */

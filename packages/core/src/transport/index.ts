@@ -1,3 +1,4 @@
+export { HttpHandler, type HttpHandlerOptions } from "./http-handler.js";
 export {
   classifyFirstBytes,
   FIRST_BYTES,
@@ -22,3 +23,9 @@ export {
   TlsUnwrapper,
   type TlsUnwrapperOptions,
 } from "./tls-unwrap.js";
+export {
+  type WebSocket,
+  WebSocketGateway,
+  type WebSocketGatewayOptions,
+  WebSocketTransport,
+} from "./websocket.js";
