@@ -61,6 +61,8 @@ export class HttpHandler {
         headersTimeout: options.headersTimeoutMs,
         requestTimeout: options.headersTimeoutMs,
         keepAliveTimeout: Math.min(5000, options.headersTimeoutMs),
+        // How often Node looks for requests past their timeout (its default is 30 s).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, options.headersTimeoutMs / 2)),
       },
       (request, response) => this.respond(request, response),
     );
@@ -69,9 +71,18 @@ export class HttpHandler {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       }
     });
-    this.server.on("clientError", (_error: Error, socket: Socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-      else socket.destroy();
+    this.server.on("clientError", (error: Error & { code?: string }, socket: Socket) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const status =
+        error.code === "HPE_HEADER_OVERFLOW"
+          ? "431 Request Header Fields Too Large"
+          : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? "408 Request Timeout"
+            : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     // Node checks request timeouts only on a server that is listening: this one never does.
     this.server.emit("listening");
