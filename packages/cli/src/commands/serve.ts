@@ -1,11 +1,13 @@
+import { existsSync } from "node:fs";
 import {
   ChatError,
   type ChatServer,
+  type ChatServerOptions,
   createServer,
   DEFAULT_PORT,
   SERVER_SOFTWARE,
 } from "@tcpchat/core";
-import { type FlagValues, parseCommandArgs, parsePort, stringFlag } from "../args.js";
+import { type FlagValues, listFlag, parseCommandArgs, parsePort, stringFlag } from "../args.js";
 import { CommandError } from "../command-error.js";
 import { findPortHolders } from "../doctor/port-holders.js";
 import { EXIT_CODE } from "../exit-codes.js";
@@ -44,6 +46,13 @@ TLS (on the same port: plain text, JSON and TLS clients all connect to it):
                         reloaded when they change and on SIGHUP, without dropping anyone
   --tls-only            refuse plaintext connections (CHAT_ERR_TLS_REQUIRED)
 
+HTTP and WebSocket (on the same port):
+  --http                serve GET /healthz, GET /metrics (Prometheus) and a page at /
+  --web-root DIR        serve the files of DIR at / (implies --http)
+  --websocket           take WebSocket clients at /ws (JSON lines; implies --http)
+  --ws-origin ORIGIN    only pages from ORIGIN may open a WebSocket; repeatable
+                        (https://chat.example.org); programs without Origin still may
+
 Limits (every one has a default suited to a LAN chat):
 ${serverFlagHelp()}
 
@@ -78,6 +87,10 @@ export const serveCommand: Command = {
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       "tls-only": { type: "boolean" },
+      http: { type: "boolean" },
+      "web-root": { type: "string" },
+      websocket: { type: "boolean" },
+      "ws-origin": { type: "string", multiple: true },
       ...serverFlagSpec(),
       ...policyFlagSpec(),
     });
@@ -95,7 +108,12 @@ export const serveCommand: Command = {
     const tls = startupStep(() => setupTls(flags, logger));
     const policy = await setupPolicy(flags, logger);
     const server = startupStep<ChatServer>(() =>
-      createServer({ ...serverOptions, ...tls.options, policy: policy.policy }),
+      createServer({
+        ...serverOptions,
+        ...tls.options,
+        ...webOptions(flags),
+        policy: policy.policy,
+      }),
     );
     tls.attach(server);
     // A failed listen also arrives as an "error" event; listen's rejection reports it (once,
@@ -121,6 +139,7 @@ export const serveCommand: Command = {
       port: bound.port,
       policy: policy.describe(),
       tls: tls.describe(),
+      http: describeWeb(flags),
     });
 
     return new Promise<number>((resolve) => {
@@ -219,6 +238,44 @@ async function portInUseError(where: string, port: number): Promise<CommandError
     hint: `Pick another port with --port (--port 0 picks a free one), or stop that program.${see}`,
     exitCode: EXIT_CODE.portInUse,
   });
+}
+
+/** HTTP and WebSocket options from `--http --web-root DIR --websocket --ws-origin ORIGIN`. */
+function webOptions(flags: FlagValues): Pick<ChatServerOptions, "http" | "webSocket"> {
+  const webRoot = stringFlag(flags, "web-root");
+  const origins = listFlag(flags, "ws-origin");
+  const webSocket = flags.websocket === true;
+  if (origins.length > 0 && !webSocket) {
+    throw new UsageError("--ws-origin limits WebSocket clients: add --websocket");
+  }
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new UsageError(
+        `--ws-origin takes an origin such as https://chat.example.org (scheme and host, no path), got "${origin}"`,
+      );
+    }
+  }
+  if (webRoot !== undefined && !existsSync(webRoot)) {
+    throw new UsageError(`--web-root ${webRoot} does not exist`);
+  }
+  const http = webRoot !== undefined ? { staticDir: webRoot } : flags.http === true || webSocket;
+  return {
+    ...(http === false ? {} : { http }),
+    ...(webSocket ? { webSocket: origins.length > 0 ? { allowedOrigins: origins } : true } : {}),
+  };
+}
+
+function describeWeb(flags: FlagValues): string {
+  const parts: string[] = [];
+  if (
+    flags.http === true ||
+    stringFlag(flags, "web-root") !== undefined ||
+    flags.websocket === true
+  ) {
+    parts.push("http");
+  }
+  if (flags.websocket === true) parts.push("websocket");
+  return parts.length === 0 ? "off" : parts.join("+");
 }
 
 /** Runs a startup step; a TLS certificate that does not load is a usage error (exit 2). */
