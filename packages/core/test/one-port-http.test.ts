@@ -123,6 +123,44 @@ describe("one port: HTTP beside chat", () => {
     }
   });
 
+  it("bytes that arrived before the deadline count, even when the server was too busy to read them", async () => {
+    await using s = await startServer({ http: true, sniffTimeoutMs: 50 });
+    const socket = connect({ host: "127.0.0.1", port: s.port });
+    let reply = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (reply += chunk));
+    await new Promise((resolve) => socket.once("connect", resolve));
+    // Let the server accept it, then keep its loop busy past the deadline with the request
+    // already in the kernel: the deadline timer fires before the loop polls for that data.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Sent and then busy in the check phase: the next loop turn runs the overdue deadline timer
+    // before it polls, with the request waiting in the kernel.
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        const busyUntil = Date.now() + 200;
+        while (Date.now() < busyUntil) {
+          // busy: the server cannot read
+        }
+        resolve();
+      }),
+    );
+    await new Promise((resolve) => socket.once("close", resolve));
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it("a request that comes after a silent client's text greeting is not read as chat", async () => {
+    await using s = await startServer({ http: true, sniffTimeoutMs: 50 });
+    const listener = await LineClient.greeted(s.port);
+    const late = await LineClient.greeted(s.port);
+    late.send("GET /healthz HTTP/1.1\r\nCookie: session=secret\r\n");
+    await late.closed;
+    listener.send("after the late request");
+    await listener.waitFor(/after the late request/);
+    expect(listener.lines.join("\n")).not.toMatch(/secret|HTTP\/1\.1/);
+    listener.close();
+  });
+
   it("limits requests: a head past the limit gets 431, a body 413", async () => {
     await using s = await startServer({ http: { maxHeaderBytes: 1024 } });
     const big = await rawExchange(

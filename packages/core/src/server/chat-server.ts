@@ -9,8 +9,10 @@ import { ChatHub, type HubSettings } from "../session/hub.js";
 import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
 import {
+  classifyFirstBytes,
   createTcpListener,
   endWithin,
+  FIRST_BYTES,
   FirstBytesSniffer,
   HttpHandler,
   normalizeAddress,
@@ -575,8 +577,9 @@ export class ChatServer extends EventEmitter {
       this.http.handle(socket);
       return;
     }
-    // Text and JSON (and anything this port has no handler for) are chat sessions.
-    const session = this.startSession(socket, peer);
+    // Text and JSON (and anything this port has no handler for) are chat sessions. One taken
+    // for text by silence is checked once more: a late HTTP request or TLS hello is not chat.
+    const session = this.startSession(socket, peer, result.silent);
     if (result.bytes !== null) this.hub.receive(session, result.bytes);
     if (result.ended) this.handlers.onEnd.call(socket);
   }
@@ -739,13 +742,13 @@ export class ChatServer extends EventEmitter {
     return formatMetrics(families);
   }
 
-  private startSession(socket: SocketWithSession, peer: PeerInfo): Session {
+  private startSession(socket: SocketWithSession, peer: PeerInfo, lateCheck = false): Session {
     const session = this.hub.open(
       new TcpTransport(socket, Math.min(CLOSE_LINGER_MS, this.settings.shutdownGraceMs)),
       peer,
     );
     socket[SESSION] = session;
-    socket.on("data", this.handlers.onData);
+    socket.on("data", lateCheck ? this.handlers.onDataAfterSilence : this.handlers.onData);
     socket.on("end", this.handlers.onEnd);
     socket.on("close", this.handlers.onClose);
     return session;
@@ -756,9 +759,31 @@ const NEWLINE = Buffer.from("\n");
 
 /** Socket handlers shared by every connection of a hub (`this` is the socket): no closures per connection. */
 function socketHandlers(hub: ChatHub) {
-  return {
+  const handlers = {
     onData(this: SocketWithSession, chunk: Buffer): void {
       hub.receive(this[SESSION]!, chunk);
+    },
+    /**
+     * The first chunk of a connection greeted as text because it was silent: a late HTTP
+     * request or TLS hello (a busy client) would otherwise be read as chat lines, headers and
+     * all. It is closed instead; anything else is chat.
+     */
+    onDataAfterSilence(this: SocketWithSession, chunk: Buffer): void {
+      this.off("data", handlers.onDataAfterSilence);
+      this.on("data", handlers.onData);
+      const kind = classifyFirstBytes(chunk);
+      const session = this[SESSION]!;
+      if (kind === FIRST_BYTES.http || kind === FIRST_BYTES.tls) {
+        hub.close(
+          session,
+          {
+            reason: `a late ${kind === FIRST_BYTES.http ? "HTTP request" : "TLS hello"} after the text greeting`,
+          },
+          false,
+        );
+        return;
+      }
+      hub.receive(session, chunk);
     },
     onEnd(this: SocketWithSession): void {
       const session = this[SESSION]!;
@@ -788,6 +813,7 @@ function socketHandlers(hub: ChatHub) {
       });
     },
   };
+  return handlers;
 }
 
 /** Who is at the other end of a socket, as the accept policy sees it. */

@@ -11,6 +11,8 @@ export interface SniffResult<Context> {
   bytes: Buffer | null;
   /** The peer ended its side while being sniffed ('end' will not be emitted again). */
   ended: boolean;
+  /** Nothing (or not enough to decide) arrived by the deadline: taken for text by silence. */
+  silent: boolean;
   /** What the caller gave {@link FirstBytesSniffer.watch} for this socket. */
   context: Context;
 }
@@ -53,7 +55,7 @@ export class FirstBytesSniffer<Context> {
     };
     this.onEnd = function onSniffEnd(this: Socket): void {
       const entry = sniffer.bySocket.get(this);
-      if (entry !== undefined) sniffer.settle(entry, FIRST_BYTES.text, true);
+      if (entry !== undefined) sniffer.settle(entry, FIRST_BYTES.text, true, false);
     };
   }
 
@@ -89,11 +91,16 @@ export class FirstBytesSniffer<Context> {
     entry.bytes = bytes;
     const kind = classifyFirstBytes(bytes);
     if (kind === FIRST_BYTES.needMore && bytes.length < SNIFF_MAX_BYTES) return;
-    this.settle(entry, kind === FIRST_BYTES.needMore ? FIRST_BYTES.text : kind, false);
+    this.settle(entry, kind === FIRST_BYTES.needMore ? FIRST_BYTES.text : kind, false, false);
   }
 
   /** Hands a socket over: its kind is known (or its time is up). */
-  private settle(entry: Pending<Context>, kind: SniffedKind, ended: boolean): void {
+  private settle(
+    entry: Pending<Context>,
+    kind: SniffedKind,
+    ended: boolean,
+    silent: boolean,
+  ): void {
     const { socket, context } = entry;
     const bytes = entry.bytes ?? null;
     entry.since = 0;
@@ -101,16 +108,25 @@ export class FirstBytesSniffer<Context> {
     this.bySocket.delete(socket);
     socket.off("data", this.onData);
     socket.off("end", this.onEnd);
-    this.route(socket, { kind, bytes, ended, context });
+    this.route(socket, { kind, bytes, ended, silent, context });
   }
 
   private arm(now: number): void {
     const head = this.pending[0];
     if (head === undefined) return;
     const wait = Math.max(1, head.since + this.timeoutMs - now);
-    this.timer = setTimeout(this.expireBound, wait);
+    this.timer = setTimeout(this.timerBound, wait);
     this.timer.unref();
   }
+
+  /**
+   * Timers run before the loop polls for I/O: on a busy server, first bytes that reached the
+   * kernel before the deadline would not have been read yet. Deadlines are judged after this
+   * turn's poll instead (setImmediate), so bytes already there still count.
+   */
+  private readonly timerBound = (): void => {
+    setImmediate(this.expireBound);
+  };
 
   private readonly expireBound = (): void => {
     this.timer = undefined;
@@ -126,7 +142,7 @@ export class FirstBytesSniffer<Context> {
         continue;
       }
       // Silence (or the start of a method and nothing more) is a text client.
-      this.settle(entry, FIRST_BYTES.text, false);
+      this.settle(entry, FIRST_BYTES.text, false, true);
     }
     while (done < this.pending.length && this.pending[done]!.since === 0) done += 1;
     this.pending.splice(0, done);
