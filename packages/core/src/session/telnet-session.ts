@@ -61,6 +61,8 @@ export function decodeInput(session: Session, chunk: Buffer): DecodedLine[] {
   if (session.telnet === undefined) {
     if (
       session.structured ||
+      // A WebSocket peer's bytes are messages, never telnet (no negotiation may reach its frames).
+      session.wireCodec !== null ||
       chunk.indexOf(TELNET_COMMAND.IAC) === -1 ||
       startsJson(session, chunk)
     ) {
