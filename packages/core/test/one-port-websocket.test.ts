@@ -115,6 +115,34 @@ describe("one port: WebSocket members in the same rooms", () => {
     web.close();
   });
 
+  it("the same send-queue rule: a WebSocket member that stops reading is cut off, others go on", async () => {
+    await using s = await startServer({ webSocket: true, sendQueueBytes: 256 * 1024 });
+    const stuck = await RawWebSocket.open(s.port);
+    stuck.send(JSON.stringify(hello("stuck")));
+    await stuck.until((b) => b.includes('"type":"welcome"'));
+    const reader = new JsonWebSocket(`ws://127.0.0.1:${s.port}/ws`);
+    await reader.opened;
+    reader.send(hello("reader"));
+    await reader.waitFor(isType("welcome"));
+    stuck.socket.pause();
+    // Enough traffic to fill the kernel's buffers on both ends and then the send queue; one
+    // message per turn, so that every turn is a batch of its own.
+    const text = "x".repeat(8000);
+    for (let i = 0; i < 2000 && s.server.stats().sendQueueCutoffs === 0; i += 1) {
+      s.server.say(`${i} ${text}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(s.server.stats().sendQueueCutoffs).toBe(1);
+    // Closed within the linger time, although it never reads the close frame.
+    await expect
+      .poll(() => s.server.sessions().map((session) => session.nick), { timeout: 5000 })
+      .toEqual(["reader"]);
+    s.server.say("still flowing");
+    await reader.waitFor(isType("message", { text: "still flowing" }), 10_000);
+    stuck.close();
+    reader.close();
+  });
+
   it("a message longer than the line limit closes the WebSocket with 1009", async () => {
     await using s = await startServer({ webSocket: true, maxLineBytes: 1024 });
     const web = new JsonWebSocket(`ws://127.0.0.1:${s.port}/ws`);
