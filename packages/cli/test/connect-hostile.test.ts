@@ -164,6 +164,12 @@ async function expectBackpressure(
   const cli = spawnUnread(args);
   cleanup.push(() => cli.kill());
   await waitUntil(() => flooder()?.blocked() === true, "the flood to be held back", 20_000);
+  // A first block can be transient: the kernel buffers between the two are still autotuning.
+  // Held back means no progress for a whole second (bounded: 20 tries).
+  for (let tries = 0; tries < 20; tries++) {
+    const at = flooder()!.sent();
+    if (!(await happensWithin(() => flooder()!.sent() !== at, 1000))) break;
+  }
   const heldAt = flooder()!.sent();
   // Without backpressure the client reads on into memory (measured: 10 to 100 MiB in 3 s,
   // however busy the machine); paused, it takes nothing more.
