@@ -1,0 +1,17 @@
+/**
+ * The browser-safe part of core, exported as `@tcpchat/core/protocol`: the frames of structured
+ * mode (spec 4) with their schemas and types, the server-frame parser, the name rules (spec 5)
+ * and text neutralizing (spec 3.4). Nothing reachable from here imports `node:*` (a test walks
+ * the import graph), so a bundler can put it in a web page as is.
+ */
+export * from "./protocol/frame-schema.js";
+export * from "./protocol/frames.js";
+export { lookalikeKeys, type NameKind, nameKey, normalizeName } from "./protocol/names.js";
+export {
+  type BadServerFrame,
+  DEFAULT_SERVER_LIMITS,
+  type ParsedServerFrame,
+  parseServerFrame,
+} from "./protocol/parse-server.js";
+export { hasUnsafeCharacters, neutralizeText } from "./protocol/text-safety.js";
+export { PROTOCOL_VERSION } from "./defaults.js";
