@@ -4,6 +4,8 @@
  * and text neutralizing (spec 3.4). Nothing reachable from here imports `node:*` (a test walks
  * the import graph), so a bundler can put it in a web page as is.
  */
+
+export { PROTOCOL_VERSION } from "./defaults.js";
 export * from "./protocol/frame-schema.js";
 export * from "./protocol/frames.js";
 export { lookalikeKeys, type NameKind, nameKey, normalizeName } from "./protocol/names.js";
@@ -14,4 +16,3 @@ export {
   parseServerFrame,
 } from "./protocol/parse-server.js";
 export { hasUnsafeCharacters, neutralizeText } from "./protocol/text-safety.js";
-export { PROTOCOL_VERSION } from "./defaults.js";
