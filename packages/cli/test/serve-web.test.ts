@@ -84,6 +84,18 @@ describe("serve with HTTP and WebSocket on the same port", () => {
     nc.close();
   });
 
+  it("without --web-root, serves the built browser chat at / and says where", async () => {
+    const { serve, port } = await startServe(["--websocket"]);
+    await serve.waitForStdout(new RegExp(`Chat in a browser: http://127\\.0\\.0\\.1:${port}/`));
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(page).toMatch(/id="join-screen"/);
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(page)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`http://127.0.0.1:${port}/${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
+  });
+
   it("bad web flags are usage errors (exit 2)", async () => {
     const origin = runCli(["serve", "--port", "0", "--ws-origin", "https://x.example"]);
     expect(await origin.waitExit()).toBe(2);

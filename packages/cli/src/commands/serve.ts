@@ -21,6 +21,7 @@ import { setupPolicy } from "../serve/policy-setup.js";
 import { serverFlagHelp, serverFlagSpec, serverOptionsFromFlags } from "../serve/server-flags.js";
 import { watchServerEvents } from "../serve/server-log.js";
 import { setupTls } from "../serve/tls-setup.js";
+import { findWebApp } from "../serve/web-app.js";
 import { createLineUi } from "../terminal/line-ui.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
@@ -48,7 +49,7 @@ TLS (on the same port: plain text, JSON and TLS clients all connect to it):
 
 HTTP and WebSocket (on the same port):
   --http                serve GET /healthz, GET /metrics (Prometheus) and a page at /
-  --web-root DIR        serve the files of DIR at / (implies --http)
+  --web-root DIR        serve DIR at / (implies --http; default: the built chat page)
   --websocket           take WebSocket clients at /ws (JSON lines; implies --http)
   --ws-origin ORIGIN    only pages from ORIGIN may open a WebSocket; repeatable
                         (https://chat.example.org); programs without Origin still may
@@ -133,7 +134,7 @@ export const serveCommand: Command = {
     server.off("error", ignoreListenError);
     server.on("error", (error: Error) => logger.error("server-error", error.message));
     const stopServerLog = watchServerEvents(server, logger);
-    io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n\n`);
+    io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n${chatPageLine(flags, bound)}\n`);
     logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {
       address: bound.address,
       port: bound.port,
@@ -258,11 +259,23 @@ function webOptions(flags: FlagValues): Pick<ChatServerOptions, "http" | "webSoc
   if (webRoot !== undefined && !existsSync(webRoot)) {
     throw new UsageError(`--web-root ${webRoot} does not exist`);
   }
-  const http = webRoot !== undefined ? { staticDir: webRoot } : flags.http === true || webSocket;
+  // Without --web-root, the built browser chat is the page at `/` when there is one.
+  const staticDir = webRoot ?? findWebApp();
+  const wantsHttp = webRoot !== undefined || flags.http === true || webSocket;
+  const http = !wantsHttp ? false : staticDir !== undefined ? { staticDir } : true;
   return {
     ...(http === false ? {} : { http }),
     ...(webSocket ? { webSocket: origins.length > 0 ? { allowedOrigins: origins } : true } : {}),
   };
+}
+
+/** "Chat in a browser: URL" when the built chat page is served with WebSocket, else nothing. */
+function chatPageLine(flags: FlagValues, bound: { address: string; port: number }): string {
+  if (flags.websocket !== true || stringFlag(flags, "web-root") !== undefined) return "";
+  if (findWebApp() === undefined) return "";
+  const wildcard = bound.address === "::" || bound.address === "0.0.0.0";
+  const host = formatHostPort(wildcard ? "localhost" : bound.address, bound.port);
+  return `Chat in a browser: http://${host}/\n`;
 }
 
 function describeWeb(flags: FlagValues): string {
