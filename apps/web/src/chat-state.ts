@@ -50,6 +50,16 @@ export class ChatState {
     if (ref !== undefined) this.pending.delete(ref);
   }
 
+  /**
+   * A new session began (first connect or a reconnect): message ids are unique only within
+   * one server's run, so the dedupe set and the pending sends start afresh.
+   */
+  newSession(nick: string): void {
+    this.nick = nick;
+    this.seenIds.clear();
+    this.pending.clear();
+  }
+
   /** Rooms the session is in, for rejoining after a reconnect. */
   joinedRooms(): string[] {
     return [...this.conversations.values()]
@@ -122,7 +132,7 @@ function event(ts: number, text: string): ChatLine {
 function applyFrame(state: ChatState, frame: ServerFrame): void {
   switch (frame.type) {
     case "welcome": {
-      state.nick = frame.nick;
+      state.newSession(frame.nick);
       const room = state.room(frame.room);
       room.joined = true;
       if (state.active === undefined || !state.conversations.has(state.active)) {
