@@ -82,9 +82,11 @@ describe.skipIf(!haveChromium && !inCi)("the browser chat in chromium", () => {
         box.dispatchEvent(
           new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true, ...init }),
         );
-      box.dispatchEvent(new CompositionEvent("compositionstart", { data: "" }));
+      // Each signal on its own must hold the Enter back: the event's flag, the IME keyCode,
+      // and a plain Enter between compositionstart and compositionend.
       enter({ isComposing: true });
       enter({ keyCode: 229 } as KeyboardEventInit);
+      box.dispatchEvent(new CompositionEvent("compositionstart", { data: "" }));
       enter({});
       box.dispatchEvent(new CompositionEvent("compositionend", { data: "한글" }));
     });
