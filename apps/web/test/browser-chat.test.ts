@@ -73,6 +73,8 @@ describe.skipIf(!haveChromium && !inCi)("the browser chat in chromium", () => {
     await alice.waitForLine("안녕 from bob");
     await nc.waitFor(/<bob> 안녕 from bob/);
     await alice.expectFitsWidth();
+    // Kept in test-results/ for a human to look at the phone layout.
+    await alice.page.screenshot({ path: join(DIST, "..", "test-results", "chat-390.png") });
 
     // Korean IME: the Enter that confirms a composition must not send.
     await alice.page.fill("#composer", "한글");
