@@ -60,6 +60,17 @@ describe("ChatState", () => {
     state.apply({ type: "dm", id: "1", ts: 1, from: "Bob", to: "alice", text: "yo" });
     state.apply({ type: "dm", id: "2", ts: 2, from: "alice", to: "bob", text: "hey" });
     expect(state.conversations.get("@bob")?.lines.map((line) => line.text)).toEqual(["yo", "hey"]);
+    state.show("@bob");
+    state.apply({ type: "nick", ts: 3, old: "bob", new: "robert" });
+    expect(state.conversations.has("@bob")).toBe(false);
+    expect(state.active).toBe("@robert");
+    state.apply({ type: "dm", id: "3", ts: 4, from: "robert", to: "alice", text: "still me" });
+    expect(state.conversations.get("@robert")?.lines.map((line) => line.text)).toEqual([
+      "yo",
+      "hey",
+      "bob is now robert",
+      "still me",
+    ]);
   });
 });
 

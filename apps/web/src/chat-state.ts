@@ -225,6 +225,15 @@ function renameEverywhere(state: ChatState, old: string, renamed: string, ts: nu
       state.add(conversation, event(ts, `${old} is now ${renamed}`));
     }
   }
+  // The DM thread follows the peer to its new nick, so their next DM lands in it.
   const thread = state.conversations.get(dmKey(old));
-  if (thread !== undefined && !me) thread.title = renamed;
+  if (thread === undefined || me || dmKey(renamed) === thread.key) {
+    if (thread !== undefined) thread.title = renamed;
+    return;
+  }
+  const moved: Conversation = { ...thread, key: dmKey(renamed), title: renamed };
+  state.conversations.delete(thread.key);
+  state.conversations.set(moved.key, moved);
+  if (state.active === thread.key) state.active = moved.key;
+  state.add(moved, event(ts, `${old} is now ${renamed}`));
 }
