@@ -80,7 +80,8 @@ function render(): void {
   renderTabs(state, byId("tabs"), actions);
   renderLog(conversation, byId("log"), actions);
   renderNicks(state, conversation, byId("nick-list"), actions);
-  const count = conversation?.kind === "room" ? `${conversation.nicks.size} here` : "Direct message";
+  const count =
+    conversation?.kind === "room" ? `${conversation.nicks.size} here` : "Direct message";
   byId("nick-count").textContent = count;
   const unread = [...state.conversations.values()].reduce((sum, c) => sum + c.unread, 0);
   document.title = unread > 0 ? `(${unread}) tcpchat` : "tcpchat";
