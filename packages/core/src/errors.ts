@@ -221,6 +221,33 @@ export const ERROR_CODES = {
     message: "The TLS certificate or key could not be loaded.",
     hint: "Give a PEM certificate chain and the PEM private key that belongs to it (for Let's Encrypt: fullchain.pem and privkey.pem).",
   },
+  CHAT_ERR_TLS_UNTRUSTED: {
+    kind: "connection",
+    message:
+      "The server's TLS certificate is not trusted: it is self-signed or signed by an unknown authority.",
+    hint: "Give the server's certificate (or its CA) with `--ca FILE`, or, to test only, skip the check with `--insecure`.",
+  },
+  CHAT_ERR_TLS_EXPIRED: {
+    kind: "connection",
+    message: "The server's TLS certificate has expired (or is not valid yet).",
+    hint: "The server's operator must renew the certificate (for Let's Encrypt: `certbot renew`); check this machine's clock too.",
+  },
+  CHAT_ERR_TLS_WRONG_NAME: {
+    kind: "connection",
+    message: "The server's TLS certificate does not name the host connected to.",
+    hint: "Connect by a name the certificate lists (run `tcpchat doctor HOST:PORT --tls` to see them), or ask the operator for a certificate that names this host.",
+  },
+  CHAT_ERR_TLS_PLAINTEXT_SERVER: {
+    kind: "connection",
+    message:
+      "The server answered the TLS handshake in plain text: it does not speak TLS on this port.",
+    hint: "Drop `--tls` to connect in plain text, or ask the operator to start the server with `--tls-cert` and `--tls-key`.",
+  },
+  CHAT_ERR_TLS_HANDSHAKE: {
+    kind: "connection",
+    message: "The TLS handshake failed.",
+    hint: "Check that the server speaks TLS on this port (`tcpchat doctor HOST:PORT --tls`) and that both sides share a TLS version.",
+  },
   CHAT_ERR_CONN_REFUSED: {
     kind: "connection",
     message: "Connection refused: the host answered, but nothing listens on that port.",

@@ -12,4 +12,9 @@ export * from "./policy/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
 export type { HubSettings, SessionInfo } from "./session/index.js";
-export { connectTcp, type TcpConnectOptions, type TlsCredentials } from "./transport/index.js";
+export {
+  connectTcp,
+  type TcpConnectOptions,
+  type TlsClientOptions,
+  type TlsCredentials,
+} from "./transport/index.js";

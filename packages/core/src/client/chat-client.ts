@@ -21,7 +21,7 @@ import type {
 } from "../protocol/frames.js";
 import { parseErrorLine, parseGreeting } from "../protocol/lines.js";
 import { parseServerFrame } from "../protocol/parse-server.js";
-import { connectTcp } from "../transport/tcp-connect.js";
+import { connectTcp, type TlsClientOptions } from "../transport/tcp-connect.js";
 import { classifyConnectError } from "./classify-error.js";
 import { backoffDelay, type ReconnectOptions, resolveReconnect } from "./reconnect.js";
 
@@ -72,6 +72,11 @@ export interface ChatClientOptions {
    * {@link defaults.CLIENT_LINE_ENVELOPE_FACTOR}, plus {@link defaults.CLIENT_LINE_HEADROOM_BYTES}.
    */
   maxLineBytes?: number;
+  /**
+   * Speak TLS: trust `ca` (PEM) instead of the system's CAs, or skip the check with `insecure`.
+   * A failed handshake rejects `connect` with a `CHAT_ERR_TLS_*` code.
+   */
+  tls?: TlsClientOptions;
 }
 
 /**
@@ -184,9 +189,9 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
   private decoder: LineDecoder | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly options: Required<
-    Omit<ChatClientOptions, "nick" | "room" | "localAddress" | "reconnect">
+    Omit<ChatClientOptions, "nick" | "room" | "localAddress" | "reconnect" | "tls">
   > &
-    Pick<ChatClientOptions, "nick" | "room" | "localAddress">;
+    Pick<ChatClientOptions, "nick" | "room" | "localAddress" | "tls">;
   private readonly reconnect: Required<ReconnectOptions> | undefined;
 
   constructor(options: ChatClientOptions = {}) {
@@ -206,6 +211,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
       ...(options.nick === undefined ? {} : { nick: options.nick }),
       ...(options.room === undefined ? {} : { room: options.room }),
       ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     };
     this.reconnect = resolveReconnect(options.reconnect);
   }
@@ -264,6 +270,7 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
         ...(this.options.localAddress === undefined
           ? {}
           : { localAddress: this.options.localAddress }),
+        ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       });
     } catch (error) {
       if (this.attempt === 0) this.setState(CLIENT_STATE.closed);

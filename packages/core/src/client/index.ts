@@ -12,5 +12,5 @@ export {
   type ReconnectingEvent,
   takeForeignConnection,
 } from "./chat-client.js";
-export { classifyConnectError } from "./classify-error.js";
+export { classifyConnectError, tlsErrorCode } from "./classify-error.js";
 export { backoffDelay, type ReconnectOptions } from "./reconnect.js";

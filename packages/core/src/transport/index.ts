@@ -7,7 +7,7 @@ export {
   SNIFF_MAX_BYTES,
 } from "./sniff.js";
 export { FirstBytesSniffer, type SniffedKind, type SniffResult } from "./sniffer.js";
-export { connectTcp, type TcpConnectOptions } from "./tcp-connect.js";
+export { connectTcp, type TcpConnectOptions, type TlsClientOptions } from "./tcp-connect.js";
 export {
   createTcpListener,
   type TcpListenerOptions,

@@ -1,0 +1,104 @@
+import { createServer as createNetServer, type Server } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { ChatError, createClient } from "../src/index.js";
+import { LineClient, startServer } from "./helpers.js";
+import { makeCertificate, removeCertificate } from "./peers.js";
+import { makeCertificateFrom } from "./tls-certificates.js";
+
+const good = makeCertificate("tcpchat-client-test");
+const expired = makeCertificateFrom({
+  commonName: "expired",
+  altNames: ["DNS:localhost", "IP:127.0.0.1"],
+  validity: { notBefore: "20200101000000Z", notAfter: "20200102000000Z" },
+});
+const elsewhere = makeCertificateFrom({
+  commonName: "elsewhere",
+  altNames: ["DNS:elsewhere.example"],
+});
+afterAll(() => {
+  for (const certificate of [good, expired, elsewhere]) removeCertificate(certificate);
+});
+
+/** The code a TLS connect fails with (the test fails if it connects). */
+async function failureOf(port: number, tls: { ca?: string; servername?: string }) {
+  const client = createClient({ port, tls, connectTimeoutMs: 3000 });
+  const error = await client.connect().then(
+    async () => {
+      await client.quit();
+      throw new Error("connected, but a TLS failure was expected");
+    },
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ChatError);
+  return error as ChatError;
+}
+
+/** A plain TCP server that answers any connection with a line of text, then closes. */
+async function plaintextPeer(answer: string): Promise<{ server: Server; port: number }> {
+  const server = createNetServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", () => socket.end(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return { server, port: address.port };
+}
+
+describe("ChatClient over TLS", () => {
+  it("chats with a TLS server that it trusts through `ca`, beside a plaintext client", async () => {
+    await using s = await startServer({ tls: good, sniffTimeoutMs: 100 });
+    const plain = await LineClient.greeted(s.port);
+    const client = createClient({ port: s.port, nick: "secure", tls: { ca: good.cert } });
+    const welcome = await client.connect();
+    expect(welcome.nick).toBe("secure");
+    await client.send("hello over tls");
+    expect(await plain.waitFor(/hello over tls/)).toBe("#lobby <secure> hello over tls");
+    await client.quit();
+    plain.close();
+  });
+
+  it("connects to a self-signed server with `insecure`, and refuses it without", async () => {
+    await using s = await startServer({ tls: good });
+    const client = createClient({ port: s.port, nick: "lab", tls: { insecure: true } });
+    expect((await client.connect()).nick).toBe("lab");
+    await client.quit();
+    const error = await failureOf(s.port, {});
+    expect(error.code).toBe("CHAT_ERR_TLS_UNTRUSTED");
+    expect(error.hint).toMatch(/--ca FILE.*--insecure/);
+  });
+
+  it("classifies an expired certificate", async () => {
+    await using s = await startServer({ tls: expired });
+    const error = await failureOf(s.port, { ca: expired.cert });
+    expect(error.code).toBe("CHAT_ERR_TLS_EXPIRED");
+    expect(error.message).toMatch(/expired/);
+  });
+
+  it("classifies a certificate for another name", async () => {
+    await using s = await startServer({ tls: elsewhere });
+    const error = await failureOf(s.port, { ca: elsewhere.cert });
+    expect(error.code).toBe("CHAT_ERR_TLS_WRONG_NAME");
+    expect(error.message).toMatch(/elsewhere\.example/);
+    // The same certificate is fine when asked for by the name it lists.
+    const client = createClient({
+      port: s.port,
+      tls: { ca: elsewhere.cert, servername: "elsewhere.example" },
+    });
+    await client.connect();
+    await client.quit();
+  });
+
+  it("classifies a plaintext tcpchat server and a plaintext foreign peer", async () => {
+    await using s = await startServer({ sniffTimeoutMs: 100 });
+    const error = await failureOf(s.port, {});
+    expect(error.code).toBe("CHAT_ERR_TLS_PLAINTEXT_SERVER");
+    expect(error.hint).toMatch(/Drop `--tls`/);
+    const peer = await plaintextPeer("220 not tls here\r\n");
+    try {
+      expect((await failureOf(peer.port, {})).code).toBe("CHAT_ERR_TLS_PLAINTEXT_SERVER");
+    } finally {
+      peer.server.close();
+    }
+  });
+});
