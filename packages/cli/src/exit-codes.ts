@@ -27,6 +27,8 @@ export const EXIT_CODE = {
   endedByServer: 9,
   /** `serve`: the port is already in use (another program listens on it). */
   portInUse: 10,
+  /** The TLS handshake failed: certificate untrusted, expired or for another name, or plain text. */
+  tls: 11,
   /** Killed by Ctrl+C (128 + SIGINT), as shells report it. */
   interrupted: 130,
 } as const;
@@ -37,6 +39,7 @@ export type ExitCode = (typeof EXIT_CODE)[keyof typeof EXIT_CODE];
 export function exitCodeForError(error: ChatError): ExitCode {
   const code: string = error.code;
   if (code.startsWith("CHAT_ERR_REFUSED_")) return EXIT_CODE.refusedByPolicy;
+  if (code.startsWith("CHAT_ERR_TLS_")) return EXIT_CODE.tls;
   switch (code) {
     case "CHAT_ERR_CONN_REFUSED":
       return EXIT_CODE.connRefused;

@@ -2,6 +2,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_PORT, normalizeName } from "@tcpcha
 import { intFlag, parseCommandArgs, parseHostPort, stringFlag } from "../args.js";
 import { runRaw } from "../connect/raw.js";
 import { runStructured } from "../connect/structured.js";
+import { TLS_FLAG_HELP, TLS_FLAG_SPEC, tlsFromFlags } from "../connect/tls-flags.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 
@@ -25,6 +26,7 @@ Options:
   --room ROOM        room to start in (default: the server's default room)
   --raw              plain line mode, without detecting a tcpchat server
   --timeout MS       connect timeout, and time to wait for the tcpchat greeting (default ${DEFAULT_CONNECT_TIMEOUT_MS})
+${TLS_FLAG_HELP}
   --timestamps       show local timestamps (default in a terminal)
   --no-timestamps    do not show timestamps (default in a pipe)
   -h, --help         show this help
@@ -39,6 +41,8 @@ Exit codes:
   7  host or network unreachable
   8  connection lost (reset, or the server closed it without a reason)
   9  the server ended the session: kicked, banned, or shut down
+  11 TLS failed: certificate untrusted, expired or for another name, or the server
+     answered in plain text (drop --tls)
   130 interrupted by SIGINT while not in a terminal
 
 Examples:
@@ -46,6 +50,8 @@ Examples:
   tcpchat connect 192.168.1.20 --nick 민수
   echo "build finished" | tcpchat connect chat.example.org:4000 --nick ci
   tcpchat connect --raw localhost:5000    a plain line server
+  tcpchat connect chat.example.org --tls  TLS, checked against the system's CAs
+  tcpchat connect 192.168.1.20 --ca server.pem   TLS with a self-signed certificate
   pnpm --filter cli start connect 192.168.1.20:3000`;
 
 /** `tcpchat connect`: the line client (structured mode, or plain line mode for other peers). */
@@ -61,6 +67,7 @@ export const connectCommand: Command = {
       timeout: { type: "string" },
       timestamps: { type: "boolean" },
       "no-timestamps": { type: "boolean" },
+      ...TLS_FLAG_SPEC,
     });
     if (positionals.length > 1) {
       throw new UsageError(
@@ -71,7 +78,8 @@ export const connectCommand: Command = {
     const timeoutMs =
       intFlag(flags, "timeout", { min: 1, max: 600_000 }) ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const timestamps = flags["no-timestamps"] ? false : flags.timestamps ? true : undefined;
-    const base = { ...target, timeoutMs, timestamps };
+    const tls = tlsFromFlags(flags);
+    const base = { ...target, timeoutMs, timestamps, ...(tls === undefined ? {} : { tls }) };
     if (flags.raw) return runRaw(base);
 
     const nick = checkName(stringFlag(flags, "nick"), "nick");

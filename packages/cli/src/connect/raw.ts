@@ -4,6 +4,7 @@ import {
   connectTcp,
   encodeLine,
   type ForeignConnection,
+  type TlsClientOptions,
 } from "@tcpchat/core";
 import { EXIT_CODE, exitCodeForError } from "../exit-codes.js";
 import { formatHostPort } from "../lan-addresses.js";
@@ -13,6 +14,8 @@ import { reportFatal } from "./structured.js";
 
 /** Options of {@link runRaw}. */
 export interface RawOptions {
+  /** Speak TLS (see `--tls`). */
+  tls?: TlsClientOptions;
   host: string;
   port: number;
   timeoutMs: number;
@@ -50,6 +53,7 @@ export async function runRaw(options: RawOptions): Promise<number> {
         port: options.port,
         timeoutMs: options.timeoutMs,
         allowHalfOpen: true,
+        ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
     } catch (error) {
       const classified = classifyConnectError(error, options);
@@ -92,7 +96,7 @@ export async function runRaw(options: RawOptions): Promise<number> {
     process.on("SIGINT", onSigint);
     if (options.notice) io.status(options.notice);
     io.status(
-      `*** connected to ${formatHostPort(options.host, options.port)} in plain line mode; Ctrl+D or Ctrl+C quits`,
+      `*** connected to ${formatHostPort(options.host, options.port)} ${options.tls === undefined ? "" : " over TLS"} in plain line mode; Ctrl+D or Ctrl+C quits`,
     );
 
     const received = (chunk: Buffer) => {

@@ -7,6 +7,7 @@ import {
   type ForeignConnection,
   formatTextLine,
   neutralizeFrame,
+  type TlsClientOptions,
   takeForeignConnection,
 } from "@tcpchat/core";
 import packageJson from "../../package.json" with { type: "json" };
@@ -17,6 +18,8 @@ import { createSessionIo, type SessionIo } from "./session-io.js";
 
 /** Options of {@link runStructured}. */
 export interface StructuredOptions {
+  /** Speak TLS (see `--tls`). */
+  tls?: TlsClientOptions;
   host: string;
   port: number;
   nick?: string;
@@ -59,6 +62,7 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
     ...(options.nick === undefined ? {} : { nick: options.nick }),
     ...(options.room === undefined ? {} : { room: options.room }),
     keepForeignConnection: true,
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   // A broken welcome is reported while connecting, before the session's output exists.
   const early: ChatError[] = [];
@@ -76,6 +80,12 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
   }
   client.off("protocol-error", keep);
   return { exitCode: await converse(client, options, early) };
+}
+
+/** How the connected line says the connection is protected. */
+function tlsNote(tls: TlsClientOptions | undefined): string {
+  if (tls === undefined) return "";
+  return tls.insecure === true ? " over TLS, certificate NOT checked (--insecure)" : " over TLS";
 }
 
 /** Prints a fatal error as `tcpchat: CODE: message` plus its hint, on stderr. */
@@ -115,7 +125,7 @@ function converse(
     const onSigint = () => quit(undefined, EXIT_CODE.interrupted);
     process.on("SIGINT", onSigint);
 
-    const target = formatHostPort(options.host, options.port);
+    const target = `${formatHostPort(options.host, options.port)}${tlsNote(options.tls)}`;
     if (options.nick !== undefined && options.nick.toLowerCase() !== welcome.nick.toLowerCase()) {
       io.status(
         `*** the server did not give you the nick ${options.nick} (taken or reserved); try /nick NAME`,
