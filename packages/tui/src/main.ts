@@ -1,7 +1,9 @@
 /**
- * tcpchat-tui: a terminal chat client. `tcpchat-tui [host[:port]] [--nick NAME] [--room ROOM]`.
+ * tcpchat-tui: a terminal chat client.
+ * `tcpchat-tui [host[:port]] [--nick NAME] [--room ROOM] [--tls [--ca FILE | --insecure]]`.
  */
-import { createClient, DEFAULT_PORT } from "@tcpchat/core";
+import { readFileSync } from "node:fs";
+import { createClient, DEFAULT_PORT, type TlsClientOptions } from "@tcpchat/core";
 import { parseArgs, USAGE } from "./app/args.js";
 import { Controller } from "./app/controller.js";
 import { initialState } from "./state/reducer.js";
@@ -23,7 +25,19 @@ if (!process.stdin.isTTY || !process.stdout.isTTY) {
   process.exit(2);
 }
 
+/** Reads `--ca` now, so that a wrong path is a usage error before the screen opens. */
+function tlsOptions(tls: { caFile?: string; insecure?: boolean }): TlsClientOptions {
+  if (tls.caFile === undefined) return tls.insecure === true ? { insecure: true } : {};
+  try {
+    return { ca: readFileSync(tls.caFile, "utf8") };
+  } catch (error) {
+    process.stderr.write(`--ca: cannot read ${tls.caFile}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 const client = createClient({
+  ...(parsed.tls === undefined ? {} : { tls: tlsOptions(parsed.tls) }),
   host: parsed.host,
   port: parsed.port,
   nick: parsed.nick,
@@ -34,7 +48,10 @@ const client = createClient({
 let view: TuiView | undefined;
 const controller = new Controller({
   client,
-  state: initialState({ server: parsed.display, nick: parsed.nick }),
+  state: initialState({
+    server: parsed.tls === undefined ? parsed.display : `${parsed.display} (TLS)`,
+    nick: parsed.nick,
+  }),
   render: (state) => view?.render(state),
   exit: (code) => {
     view?.destroy();

@@ -64,7 +64,15 @@ export async function startClient(
 /** Runs the built TUI in tmux against 127.0.0.1:port. */
 export async function startTui(
   cleanup: Cleanup,
-  options: { port: number; nick: string; columns?: number; rows?: number; recordTo?: string },
+  options: {
+    port: number;
+    nick: string;
+    columns?: number;
+    rows?: number;
+    recordTo?: string;
+    /** More arguments for the TUI (`--tls`, `--ca FILE`, ...). */
+    extraArgs?: string[];
+  },
 ): Promise<TmuxPane> {
   const pane = await TmuxPane.start({
     // The shell prints the exit status once the TUI has handed the terminal back.
@@ -78,6 +86,7 @@ export async function startTui(
       `127.0.0.1:${options.port}`,
       "--nick",
       options.nick,
+      ...(options.extraArgs ?? []),
     ],
     columns: options.columns ?? 100,
     rows: options.rows ?? 30,

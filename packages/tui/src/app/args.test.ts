@@ -34,4 +34,19 @@ describe("parseArgs", () => {
     expect(parseArgs(["a", "b"], 3000)).toEqual({ error: "unexpected argument b" });
     expect(parseArgs(["--nick"], 3000)).toEqual({ error: "--nick needs a value" });
   });
+
+  it("reads --tls, --ca FILE and --insecure; --ca or --insecure alone imply TLS", () => {
+    expect(parseArgs([], 3000)).toMatchObject({ tls: undefined });
+    expect(parseArgs(["--tls"], 3000)).toMatchObject({ tls: {} });
+    expect(parseArgs(["--", "h:4000", "--tls", "--ca", "ca.pem"], 3000)).toMatchObject({
+      host: "h",
+      tls: { caFile: "ca.pem" },
+    });
+    expect(parseArgs(["--ca=ca.pem"], 3000)).toMatchObject({ tls: { caFile: "ca.pem" } });
+    expect(parseArgs(["--insecure"], 3000)).toMatchObject({ tls: { insecure: true } });
+    expect(parseArgs(["--ca", "a.pem", "--insecure"], 3000)).toEqual({
+      error: "--ca and --insecure contradict each other: give one of them",
+    });
+    expect(parseArgs(["--ca"], 3000)).toEqual({ error: "--ca needs a value" });
+  });
 });

@@ -181,7 +181,11 @@ export class Controller {
       await client.quit().catch(() => {});
       const error = toShownError(failure);
       const kind = isChatErrorCode(error.code) ? ERROR_CODES[error.code].kind : "connection";
-      const retry = kind === "connection" || RETRYABLE_REFUSALS.has(error.code);
+      // A TLS failure (untrusted, expired, wrong name, plain text) stays the same on retry:
+      // the flags or the server's certificate must change first.
+      const retry =
+        (kind === "connection" && !error.code.startsWith("CHAT_ERR_TLS_")) ||
+        RETRYABLE_REFUSALS.has(error.code);
       if (!retry) {
         this.dispatch({ type: "connect-failed", error, now: Date.now() });
         return;
