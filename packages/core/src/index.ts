@@ -14,7 +14,10 @@ export * from "./server/index.js";
 export type { HubSettings, SessionInfo } from "./session/index.js";
 export {
   connectTcp,
+  inspectTls,
   type TcpConnectOptions,
   type TlsClientOptions,
   type TlsCredentials,
+  type TlsInspection,
+  type TlsInspectOptions,
 } from "./transport/index.js";

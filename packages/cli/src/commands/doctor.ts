@@ -2,17 +2,20 @@ import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { classifyConnectError, DEFAULT_PORT } from "@tcpchat/core";
 import { intFlag, parseCommandArgs, parseHostPort, parsePort } from "../args.js";
+import { tlsFromFlags } from "../connect/tls-flags.js";
 import { localBindings } from "../doctor/local.js";
-import { describe, type ProbeOutcome, probeAddress } from "../doctor/probe.js";
+import { describe, PROBE_RESULT, type ProbeOutcome, probeAddress } from "../doctor/probe.js";
 import { type DoctorReport, judge, renderReport, VERDICT } from "../doctor/report.js";
+import { probeTls, tlsAdvice } from "../doctor/tls.js";
 import { EXIT_CODE } from "../exit-codes.js";
 import { runCommand } from "../invocation.js";
+import { formatHostPort } from "../lan-addresses.js";
 import { UsageError } from "../usage-error.js";
 import type { Command } from "./command.js";
 
 const DEFAULT_TIMEOUT_MS = 3000;
 
-const HELP = `Usage: tcpchat doctor HOST[:PORT] [--timeout MS] [--json]
+const HELP = `Usage: tcpchat doctor HOST[:PORT] [--tls [--ca FILE]] [--timeout MS] [--json]
        tcpchat doctor --local [PORT | HOST:PORT] [--json]
 
 Finds out, step by step, why a client can or cannot reach a tcpchat server:
@@ -24,11 +27,16 @@ Finds out, step by step, why a client can or cannot reach a tcpchat server:
        timed-out          packets are dropped: a firewall (the commands to open the port follow)
        unreachable        no route to the host
        refused-by-policy  a tcpchat server refused this machine (with its reason)
+       tls-failed         (--tls) something listens, but a TLS client would fail: untrusted,
+                          expired, wrong name, or plain text (same codes as connect --tls)
      with --local alone: listening (bound where other machines reach it),
        loopback-only (only this machine can connect), not-listening (no server on the port)
 
 Options:
   --timeout MS   connect timeout per address, and for the greeting (default ${DEFAULT_TIMEOUT_MS})
+  --tls          also shake hands by TLS: show the certificate (subject, issuer, expiry and
+                 days left, names, whether they match HOST, whether it is trusted)
+  --ca FILE      trust this PEM certificate for the TLS check; implies --tls
   --local        on the server's machine: is the port bound, and on which interfaces?
                  (warns when only 127.0.0.1 is bound: other machines cannot connect)
   --json         print the report as one JSON object
@@ -38,11 +46,12 @@ PORT defaults to ${DEFAULT_PORT}.
 
 Exit codes: 0 listening, 1 other problem (--local: loopback only), 2 bad arguments or a host
 name that does not exist, 3 refused (--local: nothing listens), 4 timed out, 5 refused by
-policy, 6 DNS server failure, 7 unreachable.
+policy, 6 DNS server failure, 7 unreachable, 11 TLS failed.
 
 Examples:
   tcpchat doctor 192.168.1.20:3000
   tcpchat doctor chat.example.org --timeout 5000
+  tcpchat doctor chat.example.org:3000 --tls
   tcpchat doctor --local 3000
   tcpchat doctor localhost:3000 --json | jq .verdict`;
 
@@ -56,7 +65,11 @@ export const doctorCommand: Command = {
       timeout: { type: "string" },
       json: { type: "boolean" },
       local: { type: "boolean" },
+      tls: { type: "boolean" },
+      ca: { type: "string" },
     });
+    const tls = tlsFromFlags(flags);
+    const caFile = typeof flags.ca === "string" ? flags.ca : undefined;
     const timeoutMs = intFlag(flags, "timeout", { min: 1, max: 600_000 }) ?? DEFAULT_TIMEOUT_MS;
     if (positionals.length > 1)
       throw new UsageError("doctor takes one HOST[:PORT]. See: tcpchat doctor --help");
@@ -73,6 +86,7 @@ export const doctorCommand: Command = {
     } else {
       const target = parseHostPort(arg ?? "", DEFAULT_PORT);
       report = await remoteReport(target, timeoutMs);
+      if (tls !== undefined) await addTlsStep(report, target, tls.ca, caFile, timeoutMs);
       if (local) {
         report.local = await localBindings(target.port);
       }
@@ -158,4 +172,35 @@ async function remoteReport(
     addresses.map((a) => probeAddress({ ...a, port: target.port, timeoutMs })),
   );
   return { target, dns: { lookedUp: true, addresses }, attempts, ...judge(target, attempts) };
+}
+
+/**
+ * The TLS step: a handshake with the first address that listens, the certificate it shows, and
+ * the verdict a TLS client would reach. A failure keeps the TCP findings and says what to do.
+ */
+async function addTlsStep(
+  report: DoctorReport,
+  target: { host: string; port: number },
+  ca: string | Buffer | undefined,
+  caFile: string | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  const listening = report.attempts.find((a) => a.result === PROBE_RESULT.listening);
+  if (listening === undefined) return;
+  report.tls = await probeTls({
+    address: listening.address,
+    port: target.port,
+    name: target.host,
+    ca: ca === undefined ? undefined : String(ca),
+    timeoutMs,
+  });
+  const error = report.tls.error;
+  if (error !== undefined) {
+    report.verdict = VERDICT.tlsFailed;
+    report.advice = `${error.code}: ${error.message} ${error.hint}`;
+    report.exitCode = EXIT_CODE.tls;
+    return;
+  }
+  const join = `${runCommand()} connect ${formatHostPort(target.host, target.port)} ${caFile === undefined ? "--tls" : `--ca ${caFile}`}`;
+  report.advice = tlsAdvice(report.tls, join);
 }

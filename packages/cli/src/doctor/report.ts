@@ -4,6 +4,7 @@ import { formatHostPort } from "../lan-addresses.js";
 import { type FirewallRecipe, firewallRecipes } from "./firewall.js";
 import type { LocalBindings } from "./local.js";
 import { PROBE_RESULT, type ProbeOutcome } from "./probe.js";
+import { renderTls, type TlsReport } from "./tls.js";
 
 /** The overall finding of `tcpchat doctor`. */
 export const VERDICT = {
@@ -19,6 +20,8 @@ export const VERDICT = {
   notListening: "not-listening",
   /** `--local` alone: the port is bound to loopback only; other machines cannot connect. */
   loopbackOnly: "loopback-only",
+  /** `--tls`: something listens, but a TLS client would fail (see the report's `tls.error`). */
+  tlsFailed: "tls-failed",
 } as const;
 /** One of {@link VERDICT}'s values. */
 export type Verdict = (typeof VERDICT)[keyof typeof VERDICT];
@@ -34,6 +37,8 @@ export interface DoctorReport {
   };
   attempts: ProbeOutcome[];
   local?: LocalBindings;
+  /** `--tls`: the TLS handshake and the certificate. */
+  tls?: TlsReport;
   verdict: Verdict;
   /** One paragraph: what it means and what to do next. */
   advice: string;
@@ -160,6 +165,9 @@ export function renderReport(report: DoctorReport, timeoutMs: number): string {
         );
       }
     }
+  }
+  if (report.tls && report.target) {
+    lines.push(...renderTls(report.tls, report.target.host, step++));
   }
   if (report.local) {
     const local = report.local;

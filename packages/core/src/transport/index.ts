@@ -8,6 +8,7 @@ export {
 } from "./sniff.js";
 export { FirstBytesSniffer, type SniffedKind, type SniffResult } from "./sniffer.js";
 export { connectTcp, type TcpConnectOptions, type TlsClientOptions } from "./tcp-connect.js";
+export { inspectTls, type TlsInspection, type TlsInspectOptions } from "./tls-inspect.js";
 export {
   createTcpListener,
   type TcpListenerOptions,
