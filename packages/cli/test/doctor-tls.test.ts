@@ -40,7 +40,9 @@ describe("doctor --tls", () => {
     expect(text.stdout).toMatch(/subject {3}CN=doctor-good/);
     expect(text.stdout).toMatch(/issuer {4}CN=doctor-good/);
     expect(text.stdout).toMatch(/valid .* GMT to .* GMT {2}0 days left \(renew soon\)/);
-    expect(text.stdout).toMatch(/names {5}DNS:localhost, IP Address:127\.0\.0\.1 {2}match 127\.0\.0\.1/);
+    expect(text.stdout).toMatch(
+      /names {5}DNS:localhost, IP Address:127\.0\.0\.1 {2}match 127\.0\.0\.1/,
+    );
     expect(text.stdout).toMatch(/trusted {3}yes/);
     expect(text.stdout).toMatch(/Verdict: listening\nTLS works \(TLSv1\.[23]\)/);
     expect(text.stdout).toMatch(/connect 127\.0\.0\.1:\d+ --ca /);
@@ -84,7 +86,9 @@ describe("doctor --tls", () => {
     const text = await runCliToEnd(["doctor", `127.0.0.1:${port}`, "--ca", elsewhere.certFile]);
     expect(text.code).toBe(TLS_EXIT);
     expect(text.stdout).toMatch(/names {5}DNS:elsewhere\.example {2}do NOT match 127\.0\.0\.1/);
-    expect(text.stdout).toMatch(/CHAT_ERR_TLS_WRONG_NAME: .*names DNS:elsewhere\.example, not 127\.0\.0\.1/);
+    expect(text.stdout).toMatch(
+      /CHAT_ERR_TLS_WRONG_NAME: .*names DNS:elsewhere\.example, not 127\.0\.0\.1/,
+    );
   });
 
   it("a plaintext server: CHAT_ERR_TLS_PLAINTEXT_SERVER with the hint to drop --tls", async () => {

@@ -8,7 +8,6 @@ export {
 } from "./sniff.js";
 export { FirstBytesSniffer, type SniffedKind, type SniffResult } from "./sniffer.js";
 export { connectTcp, type TcpConnectOptions, type TlsClientOptions } from "./tcp-connect.js";
-export { inspectTls, type TlsInspection, type TlsInspectOptions } from "./tls-inspect.js";
 export {
   createTcpListener,
   type TcpListenerOptions,
@@ -16,6 +15,7 @@ export {
   type TcpSocket,
 } from "./tcp-listener.js";
 export { endWithin, normalizeAddress, TcpTransport } from "./tcp-transport.js";
+export { inspectTls, type TlsInspection, type TlsInspectOptions } from "./tls-inspect.js";
 export {
   rawSocketOf,
   secureContextOptions,
