@@ -49,6 +49,7 @@ const englishSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/guide/tui", "Terminal UI"),
         { text: "Timed out vs refused", link: "/guide/troubleshooting" },
         ...ifPage("/guide/accept-policy", "Accept policies"),
+        ...ifPage("/guide/tls", "TLS"),
       ],
     },
     {
@@ -91,6 +92,7 @@ const koreanSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/ko/guide/tui", "터미널 UI"),
         ...ifPage("/ko/guide/troubleshooting", "시간 초과와 연결 거부"),
         ...ifPage("/ko/guide/accept-policy", "Accept policy"),
+        ...ifPage("/ko/guide/tls", "TLS"),
       ],
     },
     {
