@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { ChatError, createClient } from "../src/index.js";
+import { ChatError, createClient, inspectTls, tlsErrorCode } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
 import { makeCertificate, removeCertificate } from "./peers.js";
 import { makeCertificateFrom } from "./tls-certificates.js";
@@ -100,5 +100,41 @@ describe("ChatClient over TLS", () => {
     } finally {
       peer.server.close();
     }
+  });
+});
+
+describe("inspectTls", () => {
+  it("shows the certificate whatever is wrong with it, with trust and name checked", async () => {
+    await using s = await startServer({ tls: elsewhere });
+    const base = { host: "127.0.0.1", port: s.port, timeoutMs: 3000 };
+    const untrusted = await inspectTls({ ...base, name: "127.0.0.1" });
+    expect(untrusted).toMatchObject({
+      trusted: false,
+      trustError: "DEPTH_ZERO_SELF_SIGNED_CERT",
+      nameMatches: false,
+      certificate: {
+        subject: "CN=elsewhere",
+        issuer: "CN=elsewhere",
+        names: ["DNS:elsewhere.example"],
+      },
+    });
+    expect(tlsErrorCode(untrusted.trustError!)).toBe("CHAT_ERR_TLS_UNTRUSTED");
+    const good = await inspectTls({ ...base, name: "elsewhere.example", ca: elsewhere.cert });
+    expect(good).toMatchObject({ trusted: true, nameMatches: true });
+    expect(good.trustError).toBeUndefined();
+    expect(Date.parse(good.certificate.validTo)).toBeGreaterThan(Date.now());
+  });
+
+  it("rejects with OpenSSL's error when the peer answers in plain text", async () => {
+    await using s = await startServer({ sniffTimeoutMs: 100 });
+    const error = await inspectTls({
+      host: "127.0.0.1",
+      port: s.port,
+      name: "x",
+      timeoutMs: 3000,
+    }).catch((caught: { code?: string }) => caught);
+    expect(tlsErrorCode(String((error as { code?: string }).code))).toBe(
+      "CHAT_ERR_TLS_PLAINTEXT_SERVER",
+    );
   });
 });
