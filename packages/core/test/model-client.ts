@@ -1,7 +1,8 @@
-import { connect, type Socket } from "node:net";
+import { connect } from "node:net";
+import WebSocket from "ws";
 
-/** A client's kind in the model-based test: a text line client or a structured JSON client. */
-export type Kind = "text" | "json";
+/** A client's kind in the model-based test: text lines, JSON lines, or JSON over WebSocket. */
+export type Kind = "text" | "json" | "ws";
 
 /**
  * What a member of a room hears, the same for both kinds: `msg ROOM FROM TEXT`,
@@ -44,42 +45,40 @@ function heardFromJson(line: string): HeardEvent | null {
   }
 }
 
-/** A real client over a real socket that records what it hears, as model events. */
+/** How the model drives one connection, whatever carries it. */
+interface Link {
+  write(line: string): void;
+  /** Stops reading: what the server sends waits in the kernel (TCP flow control). */
+  pause(): void;
+  resume(): void;
+  /** Closes cleanly (FIN, or a WebSocket close). */
+  end(): void;
+  /** Closes abruptly (RST, or a dropped WebSocket). */
+  reset(): void;
+}
+
+/** A real client (a TCP socket, or a WebSocket on the same port) that records what it hears. */
 export class ModelClient {
   readonly heard: HeardEvent[] = [];
   readonly lines: string[] = [];
   private buffered = "";
   closed = false;
+  private link: Link | undefined;
 
-  private constructor(
-    readonly kind: Kind,
-    readonly socket: Socket,
-  ) {
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      this.buffered += chunk;
-      let nl = this.buffered.indexOf("\n");
-      while (nl !== -1) {
-        this.take(this.buffered.slice(0, nl));
-        this.buffered = this.buffered.slice(nl + 1);
-        nl = this.buffered.indexOf("\n");
-      }
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      this.closed = true;
-    });
-  }
+  private constructor(readonly kind: Kind) {}
 
-  /** Connects, reads the greeting and takes `nick` (a text `/nick` or a JSON hello). */
+  /**
+   * Connects and takes `nick`: a text client reads the greeting and sends `/nick`, a JSON client
+   * reads the greeting and sends a hello, a WebSocket client sends a hello at once.
+   */
   static async open(port: number, kind: Kind, nick: string): Promise<ModelClient> {
-    const socket = connect({ port, host: "127.0.0.1" });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("error", reject);
-    });
-    const client = new ModelClient(kind, socket);
-    await client.until(() => client.lines.length > 0, "the greeting");
+    const client = new ModelClient(kind);
+    if (kind === "ws") {
+      client.link = await client.openWebSocket(port);
+    } else {
+      client.link = await client.openTcp(port);
+      await client.until(() => client.lines.length > 0, "the greeting");
+    }
     if (kind === "text") client.write(`/nick ${nick}`);
     else client.write(JSON.stringify({ type: "hello", proto: 1, nick }));
     // Its own arrival is the first event it hears.
@@ -88,7 +87,77 @@ export class ModelClient {
   }
 
   write(line: string): void {
-    this.socket.write(`${line}\n`);
+    this.link!.write(line);
+  }
+
+  pause(): void {
+    this.link!.pause();
+  }
+
+  resume(): void {
+    this.link!.resume();
+  }
+
+  end(): void {
+    this.link!.end();
+  }
+
+  reset(): void {
+    this.link!.reset();
+  }
+
+  private async openTcp(port: number): Promise<Link> {
+    const socket = connect({ port, host: "127.0.0.1" });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("error", reject);
+    });
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => this.receive(chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      this.closed = true;
+    });
+    return {
+      write: (line) => socket.write(`${line}\n`),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      end: () => socket.end(),
+      reset: () => socket.resetAndDestroy(),
+    };
+  }
+
+  private async openWebSocket(port: number): Promise<Link> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    // A message holds one or more frames separated by newlines, the last newline optional.
+    ws.on("message", (data: Buffer) =>
+      this.receive(`${data.toString("utf8").replace(/\n?$/, "\n")}`),
+    );
+    ws.on("error", () => {});
+    ws.on("close", () => {
+      this.closed = true;
+    });
+    return {
+      write: (line) => ws.send(line),
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
+      end: () => ws.close(),
+      reset: () => ws.terminate(),
+    };
+  }
+
+  private receive(chunk: string): void {
+    this.buffered += chunk;
+    let nl = this.buffered.indexOf("\n");
+    while (nl !== -1) {
+      this.take(this.buffered.slice(0, nl));
+      this.buffered = this.buffered.slice(nl + 1);
+      nl = this.buffered.indexOf("\n");
+    }
   }
 
   /** Polls until the condition holds (no fixed sleeps); fails with what was heard. */
@@ -105,7 +174,7 @@ export class ModelClient {
   private take(line: string): void {
     this.lines.push(line);
     const event =
-      this.kind === "json" && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
+      this.kind !== "text" && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
     // The rename from the guest nick of the greeting is not predicted (the guest is random).
     if (event !== null && !/^nick guest-/.test(event)) this.heard.push(event);
   }

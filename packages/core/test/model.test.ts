@@ -6,7 +6,7 @@ import { type Kind, ModelClient } from "./model-client.js";
 
 /**
  * Model-based test of the hub over real sockets (fast-check `fc.commands`): random interleavings
- * of text and structured clients joining, parting, renaming, talking, sending DMs, quitting,
+ * of text, JSON-line and WebSocket clients joining, parting, renaming, talking, sending DMs, quitting,
  * closing, resetting and not reading, checked against a small reference model after every step:
  * every open, reading client has heard exactly the events of its rooms, each once and in order,
  * and `/who` counts match the model.
@@ -283,16 +283,20 @@ class Leave extends OnClient {
         me.kind === "text" ? "/quit bye" : JSON.stringify({ type: "quit", reason: "bye" }),
       );
     } else if (this.how === "close") {
-      client.socket.end();
+      // Known limit: the server forgets a WebSocket client when its close handshake ends, and a
+      // client that sent its close frame but does not read the reply stays until ws's close
+      // timeout (30 s). A closing client here reads, as browsers do.
+      if (me.kind === "ws" && !me.reading) client.resume();
+      client.end();
     } else {
-      client.socket.resetAndDestroy();
+      client.reset();
     }
     // The server has forgotten it once no session holds its nick (even with nobody to tell).
     await client.until(
       () => !r.server.sessions().some((s) => s.nick === me.nick),
       `the server to forget ${me.nick}`,
     );
-    if (this.how !== "reset") client.socket.destroy();
+    if (this.how !== "reset") client.reset();
     await check(m, r);
   }
   override toString() {
@@ -313,12 +317,12 @@ class Reading extends OnClient {
     if (this.reading) {
       // Whatever it heard while paused must match too: check before taking it as reading.
       me.reading = true;
-      client.socket.resume();
+      client.resume();
     } else {
       // Let it catch up first, so that the check cannot miss events it had already been sent.
       await check(m, r);
       me.reading = false;
-      client.socket.pause();
+      client.pause();
     }
     await check(m, r);
   }
@@ -367,7 +371,7 @@ class Who extends OnClient {
   }
 }
 
-const kind = fc.constantFrom<Kind>("text", "json");
+const kind = fc.constantFrom<Kind>("text", "json", "ws");
 const pick = fc.nat(20);
 const room = fc.constantFrom(...ROOMS);
 const connect = fc.tuple(kind, pick).map(([k, p]) => new Connect(k, p));
@@ -400,6 +404,10 @@ describe("the hub against a reference model, over real sockets", () => {
           nickRate: 1e6,
           nickBurst: 1e6,
           nickHoldMs: 0,
+          // WebSocket clients share the port: the server then sniffs first bytes, and a short
+          // deadline keeps the text clients' greeting quick.
+          webSocket: true,
+          sniffTimeoutMs: 50,
         });
         const real: Real = { server: s.server, port: s.port, clients: new Map() };
         const model: Model = {
@@ -414,14 +422,15 @@ describe("the hub against a reference model, over real sockets", () => {
           // Everyone reads again at the end: what the paused ones missed must have waited.
           for (const [id, member] of model.members) {
             member.reading = true;
-            real.clients.get(id)!.socket.resume();
+            real.clients.get(id)!.resume();
           }
           await check(model, real);
         } finally {
-          for (const client of real.clients.values()) client.socket.destroy();
+          for (const client of real.clients.values()) client.reset();
         }
       }),
       { numRuns: Number(process.env["TCPCHAT_MODEL_RUNS"] ?? 40) },
     );
-  });
+    // Bounded: 40 runs of at most 60 steps, each step waiting for its events with a deadline.
+  }, 240_000);
 });
