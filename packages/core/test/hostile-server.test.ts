@@ -246,18 +246,21 @@ describe("ChatClient against a hostile server", () => {
     expect(seen.problems.map((p) => p.code)).toEqual(["CHAT_ERR_LINE_TOO_LONG"]);
     expect(seen.problems[0]!.message).toMatch(/longer than this client's limit of 163840 bytes/);
     expect(seen.frames.map((f) => f.type)).toEqual(["welcome", "message"]);
-    // The line was 100 MiB; the client held at most its limit of it (plus socket chunks).
-    expect(rssPeak - rssBefore).toBeLessThan(48 * 1024 * 1024);
+    // The line was 100 MiB. Holding it would cost at least that much; skipping it costs the
+    // client's limit plus socket chunks that wait for the collector, which RSS shows noisily
+    // (it reached 52 MiB on a busy CI machine), so the bound sits well below 100 MiB, not near 0.
+    expect(rssPeak - rssBefore).toBeLessThan(80 * 1024 * 1024);
   });
 
   it("an endless stream without newlines costs one report and bounded memory", async () => {
+    const STREAM_BYTES = 128 * 1024 * 1024;
     const chunk = Buffer.alloc(256 * 1024, 0x7b);
     let sentBytes = 0;
     const { port } = await hostileServer((socket) => {
       socket.write(line(WELCOME));
       const pump = () => {
-        // Bounded: 64 MiB, then the test is over whatever happens.
-        while (sentBytes < 64 * 1024 * 1024 && !socket.destroyed) {
+        // Bounded: 128 MiB, then the test is over whatever happens.
+        while (sentBytes < STREAM_BYTES && !socket.destroyed) {
           sentBytes += chunk.length;
           if (!socket.write(chunk)) return void socket.once("drain", pump);
         }
@@ -268,9 +271,10 @@ describe("ChatClient against a hostile server", () => {
     const seen = watch(client);
     const rssBefore = process.memoryUsage().rss;
     await client.connect();
-    await seen.until("64 MiB sent", () => sentBytes >= 64 * 1024 * 1024, 30_000);
+    await seen.until("128 MiB sent", () => sentBytes >= STREAM_BYTES, 30_000);
     expect(seen.problems.map((p) => p.code)).toEqual(["CHAT_ERR_LINE_TOO_LONG"]);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(48 * 1024 * 1024);
+    // Holding the stream would cost 128 MiB; garbage chunks not yet collected cost far less.
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(80 * 1024 * 1024);
     expect(client.state).toBe("open");
   });
 
