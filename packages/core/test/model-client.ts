@@ -1,8 +1,31 @@
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import WebSocket from "ws";
 
-/** A client's kind in the model-based test: text lines, JSON lines, or JSON over WebSocket. */
-export type Kind = "text" | "json" | "ws";
+/**
+ * A client's kind in the model-based test: text lines, JSON lines or JSON over WebSocket, each
+ * in the clear, and text lines and WebSocket inside TLS on the same port.
+ */
+export type Kind = "text" | "json" | "ws" | "tls-text" | "wss";
+
+/** Every kind, for the generators. */
+export const KINDS: readonly Kind[] = ["text", "json", "ws", "tls-text", "wss"];
+
+/** Whether the kind speaks the text protocol (commands as `/lines`), not JSON frames. */
+export function speaksText(kind: Kind): boolean {
+  return kind === "text" || kind === "tls-text";
+}
+
+/** Whether the kind is carried by WebSocket frames. */
+export function overWebSocket(kind: Kind): boolean {
+  return kind === "ws" || kind === "wss";
+}
+
+/** Where the model's clients connect: the one port, and the CA that signed its certificate. */
+export interface ModelTarget {
+  port: number;
+  ca: string;
+}
 
 /**
  * What a member of a room hears, the same for both kinds: `msg ROOM FROM TEXT`,
@@ -71,15 +94,15 @@ export class ModelClient {
    * Connects and takes `nick`: a text client reads the greeting and sends `/nick`, a JSON client
    * reads the greeting and sends a hello, a WebSocket client sends a hello at once.
    */
-  static async open(port: number, kind: Kind, nick: string): Promise<ModelClient> {
+  static async open(target: ModelTarget, kind: Kind, nick: string): Promise<ModelClient> {
     const client = new ModelClient(kind);
-    if (kind === "ws") {
-      client.link = await client.openWebSocket(port);
+    if (overWebSocket(kind)) {
+      client.link = await client.openWebSocket(target, kind === "wss");
     } else {
-      client.link = await client.openTcp(port);
+      client.link = await client.openTcp(target, kind === "tls-text");
       await client.until(() => client.lines.length > 0, "the greeting");
     }
-    if (kind === "text") client.write(`/nick ${nick}`);
+    if (speaksText(kind)) client.write(`/nick ${nick}`);
     else client.write(JSON.stringify({ type: "hello", proto: 1, nick }));
     // Its own arrival is the first event it hears.
     await client.until(() => client.heard.includes(`join lobby ${nick}`), `${nick} to arrive`);
@@ -106,12 +129,23 @@ export class ModelClient {
     this.link!.reset();
   }
 
-  private async openTcp(port: number): Promise<Link> {
-    const socket = connect({ port, host: "127.0.0.1" });
+  private async openTcp(target: ModelTarget, secure: boolean): Promise<Link> {
+    // The TCP socket is kept apart from TLS on it, because only a TCP handle can be reset.
+    const tcp = connect({ port: target.port, host: "127.0.0.1" });
     await new Promise<void>((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("error", reject);
+      tcp.once("connect", resolve);
+      tcp.once("error", reject);
     });
+    const socket = secure
+      ? tlsConnect({ socket: tcp, ca: target.ca, servername: "localhost" })
+      : tcp;
+    if (secure) {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("secureConnect", resolve);
+        socket.once("error", reject);
+      });
+    }
+    tcp.on("error", () => {});
     socket.setEncoding("utf8");
     socket.on("data", (chunk: string) => this.receive(chunk));
     socket.on("error", () => {});
@@ -123,12 +157,14 @@ export class ModelClient {
       pause: () => socket.pause(),
       resume: () => socket.resume(),
       end: () => socket.end(),
-      reset: () => socket.resetAndDestroy(),
+      reset: () => tcp.resetAndDestroy(),
     };
   }
 
-  private async openWebSocket(port: number): Promise<Link> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  private async openWebSocket(target: ModelTarget, secure: boolean): Promise<Link> {
+    const ws = secure
+      ? new WebSocket(`wss://127.0.0.1:${target.port}/ws`, { ca: target.ca })
+      : new WebSocket(`ws://127.0.0.1:${target.port}/ws`);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);
@@ -174,7 +210,7 @@ export class ModelClient {
   private take(line: string): void {
     this.lines.push(line);
     const event =
-      this.kind !== "text" && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
+      !speaksText(this.kind) && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
     // The rename from the guest nick of the greeting is not predicted (the guest is random).
     if (event !== null && !/^nick guest-/.test(event)) this.heard.push(event);
   }

@@ -1,12 +1,20 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { ChatServer } from "../src/index.js";
 import { startServer } from "./helpers.js";
-import { type Kind, ModelClient } from "./model-client.js";
+import {
+  KINDS,
+  type Kind,
+  ModelClient,
+  type ModelTarget,
+  overWebSocket,
+  speaksText,
+} from "./model-client.js";
+import { makeCertificate, removeCertificate } from "./peers.js";
 
 /**
  * Model-based test of the hub over real sockets (fast-check `fc.commands`): random interleavings
- * of text, JSON-line and WebSocket clients joining, parting, renaming, talking, sending DMs, quitting,
+ * of text, JSON-line and WebSocket clients, in the clear and inside TLS on the same port, joining, parting, renaming, talking, sending DMs, quitting,
  * closing, resetting and not reading, checked against a small reference model after every step:
  * every open, reading client has heard exactly the events of its rooms, each once and in order,
  * and `/who` counts match the model.
@@ -39,7 +47,7 @@ interface Model {
 
 interface Real {
   server: ChatServer;
-  port: number;
+  target: ModelTarget;
   clients: Map<number, ModelClient>;
 }
 
@@ -99,7 +107,7 @@ class Connect implements fc.AsyncCommand<Model, Real> {
       expected: [`join lobby ${nick}`],
     });
     m.requests += 1;
-    r.clients.set(id, await ModelClient.open(r.port, this.kind, nick));
+    r.clients.set(id, await ModelClient.open(r.target, this.kind, nick));
     await check(m, r);
   }
   toString() {
@@ -139,7 +147,7 @@ class Join extends OnClient {
     }
     me.current = this.room;
     m.requests += 1;
-    if (me.kind === "text") client.write(`/join ${this.room}`);
+    if (speaksText(me.kind)) client.write(`/join ${this.room}`);
     else client.write(JSON.stringify({ type: "join", ref: "j", room: this.room }));
     await check(m, r);
   }
@@ -165,7 +173,7 @@ class Part extends OnClient {
       if (me.current === this.room) me.current = me.rooms.at(-1);
     }
     m.requests += 1;
-    if (me.kind === "text") client.write(`/part #${this.room}`);
+    if (speaksText(me.kind)) client.write(`/part #${this.room}`);
     else client.write(JSON.stringify({ type: "part", ref: "p", room: this.room }));
     await check(m, r);
   }
@@ -186,14 +194,15 @@ class Say extends OnClient {
     const client = r.clients.get(id)!;
     const text = `m${m.nextText++}`;
     // A text client talks to its current room; a JSON client names any room it is in.
-    const room =
-      me.kind === "text" ? me.current : me.rooms[this.roomPick % Math.max(1, me.rooms.length)];
+    const room = speaksText(me.kind)
+      ? me.current
+      : me.rooms[this.roomPick % Math.max(1, me.rooms.length)];
     if (room !== undefined) {
       for (const member of membersOf(m, room))
         member.expected.push(`msg ${room} ${me.nick} ${text}`);
     }
     m.requests += 1;
-    if (me.kind === "text") client.write(text);
+    if (speaksText(me.kind)) client.write(text);
     else client.write(JSON.stringify({ type: "send", ref: "s", room: room ?? "lobby", text }));
     await check(m, r);
   }
@@ -217,7 +226,7 @@ class Dm extends OnClient {
     target.expected.push(`dm ${me.nick} ${text}`);
     const client = r.clients.get(id)!;
     m.requests += 1;
-    if (me.kind === "text") client.write(`/msg ${target.nick} ${text}`);
+    if (speaksText(me.kind)) client.write(`/msg ${target.nick} ${text}`);
     else client.write(JSON.stringify({ type: "dm", ref: "d", to: target.nick, text }));
     await check(m, r);
   }
@@ -248,7 +257,7 @@ class Rename extends OnClient {
     me.nick = nick;
     const client = r.clients.get(id)!;
     m.requests += 1;
-    if (me.kind === "text") client.write(`/nick ${nick}`);
+    if (speaksText(me.kind)) client.write(`/nick ${nick}`);
     else client.write(JSON.stringify({ type: "nick", ref: "n", nick }));
     await check(m, r);
   }
@@ -280,13 +289,13 @@ class Leave extends OnClient {
     if (this.how === "quit") {
       m.requests += 1;
       client.write(
-        me.kind === "text" ? "/quit bye" : JSON.stringify({ type: "quit", reason: "bye" }),
+        speaksText(me.kind) ? "/quit bye" : JSON.stringify({ type: "quit", reason: "bye" }),
       );
     } else if (this.how === "close") {
       // Known limit: the server forgets a WebSocket client when its close handshake ends, and a
       // client that sent its close frame but does not read the reply stays until ws's close
       // timeout (30 s). A closing client here reads, as browsers do.
-      if (me.kind === "ws" && !me.reading) client.resume();
+      if (overWebSocket(me.kind) && !me.reading) client.resume();
       client.end();
     } else {
       client.reset();
@@ -344,7 +353,7 @@ class Who extends OnClient {
     const count = membersOf(m, this.room).length;
     const from = client.lines.length;
     m.requests += 1;
-    if (me.kind === "text") client.write(`/who #${this.room}`);
+    if (speaksText(me.kind)) client.write(`/who #${this.room}`);
     else client.write(JSON.stringify({ type: "who", ref: "w", room: this.room }));
     if (!me.reading) return;
     // Only this request's answer: a presence of the room, or "There is no room #x." (an
@@ -354,14 +363,14 @@ class Who extends OnClient {
       client.lines
         .slice(from)
         .find((line) =>
-          me.kind === "text"
+          speaksText(me.kind)
             ? line.startsWith(`*** #${this.room} (`) || line.includes(noRoom)
             : line.includes(`"type":"presence","room":"${this.room}"`) || line.includes(noRoom),
         );
     await client.until(() => answer() !== undefined, `${me.nick}'s /who #${this.room}`);
     const line = answer()!;
     if (count === 0) expect(line).toMatch(/CHAT_ERR_NOT_IN_ROOM.*There is no room/);
-    else if (me.kind === "text")
+    else if (speaksText(me.kind))
       expect(line).toMatch(new RegExp(`^\\*\\*\\* #${this.room} \\(${count}\\): `));
     else expect((JSON.parse(line) as { count: number }).count).toBe(count);
     await check(m, r);
@@ -371,7 +380,7 @@ class Who extends OnClient {
   }
 }
 
-const kind = fc.constantFrom<Kind>("text", "json", "ws");
+const kind = fc.constantFrom<Kind>(...KINDS);
 const pick = fc.nat(20);
 const room = fc.constantFrom(...ROOMS);
 const connect = fc.tuple(kind, pick).map(([k, p]) => new Connect(k, p));
@@ -392,6 +401,10 @@ const commands = [
 ];
 
 describe("the hub against a reference model, over real sockets", () => {
+  // The TLS kinds connect to the same port; a certificate made at run time, never committed.
+  const certificate = makeCertificate();
+  afterAll(() => removeCertificate(certificate));
+
   it("every open, reading client hears exactly its rooms' events, once and in order", async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
@@ -407,9 +420,11 @@ describe("the hub against a reference model, over real sockets", () => {
           // WebSocket clients share the port: the server then sniffs first bytes, and a short
           // deadline keeps the text clients' greeting quick.
           webSocket: true,
+          tls: certificate,
           sniffTimeoutMs: 50,
         });
-        const real: Real = { server: s.server, port: s.port, clients: new Map() };
+        const target = { port: s.port, ca: certificate.cert };
+        const real: Real = { server: s.server, target, clients: new Map() };
         const model: Model = {
           members: new Map(),
           nextId: 0,
