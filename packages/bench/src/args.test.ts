@@ -77,4 +77,17 @@ describe("parseArgs", () => {
   it("never has more senders than clients", () => {
     expect(parseArgs(["--clients", "3"]).senders).toBe(3);
   });
+
+  it("measures WebSocket and TLS beside TCP, which always comes first as the reference", () => {
+    expect(parseArgs([]).transports).toEqual(["tcp"]);
+    expect(parseArgs(["--transport", "ws"]).transports).toEqual(["tcp", "ws"]);
+    expect(parseArgs(["--tls"]).transports).toEqual(["tcp", "tls"]);
+    expect(parseArgs(["--transport=tls,ws", "--tls"]).transports).toEqual(["tcp", "ws", "tls"]);
+    expect(() => parseArgs(["--transport", "quic"])).toThrow(
+      'unknown transport "quic"; choose from tcp, ws, tls',
+    );
+    expect(() => parseArgs(["--target", "127.0.0.1:6667", "--transport", "ws"])).toThrow(
+      "--transport ws and --tls measure tcpchat; not with --target",
+    );
+  });
 });

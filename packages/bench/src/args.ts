@@ -1,5 +1,6 @@
 import { SERVER_NODE_FLAGS } from "@tcpchat/core";
 import { ATTACKS, type AttackName } from "./abuse/scale.js";
+import { LOAD_TRANSPORT_LIST, LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
 import { MIN_MESSAGE_BYTES } from "./message.js";
 
 /** The scenarios, in the order they run. */
@@ -10,6 +11,13 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => s !== "abuse");
 /** Scenarios that need no server-side measurement, so they can run against `--target`. */
 export const LINE_SCENARIOS: readonly ScenarioName[] = ["connect", "broadcast", "echo"];
+/** Scenarios that run over every transport asked for; the rest run over TCP only. */
+export const TRANSPORT_SCENARIOS: readonly ScenarioName[] = [
+  "connect",
+  "idle",
+  "broadcast",
+  "echo",
+];
 
 /** Everything a bench run is configured with. */
 export interface BenchOptions {
@@ -18,6 +26,11 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   /** The abuse scenario's attacks (default: all). */
   attacks: AttackName[];
+  /**
+   * How tcpchat's clients connect, in the order measured. TCP always comes first: it is the
+   * figure the WebSocket and TLS targets are judged against, in the same run.
+   */
+  transports: LoadTransport[];
   /** Broadcast senders. */
   senders: number;
   /** Message text size in bytes, without the line ending. */
@@ -56,6 +69,10 @@ Options:
   --scenario LIST       comma-separated: ${SCENARIOS.join(", ")}
                         (default: all but abuse)
   --attack LIST         abuse: comma-separated: ${ATTACKS.join(", ")} (default: all)
+  --transport LIST      comma-separated: ${LOAD_TRANSPORT_LIST.join(", ")} (default tcp); ws and tls
+                        measure tcpchat again with WebSocket or TLS clients, beside TCP
+                        (scenarios ${TRANSPORT_SCENARIOS.join(", ")})
+  --tls                 the same as adding tls to --transport
   --senders N           broadcast senders (default 10)
   --size BYTES          message size in bytes (default 64, at least ${MIN_MESSAGE_BYTES})
   --duration SECONDS    length of each measured run (default 4)
@@ -122,6 +139,22 @@ function parseScenarios(raw: string | undefined): ScenarioName[] {
   return SCENARIOS.filter((s) => names.includes(s));
 }
 
+function parseTransports(raw: string | undefined): LoadTransport[] {
+  const names = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError("--transport needs a list of transports");
+  for (const name of names) {
+    if (!(LOAD_TRANSPORT_LIST as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `unknown transport "${name}"; choose from ${LOAD_TRANSPORT_LIST.join(", ")}`,
+      );
+    }
+  }
+  return LOAD_TRANSPORT_LIST.filter((t) => names.includes(t));
+}
+
 function parseAttacks(raw: string | undefined): AttackName[] {
   const names = (raw ?? "")
     .split(",")
@@ -144,6 +177,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     clients: quick ? 20 : 500,
     scenarios: [...DEFAULT_SCENARIOS],
     attacks: [...ATTACKS],
+    transports: [LOAD_TRANSPORTS.tcp],
     senders: quick ? 4 : 10,
     size: 64,
     durationMs: quick ? 300 : 4000,
@@ -180,6 +214,13 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--attack":
       case "--attacks":
         options.attacks = parseAttacks(value());
+        break;
+      case "--transport":
+      case "--transports":
+        options.transports = parseTransports(value());
+        break;
+      case "--tls":
+        options.transports = [...new Set([...options.transports, LOAD_TRANSPORTS.tls])];
         break;
       case "--senders":
         options.senders = positiveInt(name, value());
@@ -248,7 +289,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         throw new UsageError(`unknown option ${arg}`);
     }
   }
+  // TCP is the reference the other transports are judged against, in the same run.
+  options.transports = LOAD_TRANSPORT_LIST.filter(
+    (t) => t === LOAD_TRANSPORTS.tcp || options.transports.includes(t),
+  );
   if (options.target) {
+    if (options.transports.length > 1) {
+      throw new UsageError("--transport ws and --tls measure tcpchat; not with --target");
+    }
     const asked = options.scenarios.filter((s) => !LINE_SCENARIOS.includes(s));
     if (scenariosGiven && asked.length > 0) {
       throw new UsageError(

@@ -78,4 +78,41 @@ describe("LineScanner", () => {
     const scanner = new LineScanner();
     expect(scanner.push(Buffer.from("x~\n\n\r\n"))).toBe(1);
   });
+
+  it("reads JSON message lines through their trailer, however the stream is split", () => {
+    const json = (from: string, text: string) =>
+      `${JSON.stringify({ type: "message", id: "7", ts: 1, room: "lobby", from, text })}\n`;
+    const jsonStream = Buffer.from(
+      [
+        '{"type":"welcome","proto":1,"nick":"guest-1"}\n',
+        json("guest-1", message(1, 0).slice(0, -1)),
+        '{"type":"crowd","ts":1,"room":"lobby","joined":120,"left":3,"windowMs":1000}\n',
+        json("guest-2", message(2, 0).slice(0, -1)),
+        '{"type":"presence","room":"lobby","nicks":["a~"],"count":1}\n',
+        json("guest-2", message(2, 1).slice(0, -1)),
+      ].join(""),
+      "latin1",
+    );
+    const trailer = Buffer.from('"}');
+    const outcomes = feedAllWays(jsonStream, () => {
+      const decoded: string[] = [];
+      const scanner = new LineScanner(
+        66,
+        (buf, _start, end) => {
+          const m = decodeMessage(buf, end, 64);
+          if (m) decoded.push(`${m.sender}:${m.seq}`);
+        },
+        trailer,
+      );
+      return { scanner, seen: () => decoded };
+    });
+    for (const outcome of outcomes) {
+      expect(outcome.count).toBe(3);
+      expect(outcome.seen).toEqual(["1:0", "2:0", "2:1"]);
+    }
+    // Without the trailer the same stream holds no text-mode message.
+    const plain = new LineScanner();
+    plain.push(jsonStream);
+    expect(plain.count).toBe(0);
+  });
 });

@@ -14,23 +14,44 @@ export type LineHandler = (buf: Buffer, start: number, end: number) => void;
  * With a handler, every line is also handed over (for latency samples, sequence checks and
  * setup lines). Only the last `keepBytes` bytes of a line split across chunks are kept, which is
  * all that a fixed-size message needs, so a long line never grows the buffer.
+ *
+ * With a trailer (`"}` for JSON lines, where the message text is the last field), a line that
+ * ends with it counts and is handed over as if the trailer were not there, so the same
+ * fixed-offset decoding works for text and JSON clients.
  */
 export class LineScanner {
   /** Bench messages counted so far. */
   count = 0;
-  readonly #keep: number;
-  readonly #tail: Buffer;
+  #keep: number;
+  #tail: Buffer;
   #tailLength = 0;
   readonly #onLine: LineHandler | undefined;
+  #trailer: Buffer | undefined;
 
   /**
    * @param keepBytes bytes of a split line to keep (at least 2; message size + 2 to decode messages).
    * @param onLine optional handler for every complete line.
+   * @param trailer bytes that follow the message text on a line (JSON lines: `"}`); default none.
    */
-  constructor(keepBytes = 2, onLine?: LineHandler) {
-    this.#keep = Math.max(2, keepBytes);
+  constructor(keepBytes = 2, onLine?: LineHandler, trailer?: Buffer) {
+    this.#trailer = trailer !== undefined && trailer.length > 0 ? trailer : undefined;
+    this.#keep = Math.max(2, keepBytes) + (this.#trailer?.length ?? 0);
     this.#tail = Buffer.alloc(this.#keep);
     this.#onLine = onLine;
+  }
+
+  /**
+   * Sets the trailer (see the class notes; undefined: none) before the first chunk; returns
+   * the scanner, so that `new LineScanner(keep, onLine).trailedBy(client.lineTrailer)` reads as
+   * one expression.
+   */
+  trailedBy(trailer: Buffer | undefined): this {
+    const keep = this.#keep - (this.#trailer?.length ?? 0);
+    this.#trailer = trailer !== undefined && trailer.length > 0 ? trailer : undefined;
+    this.#keep = keep + (this.#trailer?.length ?? 0);
+    this.#tail = Buffer.alloc(this.#keep);
+    this.#tailLength = 0;
+    return this;
   }
 
   /** Scans one chunk; returns how many bench messages it completed. */
@@ -68,7 +89,14 @@ export class LineScanner {
   }
 
   #line(buf: Buffer, start: number, lf: number): number {
-    const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+    let end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+    const trailer = this.#trailer;
+    if (trailer !== undefined && end - start >= trailer.length) {
+      const from = end - trailer.length;
+      let i = 0;
+      while (i < trailer.length && buf[from + i] === trailer[i]) i++;
+      if (i === trailer.length) end = from;
+    }
     this.#onLine?.(buf, start, end);
     return end > start && buf[end - 1] === MESSAGE_END ? 1 : 0;
   }

@@ -1,6 +1,7 @@
 import { abuseScale } from "./abuse/scale.js";
-import type { BenchOptions, ScenarioName } from "./args.js";
+import { type BenchOptions, type ScenarioName, TRANSPORT_SCENARIOS } from "./args.js";
 import { LoadPool } from "./load/pool.js";
+import { LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
 import { Progress } from "./progress.js";
 import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
@@ -15,6 +16,7 @@ import { type EchoFigures, runEchoScenario } from "./scenarios/echo.js";
 import { runSlowReaderScenario, type SlowReaderFigures } from "./scenarios/slow-reader.js";
 import { SERVER_KINDS, type ServerKind } from "./servers/child-protocol.js";
 import { startServerChild } from "./servers/server-handle.js";
+import { makeRunCertificate, type RunCertificate } from "./tls-cert.js";
 
 /** Greeting prefix of tcpchat and of the naive relay. */
 export const TCPCHAT_GREETING = "*** tcpchat/";
@@ -65,6 +67,8 @@ export interface BenchResults {
   warnings: string[];
   /** Scenario runs that failed with an error, with the message. */
   errors: string[];
+  /** With `--tls`: the certificate the TLS handshakes used. */
+  tlsCertificate?: string;
 }
 
 /** Where the built scripts are (tests of the source point these at dist). */
@@ -75,17 +79,30 @@ export interface SuiteScripts {
 
 const LABELS: Record<ServerKind, string> = { tcpchat: "tcpchat", naive: "naive relay" };
 
+/** The report's label of tcpchat measured with WebSocket or TLS clients. */
+export const TRANSPORT_LABELS: Record<LoadTransport, string> = {
+  tcp: "tcpchat",
+  ws: "tcpchat ws",
+  tls: "tcpchat tls",
+};
+
 interface ServerEntry {
   label: string;
+  transport: LoadTransport;
   start(options: Record<string, unknown>): Promise<ServerUnderTest & { close(): Promise<void> }>;
 }
 
-function serverEntries(options: BenchOptions, scripts: SuiteScripts): ServerEntry[] {
+function serverEntries(
+  options: BenchOptions,
+  scripts: SuiteScripts,
+  certificate: RunCertificate | undefined,
+): ServerEntry[] {
   const target = options.target;
   if (target) {
     return [
       {
         label: "target",
+        transport: LOAD_TRANSPORTS.tcp,
         start: async () => ({
           label: "target",
           host: target.host,
@@ -100,8 +117,9 @@ function serverEntries(options: BenchOptions, scripts: SuiteScripts): ServerEntr
   const kinds: ServerKind[] = options.baseline
     ? [SERVER_KINDS.tcpchat, SERVER_KINDS.naive]
     : [SERVER_KINDS.tcpchat];
-  return kinds.map((kind) => ({
+  const entries: ServerEntry[] = kinds.map((kind) => ({
     label: LABELS[kind],
+    transport: LOAD_TRANSPORTS.tcp,
     async start(serverOptions) {
       const handle = await startServerChild({
         kind,
@@ -120,6 +138,39 @@ function serverEntries(options: BenchOptions, scripts: SuiteScripts): ServerEntr
       };
     },
   }));
+  // The same tcpchat, started with what each transport needs, measured with its clients.
+  for (const transport of options.transports) {
+    if (transport === LOAD_TRANSPORTS.tcp) continue;
+    const label = TRANSPORT_LABELS[transport];
+    const extra =
+      transport === LOAD_TRANSPORTS.ws
+        ? { webSocket: true }
+        : { tls: { cert: certificate?.cert, key: certificate?.key } };
+    entries.push({
+      label,
+      transport,
+      async start(serverOptions) {
+        const handle = await startServerChild({
+          kind: SERVER_KINDS.tcpchat,
+          options: { ...serverOptions, ...extra },
+          cpuProfDir: options.serverCpuProf,
+          nodeFlags: options.serverNodeFlags,
+          scriptUrl: scripts.serverChildUrl,
+        });
+        return {
+          label,
+          host: handle.host,
+          port: handle.port,
+          handle,
+          greeting: TCPCHAT_GREETING,
+          transport,
+          tlsCa: transport === LOAD_TRANSPORTS.tls ? certificate?.cert : undefined,
+          close: () => handle.close(),
+        };
+      },
+    });
+  }
+  return entries;
 }
 
 /** Runs the selected scenarios against each server, scenario by scenario, and collects figures. */
@@ -156,7 +207,11 @@ export async function runSuite(
       progress.note(`  warning: ${text}`);
     },
   };
-  const servers = serverEntries(options, scripts);
+  const certificate = options.transports.includes(LOAD_TRANSPORTS.tls)
+    ? await makeRunCertificate()
+    : undefined;
+  results.tlsCertificate = certificate?.description;
+  const servers = serverEntries(options, scripts, certificate);
   results.servers = servers.map((s) => s.label);
   const selected = new Set<ScenarioName>(options.scenarios);
   const store = <K extends Exclude<keyof ScenarioResults, "abuse">>(
@@ -174,7 +229,11 @@ export async function runSuite(
     serverOptions: Record<string, unknown>,
     body: (s: ServerUnderTest) => Promise<void>,
   ) {
+    const scenario = name.split("/")[0] as ScenarioName;
     for (const entry of servers) {
+      if (entry.transport !== LOAD_TRANSPORTS.tcp && !TRANSPORT_SCENARIOS.includes(scenario)) {
+        continue;
+      }
       let server: (ServerUnderTest & { close(): Promise<void> }) | undefined;
       try {
         server = await entry.start(serverOptions);

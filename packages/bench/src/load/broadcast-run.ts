@@ -3,7 +3,13 @@ import { createLatencyHistogram, encodeHistogram } from "../latency.js";
 import { LineScanner } from "../line-scanner.js";
 import { decodeMessage, MessageEncoder } from "../message.js";
 import type { BroadcastRequest, BroadcastResult, CountsRequest, CountsResult } from "./protocol.js";
-import { type Client, countingScanner, newRunState, type WorkerState } from "./worker-state.js";
+import {
+  type Client,
+  countingScanner,
+  newRunState,
+  type WorkerState,
+  writeLines,
+} from "./worker-state.js";
 
 /** What one sender of a run keeps. */
 interface SenderState {
@@ -96,7 +102,8 @@ export class BroadcastRunner {
   }
 
   /** A scanner that decodes every message: latency, sequence checks, then `onMessage`. */
-  #parserScanner(clientId: number, size: number, onMessage: (sender: number) => void): LineScanner {
+  #parserScanner(client: Client, size: number, onMessage: (sender: number) => void): LineScanner {
+    const clientId = client.id;
     const state = this.state;
     const run = state.run;
     const lastSeq = new Map<number, number>();
@@ -116,7 +123,7 @@ export class BroadcastRunner {
         lastSeq.set(message.sender, message.seq);
       }
       onMessage(message.sender);
-    });
+    }).trailedBy(client.lineTrailer);
   }
 
   #setUp(req: BroadcastRequest): () => Promise<BroadcastResult> {
@@ -135,7 +142,8 @@ export class BroadcastRunner {
     }
     for (const client of state.clients.values()) {
       client.afterChunk = undefined;
-      if (!parsers.has(client.id) && !senders.has(client.id)) client.scanner = countingScanner();
+      if (!parsers.has(client.id) && !senders.has(client.id))
+        client.scanner = countingScanner(client.lineTrailer);
     }
     this.#echoHooks.clear();
     // Closed loop: a sender learns that a message went round when a watcher in this worker sees
@@ -152,7 +160,7 @@ export class BroadcastRunner {
     for (const id of new Set([...parsers, ...senders, ...watcherOf.values()])) {
       const client = state.clients.get(id);
       if (client && !run.paused.has(id)) {
-        client.scanner = this.#parserScanner(id, req.size, (sender) => {
+        client.scanner = this.#parserScanner(client, req.size, (sender) => {
           if (watcherOf.get(sender) === id) this.#echoHooks.get(sender)?.();
         });
       }
@@ -192,7 +200,7 @@ export class BroadcastRunner {
         senderStates.push(sender);
         const send = (count: number, stampUs: (i: number) => number): void => {
           if (count <= 0) return;
-          client.socket.write(encoder.encode(id, sender.seq, count, stampUs));
+          writeLines(client, encoder.encode(id, sender.seq, count, stampUs));
           sender.seq += count;
           sent[id] = sender.seq;
           state.run.sent.set(id, sender.seq);

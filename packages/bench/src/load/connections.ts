@@ -1,8 +1,20 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { nowUs } from "../clock.js";
 import { createLatencyHistogram, encodeHistogram } from "../latency.js";
 import type { CloseAllResult, ConnectRequest, ConnectResult } from "./protocol.js";
+import { LOAD_TRANSPORTS } from "./transport-kind.js";
 import { type Client, countingScanner, emptyProgress, type WorkerState } from "./worker-state.js";
+import { startWebSocketClient } from "./ws-client.js";
+
+/** Opens the socket of one client: plain TCP, or TLS trusting the run's certificate. */
+function openSocket(req: ConnectRequest): Socket {
+  if (req.transport === LOAD_TRANSPORTS.tls) {
+    // No session is passed in: every client makes a full handshake, not a resumption.
+    return connectTls({ host: req.host, port: req.port, ca: req.tlsCa });
+  }
+  return connect({ host: req.host, port: req.port, localAddress: req.localAddress });
+}
 
 /** Opens the requested connections and waits until each is ready, has failed or timed out. */
 export function connectClients(state: WorkerState, req: ConnectRequest): Promise<ConnectResult> {
@@ -11,6 +23,8 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
   let ready = 0;
   let failed = 0;
   let lastReadyUs = 0;
+  let handshakes = 0;
+  let lastHandshakeUs = 0;
   const startUs = nowUs();
   return new Promise((resolve) => {
     let pending = req.clients.length;
@@ -33,6 +47,7 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
         startUs,
         lastReadyUs,
         histogram: encodeHistogram(histogram),
+        ...(req.transport === LOAD_TRANSPORTS.tls ? { handshakes, lastHandshakeUs } : {}),
       });
     }
     const settled = new Set<number>();
@@ -58,7 +73,7 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
     }
     if (pending === 0) finish();
     for (const id of req.clients) {
-      const socket = connect({ host: req.host, port: req.port, localAddress: req.localAddress });
+      const socket = openSocket(req);
       const client: Client = {
         id,
         socket,
@@ -86,9 +101,18 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
           state.onData(client, Buffer.from(greeting.slice(lf + 1), "latin1"));
         }
       };
+      if (req.transport === LOAD_TRANSPORTS.tls) {
+        socket.on("secureConnect", () => {
+          handshakes++;
+          lastHandshakeUs = nowUs();
+        });
+      }
       socket.on("connect", () => {
         socket.setNoDelay(true);
-        if (req.readyOn === "connect") {
+        if (req.transport === LOAD_TRANSPORTS.ws) {
+          const target = { host: req.host, port: req.port, path: req.wsPath ?? "/ws" };
+          startWebSocketClient(state, client, target, (reason) => settle(client, reason));
+        } else if (req.readyOn === "connect") {
           socket.on("data", (data: Buffer) => state.onData(client, data));
           settle(client, null);
         } else {

@@ -3,7 +3,7 @@ import { createLatencyHistogram, encodeHistogram } from "../latency.js";
 import { LineScanner } from "../line-scanner.js";
 import { decodeMessage, decodeSetup, MessageEncoder, setupLine } from "../message.js";
 import type { EchoRequest, EchoResult, JoinPairsRequest, JoinPairsResult } from "./protocol.js";
-import { countingScanner, type WorkerState } from "./worker-state.js";
+import { countingScanner, type WorkerState, writeLines } from "./worker-state.js";
 
 /**
  * Puts each pair in its room (`/join ROOM`) and waits until both ends are in: a client is in
@@ -25,7 +25,7 @@ export function joinPairs(state: WorkerState, req: JoinPairsRequest): Promise<Jo
       for (const pair of req.pairs) {
         for (const id of [pair.a, pair.b]) {
           const client = state.clients.get(id);
-          if (client) client.scanner = countingScanner();
+          if (client) client.scanner = countingScanner(client.lineTrailer);
         }
       }
       resolve({ joined: req.pairs.length - failedPairs, failed: failedPairs });
@@ -47,10 +47,10 @@ export function joinPairs(state: WorkerState, req: JoinPairsRequest): Promise<Jo
           ) {
             if (waiting.size === 0) done();
           }
-        });
+        }).trailedBy(client.lineTrailer);
         // The server handles one connection's lines in order: once the client sees its own
         // setup line come back, the server has put it in the room.
-        client.socket.write(`/join ${pair.room}\n${setupLine(client.id)}`);
+        writeLines(client, `/join ${pair.room}\n${setupLine(client.id)}`);
       }
     }
     if (waiting.size === 0) done();
@@ -93,7 +93,10 @@ export function runEcho(state: WorkerState, req: EchoRequest): Promise<EchoResul
       let stopped = false;
       const sendNext = (): void => {
         const now = nowUs() - state.t0Us;
-        a.socket.write(encoder.encode(aId, seq, 1, () => now));
+        writeLines(
+          a,
+          encoder.encode(aId, seq, 1, () => now),
+        );
       };
       a.scanner = new LineScanner(req.size + 2, (buf, _start, end) => {
         const message = decodeMessage(buf, end, req.size);
@@ -108,12 +111,15 @@ export function runEcho(state: WorkerState, req: EchoRequest): Promise<EchoResul
           stopped = true;
           if (--active === 0) finish();
         } else sendNext();
-      });
+      }).trailedBy(a.lineTrailer);
       b.scanner = new LineScanner(req.size + 2, (buf, _start, end) => {
         const message = decodeMessage(buf, end, req.size);
         if (message === null || message.sender !== aId) return;
-        b.socket.write(encoder.encode(bId, message.seq, 1, () => message.sentAtUs));
-      });
+        writeLines(
+          b,
+          encoder.encode(bId, message.seq, 1, () => message.sentAtUs),
+        );
+      }).trailedBy(b.lineTrailer);
       sendNext();
     }
     if (active === 0) finish();

@@ -1,4 +1,5 @@
 /** Messages between the bench's main thread and its load-generator workers. */
+import type { LoadTransport } from "./transport-kind.js";
 
 /** Data each worker starts with. */
 export interface WorkerInit {
@@ -22,6 +23,15 @@ export interface ConnectRequest {
   localAddress?: string;
   /** Stop reading once ready (a slow reader whose socket buffers never grew). */
   pause?: boolean;
+  /**
+   * How to reach the server (default `tcp`). `ws` upgrades on `wsPath` and is ready on
+   * `welcome` (readyOn is not used); `tls` trusts `tlsCa` and then waits as readyOn says.
+   */
+  transport?: LoadTransport;
+  /** PEM certificate the TLS clients trust (the run's own, made at start). */
+  tlsCa?: string;
+  /** WebSocket upgrade path (default `/ws`). */
+  wsPath?: string;
 }
 
 /** Put each pair of clients in a room of its own (`/join ROOM`) and wait until both are in. */
@@ -107,6 +117,9 @@ export interface ConnectResult {
   lastReadyUs: number;
   /** Connect-to-ready times (µs), hdr-encoded. */
   histogram: string;
+  /** TLS clients: handshakes completed, and when the last one did (µs). */
+  handshakes?: number;
+  lastHandshakeUs?: number;
 }
 
 /** Result of a join-pairs request. */

@@ -14,6 +14,21 @@ export interface Client {
   scanner: LineScanner;
   /** Reacts after each chunk has been scanned (senders top up their window here). */
   afterChunk: (() => void) | undefined;
+  /**
+   * Bytes after a message's text on a received line (`"}` for a JSON-line client, whose text is
+   * the frame's last field); undefined for text clients. Every scanner of the client uses it.
+   */
+  lineTrailer?: Buffer;
+  /**
+   * Turns text-mode request lines (`/join ROOM`, message text) into what this client speaks on
+   * the wire (JSON requests in a WebSocket frame); undefined: written as they are.
+   */
+  encodeLines?: (lines: Buffer | string) => Buffer;
+}
+
+/** Writes text-mode request lines to a client, in whatever its transport speaks. */
+export function writeLines(client: Client, lines: Buffer | string): void {
+  client.socket.write(client.encodeLines === undefined ? lines : client.encodeLines(lines));
 }
 
 /** Counters of the current broadcast run. */
@@ -50,9 +65,9 @@ export function emptyProgress(): WorkerProgress {
   return { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
 }
 
-/** A scanner that only counts bench messages. */
-export function countingScanner(): LineScanner {
-  return new LineScanner(2);
+/** A scanner that only counts bench messages (`trailer`: see {@link Client.lineTrailer}). */
+export function countingScanner(trailer?: Buffer): LineScanner {
+  return new LineScanner(2, undefined, trailer);
 }
 
 /** Everything one load-generator thread holds: its clients and the counters of the run. */
@@ -74,6 +89,20 @@ export class WorkerState {
   onData(client: Client, chunk: Buffer): void {
     this.chunkNowUs = nowUs();
     if (client.scanner.push(chunk) > 0) this.lastDeliveryUs = this.chunkNowUs;
+    client.afterChunk?.();
+  }
+
+  /**
+   * Handles the payload pieces of one received chunk, as {@link onData} handles a chunk (a
+   * WebSocket client's chunk without its frame headers).
+   */
+  onPieces(client: Client, scan: (count: (piece: Buffer) => void) => void): void {
+    this.chunkNowUs = nowUs();
+    let found = 0;
+    scan((piece) => {
+      found += client.scanner.push(piece);
+    });
+    if (found > 0) this.lastDeliveryUs = this.chunkNowUs;
     client.afterChunk?.();
   }
 }

@@ -10,6 +10,7 @@ import type {
   ConnectResult,
   CountsResult,
 } from "../load/protocol.js";
+import type { LoadTransport } from "../load/transport-kind.js";
 import type { Progress } from "../progress.js";
 import type { ServerMeasure } from "../servers/child-protocol.js";
 import type { ServerHandle } from "../servers/server-handle.js";
@@ -24,6 +25,10 @@ export interface ServerUnderTest {
   handle: ServerHandle | undefined;
   /** First-line prefix that means "greeted"; undefined: ready when TCP connects. */
   greeting: string | undefined;
+  /** How the clients connect (default `tcp`). */
+  transport?: LoadTransport;
+  /** With `tls`: the PEM certificate the clients trust. */
+  tlsCa?: string;
 }
 
 /** Starts (or names) a server for one scenario, with the ChatServerOptions it needs. */
@@ -49,6 +54,11 @@ export interface ConnectFigures {
   connectionsPerSec: number;
   /** Per-client time from the start of the phase until it was greeted. */
   readyLatency: LatencySummary;
+  /**
+   * TLS clients: full handshakes completed per second, from the first connect call until the
+   * last handshake finished (the greeting may come later: see the protocol's sniffing rules).
+   */
+  tlsHandshakesPerSec?: number;
 }
 
 /**
@@ -73,6 +83,8 @@ export async function connectClients(
     greetingPrefix: server.greeting ?? "",
     timeoutMs,
     pause: more.pause,
+    transport: server.transport,
+    tlsCa: server.tlsCa,
   }));
   const failures: Record<string, number> = {};
   for (const r of results) {
@@ -83,7 +95,13 @@ export async function connectClients(
   const lastUs = Math.max(...results.map((r) => r.lastReadyUs));
   const ready = results.reduce((n, r) => n + r.ready, 0);
   const timeToAllReadyMs = ready > 0 ? (lastUs - startUs) / 1000 : 0;
+  const handshakes = results.reduce((n, r) => n + (r.handshakes ?? 0), 0);
+  const lastHandshakeUs = Math.max(...results.map((r) => r.lastHandshakeUs ?? 0));
+  const handshakeSeconds = (lastHandshakeUs - startUs) / 1e6;
   return {
+    ...(server.transport === "tls" && handshakes > 0 && handshakeSeconds > 0
+      ? { tlsHandshakesPerSec: handshakes / handshakeSeconds }
+      : {}),
     clients,
     ready,
     failed: results.reduce((n, r) => n + r.failed, 0),
