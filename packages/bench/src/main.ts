@@ -4,7 +4,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { parseArgs, USAGE, UsageError } from "./args.js";
-import { renderMarkdown, renderTable } from "./report.js";
+import { renderMarkdown, renderTable, targetChecks } from "./report.js";
 import { runSuite } from "./suite.js";
 
 async function main(): Promise<number> {
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
       "\n",
   );
   const results = await runSuite(options);
+  results.targets = targetChecks(results);
   process.stdout.write(options.markdown ? renderMarkdown(results) : renderTable(results));
   if (options.json) {
     await writeFile(options.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -4,6 +4,7 @@ import { LoadPool } from "./load/pool.js";
 import { LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
 import { Progress } from "./progress.js";
+import type { TargetCheck } from "./report/targets.js";
 import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
 import { type BroadcastScenarioFigures, runBroadcastScenario } from "./scenarios/broadcast.js";
 import {
@@ -69,6 +70,8 @@ export interface BenchResults {
   errors: string[];
   /** With `--tls`: the certificate the TLS handshakes used. */
   tlsCertificate?: string;
+  /** Every target and whether this run met it (filled in when the report is written). */
+  targets?: TargetCheck[];
 }
 
 /** Where the built scripts are (tests of the source point these at dist). */

@@ -68,7 +68,8 @@ function ratioCell(
   if (ratio > 1) return `${servers[0]} ${formatRatio(ratio)} better`;
   const cell = `${servers[1]} ${formatRatio(1 / ratio)} better`;
   const reason = SMALL_RUN_REASONS[row.scenario];
-  if (!small || !reason) return cell;
+  // The reasons explain the naive relay winning, not another transport of tcpchat's.
+  if (!small || !reason || servers[1] !== "naive relay") return cell;
   if (!footnotes.has(row.scenario)) {
     footnotes.set(row.scenario, `(${String.fromCharCode(97 + footnotes.size)})`);
   }

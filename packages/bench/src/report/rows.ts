@@ -221,6 +221,17 @@ export function buildRows(results: BenchResults): ReportRow[] {
         values: pick(s.connect, servers, (c) => (c.ready > 0 ? c.connectionsPerSec : undefined)),
         format: perSec,
       },
+      ...(Object.values(s.connect).some((c) => c.tlsHandshakesPerSec !== undefined)
+        ? [
+            {
+              scenario: "connect",
+              metric: "TLS handshakes",
+              better: "higher" as const,
+              values: pick(s.connect, servers, (c) => c.tlsHandshakesPerSec),
+              format: perSec,
+            },
+          ]
+        : []),
       {
         scenario: "connect",
         metric: "greeted p99",

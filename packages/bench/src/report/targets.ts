@@ -1,6 +1,12 @@
 import { formatBytes, formatCount, formatMs, formatPercent, formatRatio } from "../format.js";
 import type { BenchResults } from "../suite.js";
-import { advantage, perSec } from "./rows.js";
+import { advantage, MIN_CLIENTS_FOR_MEMORY, perSec } from "./rows.js";
+
+const NAIVE_LABEL = "naive relay";
+const TCP_LABEL = "tcpchat";
+/** Report labels of tcpchat measured with WebSocket and with TLS clients (see suite.ts). */
+const WS_LABEL = "tcpchat ws";
+const TLS_LABEL = "tcpchat tls";
 
 /** One target: what the project aims at, and whether this run met it. */
 export interface TargetCheck {
@@ -16,6 +22,7 @@ export interface TargetCheck {
 export const TARGET_NEEDS = {
   headline: "the full run (pnpm bench: 500 clients, 10 senders, 64 B messages)",
   large: "10,000 clients (pnpm bench --clients 10000 --scenario idle,connect)",
+  memory: `at least ${MIN_CLIENTS_FOR_MEMORY} clients (pnpm bench --transport ws)`,
   long: "runs of at least 1 s (pnpm bench)",
   scenario: "what this run left out (their scenario, or the naive relay)",
   tcpchat: "tcpchat as the measured server",
@@ -25,7 +32,8 @@ export const TARGET_NEEDS = {
 export function targetChecks(results: BenchResults): TargetCheck[] {
   const s = results.scenarios;
   const first = results.servers[0] ?? "tcpchat";
-  const second = results.servers[1];
+  // The baseline, wherever it stands: WebSocket and TLS columns may follow it or replace it.
+  const second = results.servers.find((label) => label === NAIVE_LABEL);
   const checks: TargetCheck[] = [];
   /** `needs`: undefined when this run's conditions are the target's; else what it takes. */
   const add = (
@@ -113,5 +121,67 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
     formatPercent,
     unless(o.durationMs >= 1000, TARGET_NEEDS.long),
   );
+  transportChecks(results, add, headline, unless);
   return checks;
+}
+
+type AddCheck = (
+  target: string,
+  value: number | undefined,
+  ok: (v: number) => boolean,
+  seen: (v: number) => string,
+  needs: string | undefined,
+) => void;
+
+/**
+ * The WebSocket and TLS targets (issue "one port"), judged against tcpchat's own TCP figure in
+ * the same run; only when the run measured those transports.
+ */
+function transportChecks(
+  results: BenchResults,
+  add: AddCheck,
+  headline: string | undefined,
+  unless: (applies: boolean, needs: string) => string | undefined,
+): void {
+  const s = results.scenarios;
+  // Reports written before transports existed have none.
+  const transports = results.options.transports ?? [];
+  if (transports.includes("ws")) {
+    const tcp = s.broadcast?.[TCP_LABEL]?.closed.deliveriesPerSec;
+    const ws = s.broadcast?.[WS_LABEL]?.closed.deliveriesPerSec;
+    add(
+      "WebSocket broadcast deliveries >= 0.7x TCP",
+      ws !== undefined && tcp !== undefined && tcp > 0 ? ws / tcp : undefined,
+      (v) => v >= 0.7,
+      (v) => `${formatRatio(v)} (${perSec(ws ?? 0)} vs ${perSec(tcp ?? 0)})`,
+      headline,
+    );
+    const tcpIdle = s.idle?.[TCP_LABEL];
+    const wsIdle = s.idle?.[WS_LABEL];
+    add(
+      "idle WebSocket memory <= 2x TCP per connection",
+      wsIdle && tcpIdle && tcpIdle.rssPerConnection > 0
+        ? wsIdle.rssPerConnection / tcpIdle.rssPerConnection
+        : undefined,
+      (v) => v <= 2,
+      (v) =>
+        `${formatRatio(v)} RSS (${formatBytes(wsIdle?.rssPerConnection ?? 0)} vs ` +
+        `${formatBytes(tcpIdle?.rssPerConnection ?? 0)}); heap ` +
+        `${formatBytes(wsIdle?.heapPerConnection ?? 0)} vs ${formatBytes(tcpIdle?.heapPerConnection ?? 0)}`,
+      unless(results.options.clients >= MIN_CLIENTS_FOR_MEMORY, TARGET_NEEDS.memory),
+    );
+  }
+  if (transports.includes("tls")) {
+    const connect = s.connect?.[TLS_LABEL];
+    add(
+      "TLS handshake cost reported",
+      connect?.tlsHandshakesPerSec,
+      (v) => v > 0 && connect?.failed === 0,
+      (v) =>
+        `${perSec(v)} full handshakes` +
+        (results.tlsCertificate ? ` (${results.tlsCertificate})` : "") +
+        ` for ${formatCount(connect?.clients ?? 0)} clients`,
+      undefined,
+    );
+  }
 }
