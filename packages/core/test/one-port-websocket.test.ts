@@ -143,6 +143,33 @@ describe("one port: WebSocket members in the same rooms", () => {
     reader.close();
   });
 
+  it("a client that sends a close frame and stops reading is retired at once", async () => {
+    await using s = await startServer({ webSocket: true, sniffTimeoutMs: 50 });
+    const watcher = await LineClient.greeted(s.port);
+    const leaver = await RawWebSocket.open(s.port);
+    leaver.send(JSON.stringify(hello("leaver")));
+    await leaver.until((b) => b.includes('"type":"welcome"'));
+    await watcher.waitFor(/leaver/);
+    // A masked close frame (status 1000), then the client reads nothing more and sends no FIN:
+    // ws would wait 30 s for the closing handshake before it let the socket go.
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const status = Buffer.from([0x03, 0xe8]);
+    leaver.socket.write(
+      Buffer.concat([Buffer.from([0x88, 0x82]), mask, status.map((b, i) => b ^ mask[i]!)]),
+    );
+    leaver.socket.pause();
+    // The room hears the departure, and the nick is free, long before that.
+    await watcher.waitFor(/<-- leaver/, 3000);
+    expect(s.server.sessions().map((session) => session.nick)).not.toContain("leaver");
+    const again = new JsonWebSocket(`ws://127.0.0.1:${s.port}/ws`);
+    await again.opened;
+    again.send(hello("leaver"));
+    expect((await again.waitFor(isType("welcome"))).nick).toBe("leaver");
+    again.close();
+    leaver.socket.destroy();
+    watcher.close();
+  });
+
   it("a message longer than the line limit closes the WebSocket with 1009", async () => {
     await using s = await startServer({ webSocket: true, maxLineBytes: 1024 });
     const web = new JsonWebSocket(`ws://127.0.0.1:${s.port}/ws`);

@@ -265,6 +265,12 @@ export class ChatServer extends EventEmitter {
             allowedOrigins: wsOptions.allowedOrigins,
             pingIntervalMs: wsOptions.pingIntervalMs ?? defaults.DEFAULT_WEBSOCKET_PING_INTERVAL_MS,
             onOpen: (ws, socket) => this.startWebSocketSession(ws, socket, lingerMs),
+            onPeerClosing: (ws) => {
+              // Only sessions that were opened (not ones refused while the server closes).
+              if ((ws as WebSocket & { [SESSION]?: Session })[SESSION] !== undefined) {
+                this.handlers.onWebSocketClose.call(ws);
+              }
+            },
           });
     if (httpOptions !== undefined) {
       const loopDelay = monitorEventLoopDelay({ resolution: 20 });

@@ -19,6 +19,12 @@ export interface WebSocketGatewayOptions {
   pingIntervalMs: number;
   /** A WebSocket is open: the server makes it a session. */
   onOpen(ws: WebSocket, socket: Socket, request: IncomingMessage): void;
+  /**
+   * The peer sent a close frame (or broke the framing): the session is over now, though `ws`
+   * may keep the socket for up to 30 s waiting for a peer that no longer reads to finish the
+   * closing handshake. Its `close` event follows later.
+   */
+  onPeerClosing(ws: WebSocket): void;
 }
 
 const ALIVE = Symbol("tcpchat.alive");
@@ -70,6 +76,7 @@ export class WebSocketGateway {
       (ws as TrackedWebSocket)[ALIVE] = true;
       ws.on("pong", markAlive);
       this.options.onOpen(ws, socket, request);
+      if (ws.readyState === 1 /* OPEN */) watchPeerClose(ws, socket, this.options.onPeerClosing);
     });
   }
 
@@ -94,6 +101,25 @@ export class WebSocketGateway {
       ws.ping();
     }
   }
+}
+
+/**
+ * Calls `onPeerClosing` once the peer's close frame has been read. `ws` has no event for it:
+ * it answers the frame and then waits (up to its 30 s close timeout) for the peer's FIN before
+ * it emits `close`, and a client that stops reading after its close frame would hold its nick
+ * and rooms that long. `ws` reads frames synchronously in its own `data` listener, which was
+ * added before this one, so after each chunk the state says whether a close frame was in it.
+ * A close the server began itself (readyState CLOSING through `close()`) is the hub's doing
+ * and already retires the session; a second retirement is a no-op.
+ */
+function watchPeerClose(ws: WebSocket, socket: Socket, onPeerClosing: (ws: WebSocket) => void) {
+  const check = (): void => {
+    if (ws.readyState === 2 /* CLOSING */ || ws.readyState === 3 /* CLOSED */) {
+      socket.off("data", check);
+      onPeerClosing(ws);
+    }
+  };
+  socket.on("data", check);
 }
 
 function markAlive(this: TrackedWebSocket): void {
