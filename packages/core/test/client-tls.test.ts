@@ -103,6 +103,29 @@ describe("ChatClient over TLS", () => {
   });
 });
 
+describe("ChatClient over TLS to a peer that closes without a word", () => {
+  it("reports a silent close in answer to the ClientHello as a plaintext server, not a reset", async () => {
+    // Like a plaintext service that drops a connection whose first bytes it cannot parse.
+    const server = createNetServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      if (address === null || typeof address === "string") throw new Error("no port");
+      const error = await failureOf(address.port, {});
+      expect(error.code).toBe("CHAT_ERR_TLS_PLAINTEXT_SERVER");
+      expect(error.message).toMatch(
+        /closed the connection in answer to the TLS handshake, without a TLS reply/,
+      );
+      expect(error.hint).toMatch(/Drop `--tls`/);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("inspectTls", () => {
   it("shows the certificate whatever is wrong with it, with trust and name checked", async () => {
     await using s = await startServer({ tls: elsewhere });

@@ -51,6 +51,27 @@ export function tlsErrorCode(syscallCode: string): ChatErrorCode | undefined {
 }
 
 /**
+ * Whether a TLS connect ended because the peer closed (FIN) before any TLS reply. Node raises
+ * it from the TLS socket's own end handler as an ECONNRESET with no syscall (a reset from the
+ * kernel has `syscall: "read"`). A TLS server would have answered with an alert; a peer that
+ * just hangs up on a ClientHello is a plaintext service that could not parse it.
+ */
+function isSilentCloseDuringTls(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return (
+    code === "ECONNRESET" &&
+    syscall === undefined &&
+    error.message.includes("before secure TLS connection was established")
+  );
+}
+
+/** The message of a silent close in answer to our ClientHello (see isSilentCloseDuringTls). */
+const SILENT_CLOSE_MESSAGE =
+  "The server closed the connection in answer to the TLS handshake, without a TLS reply: " +
+  "it most likely does not speak TLS on this port.";
+
+/**
  * Turns a connection failure into a {@link ChatError} with a stable code and a hint that says
  * what to do: refused (nothing listens), timed out (packets dropped: a firewall), unreachable
  * (routing), DNS, reset. A ChatError passes through unchanged.
@@ -62,6 +83,15 @@ export function classifyConnectError(
   if (error instanceof ChatError) return error;
   const syscallCode =
     typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+  if (isSilentCloseDuringTls(error)) {
+    const where = target === undefined ? "" : ` (${target.host}:${target.port})`;
+    return new ConnectionError("CHAT_ERR_TLS_PLAINTEXT_SERVER", {
+      message: SILENT_CLOSE_MESSAGE + where,
+      hint: ERROR_CODES.CHAT_ERR_TLS_PLAINTEXT_SERVER.hint,
+      cause: error,
+      syscallCode,
+    });
+  }
   const code = tlsErrorCode(syscallCode) ?? BY_SYSCALL_CODE[syscallCode] ?? "CHAT_ERR_CONN_CLOSED";
   const where = target === undefined ? "" : ` (${target.host}:${target.port})`;
   let hint: string = ERROR_CODES[code].hint;
