@@ -83,11 +83,12 @@ describe("parseArgs", () => {
     expect(parseArgs(["--transport", "ws"]).transports).toEqual(["tcp", "ws"]);
     expect(parseArgs(["--tls"]).transports).toEqual(["tcp", "tls"]);
     expect(parseArgs(["--transport=tls,ws", "--tls"]).transports).toEqual(["tcp", "ws", "tls"]);
+    expect(parseArgs(["--transport=ws,json"]).transports).toEqual(["tcp", "json", "ws"]);
     expect(() => parseArgs(["--transport", "quic"])).toThrow(
-      'unknown transport "quic"; choose from tcp, ws, tls',
+      'unknown transport "quic"; choose from tcp, json, ws, tls',
     );
     expect(() => parseArgs(["--target", "127.0.0.1:6667", "--transport", "ws"])).toThrow(
-      "--transport ws and --tls measure tcpchat; not with --target",
+      "--transport json, ws and --tls measure tcpchat; not with --target",
     );
   });
 });

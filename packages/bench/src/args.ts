@@ -69,9 +69,10 @@ Options:
   --scenario LIST       comma-separated: ${SCENARIOS.join(", ")}
                         (default: all but abuse)
   --attack LIST         abuse: comma-separated: ${ATTACKS.join(", ")} (default: all)
-  --transport LIST      comma-separated: ${LOAD_TRANSPORT_LIST.join(", ")} (default tcp); ws and tls
-                        measure tcpchat again with WebSocket or TLS clients, beside TCP
-                        (scenarios ${TRANSPORT_SCENARIOS.join(", ")})
+  --transport LIST      comma-separated: ${LOAD_TRANSPORT_LIST.join(", ")} (default tcp); json, ws
+                        and tls measure tcpchat again with JSON-line, WebSocket or TLS
+                        clients, beside TCP text clients (scenarios
+                        ${TRANSPORT_SCENARIOS.join(", ")})
   --tls                 the same as adding tls to --transport
   --senders N           broadcast senders (default 10)
   --size BYTES          message size in bytes (default 64, at least ${MIN_MESSAGE_BYTES})
@@ -295,7 +296,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   );
   if (options.target) {
     if (options.transports.length > 1) {
-      throw new UsageError("--transport ws and --tls measure tcpchat; not with --target");
+      throw new UsageError("--transport json, ws and --tls measure tcpchat; not with --target");
     }
     const asked = options.scenarios.filter((s) => !LINE_SCENARIOS.includes(s));
     if (scenariosGiven && asked.length > 0) {

@@ -85,6 +85,7 @@ const LABELS: Record<ServerKind, string> = { tcpchat: "tcpchat", naive: "naive r
 /** The report's label of tcpchat measured with WebSocket or TLS clients. */
 export const TRANSPORT_LABELS: Record<LoadTransport, string> = {
   tcp: "tcpchat",
+  json: "tcpchat json",
   ws: "tcpchat ws",
   tls: "tcpchat tls",
 };
@@ -148,7 +149,9 @@ function serverEntries(
     const extra =
       transport === LOAD_TRANSPORTS.ws
         ? { webSocket: true }
-        : { tls: { cert: certificate?.cert, key: certificate?.key } };
+        : transport === LOAD_TRANSPORTS.tls
+          ? { tls: { cert: certificate?.cert, key: certificate?.key } }
+          : {};
     entries.push({
       label,
       transport,

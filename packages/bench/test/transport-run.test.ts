@@ -58,17 +58,17 @@ describe("bench over WebSocket and TLS", () => {
       "--scenario",
       "connect,idle,broadcast,echo",
       "--transport",
-      "ws",
+      "ws,json",
       "--tls",
       "--json",
       json,
     ]);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("TLS handshakes");
-    expect(run.stdout).toContain("tcpchat vs tcpchat ws");
+    expect(run.stdout).toContain("tcpchat vs tcpchat json");
     const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
     expect(results.errors).toEqual([]);
-    expect(results.servers).toEqual(["tcpchat", "tcpchat ws", "tcpchat tls"]);
+    expect(results.servers).toEqual(["tcpchat", "tcpchat json", "tcpchat ws", "tcpchat tls"]);
     expect(results.tlsCertificate).toContain("ECDSA P-256");
     const s = results.scenarios;
     for (const server of results.servers) {

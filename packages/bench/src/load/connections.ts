@@ -2,6 +2,7 @@ import { connect, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { nowUs } from "../clock.js";
 import { createLatencyHistogram, encodeHistogram } from "../latency.js";
+import { startJsonLinesClient } from "./json-client.js";
 import type { CloseAllResult, ConnectRequest, ConnectResult } from "./protocol.js";
 import { LOAD_TRANSPORTS } from "./transport-kind.js";
 import { type Client, countingScanner, emptyProgress, type WorkerState } from "./worker-state.js";
@@ -112,6 +113,8 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
         if (req.transport === LOAD_TRANSPORTS.ws) {
           const target = { host: req.host, port: req.port, path: req.wsPath ?? "/ws" };
           startWebSocketClient(state, client, target, (reason) => settle(client, reason));
+        } else if (req.transport === LOAD_TRANSPORTS.json) {
+          startJsonLinesClient(state, client, (reason) => settle(client, reason));
         } else if (req.readyOn === "connect") {
           socket.on("data", (data: Buffer) => state.onData(client, data));
           settle(client, null);

@@ -2,6 +2,11 @@
 export const LOAD_TRANSPORTS = {
   /** Plain TCP, text lines (what `nc` does). */
   tcp: "tcp",
+  /**
+   * Plain TCP, JSON lines (structured mode, what `ChatClient` speaks): the same bytes as `ws`
+   * without the WebSocket framing, so the two figures tell JSON's cost from WebSocket's.
+   */
+  json: "json",
   /** WebSocket on `/ws` of the same port: JSON lines in text frames (what the browser chat does). */
   ws: "ws",
   /** TLS on the same port, text lines inside (what `tcpchat connect --tls` does). */
