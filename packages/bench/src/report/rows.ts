@@ -171,6 +171,13 @@ function broadcastRows(
   }
   rows.push({
     scenario,
+    metric: `${name} bytes sent per delivery`,
+    better: "lower",
+    values: pick(runs, servers, (r) => (r ? bytesPerDelivery(r) : undefined)),
+    format: (v) => `${v.toFixed(1)} B`,
+  });
+  rows.push({
+    scenario,
     metric: `${name} server loop delay p99`,
     better: "none",
     values: pick(runs, servers, (r) => r?.server?.after.loopDelay.p99Ms),
@@ -191,6 +198,19 @@ function broadcastRows(
     format: (v) => `${v.toFixed(2)} cores`,
   });
   return rows;
+}
+
+/**
+ * What the server wrote per message delivered during a run (its own counters: line endings,
+ * JSON and WebSocket frame headers included), or undefined without server counters.
+ */
+export function bytesPerDelivery(run: BroadcastFigures): number | undefined {
+  const before = run.server?.before.stats;
+  const after = run.server?.after.stats;
+  if (!before || !after) return undefined;
+  const bytes = Number(after["bytesOut"]) - Number(before["bytesOut"]);
+  const deliveries = Number(after["deliveries"]) - Number(before["deliveries"]);
+  return deliveries > 0 && Number.isFinite(bytes) ? bytes / deliveries : undefined;
 }
 
 /** The rows of the results table, scenario by scenario. */
