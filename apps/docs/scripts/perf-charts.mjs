@@ -4,7 +4,9 @@
  *   data/bench.json (from `pnpm bench --json FILE`)  ->  generated/performance-results.md,
  *   generated/connection-memory.md and public/perf/*.svg;
  *   data/bench-scale.json, if present (a connect and idle run with many clients), adds a
- *   section and feeds the connection-memory table.
+ *   section and feeds the connection-memory table;
+ *   data/bench-transports.json (`pnpm bench --transport json,ws --tls`) -> generated/transport-results.md
+ *   for the TCP vs WebSocket guide.
  * Without the report it writes "figures pending" notices and no charts. A report that exists but
  * cannot be read fails the build: a silent fallback would publish a page without its figures.
  */
@@ -17,10 +19,16 @@ import {
   renderPendingResults,
   renderPerformance,
 } from "./perf/render.mjs";
+import { renderPendingTransports, renderTransports } from "./perf/transports.mjs";
 
 const docsRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const reportFile = process.env.TCPCHAT_BENCH_JSON ?? join(docsRoot, "data/bench.json");
 const scaleFile = process.env.TCPCHAT_BENCH_SCALE_JSON ?? join(docsRoot, "data/bench-scale.json");
+const transportsFile =
+  process.env.TCPCHAT_BENCH_TRANSPORTS_JSON ?? join(docsRoot, "data/bench-transports.json");
+const transportsScaleFile =
+  process.env.TCPCHAT_BENCH_TRANSPORTS_SCALE_JSON ??
+  join(docsRoot, "data/bench-transports-scale.json");
 const generatedDir = join(docsRoot, "generated");
 const chartsDir = join(docsRoot, "public/perf");
 
@@ -42,6 +50,20 @@ if (!existsSync(reportFile)) {
   writeFileSync(join(generatedDir, "connection-memory.md"), rendered.connectionMemory);
   const sources = scale ? `${reportFile} and ${scaleFile}` : reportFile;
   process.stderr.write(`perf-charts: ${rendered.charts.size} charts from ${sources}\n`);
+}
+
+if (existsSync(transportsFile)) {
+  writeFileSync(
+    join(generatedDir, "transport-results.md"),
+    renderTransports(
+      readReport(transportsFile),
+      existsSync(transportsScaleFile) ? readReport(transportsScaleFile) : undefined,
+    ),
+  );
+  process.stderr.write(`perf-charts: transport table from ${transportsFile}\n`);
+} else {
+  writeFileSync(join(generatedDir, "transport-results.md"), renderPendingTransports());
+  process.stderr.write("perf-charts: no data/bench-transports.json yet, its table is pending\n");
 }
 
 /**
