@@ -84,4 +84,59 @@ describe("abuse scenario end to end", () => {
     expect(errors?.outcome?.handling.firstSignMs).toBeDefined();
     expect(errors?.serverCounters["rateLimited"]).toBeGreaterThan(0);
   });
+
+  it("attacks with JSON-line, WebSocket and TLS clients on the same port, judged by the same targets", async () => {
+    const json = join(dir, "kinds.json");
+    const attacks = [
+      "json-help-flood",
+      "ws-help-flood",
+      "tls-help-flood",
+      "ws-oversized",
+      "ws-slowloris",
+      "tls-slowloris",
+    ];
+    const run = await runBench([
+      "--quick",
+      "--scenario",
+      "abuse",
+      "--attack",
+      attacks.join(","),
+      "--json",
+      json,
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const abuse = results.scenarios.abuse!;
+    expect(abuse.attacks.map((a) => a.attack)).toEqual(attacks);
+    const by = Object.fromEntries(abuse.attacks.map((a) => [a.attack, a]));
+    for (const figures of abuse.attacks) {
+      expect(figures.error, figures.attack).toBeUndefined();
+      expect(figures.baseline?.delivered).toBe(figures.baseline?.expected);
+      expect(figures.attacked?.latency.count).toBeGreaterThan(0);
+      expect(figures.outcome?.bytesSent, figures.attack).toBeGreaterThan(0);
+      // The same targets as the text attacks: chatters' latency and throughput, server memory.
+      expect(run.stdout).toContain(`${figures.attack}: `);
+    }
+    for (const name of ["json-help-flood", "ws-help-flood", "tls-help-flood"]) {
+      const outcome = by[name]?.outcome;
+      // Every flooder got in (upgrade, hello or handshake done) and the server held it back.
+      expect(outcome?.connectFailures, name).toBe(0);
+      expect(outcome?.connections).toBe(abuse.scale.floodConnections);
+      expect(outcome?.handling.byHandling[HANDLING.none], name).toBeLessThan(
+        abuse.scale.floodConnections,
+      );
+    }
+    // A frame announcing 1 MiB, over the line limit, is refused from its header: cut off.
+    expect(by["ws-oversized"]?.outcome?.handling.byHandling[HANDLING.cutOff]).toBe(
+      abuse.scale.floodConnections,
+    );
+    for (const name of ["ws-slowloris", "tls-slowloris"]) {
+      const outcome = by[name]?.outcome;
+      expect(outcome?.connections, name).toBe(abuse.scale.dripSockets);
+      expect(outcome?.newChatter?.attempts, name).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(new RegExp(`${name}: [\\s\\S]*a new chatter gets in`));
+    }
+    // An upgrade request that never ends is an HTTP head without a line: evicted for a newcomer.
+    expect(by["ws-slowloris"]?.outcome?.newChatter?.connected).toBe(true);
+  });
 });

@@ -1,6 +1,23 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
+import { JSON_HELLO } from "../load/json-requests.js";
+import {
+  checkUpgradeResponse,
+  encodeClientFrame,
+  upgradeRequest,
+  WS_OPCODES,
+  WsFrameReader,
+} from "../load/ws-frames.js";
 import type { AttackerSigns } from "./handling.js";
 import { errorCodeOf, LineWatch } from "./line-watch.js";
+
+/**
+ * What an attacker speaks: text lines over TCP (like `nc`), JSON lines over TCP, WebSocket
+ * (JSON lines in frames, upgraded on `/ws`), or text lines inside TLS.
+ */
+export const ATTACKER_KINDS = { text: "text", json: "json", ws: "ws", tls: "tls" } as const;
+/** One kind of attacker. */
+export type AttackerKind = (typeof ATTACKER_KINDS)[keyof typeof ATTACKER_KINDS];
 
 /** Options of {@link openConnection}. */
 export interface OpenOptions {
@@ -10,6 +27,10 @@ export interface OpenOptions {
   reads: boolean;
   /** The attack's start on `performance.now()`'s clock: signs are timed from it. */
   startMs: number;
+  /** What the connection speaks (default text). */
+  kind?: AttackerKind;
+  /** With `tls`: the PEM certificate to trust. */
+  tlsCa?: string;
 }
 
 /**
@@ -25,11 +46,26 @@ export class AttackerConnection {
   ended = false;
   closed = false;
   #ourClose = false;
+  /** A WebSocket attacker: what it reads goes through the frame reader first. */
+  #frames: WsFrameReader | undefined;
+  #chunkMs: number | undefined;
 
   constructor(
     readonly socket: Socket,
     readonly options: OpenOptions,
   ) {
+    if (options.kind === ATTACKER_KINDS.ws) {
+      this.#frames = new WsFrameReader({
+        data: (buf, start, end) => this.watch.push(buf.subarray(start, end), this.#chunkMs),
+        control: (opcode, payload) => {
+          // A close frame's reason is the server's last word (the error line of a cut-off).
+          if (opcode === WS_OPCODES.close && payload.length > 2) {
+            this.watch.push(`${payload.subarray(2).toString("utf8")}\n`, this.#chunkMs);
+          }
+        },
+        error: () => this.socket.destroy(),
+      });
+    }
     socket.on("error", () => this.#serverClosed());
     socket.on("close", () => {
       this.closed = true;
@@ -39,9 +75,18 @@ export class AttackerConnection {
       this.ended = true;
       this.#serverClosed();
     });
-    if (options.reads)
-      socket.on("data", (chunk: Buffer) => this.watch.push(chunk, this.elapsedMs()));
+    if (options.reads) socket.on("data", (chunk: Buffer) => this.#heard(chunk, this.elapsedMs()));
     else socket.pause();
+  }
+
+  /** What the server sent: lines, or WebSocket frames holding lines. */
+  #heard(chunk: Buffer, nowMs: number | undefined): void {
+    if (this.#frames === undefined) {
+      this.watch.push(chunk, nowMs);
+      return;
+    }
+    this.#chunkMs = nowMs;
+    this.#frames.push(chunk);
   }
 
   /** Local port (undefined until connected). */
@@ -94,10 +139,13 @@ export class AttackerConnection {
     });
   }
 
-  /** Writes one line (or several) now. */
+  /** Writes one line (or several) now; a WebSocket attacker sends them as one frame. */
   send(text: string): void {
     if (this.closed) return;
-    const bytes = Buffer.from(text);
+    const bytes =
+      this.options.kind === ATTACKER_KINDS.ws
+        ? encodeClientFrame(Buffer.from(text))
+        : Buffer.from(text);
     this.appBytes += bytes.length;
     this.socket.write(bytes);
   }
@@ -119,7 +167,7 @@ export class AttackerConnection {
         resolve();
       };
       const onData = (chunk: Buffer) => {
-        this.watch.push(chunk, undefined);
+        this.#heard(chunk, undefined);
         read += chunk.length;
         if (read >= maxBytes) finish();
       };
@@ -139,18 +187,67 @@ export class AttackerConnection {
   }
 }
 
-/** Opens a connection; resolves once TCP is connected (or rejects if it cannot be). */
+/**
+ * Opens a connection; resolves once it is ready to attack (or rejects if it cannot be): TCP
+ * connected; for JSON lines, `hello` sent; for TLS, the handshake done; for WebSocket, the
+ * upgrade answered with 101 and `hello` sent.
+ */
 export function openConnection(options: OpenOptions): Promise<AttackerConnection> {
+  const kind = options.kind ?? ATTACKER_KINDS.text;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: options.host, port: options.port });
-    const attacker = new AttackerConnection(socket, options);
+    const socket =
+      kind === ATTACKER_KINDS.tls
+        ? connectTls({ host: options.host, port: options.port, ca: options.tlsCa })
+        : connect({ host: options.host, port: options.port });
     const onError = (err: Error) => reject(err);
     socket.once("error", onError);
-    socket.once("connect", () => {
+    const ready = (attacker: AttackerConnection) => {
       socket.off("error", onError);
       socket.setNoDelay(true);
       resolve(attacker);
+    };
+    if (kind === ATTACKER_KINDS.tls) {
+      socket.once("secureConnect", () => ready(new AttackerConnection(socket, options)));
+      return;
+    }
+    socket.once("connect", () => {
+      if (kind === ATTACKER_KINDS.json) {
+        const attacker = new AttackerConnection(socket, options);
+        attacker.send(JSON_HELLO);
+        ready(attacker);
+      } else if (kind === ATTACKER_KINDS.ws) {
+        upgrade(socket, options).then((attacker) => {
+          attacker.send(JSON_HELLO);
+          ready(attacker);
+        }, reject);
+      } else ready(new AttackerConnection(socket, options));
     });
+  });
+}
+
+/** Upgrades a connected socket to WebSocket; the attacker takes the socket after the 101. */
+function upgrade(socket: Socket, options: OpenOptions): Promise<AttackerConnection> {
+  const { request, accept } = upgradeRequest(options.host, options.port, "/ws");
+  return new Promise((resolve, reject) => {
+    let head = "";
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      const end = head.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      socket.off("data", onData);
+      const problem = checkUpgradeResponse(head.slice(0, end + 2), accept);
+      if (problem !== null) {
+        socket.destroy();
+        reject(new Error(problem));
+        return;
+      }
+      const attacker = new AttackerConnection(socket, options);
+      const rest = chunk.subarray(chunk.length - (head.length - (end + 4)));
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(attacker);
+    };
+    socket.on("data", onData);
+    socket.write(request);
   });
 }
 

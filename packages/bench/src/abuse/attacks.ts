@@ -1,4 +1,5 @@
-import { openConnection } from "./attacker.js";
+import { encodeClientFrame } from "../load/ws-frames.js";
+import { ATTACKER_KINDS, openConnection } from "./attacker.js";
 import {
   AttackGroup,
   type AttackOutcome,
@@ -29,6 +30,13 @@ export interface AttackDefinition {
   phaseMs(scale: AbuseScale): number;
   /** An accept policy for the server (core's PolicyConfig), if the attack needs one. */
   policy?(scale: AbuseScale): Record<string, unknown>;
+  /**
+   * ChatServerOptions the attack needs beyond the defaults (WebSocket, TLS with the run's
+   * certificate); the limits stay the defaults, as for every attack.
+   */
+  serverOptions?(tls: { cert: string; key: string } | undefined): Record<string, unknown>;
+  /** Whether the attack needs the run's TLS certificate. */
+  needsTls?: boolean;
   create(target: AttackTarget, scale: AbuseScale): AttackRun;
 }
 
@@ -37,12 +45,30 @@ function repeatedLines(line: string): Buffer {
   return Buffer.from(line.repeat(Math.max(1, Math.floor(65_536 / line.length))));
 }
 
+/**
+ * About 64 KiB of one line repeated, in WebSocket frames of at most 16 KiB (the server takes a
+ * message of up to its line limit, 16 KiB by default, however many lines it holds).
+ */
+function repeatedLineFrames(line: string): Buffer {
+  const perFrame = repeatedLines(line).subarray(0, Math.floor(16_000 / line.length) * line.length);
+  return Buffer.concat(Array.from({ length: 4 }, () => encodeClientFrame(perFrame)));
+}
+
+/**
+ * The header of a 1 MiB WebSocket text frame and the first 64 KiB of its payload: a message far
+ * over the limit, which the server can refuse as soon as it has read the header.
+ */
+function oversizedFrame(): Buffer {
+  const header = Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0]);
+  return Buffer.concat([header, Buffer.alloc(65_536, 0x78)]);
+}
+
 /** Connections that never read, each sending `bytes` of `line` as fast as the socket takes them. */
 function floodAttack(
   target: AttackTarget,
   scale: AbuseScale,
   connections: number,
-  line: string,
+  line: string | Buffer,
   setupMembers?: (group: AttackGroup) => Promise<void>,
 ): AttackRun {
   const group = new AttackGroup(target);
@@ -54,7 +80,7 @@ function floodAttack(
     },
     async start() {
       group.begin();
-      const chunk = repeatedLines(line);
+      const chunk = typeof line === "string" ? repeatedLines(line) : line;
       const stopAt = group.startMs + scale.phaseMs;
       for (const attacker of await group.open(connections, false)) {
         floods.push(attacker.flood(chunk, scale.floodBytes, stopAt));
@@ -165,7 +191,9 @@ async function newChatter(
   };
   while (performance.now() < deadlineMs) {
     result.attempts++;
-    const chatter = await openConnection({ ...target, reads: true, startMs }).catch(
+    // A new user is a text client over plain TCP, whatever the attackers speak.
+    const { host, port } = target;
+    const chatter = await openConnection({ host, port, reads: true, startMs }).catch(
       () => undefined,
     );
     if (chatter) {
@@ -191,8 +219,25 @@ async function newChatter(
   return result;
 }
 
+/**
+ * The start of an HTTP request that upgrades to WebSocket: a slowloris drips it a byte a second
+ * and never ends its head.
+ */
+const DRIP_UPGRADE =
+  "GET /ws HTTP/1.1\r\nHost: chat.example.org\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Padding: ";
+
+/**
+ * A TLS record header announcing a 512-byte handshake message (a ClientHello), then its first
+ * bytes: the server's TLS layer waits for the rest of the record, which comes a byte a second.
+ */
+const DRIP_CLIENT_HELLO = Buffer.concat([
+  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
+  Buffer.alloc(80, 0x42),
+]).toString("latin1");
+
 /** Sockets dripping a partial hello at 1 byte/s against a connection cap, then a real chatter. */
-function slowDrip(target: AttackTarget, scale: AbuseScale): AttackRun {
+function slowDrip(target: AttackTarget, scale: AbuseScale, text = DRIP_TEXT): AttackRun {
   const group = new AttackGroup(target);
   let timer: NodeJS.Timeout | undefined;
   let chatter: Promise<NewChatterResult> | undefined;
@@ -203,8 +248,12 @@ function slowDrip(target: AttackTarget, scale: AbuseScale): AttackRun {
       const drips = await group.open(scale.dripSockets, true);
       let at = 0;
       const drip = () => {
-        if (at >= DRIP_TEXT.length - 1) return;
-        for (const d of drips) d.send(DRIP_TEXT[at]!);
+        if (at >= text.length - 1) return;
+        const byte = Buffer.from([text.charCodeAt(at)]);
+        for (const d of drips) {
+          d.appBytes += 1;
+          if (!d.closed) d.socket.write(byte);
+        }
         at++;
       };
       drip();
@@ -258,6 +307,9 @@ function kernelSendBuffer(target: AttackTarget, scale: AbuseScale): AttackRun {
   };
 }
 
+/** The structured-mode twin of `/help`. */
+const HELP_JSON = '{"type":"help"}\n';
+
 /** Every attack, by name. */
 export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
   "help-flood": {
@@ -304,6 +356,66 @@ export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
     // The chatters and the canary, plus room for `dripCap` drips: the rest are refused.
     policy: (s) => ({ maxConnections: s.chatters + 1 + s.dripCap }),
     create: slowDrip,
+  },
+  "json-help-flood": {
+    name: "json-help-flood",
+    title: (s) =>
+      `${s.floodConnections} JSON-line connections that never read, each sending ${s.floodBytes / 1024} KiB of {"type":"help"}`,
+    phaseMs: (s) => s.phaseMs,
+    create: (t, s) =>
+      floodAttack({ ...t, kind: ATTACKER_KINDS.json }, s, s.floodConnections, HELP_JSON),
+  },
+  "ws-help-flood": {
+    name: "ws-help-flood",
+    title: (s) =>
+      `${s.floodConnections} WebSocket connections that never read, each sending ${s.floodBytes / 1024} KiB of {"type":"help"} in 16 KB frames`,
+    phaseMs: (s) => s.phaseMs,
+    serverOptions: () => ({ webSocket: true }),
+    create: (t, s) =>
+      floodAttack(
+        { ...t, kind: ATTACKER_KINDS.ws },
+        s,
+        s.floodConnections,
+        repeatedLineFrames(HELP_JSON),
+      ),
+  },
+  "tls-help-flood": {
+    name: "tls-help-flood",
+    title: (s) =>
+      `${s.floodConnections} TLS connections that never read, each sending ${s.floodBytes / 1024} KiB of /help`,
+    phaseMs: (s) => s.phaseMs,
+    needsTls: true,
+    serverOptions: (tls) => ({ tls }),
+    create: (t, s) =>
+      floodAttack({ ...t, kind: ATTACKER_KINDS.tls }, s, s.floodConnections, "/help\n"),
+  },
+  "ws-oversized": {
+    name: "ws-oversized",
+    title: (s) =>
+      `${s.floodConnections} WebSocket connections that never read, each sending 1 MiB frames (over the 16 KiB line limit)`,
+    phaseMs: (s) => s.phaseMs,
+    serverOptions: () => ({ webSocket: true }),
+    create: (t, s) =>
+      floodAttack({ ...t, kind: ATTACKER_KINDS.ws }, s, s.floodConnections, oversizedFrame()),
+  },
+  "ws-slowloris": {
+    name: "ws-slowloris",
+    title: (s) =>
+      `${s.dripSockets} sockets dripping a WebSocket upgrade request at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
+    phaseMs: (s) => s.phaseMs,
+    policy: (s) => ({ maxConnections: s.chatters + 1 + s.dripCap }),
+    serverOptions: () => ({ webSocket: true }),
+    create: (t, s) => slowDrip(t, s, DRIP_UPGRADE),
+  },
+  "tls-slowloris": {
+    name: "tls-slowloris",
+    title: (s) =>
+      `${s.dripSockets} sockets dripping a TLS ClientHello at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
+    phaseMs: (s) => s.phaseMs,
+    policy: (s) => ({ maxConnections: s.chatters + 1 + s.dripCap }),
+    needsTls: true,
+    serverOptions: (tls) => ({ tls }),
+    create: (t, s) => slowDrip(t, s, DRIP_CLIENT_HELLO),
   },
   "kernel-send-buffer": {
     name: "kernel-send-buffer",

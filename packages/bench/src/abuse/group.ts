@@ -1,11 +1,15 @@
-import { type AttackerConnection, openConnection } from "./attacker.js";
+import { type AttackerConnection, type AttackerKind, openConnection } from "./attacker.js";
 import { type AttackerSigns, type AttackHandling, summarizeHandling } from "./handling.js";
 import { AttackSampler } from "./sampler.js";
 
-/** Where the attack goes. */
+/** Where the attack goes, and what its attacking connections speak. */
 export interface AttackTarget {
   host: string;
   port: number;
+  /** What the attackers speak (default text); helpers and the canary always speak text. */
+  kind?: AttackerKind;
+  /** With TLS attackers: the PEM certificate they trust (the run's own). */
+  tlsCa?: string;
 }
 
 /** What an attack did and how the server answered it (what `--json` keeps). */
@@ -83,7 +87,8 @@ export class AttackGroup {
 
   /** Opens a reading helper connection and sends it `lines` once connected. */
   async helper(lines = ""): Promise<AttackerConnection> {
-    const helper = await openConnection({ ...this.target, reads: true, startMs: 0 });
+    const { host, port } = this.target;
+    const helper = await openConnection({ host, port, reads: true, startMs: 0 });
     this.helpers.push(helper);
     if (lines) helper.send(lines);
     return helper;

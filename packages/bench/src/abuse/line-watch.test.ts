@@ -78,3 +78,22 @@ describe("errorCodeOf", () => {
     expect(errorCodeOf(undefined)).toBeUndefined();
   });
 });
+
+describe("LineWatch with structured-mode attackers", () => {
+  it("counts JSON error frames by code, and rate-limit ones as throttles", () => {
+    const watch = new LineWatch();
+    watch.push(
+      '{"type":"welcome","proto":1}\n' +
+        '{"type":"error","code":"CHAT_ERR_RATE_LIMITED","message":"Slow down.","hint":"x"}\n' +
+        '{"type":"error","code":"CHAT_ERR_UNKNOWN_COMMAND","message":"?","hint":"x"}\n',
+      7,
+    );
+    expect(watch.heard.errorLines).toBe(2);
+    expect(watch.heard.codes).toEqual({ CHAT_ERR_RATE_LIMITED: 1, CHAT_ERR_UNKNOWN_COMMAND: 1 });
+    expect(watch.heard.throttleLines).toBe(1);
+    expect(watch.heard.firstThrottleMs).toBe(7);
+    expect(errorCodeOf('{"type":"error","code":"CHAT_ERR_SEND_QUEUE_FULL"}')).toBe(
+      "CHAT_ERR_SEND_QUEUE_FULL",
+    );
+  });
+});

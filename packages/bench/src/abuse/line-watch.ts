@@ -3,8 +3,11 @@
  * summary lines ("1,234 more lines refused"), and the last line before the server closed.
  */
 
-/** `!!! CHAT_ERR_SOMETHING: ...`: the text-mode error line. */
-const ERROR_LINE = /^!!! (CHAT_ERR_[A-Z0-9_]+)/;
+/**
+ * `!!! CHAT_ERR_SOMETHING: ...`: the text-mode error line; or a structured-mode error frame
+ * (`{"type":"error","code":"CHAT_ERR_SOMETHING",...}`, JSON lines and WebSocket attackers).
+ */
+const ERROR_LINE = /^(?:!!! |\{"type":"error","code":")(CHAT_ERR_[A-Z0-9_]+)/;
 /** A code that says "you are going too fast" rather than "that request was wrong". */
 const THROTTLE_CODE = /RATE|FLOOD|THROTTL|TOO_FAST|SLOW_DOWN|SUPPRESS/;
 /** A line that sums up replies the server left out: "1,234 more lines refused". */

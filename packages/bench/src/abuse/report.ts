@@ -72,7 +72,7 @@ export function abuseChecks(f: AttackFigures): AbuseCheck[] {
   }
   const outcome = f.outcome;
   if (!outcome) return checks;
-  if (f.attack === "slow-drip") {
+  if (outcome.newChatter !== undefined) {
     const chatter = outcome.newChatter;
     checks.push({
       target: `a new chatter gets in and chats within ${formatMs(t.handledWithinMs)}`,

@@ -7,6 +7,13 @@ export const ATTACKS = [
   "nick-flood",
   "slow-drip",
   "kernel-send-buffer",
+  // The same kinds of attack from JSON-line, WebSocket and TLS attackers, on the same port.
+  "json-help-flood",
+  "ws-help-flood",
+  "tls-help-flood",
+  "ws-oversized",
+  "ws-slowloris",
+  "tls-slowloris",
 ] as const;
 /** One attack's name. */
 export type AttackName = (typeof ATTACKS)[number];

@@ -4,6 +4,7 @@ import type { AbuseScale, AttackName } from "../abuse/scale.js";
 import type { LatencySummary } from "../latency.js";
 import type { ServerMeasure } from "../servers/child-protocol.js";
 import { type ServerHandle, startServerChild } from "../servers/server-handle.js";
+import { makeRunCertificate, type RunCertificate } from "../tls-cert.js";
 import {
   type BroadcastFigures,
   closeClients,
@@ -107,8 +108,11 @@ export async function runAbuseScenario(
   run: AbuseRunOptions,
 ): Promise<AbuseFigures> {
   const results: AbuseFigures = { scale: run.scale, attacks: [] };
+  const certificate = run.attacks.some((name) => ATTACK_DEFINITIONS[name].needsTls)
+    ? await makeRunCertificate()
+    : undefined;
   for (const name of run.attacks) {
-    results.attacks.push(await runAttack(ctx, run, name));
+    results.attacks.push(await runAttack(ctx, run, name, certificate));
   }
   return results;
 }
@@ -117,6 +121,7 @@ async function runAttack(
   ctx: ScenarioContext,
   run: AbuseRunOptions,
   name: AttackName,
+  certificate: RunCertificate | undefined,
 ): Promise<AttackFigures> {
   const { scale } = run;
   const definition = ATTACK_DEFINITIONS[name];
@@ -135,7 +140,10 @@ async function runAttack(
   try {
     handle = await startServerChild({
       kind: "tcpchat",
-      options: {},
+      options:
+        definition.serverOptions?.(
+          certificate && { cert: certificate.cert, key: certificate.key },
+        ) ?? {},
       policy: definition.policy?.(scale),
       nodeFlags: run.nodeFlags,
       scriptUrl: run.serverChildUrl,
@@ -151,7 +159,10 @@ async function runAttack(
     if (connected.failed > 0)
       ctx.warn(`abuse/${name}: ${connected.failed} chatters failed to connect`);
     const chatters = Array.from({ length: scale.chatters }, (_, i) => i);
-    attack = definition.create({ host: handle.host, port: handle.port }, scale);
+    attack = definition.create(
+      { host: handle.host, port: handle.port, tlsCa: certificate?.cert },
+      scale,
+    );
     await attack.setup();
     figures.idleRss = (await handle.measure()).rss;
     const phaseRun = (label: string, durationMs: number, beforeStart?: () => Promise<void>) =>
