@@ -1,6 +1,5 @@
 import { DEFAULT_MAX_NAME_LENGTH } from "../defaults.js";
 import { ProtocolError } from "../errors.js";
-import { skeleton } from "./confusables.js";
 
 /** What a name is for: decides the error code and whether a leading `#` is dropped. */
 export type NameKind = "nick" | "room";
@@ -56,13 +55,4 @@ export function normalizeName(
 export function nameKey(name: string): string {
   // toLowerCase after toUpperCase folds most special cases (e.g. ß/ẞ, final sigma) together.
   return name.toUpperCase().toLowerCase().normalize("NFC");
-}
-
-/**
- * The keys under which a name is compared for lookalikes (spec 5): the TR39 skeleton of the
- * name as written and of its case-folded key, so that both `аlice` (Cyrillic а) and `ALICE`
- * spellings of a lookalike are caught, and capital I versus small l too.
- */
-export function lookalikeKeys(name: string): [string, string] {
-  return [nameKey(skeleton(name)), skeleton(nameKey(name))];
 }

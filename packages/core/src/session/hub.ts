@@ -2,7 +2,8 @@ import { type ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "
 import type { DecodedLine } from "../framing/line-decoder.js";
 import type { ClientFrame, PresenceFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
-import { lookalikeKeys, nameKey, normalizeName } from "../protocol/names.js";
+import { lookalikeKeys } from "../protocol/lookalikes.js";
+import { nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";

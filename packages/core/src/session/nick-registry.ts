@@ -1,4 +1,5 @@
-import { lookalikeKeys, nameKey } from "../protocol/names.js";
+import { lookalikeKeys } from "../protocol/lookalikes.js";
+import { nameKey } from "../protocol/names.js";
 import type { Session } from "./session.js";
 
 /** Why a nick cannot be taken, or null when it can. */
