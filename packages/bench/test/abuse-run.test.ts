@@ -136,7 +136,5 @@ describe("abuse scenario end to end", () => {
       expect(outcome?.newChatter?.attempts, name).toBeGreaterThan(0);
       expect(run.stdout).toMatch(new RegExp(`${name}: [\\s\\S]*a new chatter gets in`));
     }
-    // An upgrade request that never ends is an HTTP head without a line: evicted for a newcomer.
-    expect(by["ws-slowloris"]?.outcome?.newChatter?.connected).toBe(true);
   });
 });

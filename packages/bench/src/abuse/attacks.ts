@@ -220,24 +220,36 @@ async function newChatter(
 }
 
 /**
- * The start of an HTTP request that upgrades to WebSocket: a slowloris drips it a byte a second
- * and never ends its head.
+ * An HTTP request that upgrades to WebSocket, as a slowloris sends it: the request line and the
+ * first headers at once (so that the server knows it for HTTP at once, not for a silent text
+ * client), then the rest of its head a byte a second, never ending it.
  */
+const DRIP_UPGRADE_AT_ONCE =
+  "GET /ws HTTP/1.1\r\nHost: chat.example.org\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
 const DRIP_UPGRADE =
-  "GET /ws HTTP/1.1\r\nHost: chat.example.org\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Padding: ";
+  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Padding: " +
+  "a".repeat(200);
 
 /**
- * A TLS record header announcing a 512-byte handshake message (a ClientHello), then its first
- * bytes: the server's TLS layer waits for the rest of the record, which comes a byte a second.
+ * A TLS record header announcing a 512-byte handshake message (a ClientHello) and its first
+ * bytes, sent at once (the server knows it for TLS from the first byte); the rest of the record
+ * comes a byte a second, so the server's TLS layer waits for it.
  */
-const DRIP_CLIENT_HELLO = Buffer.concat([
-  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
-  Buffer.alloc(80, 0x42),
+const DRIP_CLIENT_HELLO_AT_ONCE = Buffer.from([
+  0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
 ]).toString("latin1");
+const DRIP_CLIENT_HELLO = "B".repeat(200);
 
-/** Sockets dripping a partial hello at 1 byte/s against a connection cap, then a real chatter. */
-function slowDrip(target: AttackTarget, scale: AbuseScale, text = DRIP_TEXT): AttackRun {
+/**
+ * Sockets dripping a partial hello at 1 byte/s against a connection cap, then a real chatter.
+ * `atOnce` is sent whole before the drip starts (a request line, a record header).
+ */
+function slowDrip(
+  target: AttackTarget,
+  scale: AbuseScale,
+  text = DRIP_TEXT,
+  atOnce = "",
+): AttackRun {
   const group = new AttackGroup(target);
   let timer: NodeJS.Timeout | undefined;
   let chatter: Promise<NewChatterResult> | undefined;
@@ -246,6 +258,13 @@ function slowDrip(target: AttackTarget, scale: AbuseScale, text = DRIP_TEXT): At
     async start() {
       group.begin();
       const drips = await group.open(scale.dripSockets, true);
+      if (atOnce !== "") {
+        const first = Buffer.from(atOnce, "latin1");
+        for (const d of drips) {
+          d.appBytes += first.length;
+          d.socket.write(first);
+        }
+      }
       let at = 0;
       const drip = () => {
         if (at >= text.length - 1) return;
@@ -401,21 +420,21 @@ export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
   "ws-slowloris": {
     name: "ws-slowloris",
     title: (s) =>
-      `${s.dripSockets} sockets dripping a WebSocket upgrade request at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
+      `${s.dripSockets} sockets sending a WebSocket upgrade's request line, then dripping its headers at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
     phaseMs: (s) => s.phaseMs,
     policy: (s) => ({ maxConnections: s.chatters + 1 + s.dripCap }),
     serverOptions: () => ({ webSocket: true }),
-    create: (t, s) => slowDrip(t, s, DRIP_UPGRADE),
+    create: (t, s) => slowDrip(t, s, DRIP_UPGRADE, DRIP_UPGRADE_AT_ONCE),
   },
   "tls-slowloris": {
     name: "tls-slowloris",
     title: (s) =>
-      `${s.dripSockets} sockets dripping a TLS ClientHello at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
+      `${s.dripSockets} sockets sending a TLS record header, then dripping its ClientHello at 1 byte/s against a cap of ${s.chatters + 1 + s.dripCap} connections; then a new chatter`,
     phaseMs: (s) => s.phaseMs,
     policy: (s) => ({ maxConnections: s.chatters + 1 + s.dripCap }),
     needsTls: true,
     serverOptions: (tls) => ({ tls }),
-    create: (t, s) => slowDrip(t, s, DRIP_CLIENT_HELLO),
+    create: (t, s) => slowDrip(t, s, DRIP_CLIENT_HELLO, DRIP_CLIENT_HELLO_AT_ONCE),
   },
   "kernel-send-buffer": {
     name: "kernel-send-buffer",
