@@ -483,15 +483,19 @@ export class ChatServer extends EventEmitter {
     let decision: AcceptDecision | Promise<AcceptDecision>;
     try {
       const cap = this.policy.maxConnections;
-      if (this.evictLineless && cap !== undefined && this.hub.openSessions >= cap) {
+      if (this.evictLineless && cap !== undefined && this.heldConnections() >= cap) {
         // Silent or dripping sockets must not lock real users out: the oldest connection
-        // that never completed a line makes room, if there is one.
-        const evicted = this.hub.evictLineless(Date.now(), this.evictMinAgeMs);
+        // that never completed a line makes room, if there is one; else the oldest one that
+        // never finished its TLS handshake or its HTTP request head.
+        const now = Date.now();
+        const evicted = this.hub.evictLineless(now, this.evictMinAgeMs);
         if (
           evicted?.transport instanceof TcpTransport ||
           evicted?.transport instanceof WebSocketTransport
         ) {
           (evicted.transport.socket as SocketWithSession)[RELEASE]?.();
+        } else if (evicted === undefined) {
+          this.evictUnfinished(now);
         }
       }
       decision = this.policy.decide(peer, { connections: this.hub.openSessions });
@@ -520,6 +524,25 @@ export class ChatServer extends EventEmitter {
     } else {
       this.decided(socket, peer, decision);
     }
+  }
+
+  /** Connections that count against the cap: sessions, and those still in a handshake or head. */
+  private heldConnections(): number {
+    return this.hub.openSessions + (this.tls?.handshakes ?? 0) + (this.http?.headsAwaited ?? 0);
+  }
+
+  /**
+   * Drops the oldest connection that never finished its TLS handshake or its HTTP request head
+   * (a slowloris), if it is at least `evictMinAgeMs` old, to make room at the cap.
+   */
+  private evictUnfinished(now: number): void {
+    const tls = this.tls?.oldestHandshake();
+    const http = this.http?.oldestAwaitingHead();
+    const oldest = tls === undefined || (http !== undefined && http.since < tls.since) ? http : tls;
+    if (oldest === undefined || now - oldest.since < this.evictMinAgeMs) return;
+    this.hub.stats.evictions += 1;
+    (oldest.socket as SocketWithSession)[RELEASE]?.();
+    oldest.socket.destroy();
   }
 
   private decided(socket: TcpSocket, peer: PeerInfo, decision: AcceptDecision): void {

@@ -52,6 +52,11 @@ const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 export class HttpHandler {
   private readonly server: Server;
   private readonly staticRoot: string | undefined;
+  /**
+   * Connections whose first request head has not arrived, with when they came (oldest first):
+   * at the connection cap the oldest makes room, as a silent text client would.
+   */
+  private readonly awaitingHead = new Map<Socket, number>();
 
   constructor(private readonly options: HttpHandlerOptions) {
     this.staticRoot = options.staticDir === undefined ? undefined : resolve(options.staticDir);
@@ -64,9 +69,13 @@ export class HttpHandler {
         // How often Node looks for requests past their timeout (its default is 30 s).
         connectionsCheckingInterval: Math.max(50, Math.min(1000, options.headersTimeoutMs / 2)),
       },
-      (request, response) => this.respond(request, response),
+      (request, response) => {
+        this.awaitingHead.delete(request.socket);
+        this.respond(request, response);
+      },
     );
     this.server.on("upgrade", (request: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.awaitingHead.delete(socket);
       if (!this.options.upgrade(request, socket, head)) {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       }
@@ -89,10 +98,23 @@ export class HttpHandler {
   }
 
   /** Serves a connection whose first bytes were put back on it. */
-  handle(socket: Socket): void {
+  handle(socket: Socket, now: number = Date.now()): void {
+    this.awaitingHead.set(socket, now);
+    socket.once("close", () => this.awaitingHead.delete(socket));
     this.server.emit("connection", socket);
     // The HTTP parser reads the socket's handle directly; what was put back flows as 'data'.
     socket.resume();
+  }
+
+  /** The oldest connection still waiting for its first request head, or undefined. */
+  oldestAwaitingHead(): { socket: Socket; since: number } | undefined {
+    for (const [socket, since] of this.awaitingHead) return { socket, since };
+    return undefined;
+  }
+
+  /** Connections still waiting for their first request head. */
+  get headsAwaited(): number {
+    return this.awaitingHead.size;
   }
 
   /** Closes every HTTP connection (server shutdown). */

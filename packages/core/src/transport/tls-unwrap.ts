@@ -26,8 +26,11 @@ export interface TlsUnwrapperOptions {
  */
 export class TlsUnwrapper {
   private readonly server: Server;
-  /** Raw sockets in the middle of a handshake: not sessions yet, but a shutdown must end them. */
-  private readonly handshaking = new Set<Socket>();
+  /**
+   * Raw sockets in the middle of a handshake, with when it began (oldest first): not sessions
+   * yet, but a shutdown must end them, and at the connection cap the oldest makes room.
+   */
+  private readonly handshaking = new Map<Socket, number>();
 
   constructor(options: TlsUnwrapperOptions) {
     const context = secureContextOptions(options.credentials);
@@ -43,8 +46,8 @@ export class TlsUnwrapper {
   }
 
   /** Starts the TLS handshake on a raw socket whose first bytes were put back. */
-  unwrap(socket: Socket): void {
-    this.handshaking.add(socket);
+  unwrap(socket: Socket, now: number = Date.now()): void {
+    this.handshaking.set(socket, now);
     socket.once("close", () => this.handshaking.delete(socket));
     this.server.emit("connection", socket);
   }
@@ -56,8 +59,14 @@ export class TlsUnwrapper {
 
   /** Drops every connection still in its handshake (server shutdown). */
   destroyHandshaking(): void {
-    for (const socket of this.handshaking) socket.destroy();
+    for (const socket of this.handshaking.keys()) socket.destroy();
     this.handshaking.clear();
+  }
+
+  /** The oldest connection still in its handshake and when it began, or undefined. */
+  oldestHandshake(): { socket: Socket; since: number } | undefined {
+    for (const [socket, since] of this.handshaking) return { socket, since };
+    return undefined;
   }
 
   /**
