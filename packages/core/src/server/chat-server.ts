@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { type ClusterOptions, type ClusterStats, RedisCluster } from "../cluster/redis-cluster.js";
 import * as defaults from "../defaults.js";
 import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
@@ -141,6 +142,12 @@ export interface ChatServerOptions {
    * sniffing: text clients are greeted at once.
    */
   sniffTimeoutMs?: number;
+  /**
+   * Joins a cluster of servers on Redis (`redis://host:port`, or the cluster's options): they
+   * share rooms, presence, nicks and DMs. `listen` connects first and fails if Redis cannot be
+   * reached.
+   */
+  redis?: string | Omit<ClusterOptions, "describe">;
 }
 
 /** Live figures of a server. */
@@ -152,6 +159,8 @@ export interface ServerStats extends HubStats {
   refusedByCode: Record<string, number>;
   rooms: number;
   startedAt: number;
+  /** In a cluster: this node's id and its cluster traffic. */
+  cluster?: ClusterStats & { nodeId: string };
 }
 
 /** Where a server listens. */
@@ -199,6 +208,8 @@ export class ChatServer extends EventEmitter {
   private readonly loopDelay: IntervalHistogram | undefined;
   /** Refusals by the rule that decided and the code sent: what `/metrics` reports. */
   private readonly refusedByRule = new Map<string, { rule: string; code: string; count: number }>();
+  /** The cluster this server is a node of, if any. */
+  readonly cluster: RedisCluster | undefined;
 
   constructor(options: ChatServerOptions = {}) {
     super();
@@ -235,6 +246,15 @@ export class ChatServer extends EventEmitter {
     this.keepAliveMs = options.keepAliveMs ?? defaults.DEFAULT_KEEPALIVE_MS;
     this.policy = options.policy;
     this.hub = new ChatHub(this.settings, this);
+    if (options.redis !== undefined) {
+      const clusterOptions =
+        typeof options.redis === "string" ? { url: options.redis } : options.redis;
+      this.cluster = new RedisCluster({
+        ...clusterOptions,
+        describe: () => ({ connections: this.hub.sessions.size }),
+      });
+      this.hub.attachBus(this.cluster, `${this.cluster.nodeId}-`);
+    }
     this.handlers = socketHandlers(this.hub);
     this.tlsOnly = options.tlsOnly ?? false;
     if (this.tlsOnly && options.tls === undefined) {
@@ -324,7 +344,8 @@ export class ChatServer extends EventEmitter {
    * Starts listening. `port` defaults to 3000 (0 picks a free port); without `host` the server
    * listens on every interface, IPv4 and IPv6, like Java's `new ServerSocket(port)`.
    */
-  listen(port: number = defaults.DEFAULT_PORT, host?: string): Promise<ListenAddress> {
+  async listen(port: number = defaults.DEFAULT_PORT, host?: string): Promise<ListenAddress> {
+    await this.cluster?.start(this.hub);
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.listener.once("error", onError);
@@ -373,6 +394,9 @@ export class ChatServer extends EventEmitter {
       refusedByCode: { ...this.refusedByCode },
       rooms: this.hub.rooms.size,
       startedAt: this.startedAt,
+      ...(this.cluster === undefined
+        ? {}
+        : { cluster: { ...this.cluster.stats, nodeId: this.cluster.nodeId } }),
     };
   }
 
@@ -457,8 +481,11 @@ export class ChatServer extends EventEmitter {
       Promise.all([listenerClosed, sessionsClosed]).then(() => {
         clearTimeout(deadline);
         this.webSocket?.close();
-        this.emit("close");
-        resolve();
+        const left = this.cluster?.close() ?? Promise.resolve();
+        void left.then(() => {
+          this.emit("close");
+          resolve();
+        });
       });
     });
     return this.closing;

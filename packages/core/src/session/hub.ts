@@ -7,6 +7,7 @@ import { nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";
+import type { RoomBus } from "./bus.js";
 import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
 import { ErrorReplies } from "./error-replies.js";
 import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
@@ -90,6 +91,10 @@ export class ChatHub implements InputOwner {
   private openCount = 0;
   private nextSession = 0;
   private nextMessage = 0;
+  /** Prefix of message ids: empty alone, the node's id in a cluster (ids unique cluster-wide). */
+  private idPrefix = "";
+  /** Where room batches go beyond this process; undefined when the server is alone. */
+  private bus: RoomBus | undefined;
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
   private readonly replyPauseBytes: number;
 
@@ -100,6 +105,51 @@ export class ChatHub implements InputOwner {
     this.nicks = new NickRegistry(settings.operatorNick, settings.nickHoldMs);
     this.errors = new ErrorReplies(settings, this.stats);
     this.replyPauseBytes = Math.max(1, Math.floor(settings.sendQueueBytes / 4));
+  }
+
+  /**
+   * Joins a cluster: rooms created from now on publish their members' frames to `bus`, and
+   * message ids carry `idPrefix` so that they are unique across nodes. Called before listening.
+   */
+  attachBus(bus: RoomBus, idPrefix: string): void {
+    this.bus = bus;
+    this.idPrefix = idPrefix;
+    this.nicks.cluster = bus;
+  }
+
+  /**
+   * Frames another node published for a room: queued behind this turn's batch and written to
+   * this node's members through the same encode-once path as local frames. Ignored when no
+   * member of the room is here any more.
+   */
+  deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void {
+    const room = this.rooms.get(roomKey);
+    if (room === undefined || frames.length === 0) return;
+    if (room.pendingFrames === 0) {
+      this.dirtyRooms.push(room);
+      this.scheduleFlush();
+    }
+    room.appendRemote(frames);
+  }
+
+  /** How a nick held on another node of the cluster is spelt; undefined if none holds it. */
+  remoteNick(nick: string): string | undefined {
+    return this.bus?.remoteNick(nameKey(nick));
+  }
+
+  /** Sends a direct message to the node holding its target (in a cluster). */
+  sendRemoteDm(toKey: string, frame: ServerFrame): void {
+    // Counted as a delivery by the node that writes it.
+    this.bus?.sendDm(toKey, frame);
+  }
+
+  /** A direct message from another node for a session here; false if its target is gone. */
+  deliverDm(toKey: string, frame: ServerFrame): boolean {
+    const target = this.nicks.get(toKey);
+    if (target === undefined || target === null || !target.open) return false;
+    target.sendFrame(frame);
+    this.stats.deliveries += 1;
+    return true;
   }
 
   /** Open sessions (closing ones excluded): what the connection cap counts. */
@@ -613,12 +663,14 @@ export class ChatHub implements InputOwner {
         );
         return undefined;
       }
-      room = new Room(name, key, lookalikes[0]);
+      room = new Room(name, key, lookalikes[0], this.bus);
       this.rooms.set(key, room);
+      this.bus?.roomOpened(key, name);
       for (const lookalike of lookalikes) this.roomsByLookalike.set(lookalike, room);
     }
     this.stats.deliveries += room.flush();
     room.members.add(session);
+    this.bus?.memberChanged(room.key, session.nick, true);
     session.rooms.push(room);
     session.current = room;
     if (session.announced) this.announce(room, "join", session.nick, undefined, now);
@@ -636,10 +688,16 @@ export class ChatHub implements InputOwner {
   leaveRoom(session: Session, room: Room, reason: string, now: number): void {
     this.stats.deliveries += room.flush();
     room.members.delete(session);
+    this.bus?.memberChanged(room.key, session.nick, false);
     const index = session.rooms.indexOf(room);
     if (index !== -1) session.rooms.splice(index, 1);
     if (session.current === room) session.current = session.rooms[session.rooms.length - 1];
     if (room.members.size === 0 && room.pendingFrames === 0 && room.crowdTimer === undefined) {
+      // In a cluster the room lives on on other nodes: they hear the part before it goes.
+      if (this.bus !== undefined && session.announced) {
+        room.append({ type: "part", ts: now, room: room.name, nick: session.nick, reason });
+        room.flush();
+      }
       this.deleteRoom(room);
       return;
     }
@@ -651,6 +709,7 @@ export class ChatHub implements InputOwner {
 
   private deleteRoom(room: Room): void {
     this.rooms.delete(room.key);
+    this.bus?.roomClosed(room.key);
     for (const lookalike of lookalikeKeys(room.name)) {
       if (this.roomsByLookalike.get(lookalike) === room) this.roomsByLookalike.delete(lookalike);
     }
@@ -801,25 +860,28 @@ export class ChatHub implements InputOwner {
       if (nicks.length >= limit) break;
       nicks.push(member.nick);
     }
-    const frame: PresenceFrame = {
-      type: "presence",
-      room: room.name,
-      nicks,
-      count: room.members.size,
-    };
-    if (nicks.length < room.members.size) frame.truncated = true;
+    let count = room.members.size;
+    if (this.bus !== undefined) {
+      count += this.bus.remoteCount(room.key);
+      for (const nick of this.bus.remoteMembers(room.key)) {
+        if (nicks.length >= limit) break;
+        nicks.push(nick);
+      }
+    }
+    const frame: PresenceFrame = { type: "presence", room: room.name, nicks, count };
+    if (nicks.length < count) frame.truncated = true;
     return frame;
   }
 
   roomList(): Array<{ name: string; members: number }> {
     return [...this.rooms.values()].map((room) => ({
       name: room.name,
-      members: room.members.size,
+      members: room.members.size + (this.bus?.remoteCount(room.key) ?? 0),
     }));
   }
 
   messageId(): string {
-    return (++this.nextMessage).toString(36);
+    return this.idPrefix + (++this.nextMessage).toString(36);
   }
 
   private guestNick(session: Session, now: number): string {

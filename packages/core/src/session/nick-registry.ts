@@ -1,5 +1,6 @@
 import { lookalikeKeys } from "../protocol/lookalikes.js";
 import { nameKey } from "../protocol/names.js";
+import type { RoomBus } from "./bus.js";
 import type { Session } from "./session.js";
 
 /** Why a nick cannot be taken, or null when it can. */
@@ -25,6 +26,8 @@ export class NickRegistry {
   private readonly byKey = new Map<string, Session | null>();
   private readonly byLookalike = new Map<string, string>();
   private readonly held = new Map<string, HeldNick>();
+  /** In a cluster: nicks held on other nodes, and where this node's changes are told. */
+  cluster: Pick<RoomBus, "remoteNick" | "nickChanged"> | undefined;
 
   constructor(
     private readonly operatorNick: string,
@@ -50,6 +53,8 @@ export class NickRegistry {
     if (holder !== undefined && holder !== session) {
       return { kind: "in-use", holder: holder === null ? this.operatorNick : holder.nick };
     }
+    const remote = this.cluster?.remoteNick(key);
+    if (remote !== undefined) return { kind: "in-use", holder: remote };
     for (const lookalike of lookalikeKeys(nick)) {
       const heldKey = this.byLookalike.get(lookalike);
       // The same key is not a lookalike of itself: in use and held are decided below.
@@ -71,19 +76,22 @@ export class NickRegistry {
 
   /** Gives `nick` to `session` (after {@link conflict} said null), freeing its old one. */
   take(session: Session, nick: string): void {
-    this.release(session);
+    const oldKey = this.byKey.get(session.nickKey) === session ? session.nickKey : null;
+    this.release(session, false, 0, false);
     const key = nameKey(nick);
     this.unhold(key);
     session.nick = nick;
     session.nickKey = key;
     this.byKey.set(key, session);
     this.index(nick, key);
+    this.cluster?.nickChanged(oldKey, nick, key);
   }
 
   /** Frees a session's nick; `hold` keeps it for the session's address for a while. */
-  release(session: Session, hold = false, now = 0): void {
+  release(session: Session, hold = false, now = 0, tell = true): void {
     if (this.byKey.get(session.nickKey) !== session) return;
     this.byKey.delete(session.nickKey);
+    if (tell) this.cluster?.nickChanged(session.nickKey, null, null);
     if (hold && this.holdMs > 0) {
       this.held.set(session.nickKey, {
         nick: session.nick,

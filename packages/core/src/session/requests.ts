@@ -164,6 +164,9 @@ export function directMessage(
   const text = messageText(hub, session, dm.text, dm.ref);
   if (text === null) return;
   const target = hub.nicks.get(dm.to);
+  if (target === undefined && hub.remoteNick(dm.to) !== undefined) {
+    return remoteDirectMessage(hub, session, dm, text, now);
+  }
   if (target === undefined) {
     return hub.replyError(
       session,
@@ -183,6 +186,28 @@ export function directMessage(
     target.sendFrame(frame);
     hub.stats.deliveries += 1;
   }
+  if (session.structured) {
+    if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });
+  } else {
+    session.sendLine(`*dm* -> ${to}: ${text}`);
+  }
+  if (hub.events.listenerCount("dm") > 0)
+    hub.events.emit("dm", { id, ts: now, from: session.nick, to, text });
+}
+
+/** A DM whose target is on another node of the cluster: sent to that node only. */
+function remoteDirectMessage(
+  hub: ChatHub,
+  session: Session,
+  dm: Extract<ClientFrame, { type: "dm" }>,
+  text: string,
+  now: number,
+): void {
+  if (!hub.takeToken(session, now)) return hub.rateLimited(session, dm.ref);
+  hub.stats.messagesIn += 1;
+  const id = hub.messageId();
+  const to = hub.remoteNick(dm.to)!;
+  hub.sendRemoteDm(nameKey(to), { type: "dm", id, ts: now, from: session.nick, to, text });
   if (session.structured) {
     if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });
   } else {

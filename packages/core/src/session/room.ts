@@ -1,4 +1,5 @@
 import type { ServerFrame } from "../protocol/frames.js";
+import type { RoomBus } from "./bus.js";
 import { CODEC_COUNT, encodeBatch } from "./codec.js";
 import type { Session } from "./session.js";
 
@@ -16,12 +17,16 @@ export class Room {
   crowdJoined = 0;
   crowdLeft = 0;
   crowdTimer: NodeJS.Timeout | undefined;
+  /** In a cluster: the frames of the pending batch that this node's members produced. */
+  private outbound: ServerFrame[] = [];
 
   constructor(
     readonly name: string,
     readonly key: string,
     /** TR39 skeleton of the name: a new room whose skeleton matches is refused as a lookalike. */
     readonly skeleton: string,
+    /** In a cluster, where the frames this node's members produce go at flush. */
+    private readonly bus?: RoomBus,
   ) {}
 
   /** Frames in the pending batch: each member receives this many at flush. */
@@ -32,6 +37,12 @@ export class Room {
   /** Adds a frame to the pending batch. */
   append(frame: ServerFrame): void {
     this.pending.push(frame);
+    if (this.bus !== undefined) this.outbound.push(frame);
+  }
+
+  /** Adds frames another node published: written to members at flush, never published again. */
+  appendRemote(frames: readonly ServerFrame[]): void {
+    for (const frame of frames) this.pending.push(frame);
   }
 
   /**
@@ -44,6 +55,11 @@ export class Room {
     const frames = this.pending;
     if (frames.length === 0) return 0;
     this.pending = [];
+    if (this.outbound.length > 0) {
+      // Published once per flush, whatever the number of nodes (each encodes for its codecs).
+      this.bus!.publish(this.key, this.outbound);
+      this.outbound = [];
+    }
     const encoded: Array<Buffer | null | undefined> = new Array(CODEC_COUNT);
     for (const member of this.members) {
       const codec = member.codec;

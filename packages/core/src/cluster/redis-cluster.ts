@@ -1,0 +1,664 @@
+import { randomBytes } from "node:crypto";
+import { createClient } from "redis";
+import type { ServerFrame } from "../protocol/frames.js";
+import type { RoomBus } from "../session/bus.js";
+import {
+  decodeEnvelope,
+  decodePublished,
+  type Envelope,
+  encodeEnvelope,
+  type Sequenced,
+} from "./envelope.js";
+import { RoomLog } from "./room-log.js";
+import { CLAIM_NICK, PUBLISH_BATCH, RELEASE_NICK, REMOVE_MEMBER } from "./scripts.js";
+
+/** Options of {@link RedisCluster}. */
+export interface ClusterOptions {
+  /** Redis to join, `redis://host:port` (the nodes of one cluster share it). */
+  url: string;
+  /** Prefix of every key and channel (default "tcpchat"): two clusters may share a Redis. */
+  prefix?: string;
+  /** How often a node says it is alive, in ms (default 1000). */
+  heartbeatMs?: number;
+  /** A node silent for this long is gone: its members leave every room, in ms (default 3000). */
+  nodeTtlMs?: number;
+  /** Batches kept per room in its stream for catching up (default 10000; `MAXLEN ~`). */
+  streamMaxLen?: number;
+  /** Figures of this node that other nodes see (connections), read at each heartbeat. */
+  describe?: () => { connections: number };
+}
+
+/** What the cluster needs from the hub: how remote batches and DMs get written here. */
+export interface ClusterHub {
+  deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void;
+  deliverDm(toKey: string, frame: ServerFrame): boolean;
+}
+
+/** A node of the cluster, as its heartbeat says. */
+export interface ClusterNodeInfo {
+  id: string;
+  connections: number;
+  startedAt: number;
+  /** Whether it is this node. */
+  self: boolean;
+}
+
+/** Figures of this node's cluster traffic. */
+export interface ClusterStats {
+  /** Batches this node published. */
+  published: number;
+  /** Batches from other nodes written to members here. */
+  received: number;
+  /** Batches fetched from a room's stream after a gap or a reconnect. */
+  recovered: number;
+  /** Batches known lost (past the stream's cap, or a log that restarted empty). */
+  lost: number;
+  /** Batches waiting to be published (Redis slow or away). */
+  outbox: number;
+  /** Round trip of the last heartbeat to Redis, in ms. */
+  redisLagMs: number;
+  /** Reconnections to Redis since start. */
+  reconnects: number;
+}
+
+/** This node's view of one room it has members in. */
+interface ClusterRoom {
+  key: string;
+  name: string;
+  log: RoomLog;
+  /** This node's batch counter for the room. */
+  batch: number;
+  /** Members on other nodes: nick -> node id. */
+  remote: Map<string, string>;
+  /** Members here (nicks), sent to other nodes as `+nick` and `-nick` in the next batch. */
+  local: Map<string, number>;
+  pendingMembers: string[];
+  /** Batches arriving while the room catches up, applied after it. */
+  waiting: Sequenced[] | null;
+  closed: boolean;
+}
+
+type Client = ReturnType<typeof createClient>;
+
+const DEFAULT_HEARTBEAT_MS = 1000;
+const DEFAULT_NODE_TTL_MS = 3000;
+const DEFAULT_STREAM_MAX_LEN = 10_000;
+/** Batches fetched per XRANGE while catching up. */
+const CATCH_UP_PAGE = 500;
+
+/**
+ * A node of a tcpchat cluster on Redis: the {@link RoomBus} of a hub.
+ *
+ * - Rooms: a channel per room, subscribed only while the room has members here. A room's batch
+ *   goes through one script that gives it the next place in the room's sequence, adds it to
+ *   the room's capped stream and publishes it (Centrifugo's broker). Every node, the publisher
+ *   included, hears it; the publisher already wrote it to its own members and only notes the
+ *   position. A gap in the sequence, or a reconnect, is filled from the stream in order;
+ *   re-sent batches are dropped by their (node, batch) counter.
+ * - Presence: each node refreshes a heartbeat key with a TTL; members and nicks in Redis name
+ *   their node, and when a node's key expires the others drop its members and tell theirs.
+ * - Nicks: a hash of nick -> node, claimed by a script that lets a live holder keep it, mirrored
+ *   on every node through a channel so that the hub's checks stay synchronous.
+ * - DMs: published on the channel of the node that holds the target, and nowhere else.
+ */
+export class RedisCluster implements RoomBus {
+  readonly nodeId: string;
+  private readonly prefix: string;
+  private readonly heartbeatMs: number;
+  private readonly nodeTtlMs: number;
+  private readonly streamMaxLen: number;
+  private readonly client: Client;
+  private readonly sub: Client;
+  private hub: ClusterHub | undefined;
+  private readonly rooms = new Map<string, ClusterRoom>();
+  /** Nicks held on other nodes: key -> { nick, node }. */
+  private readonly remoteNicks = new Map<string, { nick: string; node: string }>();
+  /** Nicks held here: key -> nick (re-claimed after Redis comes back). */
+  private readonly localNicks = new Map<string, string>();
+  /** Batches not yet acknowledged by Redis, in order; the first `sent` are in flight. */
+  private readonly outbox: Array<{ room: ClusterRoom; text: string }> = [];
+  private sent = 0;
+  /** Bumped when Redis is lost: replies from before are ignored and the outbox is re-sent. */
+  private generation = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private closed = false;
+  private connectedOnce = false;
+  private subscribedOnce = false;
+  readonly stats: ClusterStats = {
+    published: 0,
+    received: 0,
+    recovered: 0,
+    lost: 0,
+    outbox: 0,
+    redisLagMs: 0,
+    reconnects: 0,
+  };
+  private readonly describe: () => { connections: number };
+
+  constructor(options: ClusterOptions) {
+    this.nodeId = randomBytes(4).toString("hex");
+    this.prefix = options.prefix ?? "tcpchat";
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.nodeTtlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
+    this.streamMaxLen = options.streamMaxLen ?? DEFAULT_STREAM_MAX_LEN;
+    this.describe = options.describe ?? (() => ({ connections: 0 }));
+    this.client = createClient({
+      url: options.url,
+      // Commands are not queued while Redis is away: the outbox keeps batches in order itself.
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (retries) => Math.min(50 * (retries + 1), 500) },
+    });
+    this.sub = this.client.duplicate();
+    // Errors are reported by the commands that fail; a lost connection is retried.
+    this.client.on("error", () => {});
+    this.sub.on("error", () => {});
+    this.client.on("ready", () => this.clientReady());
+    this.sub.on("ready", () => this.subReady());
+  }
+
+  /** Connects to Redis and starts the heartbeat. Rejects when Redis cannot be reached. */
+  async start(hub: ClusterHub): Promise<void> {
+    this.hub = hub;
+    await this.client.connect();
+    await this.sub.connect();
+    await this.heartbeat();
+    await this.sub.subscribe(this.key("nicks"), (text) => this.nickMessage(text));
+    await this.sub.subscribe(this.key(`node:${this.nodeId}:dm`), (text) => this.dmMessage(text));
+    for (const [key, value] of Object.entries(await this.client.hGetAll(this.key("nicks")))) {
+      this.nickMessage(`+${key} ${value}`);
+    }
+    this.heartbeatTimer = setInterval(
+      () => void this.heartbeat().catch(() => {}),
+      this.heartbeatMs,
+    );
+    this.heartbeatTimer.unref();
+  }
+
+  /** Leaves the cluster: frees this node's nicks and members at once, then disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeatTimer);
+    try {
+      if (this.client.isReady) {
+        await this.drainOutbox(2000);
+        for (const key of this.localNicks.keys()) await this.releaseNick(key);
+        for (const room of this.rooms.values()) {
+          for (const nick of room.local.keys())
+            await this.removeMember(room.key, nick, this.nodeId);
+        }
+        await this.client.del(this.key(`node:${this.nodeId}`));
+      }
+    } catch {
+      // Redis went away while leaving: the heartbeat's TTL cleans up instead.
+    }
+    this.client.destroy();
+    this.sub.destroy();
+  }
+
+  /** The live nodes of the cluster (from their heartbeat keys). */
+  async nodes(): Promise<ClusterNodeInfo[]> {
+    const ids = await this.client.sMembers(this.key("nodes"));
+    const nodes: ClusterNodeInfo[] = [];
+    for (const id of ids) {
+      const text = await this.client.get(this.key(`node:${id}`));
+      if (text === null) {
+        await this.client.sRem(this.key("nodes"), id);
+        continue;
+      }
+      const info = JSON.parse(text) as { connections: number; startedAt: number };
+      nodes.push({
+        id,
+        connections: info.connections,
+        startedAt: info.startedAt,
+        self: id === this.nodeId,
+      });
+    }
+    return nodes.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  // RoomBus
+
+  roomOpened(roomKey: string, roomName: string): void {
+    const room: ClusterRoom = {
+      key: roomKey,
+      name: roomName,
+      log: new RoomLog(),
+      batch: 0,
+      remote: new Map(),
+      local: new Map(),
+      pendingMembers: [],
+      waiting: [],
+      closed: false,
+    };
+    this.rooms.set(roomKey, room);
+    void this.subscribeRoom(room);
+  }
+
+  roomClosed(roomKey: string): void {
+    const room = this.rooms.get(roomKey);
+    if (room === undefined) return;
+    room.closed = true;
+    this.rooms.delete(roomKey);
+    if (this.sub.isReady)
+      void this.sub.unsubscribe(this.roomKey(roomKey, "channel")).catch(() => {});
+  }
+
+  publish(roomKey: string, frames: readonly ServerFrame[]): void {
+    const room = this.rooms.get(roomKey);
+    if (room === undefined) return;
+    this.enqueue(room, [...frames]);
+  }
+
+  memberChanged(roomKey: string, nick: string, joined: boolean): void {
+    const room = this.rooms.get(roomKey);
+    if (room === undefined) return;
+    const count = room.local.get(nick) ?? 0;
+    if (joined) room.local.set(nick, count + 1);
+    else if (count <= 1) room.local.delete(nick);
+    else room.local.set(nick, count - 1);
+    room.pendingMembers.push(`${joined ? "+" : "-"}${nick}`);
+    if (room.pendingMembers.length === 1) setImmediate(() => this.flushMembers(room));
+    if (!this.client.isReady) return;
+    const members = this.roomKey(roomKey, "members");
+    const done = joined
+      ? this.client.hSet(members, nick, this.nodeId)
+      : this.removeMember(roomKey, nick, this.nodeId);
+    void done.catch(() => {});
+  }
+
+  remoteMembers(roomKey: string): Iterable<string> {
+    return this.rooms.get(roomKey)?.remote.keys() ?? [];
+  }
+
+  remoteCount(roomKey: string): number {
+    return this.rooms.get(roomKey)?.remote.size ?? 0;
+  }
+
+  remoteNick(nickKey: string): string | undefined {
+    return this.remoteNicks.get(nickKey)?.nick;
+  }
+
+  nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void {
+    if (oldKey !== null) {
+      const oldNick = this.localNicks.get(oldKey);
+      this.localNicks.delete(oldKey);
+      if (nick !== null && oldNick !== undefined) this.renameMember(oldNick, nick);
+      void this.releaseNick(oldKey).catch(() => {});
+    }
+    if (nick !== null && nickKey !== null) {
+      this.localNicks.set(nickKey, nick);
+      void this.claimNick(nickKey, nick).catch(() => {});
+    }
+  }
+
+  sendDm(toKey: string, frame: ServerFrame): boolean {
+    const holder = this.remoteNicks.get(toKey);
+    if (holder === undefined || !this.client.isReady) return false;
+    const channel = this.key(`node:${holder.node}:dm`);
+    void this.client.publish(channel, JSON.stringify({ to: toKey, frame })).catch(() => {});
+    return true;
+  }
+
+  // Publishing
+
+  private enqueue(room: ClusterRoom, frames: ServerFrame[]): void {
+    const envelope: Envelope = { origin: this.nodeId, batch: ++room.batch, frames };
+    if (room.pendingMembers.length > 0) {
+      envelope.members = room.pendingMembers;
+      room.pendingMembers = [];
+    }
+    this.outbox.push({ room, text: encodeEnvelope(envelope) });
+    this.stats.outbox = this.outbox.length;
+    this.pump();
+  }
+
+  /** Membership changes that no batch carried this turn go out on their own. */
+  private flushMembers(room: ClusterRoom): void {
+    if (room.pendingMembers.length > 0) this.enqueue(room, []);
+  }
+
+  /**
+   * Sends what the outbox holds, in order, pipelined. Batches are acknowledged in order; when
+   * Redis is lost, everything not acknowledged is sent again once it is back (a batch Redis took
+   * but whose reply was lost is then dropped by receivers as a duplicate).
+   */
+  private pump(): void {
+    if (!this.client.isReady) return;
+    const generation = this.generation;
+    while (this.sent < this.outbox.length) {
+      const item = this.outbox[this.sent]!;
+      this.sent += 1;
+      this.client
+        .eval(PUBLISH_BATCH, {
+          keys: [
+            this.roomKey(item.room.key, "meta"),
+            this.roomKey(item.room.key, "log"),
+            this.roomKey(item.room.key, "channel"),
+          ],
+          arguments: [item.text, String(this.streamMaxLen), newEpoch()],
+        })
+        .then(
+          () => {
+            if (generation !== this.generation) return;
+            this.outbox.shift();
+            this.sent -= 1;
+            this.stats.published += 1;
+            this.stats.outbox = this.outbox.length;
+          },
+          () => {
+            if (generation !== this.generation) return;
+            this.generation += 1;
+            this.sent = 0;
+            // Not a lost connection (a script error): try again shortly rather than spin.
+            if (this.client.isReady) setTimeout(() => this.pump(), 100).unref();
+          },
+        );
+    }
+  }
+
+  private async drainOutbox(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.outbox.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  // Receiving
+
+  private async subscribeRoom(room: ClusterRoom): Promise<void> {
+    try {
+      // The position is read before subscribing: anything published in between shows as a gap.
+      const [epoch, seq] = await this.client.hmGet(this.roomKey(room.key, "meta"), [
+        "epoch",
+        "seq",
+      ]);
+      room.log.start(epoch ?? "", Number(seq ?? 0));
+      await this.sub.subscribe(this.roomKey(room.key, "channel"), (text) =>
+        this.roomMessage(room, text),
+      );
+      const members = await this.client.hGetAll(this.roomKey(room.key, "members"));
+      for (const [nick, node] of Object.entries(members)) {
+        if (node !== this.nodeId) room.remote.set(nick, node);
+      }
+    } catch {
+      // Redis is away: subReady catches this room up when it is back.
+    }
+    this.release(room);
+  }
+
+  private roomMessage(room: ClusterRoom, text: string): void {
+    if (room.closed) return;
+    const batch = decodePublished(text);
+    if (batch === null) return;
+    if (room.waiting !== null) {
+      room.waiting.push(batch);
+      return;
+    }
+    this.apply(room, batch);
+  }
+
+  /** Applies a batch in sequence, or starts a catch-up when batches before it are missing. */
+  private apply(room: ClusterRoom, batch: Sequenced): void {
+    const verdict = room.log.check(batch.epoch, batch.seq);
+    if (verdict.kind === "duplicate") return;
+    if (verdict.kind === "gap") {
+      room.waiting = [batch];
+      void this.catchUp(room, batch.epoch, verdict.from, verdict.to).finally(() =>
+        this.release(room),
+      );
+      return;
+    }
+    this.accept(room, batch);
+  }
+
+  private accept(room: ClusterRoom, batch: Sequenced): void {
+    const { envelope } = batch;
+    const fresh = room.log.advance(batch.epoch, batch.seq, envelope.origin, envelope.batch);
+    if (!fresh || envelope.origin === this.nodeId) return;
+    for (const change of envelope.members ?? []) {
+      const nick = change.slice(1);
+      if (change.startsWith("+")) room.remote.set(nick, envelope.origin);
+      else if (room.remote.get(nick) === envelope.origin) room.remote.delete(nick);
+    }
+    if (envelope.frames.length > 0) {
+      this.stats.received += 1;
+      this.hub?.deliverRemote(room.key, envelope.frames);
+    }
+  }
+
+  /** Applies the batches that waited for a catch-up, which may start another one. */
+  private release(room: ClusterRoom): void {
+    const waiting = room.waiting ?? [];
+    room.waiting = null;
+    for (let i = 0; i < waiting.length; i++) {
+      if (room.closed) return;
+      this.apply(room, waiting[i]!);
+      // apply() may have started another catch-up: the rest waits for it.
+      const again = room.waiting as Sequenced[] | null;
+      if (again !== null) {
+        again.push(...waiting.slice(i + 1));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Fetches positions `from`..`to` of a room's log from its stream, in order. What the stream
+   * no longer has (past its cap, or a log that restarted empty) is counted and the room's
+   * members here are told how many batches they missed.
+   */
+  private async catchUp(room: ClusterRoom, epoch: string, from: number, to: number): Promise<void> {
+    let next = from;
+    let lost = 0;
+    try {
+      while (next <= to && !room.closed) {
+        const entries = await this.client.xRange(
+          this.roomKey(room.key, "log"),
+          `${next}-0`,
+          `${to}-0`,
+          {
+            COUNT: CATCH_UP_PAGE,
+          },
+        );
+        if (entries === null || entries.length === 0) break;
+        for (const entry of entries) {
+          const seq = Number.parseInt(entry.id, 10);
+          const envelope = decodeEnvelope(String(entry.message.m));
+          if (entry.message.e !== epoch || envelope === null) continue;
+          if (seq > next) lost += seq - next;
+          // Pretend the log was at seq-1 so that accept() takes this one in sequence.
+          if (room.log.epoch !== epoch) room.log.start(epoch, seq - 1);
+          room.log.seq = Math.max(room.log.seq, seq - 1);
+          this.accept(room, { epoch, seq, envelope });
+          this.stats.recovered += 1;
+          next = seq + 1;
+        }
+      }
+    } catch {
+      // Redis went away again: the reconnect starts another catch-up.
+      return;
+    }
+    if (next <= to) lost += to - next + 1;
+    if (lost > 0) {
+      this.stats.lost += lost;
+      room.log.start(epoch, to);
+      this.hub?.deliverRemote(room.key, [
+        {
+          type: "notice",
+          text: `${lost} batch${lost === 1 ? "" : "es"} of messages in #${room.name} could not be recovered (the cluster's log no longer has them).`,
+        },
+      ]);
+    }
+  }
+
+  /** Redis is back for the subscriber: every room catches up from where it stopped. */
+  private subReady(): void {
+    if (!this.subscribedOnce) {
+      this.subscribedOnce = true;
+      return;
+    }
+    for (const room of this.rooms.values()) {
+      if (room.waiting !== null) continue;
+      room.waiting = [];
+      void this.resync(room).finally(() => this.release(room));
+    }
+  }
+
+  private async resync(room: ClusterRoom): Promise<void> {
+    try {
+      const [epoch, seq] = await this.client.hmGet(this.roomKey(room.key, "meta"), [
+        "epoch",
+        "seq",
+      ]);
+      if (epoch === null || epoch === undefined) return;
+      const last = Number(seq ?? 0);
+      if (epoch !== room.log.epoch) await this.catchUp(room, epoch, 1, last);
+      else if (last > room.log.seq) await this.catchUp(room, epoch, room.log.seq + 1, last);
+    } catch {
+      // Lost again: the next reconnect retries.
+    }
+  }
+
+  /** Redis is back for commands: re-register what a Redis that lost its data forgot. */
+  private clientReady(): void {
+    if (!this.connectedOnce) {
+      this.connectedOnce = true;
+      return;
+    }
+    this.stats.reconnects += 1;
+    this.generation += 1;
+    this.sent = 0;
+    void (async () => {
+      await this.heartbeat();
+      for (const [key, nick] of this.localNicks) await this.claimNick(key, nick);
+      for (const room of this.rooms.values()) {
+        for (const nick of room.local.keys()) {
+          await this.client.hSet(this.roomKey(room.key, "members"), nick, this.nodeId);
+          room.pendingMembers.push(`+${nick}`);
+        }
+      }
+    })()
+      .catch(() => {})
+      .finally(() => {
+        for (const room of this.rooms.values()) this.flushMembers(room);
+        this.pump();
+      });
+  }
+
+  // Presence
+
+  private async heartbeat(): Promise<void> {
+    const started = Date.now();
+    const info = JSON.stringify({ ...this.describe(), startedAt: this.startedAt });
+    await this.client.set(this.key(`node:${this.nodeId}`), info, {
+      expiration: { type: "PX", value: this.nodeTtlMs },
+    });
+    await this.client.sAdd(this.key("nodes"), this.nodeId);
+    this.stats.redisLagMs = Date.now() - started;
+    await this.reapDeadNodes();
+  }
+
+  /** Nodes whose heartbeat expired: their members leave every room here, their nicks free. */
+  private async reapDeadNodes(): Promise<void> {
+    const nodes = new Set<string>();
+    for (const room of this.rooms.values())
+      for (const node of room.remote.values()) nodes.add(node);
+    for (const { node } of this.remoteNicks.values()) nodes.add(node);
+    for (const node of nodes) {
+      if ((await this.client.exists(this.key(`node:${node}`))) === 1) continue;
+      this.nodeGone(node);
+      await this.client.sRem(this.key("nodes"), node);
+    }
+  }
+
+  private nodeGone(node: string): void {
+    const now = Date.now();
+    for (const room of this.rooms.values()) {
+      const frames: ServerFrame[] = [];
+      for (const [nick, holder] of room.remote) {
+        if (holder !== node) continue;
+        room.remote.delete(nick);
+        frames.push({ type: "part", ts: now, room: room.name, nick, reason: "node lost" });
+        void this.removeMember(room.key, nick, node).catch(() => {});
+      }
+      room.log.forgetOrigin(node);
+      if (frames.length > 0) this.hub?.deliverRemote(room.key, frames);
+    }
+    for (const [key, holder] of this.remoteNicks) {
+      if (holder.node !== node) continue;
+      this.remoteNicks.delete(key);
+      void this.client
+        .eval(RELEASE_NICK, {
+          keys: [this.key("nicks"), this.key("nicks")],
+          arguments: [key, node],
+        })
+        .catch(() => {});
+    }
+  }
+
+  private removeMember(roomKey: string, nick: string, node: string): Promise<unknown> {
+    return this.client.eval(REMOVE_MEMBER, {
+      keys: [this.roomKey(roomKey, "members")],
+      arguments: [nick, node],
+    });
+  }
+
+  private renameMember(oldNick: string, nick: string): void {
+    for (const room of this.rooms.values()) {
+      if (!room.local.has(oldNick)) continue;
+      this.memberChanged(room.key, oldNick, false);
+      this.memberChanged(room.key, nick, true);
+    }
+  }
+
+  // Nicks
+
+  private async claimNick(key: string, nick: string): Promise<void> {
+    await this.client.eval(CLAIM_NICK, {
+      keys: [this.key("nicks"), this.key("nicks")],
+      arguments: [key, this.nodeId, nick, this.key("node:")],
+    });
+  }
+
+  private async releaseNick(key: string): Promise<void> {
+    await this.client.eval(RELEASE_NICK, {
+      keys: [this.key("nicks"), this.key("nicks")],
+      arguments: [key, this.nodeId],
+    });
+  }
+
+  /** `+key node nick` (claimed) or `-key node` (freed), from any node, this one included. */
+  private nickMessage(text: string): void {
+    const [head, node, ...rest] = text.split(" ");
+    if (head === undefined || node === undefined || node === this.nodeId) return;
+    const key = head.slice(1);
+    if (head.startsWith("+")) this.remoteNicks.set(key, { nick: rest.join(" "), node });
+    else if (this.remoteNicks.get(key)?.node === node) this.remoteNicks.delete(key);
+  }
+
+  private dmMessage(text: string): void {
+    try {
+      const { to, frame } = JSON.parse(text) as { to: string; frame: ServerFrame };
+      this.hub?.deliverDm(to, frame);
+    } catch {
+      // Not a DM of this protocol: ignored.
+    }
+  }
+
+  // Keys
+
+  private key(name: string): string {
+    return `${this.prefix}:${name}`;
+  }
+
+  private roomKey(roomKey: string, part: "meta" | "log" | "channel" | "members"): string {
+    return `${this.prefix}:room:${roomKey}:${part}`;
+  }
+}
+
+/** A new epoch for a room's log that starts now (used only if the log does not exist). */
+function newEpoch(): string {
+  return randomBytes(6).toString("hex");
+}

@@ -1,0 +1,60 @@
+/**
+ * Lua scripts the cluster runs in Redis. Each is atomic there: a batch gets its place in the
+ * room's sequence, goes to the room's capped stream and to its channel in one step, as in
+ * Centrifugo's Redis broker, so a receiver that sees a gap finds the missing batches in the
+ * stream.
+ */
+
+/**
+ * Appends a batch to a room's log and publishes it.
+ * KEYS: meta hash, stream, channel. ARGV: envelope, stream cap, epoch to use if the log is new.
+ * Publishes `epoch seq envelope`; returns the seq.
+ */
+export const PUBLISH_BATCH = `
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', epoch, 'm', ARGV[1])
+redis.call('PUBLISH', KEYS[3], epoch .. ' ' .. seq .. ' ' .. ARGV[1])
+return seq
+`;
+
+/**
+ * Claims a nick for a node, unless a live node holds it (its heartbeat key exists).
+ * KEYS: nick hash, channel of nick changes. ARGV: nick key, node id, nick, heartbeat key prefix.
+ * Returns "" when claimed, else the holder's `node nick`.
+ */
+export const CLAIM_NICK = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+  local node = string.match(held, '^(%S+)')
+  if node ~= ARGV[2] and redis.call('EXISTS', ARGV[4] .. node) == 1 then return held end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3])
+redis.call('PUBLISH', KEYS[2], '+' .. ARGV[1] .. ' ' .. ARGV[2] .. ' ' .. ARGV[3])
+return ''
+`;
+
+/**
+ * Frees a nick if `node` still holds it (a later claim by another node is kept).
+ * KEYS: nick hash, channel of nick changes. ARGV: nick key, node id.
+ */
+export const RELEASE_NICK = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held and string.match(held, '^(%S+)') == ARGV[2] then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('PUBLISH', KEYS[2], '-' .. ARGV[1] .. ' ' .. ARGV[2])
+end
+return 0
+`;
+
+/**
+ * Removes a room member if `node` still holds it. KEYS: members hash. ARGV: nick, node id.
+ */
+export const REMOVE_MEMBER = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`;

@@ -1,0 +1,29 @@
+import type { ServerFrame } from "../protocol/frames.js";
+
+/**
+ * Where a room's batch goes beyond this process (see STYLE "Bus"): nowhere by default; to the
+ * other nodes of a cluster when one is configured. The hub calls it at a few narrow points and
+ * never waits for it: a room hands it the frames its own members produced once per flush, and
+ * the bus hands the batches of other nodes back to the hub ({@link ChatHub.deliverRemote}),
+ * which writes them through the same encode-once path as local ones.
+ */
+export interface RoomBus {
+  /** A room got its first member on this node: start hearing it. */
+  roomOpened(roomKey: string, roomName: string): void;
+  /** A room lost its last member on this node: stop hearing it. */
+  roomClosed(roomKey: string): void;
+  /** The frames a room's local members produced in one flush, in order (never empty). */
+  publish(roomKey: string, frames: readonly ServerFrame[]): void;
+  /** A local session joined (true) or left (false) a room. */
+  memberChanged(roomKey: string, nick: string, joined: boolean): void;
+  /** Members of the room on other nodes (their nicks). */
+  remoteMembers(roomKey: string): Iterable<string>;
+  /** How many members the room has on other nodes. */
+  remoteCount(roomKey: string): number;
+  /** The nick as another node's user spells it, or undefined when no other node holds it. */
+  remoteNick(nickKey: string): string | undefined;
+  /** A local session took (nick) or freed (null) a nick. */
+  nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void;
+  /** Sends a direct message to the node that holds its target; false if no node does. */
+  sendDm(toKey: string, frame: ServerFrame): boolean;
+}

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChatServerOptions, createServer } from "../src/index.js";
+import { LineClient } from "./helpers.js";
+import { RedisServer, until } from "./redis-server.js";
+import { JsonWebSocket } from "./ws-peers.js";
+
+/**
+ * Servers joined by a real redis-server on loopback: rooms, presence, nicks and DMs span them.
+ * Every node is a real ChatServer with real sockets; only the process is shared.
+ */
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis?.[Symbol.asyncDispose]();
+});
+
+/** A node of the cluster on 127.0.0.1 port 0, with a prefix of its own (tests share a Redis). */
+async function startNode(prefix: string, options: ChatServerOptions = {}) {
+  const server = createServer({
+    webSocket: true,
+    modeSettleMs: 50,
+    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+    ...options,
+  });
+  const { port } = await server.listen(0, "127.0.0.1");
+  return {
+    server,
+    port,
+    async [Symbol.asyncDispose]() {
+      await server.close({ graceMs: 500 });
+    },
+  };
+}
+
+const hello = (nick: string, room?: string) => ({
+  type: "hello",
+  proto: 1,
+  nick,
+  ...(room ? { room } : {}),
+});
+
+async function jsonClient(port: number, nick: string): Promise<LineClient> {
+  const client = await LineClient.open(port);
+  client.send(JSON.stringify(hello(nick)));
+  await client.waitFor(/"type":"welcome"/);
+  return client;
+}
+
+async function textClient(port: number, nick: string): Promise<LineClient> {
+  const client = await LineClient.greeted(port);
+  client.send(`/nick ${nick}`);
+  await client.waitFor(new RegExp(`-> ${nick}|is now ${nick}|${nick}`));
+  return client;
+}
+
+async function wsClient(port: number, nick: string): Promise<JsonWebSocket> {
+  const client = new JsonWebSocket(`ws://127.0.0.1:${port}/ws`);
+  await client.opened;
+  client.send(hello(nick));
+  await client.waitFor((frame) => frame.type === "welcome");
+  return client;
+}
+
+/** The texts of `from`'s messages a line client got, in order (text or JSON lines). */
+function linesFrom(client: LineClient, from: string): string[] {
+  const texts: string[] = [];
+  for (const line of client.lines) {
+    if (line.startsWith("{")) {
+      const frame = JSON.parse(line) as { type: string; from?: string; text?: string };
+      if (frame.type === "message" && frame.from === from) texts.push(frame.text!);
+    } else {
+      const match = /^#lobby <([^>]+)> (.*)$/.exec(line);
+      if (match?.[1] === from) texts.push(match[2]!);
+    }
+  }
+  return texts;
+}
+
+function framesFrom(client: JsonWebSocket, from: string): string[] {
+  return client.frames
+    .filter((frame) => frame.type === "message" && frame.from === from)
+    .map((frame) => frame.text as string);
+}
+
+describe("a cluster of two nodes on Redis", () => {
+  it("relays every message to every member on both nodes once, in order, in every mode", async () => {
+    await using a = await startNode("t1");
+    await using b = await startNode("t1");
+    const textA = await textClient(a.port, "tina");
+    const jsonB = await jsonClient(b.port, "jack");
+    const webA = await wsClient(a.port, "wanda");
+    const webB = await wsClient(b.port, "walt");
+    // Everyone is in #lobby on one node or the other: each sees all four in /who.
+    await until(
+      () => a.server.rooms()[0]?.members === 4 && b.server.rooms()[0]?.members === 4,
+      "4 members on both nodes",
+    );
+
+    const perSender = 30;
+    const senders: Array<[string, (text: string) => void]> = [
+      ["tina", (text) => textA.send(text)],
+      ["jack", (text) => jsonB.send(JSON.stringify({ type: "send", text }))],
+      ["wanda", (text) => webA.send({ type: "send", text })],
+      ["walt", (text) => webB.send({ type: "send", text })],
+    ];
+    for (let i = 0; i < perSender; i++) {
+      for (const [nick, send] of senders) send(`${nick} ${i}`);
+    }
+    const expected = (nick: string) => Array.from({ length: perSender }, (_, i) => `${nick} ${i}`);
+    for (const [nick] of senders) {
+      await until(
+        () =>
+          linesFrom(textA, nick).length >= perSender &&
+          linesFrom(jsonB, nick).length >= perSender &&
+          framesFrom(webA, nick).length >= perSender &&
+          framesFrom(webB, nick).length >= perSender,
+        `every member hears ${nick}`,
+      );
+    }
+    for (const [nick] of senders) {
+      expect(linesFrom(textA, nick)).toEqual(expected(nick));
+      expect(linesFrom(jsonB, nick)).toEqual(expected(nick));
+      expect(framesFrom(webA, nick)).toEqual(expected(nick));
+      expect(framesFrom(webB, nick)).toEqual(expected(nick));
+    }
+    // Message ids are unique across the cluster.
+    const ids = webA.frames.filter((f) => f.type === "message").map((f) => f.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Each batch was published once by its node and received once by the other.
+    const statsA = a.server.stats().cluster!;
+    const statsB = b.server.stats().cluster!;
+    expect(statsA.received).toBeGreaterThan(0);
+    expect(statsA.published).toBeGreaterThan(0);
+    expect(statsB.received).toBeGreaterThan(0);
+    for (const client of [textA, jsonB]) client.close();
+    for (const client of [webA, webB]) client.close();
+  });
+});
