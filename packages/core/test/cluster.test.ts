@@ -138,4 +138,98 @@ describe("a cluster of two nodes on Redis", () => {
     for (const client of [textA, jsonB]) client.close();
     for (const client of [webA, webB]) client.close();
   });
+
+  it("sends a DM only to the node that holds its target", async () => {
+    await using a = await startNode("t2");
+    await using b = await startNode("t2");
+    await using c = await startNode("t2");
+    const amy = await jsonClient(a.port, "amy");
+    const bob = await textClient(b.port, "bob");
+    const cat = await jsonClient(c.port, "cat");
+    await until(() => a.server.cluster!.remoteNick("bob") === "bob", "node a knows bob");
+    amy.send(JSON.stringify({ type: "dm", to: "BOB", text: "psst", ref: "d1" }));
+    await amy.waitFor(/"type":"ack","ref":"d1"/);
+    await bob.waitFor(/^\*dm\* <amy> psst$|amy.*psst/);
+    // Only bob's node wrote it: the third node delivered nothing.
+    await until(() => b.server.stats().deliveries > 0, "b delivered");
+    expect(c.server.stats().cluster!.received).toBe(0);
+    expect(cat.lines.some((line) => line.includes("psst"))).toBe(false);
+    // A nick nobody holds is still an error.
+    amy.send(JSON.stringify({ type: "dm", to: "nobody", text: "hi", ref: "d2" }));
+    await amy.waitFor(/CHAT_ERR_NO_SUCH_NICK/);
+    for (const client of [amy, bob, cat]) client.close();
+  });
+
+  it("keeps nicks unique across nodes, and frees them when their holder leaves", async () => {
+    await using a = await startNode("t3");
+    await using b = await startNode("t3");
+    const first = await jsonClient(a.port, "alice");
+    await until(() => b.server.cluster!.remoteNick("alice") === "alice", "node b knows alice");
+    const second = await LineClient.open(b.port);
+    second.send(JSON.stringify(hello("guest")));
+    await second.waitFor(/"type":"welcome"/);
+    second.send(JSON.stringify({ type: "nick", nick: "ALICE", ref: "n1" }));
+    const refused = await second.waitFor(/"ref":"n1"/);
+    expect(JSON.parse(refused)).toMatchObject({ type: "error", code: "CHAT_ERR_NICK_IN_USE" });
+    first.send(JSON.stringify({ type: "quit" }));
+    await until(() => b.server.cluster!.remoteNick("alice") === undefined, "alice freed on b");
+    second.send(JSON.stringify({ type: "nick", nick: "alice", ref: "n2" }));
+    await second.waitFor(/"type":"ack","ref":"n2"/);
+    first.close();
+    second.close();
+  });
+
+  it("shows members of every node in who, and tells each node of joins and parts", async () => {
+    await using a = await startNode("t4");
+    await using b = await startNode("t4");
+    const ann = await jsonClient(a.port, "ann");
+    const ben = await textClient(b.port, "ben");
+    await ann.waitFor(/"type":"join".*"nick":"ben"/);
+    ann.send(JSON.stringify({ type: "who", ref: "w1" }));
+    const who = JSON.parse(await ann.waitFor(/"type":"presence".*"count":2/)) as {
+      nicks: string[];
+    };
+    expect(who.nicks.sort()).toEqual(["ann", "ben"]);
+    ben.send("/quit bye");
+    await ann.waitFor(/"type":"part".*"nick":"ben"/);
+    await until(() => a.server.rooms()[0]?.members === 1, "ben gone from a's lobby");
+    ann.close();
+  });
+
+  it("loses and duplicates nothing when redis-server restarts empty mid-chat", async () => {
+    // A Redis of its own: it is killed and restarted (without persistence its data is lost).
+    await using own = await RedisServer.start();
+    const options = {
+      messageRate: 1000,
+      messageBurst: 1000,
+      redis: { url: own.url, heartbeatMs: 200, nodeTtlMs: 1000 },
+    };
+    await using a = await startNode("t5", options);
+    await using b = await startNode("t5", options);
+    const ada = await jsonClient(a.port, "ada");
+    const bea = await jsonClient(b.port, "bea");
+    await ada.waitFor(/"type":"join".*"nick":"bea"/);
+    const total = 200;
+    let restarted: Promise<void> | undefined;
+    for (let i = 0; i < total; i++) {
+      ada.send(JSON.stringify({ type: "send", text: `a${i}` }));
+      bea.send(JSON.stringify({ type: "send", text: `b${i}` }));
+      if (i === total / 4) restarted = own.restart();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (i === total / 2) await restarted;
+    }
+    const expected = (prefix: string) => Array.from({ length: total }, (_, i) => `${prefix}${i}`);
+    await until(
+      () => linesFrom(ada, "bea").length >= total && linesFrom(bea, "ada").length >= total,
+      "every message on both nodes",
+      15_000,
+    );
+    expect(linesFrom(ada, "bea")).toEqual(expected("b"));
+    expect(linesFrom(bea, "ada")).toEqual(expected("a"));
+    expect(linesFrom(ada, "ada")).toEqual(expected("a"));
+    expect(linesFrom(bea, "bea")).toEqual(expected("b"));
+    expect(a.server.stats().cluster!.reconnects).toBeGreaterThan(0);
+    ada.close();
+    bea.close();
+  });
 });
