@@ -221,6 +221,17 @@ export const ERROR_CODES = {
     message: "The TLS certificate or key could not be loaded.",
     hint: "Give a PEM certificate chain and the PEM private key that belongs to it (for Let's Encrypt: fullchain.pem and privkey.pem).",
   },
+  CHAT_ERR_WORKERS_NEED_REDIS: {
+    kind: "connection",
+    message:
+      "--workers above 1 needs --redis: separate processes share rooms, nicks and presence only through Redis.",
+    hint: "Start a Redis (`redis-server`) and add `--redis redis://127.0.0.1:6379`, or run one worker (leave out --workers).",
+  },
+  CHAT_ERR_REDIS_UNREACHABLE: {
+    kind: "connection",
+    message: "The server cannot reach the Redis of its cluster, so it did not start.",
+    hint: "Check the --redis URL and that redis-server runs there (`redis-cli -u URL ping` answers PONG).",
+  },
   CHAT_ERR_TLS_UNTRUSTED: {
     kind: "connection",
     message:

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { existsSync } from "node:fs";
 import {
   ChatError,
@@ -14,6 +15,14 @@ import { EXIT_CODE } from "../exit-codes.js";
 import { runCommand } from "../invocation.js";
 import { formatHostPort } from "../lan-addresses.js";
 import { startBanner } from "../serve/banner.js";
+import {
+  clusterFlagHelp,
+  clusterFlagSpec,
+  clusterFlags,
+  isWorker,
+  isWorkerPrimary,
+  runWorkerPrimary,
+} from "../serve/cluster-flags.js";
 import { createOperatorConsole } from "../serve/console.js";
 import { createLogger, LOG_FORMAT, type LogFormat } from "../serve/logger.js";
 import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
@@ -54,6 +63,9 @@ HTTP and WebSocket (on the same port):
   --ws-origin ORIGIN    only pages from ORIGIN may open a WebSocket; repeatable
                         (https://chat.example.org); programs without Origin still may
 
+Cluster (servers that share rooms, presence, nicks and DMs through Redis):
+${clusterFlagHelp()}
+
 Limits (every one has a default suited to a LAN chat):
 ${serverFlagHelp()}
 
@@ -68,6 +80,7 @@ Examples:
   tcpchat serve --allow 192.168.1.0/24 --max-per-address 4 --connect-rate 5/s
   tcpchat serve --policy policy.toml --log-format json 2>server.log
   tcpchat serve --tls-cert fullchain.pem --tls-key privkey.pem
+  tcpchat serve --redis redis://127.0.0.1:6379 --workers 4
   pnpm --filter cli start -- --port 4000
 
 Exit codes: 0 stopped normally, 1 failure, 2 bad flag or value (or the port needs privileges,
@@ -94,6 +107,7 @@ export const serveCommand: Command = {
       "ws-origin": { type: "string", multiple: true },
       ...serverFlagSpec(),
       ...policyFlagSpec(),
+      ...clusterFlagSpec(),
     });
     if (positionals.length > 0) {
       throw new UsageError(
@@ -102,9 +116,11 @@ export const serveCommand: Command = {
     }
     const port = parsePort("--port", stringFlag(flags, "port") ?? String(DEFAULT_PORT), true);
     const host = stringFlag(flags, "host");
+    const clustering = clusterFlags(flags);
     // Logs go to stderr; while the console's prompt is on the same terminal, they go above it.
     let writeLog = (text: string): void => void io.stderr.write(text);
     const logger = createLogger(parseLogFormat(flags), { write: (text: string) => writeLog(text) });
+    if (isWorkerPrimary(clustering)) return runWorkerPrimary(clustering.workers, logger);
     const serverOptions = serverOptionsFromFlags(flags);
     const tls = startupStep(() => setupTls(flags, logger));
     const policy = await setupPolicy(flags, logger);
@@ -113,6 +129,7 @@ export const serveCommand: Command = {
         ...serverOptions,
         ...tls.options,
         ...webOptions(flags),
+        ...(clustering.redis === undefined ? {} : { redis: clustering.redis }),
         policy: policy.policy,
       }),
     );
@@ -134,13 +151,17 @@ export const serveCommand: Command = {
     server.off("error", ignoreListenError);
     server.on("error", (error: Error) => logger.error("server-error", error.message));
     const stopServerLog = watchServerEvents(server, logger);
-    io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n${chatPageLine(flags, bound)}\n`);
+    // Workers share one port: the first one shows the banner for all of them.
+    if (!isWorker() || cluster.worker?.id === 1) {
+      io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n${chatPageLine(flags, bound)}\n`);
+    }
     logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {
       address: bound.address,
       port: bound.port,
       policy: policy.describe(),
       tls: tls.describe(),
       http: describeWeb(flags),
+      ...(server.cluster === undefined ? {} : { node: server.cluster.nodeId }),
     });
 
     return new Promise<number>((resolve) => {
@@ -176,7 +197,8 @@ export const serveCommand: Command = {
       process.on("SIGTERM", onSigterm);
       process.on("SIGHUP", onSighup);
 
-      const consoleEnabled = flags["no-console"] !== true;
+      // Workers never read stdin: one terminal cannot be N consoles.
+      const consoleEnabled = flags["no-console"] !== true && !isWorker();
       const ui = consoleEnabled
         ? createLineUi({
             input: process.stdin,
@@ -312,6 +334,12 @@ function parseLogFormat(flags: FlagValues): LogFormat {
 }
 
 async function listenError(error: unknown, port: number, host: string | undefined): Promise<Error> {
+  if (error instanceof ChatError && error.code === "CHAT_ERR_REDIS_UNREACHABLE") {
+    return new CommandError(`${error.code}: ${error.message}`, {
+      hint: error.hint,
+      exitCode: EXIT_CODE.failure,
+    });
+  }
   const code = (error as NodeJS.ErrnoException).code;
   const where = host === undefined ? `port ${port}` : formatHostPort(host, port);
   switch (code) {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
+import { ChatError } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
 import {
@@ -103,6 +104,7 @@ const CATCH_UP_PAGE = 500;
  */
 export class RedisCluster implements RoomBus {
   readonly nodeId: string;
+  private readonly url: string;
   private readonly prefix: string;
   private readonly heartbeatMs: number;
   private readonly nodeTtlMs: number;
@@ -123,6 +125,8 @@ export class RedisCluster implements RoomBus {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
   private closed = false;
+  /** Set once both connections are up: from then on a lost connection is retried. */
+  private started = false;
   private connectedOnce = false;
   private subscribedOnce = false;
   readonly stats: ClusterStats = {
@@ -138,6 +142,7 @@ export class RedisCluster implements RoomBus {
 
   constructor(options: ClusterOptions) {
     this.nodeId = randomBytes(4).toString("hex");
+    this.url = options.url;
     this.prefix = options.prefix ?? "tcpchat";
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.nodeTtlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
@@ -147,7 +152,11 @@ export class RedisCluster implements RoomBus {
       url: options.url,
       // Commands are not queued while Redis is away: the outbox keeps batches in order itself.
       disableOfflineQueue: true,
-      socket: { reconnectStrategy: (retries) => Math.min(50 * (retries + 1), 500) },
+      socket: {
+        // Lost after start: retried for as long as it takes. Unreachable at start: start fails.
+        reconnectStrategy: (retries, cause) =>
+          this.started ? Math.min(50 * (retries + 1), 500) : cause,
+      },
     });
     this.sub = this.client.duplicate();
     // Errors are reported by the commands that fail; a lost connection is retried.
@@ -160,8 +169,18 @@ export class RedisCluster implements RoomBus {
   /** Connects to Redis and starts the heartbeat. Rejects when Redis cannot be reached. */
   async start(hub: ClusterHub): Promise<void> {
     this.hub = hub;
-    await this.client.connect();
-    await this.sub.connect();
+    try {
+      await this.client.connect();
+      await this.sub.connect();
+    } catch (error) {
+      this.client.destroy();
+      this.sub.destroy();
+      throw new ChatError("CHAT_ERR_REDIS_UNREACHABLE", {
+        message: `Cannot reach Redis at ${this.url}: ${(error as Error).message}.`,
+        cause: error,
+      });
+    }
+    this.started = true;
     await this.heartbeat();
     await this.sub.subscribe(this.key("nicks"), (text) => this.nickMessage(text));
     await this.sub.subscribe(this.key(`node:${this.nodeId}:dm`), (text) => this.dmMessage(text));
@@ -189,6 +208,7 @@ export class RedisCluster implements RoomBus {
             await this.removeMember(room.key, nick, this.nodeId);
         }
         await this.client.del(this.key(`node:${this.nodeId}`));
+        await this.client.sRem(this.key("nodes"), this.nodeId);
       }
     } catch {
       // Redis went away while leaving: the heartbeat's TTL cleans up instead.

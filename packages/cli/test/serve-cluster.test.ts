@@ -1,0 +1,150 @@
+import { execFileSync } from "node:child_process";
+import { connect, type Socket } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { killAllCli, runCliToEnd, waitUntil } from "./helpers/cli-process.js";
+import { freePort, RedisServer } from "./helpers/redis-server.js";
+import { startServe } from "./helpers/serve.js";
+
+/** A text client on a raw socket (what nc is): every line it got, and a way to type. */
+class Peer {
+  readonly lines: string[] = [];
+  private buffered = "";
+  constructor(readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    socket.on("error", () => {});
+    socket.on("data", (text: string) => {
+      this.buffered += text;
+      const parts = this.buffered.split("\n");
+      this.buffered = parts.pop()!;
+      this.lines.push(...parts);
+    });
+  }
+  static async open(port: number): Promise<Peer> {
+    const socket = connect({ host: "127.0.0.1", port });
+    await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    return new Peer(socket);
+  }
+  send(line: string): void {
+    this.socket.write(`${line}\n`);
+  }
+  has(pattern: RegExp): boolean {
+    return this.lines.some((line) => pattern.test(line));
+  }
+  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    await waitUntil(() => this.has(pattern), `${pattern} in:\n${this.lines.join("\n")}`, timeoutMs);
+  }
+}
+
+const peers: Peer[] = [];
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis?.[Symbol.asyncDispose]();
+});
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.socket.destroy();
+  await killAllCli();
+});
+
+async function peer(port: number, nick: string): Promise<Peer> {
+  const client = await Peer.open(port);
+  peers.push(client);
+  await client.waitFor(/^\*\*\* tcpchat\/1 /);
+  client.send(`/nick ${nick}`);
+  await client.waitFor(new RegExp(`is now known as ${nick}|you are ${nick}`));
+  return client;
+}
+
+describe("serve --redis and --workers", () => {
+  it("refuses --workers above 1 without --redis, with its code and a hint", async () => {
+    const { code, stderr } = await runCliToEnd(["serve", "--port", "0", "--workers", "4"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/CHAT_ERR_WORKERS_NEED_REDIS: --workers above 1 needs --redis/);
+    expect(stderr).toMatch(/hint: Start a Redis/);
+  });
+
+  it("does not start when Redis cannot be reached", async () => {
+    const closed = await freePort();
+    const { code, stderr } = await runCliToEnd([
+      "serve",
+      "--port",
+      "0",
+      "--no-console",
+      "--redis",
+      `redis://127.0.0.1:${closed}`,
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /CHAT_ERR_REDIS_UNREACHABLE: Cannot reach Redis at redis:\/\/127\.0\.0\.1/,
+    );
+    expect(stderr).toMatch(/hint: Check the --redis URL/);
+  });
+
+  it("a node killed with SIGKILL: its members leave the rooms of the other node", async () => {
+    const flags = ["--no-console", "--redis", redis.url];
+    const one = await startServe(flags);
+    const two = await startServe(flags);
+    const alice = await peer(one.port, "alice");
+    const bob = await peer(two.port, "bob");
+    await alice.waitFor(/^#lobby --> bob joined$/);
+    alice.send("/who");
+    await alice.waitFor(/bob/);
+
+    const killedAt = Date.now();
+    two.serve.signal("SIGKILL");
+    await alice.waitFor(/^#lobby <-- bob left \(node lost\)$/, 8000);
+    const goneAfterMs = Date.now() - killedAt;
+    if (process.env.TCPCHAT_PRINT_FIGURES) console.log(`gone after ${goneAfterMs} ms`);
+    const before = alice.lines.length;
+    alice.send("/who");
+    await waitUntil(() => alice.lines.length > before, "the answer to /who");
+    expect(alice.lines.slice(before).join("\n")).not.toMatch(/bob/);
+    // The issue's target: gone within 5 s (heartbeats every 1 s, a node expires after 3 s).
+    expect(goneAfterMs).toBeLessThan(5000);
+    // bob's nick is free again on the cluster.
+    alice.send("/nick bob");
+    await alice.waitFor(/alice is now known as bob/);
+    expect(bob.has(/left \(node lost\)/)).toBe(false);
+  });
+
+  it("--workers 2 shares one port between two nodes that chat through Redis", async () => {
+    const ownRedis = await RedisServer.start();
+    try {
+      const { serve, port } = await startServe([
+        "--no-console",
+        "--redis",
+        ownRedis.url,
+        "--workers",
+        "2",
+      ]);
+      await serve.waitForStderr(/listening on[^\n]*node=\w+[\s\S]*listening on[^\n]*node=\w+/);
+      const nodes = [...serve.stderr.matchAll(/node=(\w+)/g)].map((m) => m[1]);
+      expect(new Set(nodes).size).toBe(2);
+      // Node's cluster module hands connections to the workers in turn.
+      const clients: Peer[] = [];
+      for (const nick of ["w1", "w2", "w3", "w4"]) clients.push(await peer(port, nick));
+      const members = execFileSync(
+        "redis-cli",
+        ["-p", String(ownRedis.port), "hgetall", "tcpchat:room:lobby:members"],
+        {
+          encoding: "utf8",
+        },
+      );
+      const holders = new Set(
+        members
+          .trim()
+          .split("\n")
+          .filter((_, i) => i % 2 === 1),
+      );
+      expect(holders.size).toBe(2);
+      clients[0]!.send("hello from w1");
+      for (const client of clients) await client.waitFor(/^#lobby <w1> hello from w1$/);
+      serve.signal("SIGTERM");
+      expect(await serve.waitExit(10_000)).toBe(0);
+    } finally {
+      await ownRedis[Symbol.asyncDispose]();
+    }
+  });
+});
