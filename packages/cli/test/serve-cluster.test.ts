@@ -82,6 +82,24 @@ describe("serve --redis and --workers", () => {
     expect(stderr).toMatch(/hint: Check the --redis URL/);
   });
 
+  it("the console's /stats shows this node's cluster figures and every live node", async () => {
+    const one = await startServe(["--redis", redis.url]);
+    const two = await startServe(["--no-console", "--redis", redis.url]);
+    const nodeTwo = /node=(\w+)/.exec(two.serve.stderr)![1]!;
+    await peer(two.port, "statsy");
+    // The list is as of the last heartbeat (every second): ask until both nodes are in it.
+    await waitUntil(
+      () => {
+        one.serve.write("/stats\n");
+        return new RegExp(`nodes \\(2\\):.*${nodeTwo} 1 connections`).test(one.serve.stdout);
+      },
+      "both nodes in /stats",
+      10_000,
+    );
+    expect(one.serve.stdout).toMatch(/cluster node \w+: batches published \d+, received \d+/);
+    expect(one.serve.stdout).toMatch(/\(this one\) 0 connections/);
+  });
+
   it("a node killed with SIGKILL: its members leave the rooms of the other node", async () => {
     const flags = ["--no-console", "--redis", redis.url];
     const one = await startServe(flags);

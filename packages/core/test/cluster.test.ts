@@ -135,6 +135,15 @@ describe("a cluster of two nodes on Redis", () => {
     expect(statsA.received).toBeGreaterThan(0);
     expect(statsA.published).toBeGreaterThan(0);
     expect(statsB.received).toBeGreaterThan(0);
+    // /metrics of each node carries its own figures, labelled with its node id.
+    const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+    const nodeA = a.server.cluster!.nodeId;
+    expect(metrics).toContain(
+      `tcpchat_cluster_batches_received_total{node="${nodeA}"} ${a.server.stats().cluster!.received}`,
+    );
+    expect(metrics).toMatch(
+      new RegExp(`tcpchat_cluster_batches_published_total\\{node="${nodeA}"\\} [1-9]`),
+    );
     for (const client of [textA, jsonB]) client.close();
     for (const client of [webA, webB]) client.close();
   });

@@ -180,6 +180,7 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
           `*** bytes in ${formatBytes(s.bytesIn)}, out ${formatBytes(s.bytesOut)}`,
           `*** send-queue cut-offs ${s.sendQueueCutoffs}, rate-limited ${s.rateLimited}, framing errors ${s.framingErrors}`,
           `*** refused ${s.refused}${refusals.length ? ` (${refusals.join(", ")})` : ""}`,
+          ...clusterLines(server),
         ].join("\n"),
       );
     },
@@ -222,4 +223,18 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
       server.off("dm", onDm);
     },
   };
+}
+
+/** The cluster part of /stats: this node's traffic through Redis, and every live node. */
+function clusterLines(server: ChatServer): string[] {
+  const cluster = server.cluster;
+  const s = server.stats().cluster;
+  if (cluster === undefined || s === undefined) return [];
+  const nodes = cluster
+    .knownNodes()
+    .map((n) => `${n.id}${n.self ? " (this one)" : ""} ${n.connections} connections`);
+  return [
+    `*** cluster node ${s.nodeId}: batches published ${s.published}, received ${s.received}, recovered ${s.recovered}, lost ${s.lost}; outbox ${s.outbox}; Redis lag ${s.redisLagMs} ms, reconnects ${s.reconnects}`,
+    `*** nodes (${nodes.length}): ${nodes.join("; ") || "none seen yet"}`,
+  ];
 }

@@ -139,6 +139,7 @@ export class RedisCluster implements RoomBus {
     reconnects: 0,
   };
   private readonly describe: () => { connections: number };
+  private lastNodes: ClusterNodeInfo[] = [];
 
   constructor(options: ClusterOptions) {
     this.nodeId = randomBytes(4).toString("hex");
@@ -215,6 +216,11 @@ export class RedisCluster implements RoomBus {
     }
     this.client.destroy();
     this.sub.destroy();
+  }
+
+  /** The live nodes as of the last heartbeat (refreshed every `heartbeatMs`). */
+  knownNodes(): readonly ClusterNodeInfo[] {
+    return this.lastNodes;
   }
 
   /** The live nodes of the cluster (from their heartbeat keys). */
@@ -578,6 +584,7 @@ export class RedisCluster implements RoomBus {
     await this.client.sAdd(this.key("nodes"), this.nodeId);
     this.stats.redisLagMs = Date.now() - started;
     await this.reapDeadNodes();
+    this.lastNodes = await this.nodes();
   }
 
   /** Nodes whose heartbeat expired: their members leave every room here, their nicks free. */

@@ -29,6 +29,7 @@ import {
   WebSocketGateway,
   WebSocketTransport,
 } from "../transport/index.js";
+import { clusterMetrics } from "./cluster-metrics.js";
 import { formatMetrics, type MetricFamily } from "./metrics.js";
 
 /** HTTP on the chat port (see {@link ChatServerOptions.http}). */
@@ -795,6 +796,7 @@ export class ChatServer extends EventEmitter {
         ],
       });
     }
+    if (this.cluster !== undefined) families.push(...clusterMetrics(this.cluster));
     return formatMetrics(families);
   }
 
