@@ -1,4 +1,6 @@
+import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PUBLISH_BATCH } from "../src/cluster/scripts.js";
 import { type ChatServerOptions, createServer } from "../src/index.js";
 import { LineClient } from "./helpers.js";
 import { RedisServer, until } from "./redis-server.js";
@@ -161,7 +163,9 @@ describe("a cluster of two nodes on Redis", () => {
     await bob.waitFor(/^\*dm\* <amy> psst$|amy.*psst/);
     // Only bob's node wrote it: the third node delivered nothing.
     await until(() => b.server.stats().deliveries > 0, "b delivered");
-    expect(c.server.stats().cluster!.received).toBe(0);
+    expect(b.server.stats().cluster!.dmsReceived).toBe(1);
+    expect(c.server.stats().cluster!.dmsReceived).toBe(0);
+    expect(a.server.stats().cluster!.dmsReceived).toBe(0);
     expect(cat.lines.some((line) => line.includes("psst"))).toBe(false);
     // A nick nobody holds is still an error.
     amy.send(JSON.stringify({ type: "dm", to: "nobody", text: "hi", ref: "d2" }));
@@ -240,5 +244,93 @@ describe("a cluster of two nodes on Redis", () => {
     expect(a.server.stats().cluster!.reconnects).toBeGreaterThan(0);
     ada.close();
     bea.close();
+  });
+
+  /**
+   * Batches that reach the room's log but not its channel (a publish the node never heard) are
+   * written straight into Redis here; the next batch on the channel shows the gap.
+   */
+  async function injectUnheard(prefix: string, room: string, texts: string[], maxLen: number) {
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      const meta = `${prefix}:room:${room}:meta`;
+      const epoch = (await raw.hGet(meta, "epoch"))!;
+      const envelope = (batch: number, text: string) =>
+        JSON.stringify({
+          origin: "ghost",
+          batch,
+          frames: [{ type: "message", id: `g${batch}`, ts: 1, room, from: "ghost", text }],
+        });
+      for (const [i, text] of texts.slice(0, -1).entries()) {
+        const seq = await raw.hIncrBy(meta, "seq", 1);
+        await raw.xAdd(
+          `${prefix}:room:${room}:log`,
+          `${seq}-0`,
+          { e: epoch, m: envelope(i + 1, text) },
+          {
+            TRIM: { strategy: "MAXLEN", strategyModifier: "~", threshold: maxLen },
+          },
+        );
+      }
+      await raw.eval(PUBLISH_BATCH, {
+        keys: [meta, `${prefix}:room:${room}:log`, `${prefix}:room:${room}:channel`],
+        arguments: [envelope(texts.length, texts.at(-1)!), String(maxLen), "unused"],
+      });
+    } finally {
+      raw.destroy();
+    }
+  }
+
+  it("fills a gap in a room's sequence from its stream, in order", async () => {
+    await using a = await startNode("t6");
+    const ada = await jsonClient(a.port, "ada");
+    await until(() => a.server.stats().cluster!.published > 0, "ada's join published");
+    const texts = ["g1", "g2", "g3", "g4", "g5", "g6"];
+    await injectUnheard("t6", "lobby", texts, 10_000);
+    await until(() => linesFrom(ada, "ghost").length >= texts.length, "every ghost message");
+    expect(linesFrom(ada, "ghost")).toEqual(texts);
+    expect(a.server.stats().cluster!.recovered).toBe(texts.length - 1);
+    expect(a.server.stats().cluster!.lost).toBe(0);
+    ada.close();
+  });
+
+  it("past the stream's cap, members are told how many batches were lost, then get the rest in order", async () => {
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    // Small stream nodes, so that MAXLEN ~ trims close to the cap.
+    const before = (await raw.configGet("stream-node-max-entries"))["stream-node-max-entries"]!;
+    await raw.configSet("stream-node-max-entries", "2");
+    try {
+      await using a = await startNode("t7", {
+        redis: { url: redis.url, prefix: "t7", streamMaxLen: 4 },
+      });
+      const ada = await jsonClient(a.port, "ada");
+      await until(() => a.server.stats().cluster!.published > 0, "ada's join published");
+      const texts = Array.from({ length: 30 }, (_, i) => `g${i + 1}`);
+      await injectUnheard("t7", "lobby", texts, 4);
+      await ada.waitFor(/"type":"notice".*could not be recovered/);
+      await until(() => linesFrom(ada, "ghost").at(-1) === "g30", "the last ghost message");
+      const heard = linesFrom(ada, "ghost");
+      const lost = a.server.stats().cluster!.lost;
+      expect(lost).toBeGreaterThan(0);
+      // What arrived is the tail of what was sent, in order, and the notice says how much is missing.
+      expect(heard).toEqual(texts.slice(texts.length - heard.length));
+      const notice = JSON.parse(ada.lines.find((line) => line.includes('"notice"'))!) as {
+        text: string;
+      };
+      expect(notice.text).toBe(
+        `${lost} batches of messages in #lobby could not be recovered (the cluster's log no longer has them).`,
+      );
+      expect(heard.length + lost).toBe(texts.length);
+      // The notice comes before the first recovered message.
+      const noticeAt = ada.lines.findIndex((line) => line.includes('"notice"'));
+      const firstAt = ada.lines.findIndex((line) => line.includes('"from":"ghost"'));
+      expect(noticeAt).toBeLessThan(firstAt);
+      ada.close();
+    } finally {
+      await raw.configSet("stream-node-max-entries", before);
+      raw.destroy();
+    }
   });
 });

@@ -50,6 +50,8 @@ export interface ClusterStats {
   published: number;
   /** Batches from other nodes written to members here. */
   received: number;
+  /** Direct messages from other nodes for a session here. */
+  dmsReceived: number;
   /** Batches fetched from a room's stream after a gap or a reconnect. */
   recovered: number;
   /** Batches known lost (past the stream's cap, or a log that restarted empty). */
@@ -76,7 +78,11 @@ interface ClusterRoom {
   pendingMembers: string[];
   /** Batches arriving while the room catches up, applied after it. */
   waiting: Sequenced[] | null;
+  /** Subscribed (or failed to be): its batches may be published, the node will hear them. */
+  ready: boolean;
   closed: boolean;
+  /** Its listener on the room's channel (removed alone: a reopened room has its own). */
+  listener: (text: string) => void;
 }
 
 type Client = ReturnType<typeof createClient>;
@@ -132,6 +138,7 @@ export class RedisCluster implements RoomBus {
   readonly stats: ClusterStats = {
     published: 0,
     received: 0,
+    dmsReceived: 0,
     recovered: 0,
     lost: 0,
     outbox: 0,
@@ -256,7 +263,9 @@ export class RedisCluster implements RoomBus {
       local: new Map(),
       pendingMembers: [],
       waiting: [],
+      ready: false,
       closed: false,
+      listener: (text) => this.roomMessage(room, text),
     };
     this.rooms.set(roomKey, room);
     void this.subscribeRoom(room);
@@ -267,8 +276,7 @@ export class RedisCluster implements RoomBus {
     if (room === undefined) return;
     room.closed = true;
     this.rooms.delete(roomKey);
-    if (this.sub.isReady)
-      void this.sub.unsubscribe(this.roomKey(roomKey, "channel")).catch(() => {});
+    this.unsubscribeRoom(room);
   }
 
   publish(roomKey: string, frames: readonly ServerFrame[]): void {
@@ -355,6 +363,9 @@ export class RedisCluster implements RoomBus {
     const generation = this.generation;
     while (this.sent < this.outbox.length) {
       const item = this.outbox[this.sent]!;
+      // A room's first batches wait for its subscription, so that this node hears its own
+      // batches and a gap means a batch from elsewhere; the outbox stays in order behind them.
+      if (!item.room.ready) return;
       this.sent += 1;
       this.client
         .eval(PUBLISH_BATCH, {
@@ -401,9 +412,9 @@ export class RedisCluster implements RoomBus {
         "seq",
       ]);
       room.log.start(epoch ?? "", Number(seq ?? 0));
-      await this.sub.subscribe(this.roomKey(room.key, "channel"), (text) =>
-        this.roomMessage(room, text),
-      );
+      await this.sub.subscribe(this.roomKey(room.key, "channel"), room.listener);
+      // Closed while subscribing: roomClosed found nothing to unsubscribe yet.
+      if (room.closed) this.unsubscribeRoom(room);
       const members = await this.client.hGetAll(this.roomKey(room.key, "members"));
       for (const [nick, node] of Object.entries(members)) {
         if (node !== this.nodeId) room.remote.set(nick, node);
@@ -411,7 +422,14 @@ export class RedisCluster implements RoomBus {
     } catch {
       // Redis is away: subReady catches this room up when it is back.
     }
+    room.ready = true;
     this.release(room);
+    this.pump();
+  }
+
+  private unsubscribeRoom(room: ClusterRoom): void {
+    if (!this.sub.isReady) return;
+    void this.sub.unsubscribe(this.roomKey(room.key, "channel"), room.listener).catch(() => {});
   }
 
   private roomMessage(room: ClusterRoom, text: string): void {
@@ -439,10 +457,11 @@ export class RedisCluster implements RoomBus {
     this.accept(room, batch);
   }
 
-  private accept(room: ClusterRoom, batch: Sequenced): void {
+  /** Takes a batch in sequence; returns whether it came from another node and was new. */
+  private accept(room: ClusterRoom, batch: Sequenced): boolean {
     const { envelope } = batch;
     const fresh = room.log.advance(batch.epoch, batch.seq, envelope.origin, envelope.batch);
-    if (!fresh || envelope.origin === this.nodeId) return;
+    if (!fresh || envelope.origin === this.nodeId) return false;
     for (const change of envelope.members ?? []) {
       const nick = change.slice(1);
       if (change.startsWith("+")) room.remote.set(nick, envelope.origin);
@@ -452,6 +471,7 @@ export class RedisCluster implements RoomBus {
       this.stats.received += 1;
       this.hub?.deliverRemote(room.key, envelope.frames);
     }
+    return true;
   }
 
   /** Applies the batches that waited for a catch-up, which may start another one. */
@@ -477,7 +497,6 @@ export class RedisCluster implements RoomBus {
    */
   private async catchUp(room: ClusterRoom, epoch: string, from: number, to: number): Promise<void> {
     let next = from;
-    let lost = 0;
     try {
       while (next <= to && !room.closed) {
         const entries = await this.client.xRange(
@@ -493,12 +512,12 @@ export class RedisCluster implements RoomBus {
           const seq = Number.parseInt(entry.id, 10);
           const envelope = decodeEnvelope(String(entry.message.m));
           if (entry.message.e !== epoch || envelope === null) continue;
-          if (seq > next) lost += seq - next;
+          // Members hear what is missing at the place it is missing from.
+          if (seq > next) this.reportLost(room, seq - next);
           // Pretend the log was at seq-1 so that accept() takes this one in sequence.
           if (room.log.epoch !== epoch) room.log.start(epoch, seq - 1);
           room.log.seq = Math.max(room.log.seq, seq - 1);
-          this.accept(room, { epoch, seq, envelope });
-          this.stats.recovered += 1;
+          if (this.accept(room, { epoch, seq, envelope })) this.stats.recovered += 1;
           next = seq + 1;
         }
       }
@@ -506,17 +525,21 @@ export class RedisCluster implements RoomBus {
       // Redis went away again: the reconnect starts another catch-up.
       return;
     }
-    if (next <= to) lost += to - next + 1;
-    if (lost > 0) {
-      this.stats.lost += lost;
+    if (next <= to && !room.closed) {
+      this.reportLost(room, to - next + 1);
       room.log.start(epoch, to);
-      this.hub?.deliverRemote(room.key, [
-        {
-          type: "notice",
-          text: `${lost} batch${lost === 1 ? "" : "es"} of messages in #${room.name} could not be recovered (the cluster's log no longer has them).`,
-        },
-      ]);
     }
+  }
+
+  /** Tells the room's members here how many batches could not be recovered (Centrifugo's "insufficient state"). */
+  private reportLost(room: ClusterRoom, count: number): void {
+    this.stats.lost += count;
+    this.hub?.deliverRemote(room.key, [
+      {
+        type: "notice",
+        text: `${count} batch${count === 1 ? "" : "es"} of messages in #${room.name} could not be recovered (the cluster's log no longer has them).`,
+      },
+    ]);
   }
 
   /** Redis is back for the subscriber: every room catches up from where it stopped. */
@@ -668,6 +691,7 @@ export class RedisCluster implements RoomBus {
   private dmMessage(text: string): void {
     try {
       const { to, frame } = JSON.parse(text) as { to: string; frame: ServerFrame };
+      this.stats.dmsReceived += 1;
       this.hub?.deliverDm(to, frame);
     } catch {
       // Not a DM of this protocol: ignored.

@@ -42,6 +42,11 @@ export function clusterMetrics(cluster: RedisCluster): MetricFamily[] {
       s.received,
     ),
     counter(
+      "tcpchat_cluster_dms_received_total",
+      "Direct messages from other nodes for sessions here.",
+      s.dmsReceived,
+    ),
+    counter(
       "tcpchat_cluster_batches_recovered_total",
       "Room batches fetched from a room's stream after a gap or a reconnect.",
       s.recovered,
