@@ -203,9 +203,26 @@ describe("a cluster of two nodes on Redis", () => {
       nicks: string[];
     };
     expect(who.nicks.sort()).toEqual(["ann", "ben"]);
+    // A nick change is heard once on the other node, however many rooms it shares.
+    ann.send(JSON.stringify({ type: "join", room: "second", ref: "j1" }));
+    await ann.waitFor(/"type":"ack","ref":"j1"/);
+    ben.send("/join second");
+    await ann.waitFor(/"type":"join","ts":\d+,"room":"second","nick":"ben"/);
+    ben.send("/nick benny");
+    await ann.waitFor(/"type":"nick".*"old":"ben","new":"benny"/);
+    ann.send(JSON.stringify({ type: "who", room: "lobby", ref: "w2" }));
+    await ann.waitFor(/"type":"ack","ref":"w2"/);
+    expect(
+      ann.lines.filter((line) => line.includes('"old":"ben"')),
+      ann.lines.join("\n"),
+    ).toHaveLength(1);
+    expect(ann.lines.some((line) => /"type":"presence".*"benny"/.test(line))).toBe(true);
     ben.send("/quit bye");
-    await ann.waitFor(/"type":"part".*"nick":"ben"/);
-    await until(() => a.server.rooms()[0]?.members === 1, "ben gone from a's lobby");
+    await ann.waitFor(/"type":"part".*"nick":"benny"/);
+    await until(
+      () => a.server.rooms().every((room) => room.members === 1),
+      "ben gone from a's rooms",
+    );
     ann.close();
   });
 

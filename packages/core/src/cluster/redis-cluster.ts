@@ -32,6 +32,7 @@ export interface ClusterOptions {
 /** What the cluster needs from the hub: how remote batches and DMs get written here. */
 export interface ClusterHub {
   deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void;
+  announceRemoteNick(frame: ServerFrame, roomKey: string): void;
   deliverDm(toKey: string, frame: ServerFrame): boolean;
 }
 
@@ -467,9 +468,16 @@ export class RedisCluster implements RoomBus {
       if (change.startsWith("+")) room.remote.set(nick, envelope.origin);
       else if (room.remote.get(nick) === envelope.origin) room.remote.delete(nick);
     }
-    if (envelope.frames.length > 0) {
+    let frames = envelope.frames;
+    if (frames.some((frame) => frame.type === "nick")) {
+      // Heard once per shared room: the hub tells each member here once.
+      for (const frame of frames)
+        if (frame.type === "nick") this.hub?.announceRemoteNick(frame, room.key);
+      frames = frames.filter((frame) => frame.type !== "nick");
+    }
+    if (frames.length > 0) {
       this.stats.received += 1;
-      this.hub?.deliverRemote(room.key, envelope.frames);
+      this.hub?.deliverRemote(room.key, frames);
     }
     return true;
   }

@@ -60,6 +60,9 @@ export interface CloseReason {
   reason: string;
 }
 
+/** How long a nick change from another node is remembered, so that each member hears it once. */
+const REMOTE_NICK_MEMORY_MS = 10_000;
+
 /** How often paused sessions are looked at again, in ms (their tokens refill meanwhile). */
 const RESUME_TICK_MS = 20;
 
@@ -93,6 +96,8 @@ export class ChatHub implements InputOwner {
   private nextMessage = 0;
   /** Prefix of message ids: empty alone, the node's id in a cluster (ids unique cluster-wide). */
   private idPrefix = "";
+  /** Nick changes from other nodes, and who here was told of each. */
+  private readonly remoteNicksTold = new Map<string, Set<Session>>();
   /** Where room batches go beyond this process; undefined when the server is alone. */
   private bus: RoomBus | undefined;
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
@@ -130,6 +135,41 @@ export class ChatHub implements InputOwner {
       this.scheduleFlush();
     }
     room.appendRemote(frames);
+  }
+
+  /** In a cluster: a local nick change goes to the other nodes of its small rooms. */
+  publishNick(session: Session, frame: ServerFrame): void {
+    if (this.bus === undefined) return;
+    for (const room of session.rooms) {
+      if (room.members.size > this.settings.announceRoomSize) continue;
+      this.bus.publish(room.key, [frame]);
+    }
+  }
+
+  /**
+   * A nick change on another node, heard in one of the rooms it shares with this node (it
+   * arrives once per shared room): each member here hears it once, after what the room said
+   * before it, as for a local change.
+   */
+  announceRemoteNick(frame: ServerFrame, roomKey: string): void {
+    const room = this.rooms.get(roomKey);
+    if (room === undefined || room.members.size > this.settings.announceRoomSize) return;
+    const key = JSON.stringify(frame);
+    let told = this.remoteNicksTold.get(key);
+    if (told === undefined) {
+      told = new Set();
+      this.remoteNicksTold.set(key, told);
+      // Every room's copy arrives within moments; the memory of it does not need to last.
+      setTimeout(() => this.remoteNicksTold.delete(key), REMOTE_NICK_MEMORY_MS).unref();
+    }
+    this.stats.deliveries += room.flush();
+    const encoded = new Map<Codec, Buffer | null>();
+    for (const member of room.members) {
+      if (told.has(member)) continue;
+      told.add(member);
+      member.sendNow(frame, encoded);
+      this.stats.deliveries += 1;
+    }
   }
 
   /** How a nick held on another node of the cluster is spelt; undefined if none holds it. */

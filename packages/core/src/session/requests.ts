@@ -325,6 +325,7 @@ function announceNick(hub: ChatHub, session: Session, frame: ServerFrame): void 
       if (room.members.size > hub.settings.announceRoomSize) continue;
       for (const member of room.members) peers.add(member);
     }
+    hub.publishNick(session, frame);
   }
   const encoded = new Map<Codec, Buffer | null>();
   for (const peer of peers) {
