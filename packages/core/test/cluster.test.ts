@@ -192,6 +192,28 @@ describe("a cluster of two nodes on Redis", () => {
     second.close();
   });
 
+  it("when two nodes give out one nick at once, the node whose claim Redis did not keep takes it back", async () => {
+    await using a = await startNode("t8");
+    await using b = await startNode("t8");
+    // Node a claims "zed" in Redis without telling the others (what a claim racing b's looks like).
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    await raw.hSet("t8:nicks", "zed", `${a.server.cluster!.nodeId} zed`);
+    raw.destroy();
+    const zed = await LineClient.open(b.port);
+    zed.send(JSON.stringify(hello("zoe")));
+    await zed.waitFor(/"type":"welcome"/);
+    zed.send(JSON.stringify({ type: "nick", nick: "zed", ref: "z1" }));
+    await zed.waitFor(/"type":"ack","ref":"z1"/);
+    const lost = JSON.parse(await zed.waitFor(/CHAT_ERR_NICK_IN_USE/)) as { message: string };
+    expect(lost.message).toMatch(
+      /^The nick zed was taken on another server of this cluster at the same moment; you are guest-[0-9a-f]{6} now\.$/,
+    );
+    await zed.waitFor(/"type":"nick".*"old":"zed","new":"guest-/);
+    expect(b.server.sessions()[0]!.nick).toMatch(/^guest-/);
+    zed.close();
+  });
+
   it("shows members of every node in who, and tells each node of joins and parts", async () => {
     await using a = await startNode("t4");
     await using b = await startNode("t4");

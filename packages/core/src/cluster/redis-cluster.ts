@@ -33,6 +33,7 @@ export interface ClusterOptions {
 export interface ClusterHub {
   deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void;
   announceRemoteNick(frame: ServerFrame, roomKey: string): void;
+  nickLost(nickKey: string): void;
   deliverDm(toKey: string, frame: ServerFrame): boolean;
 }
 
@@ -673,11 +674,20 @@ export class RedisCluster implements RoomBus {
 
   // Nicks
 
+  /**
+   * Claims a nick this node gave out. The mirror makes a conflict rare (two nodes giving the
+   * same nick out at once); when Redis kept another live node's claim, this node's session
+   * loses the nick.
+   */
   private async claimNick(key: string, nick: string): Promise<void> {
-    await this.client.eval(CLAIM_NICK, {
+    const holder = await this.client.eval(CLAIM_NICK, {
       keys: [this.key("nicks"), this.key("nicks")],
       arguments: [key, this.nodeId, nick, this.key("node:")],
     });
+    if (typeof holder !== "string" || holder === "") return;
+    const [node, ...spelt] = holder.split(" ");
+    this.remoteNicks.set(key, { nick: spelt.join(" "), node: node! });
+    if (this.localNicks.get(key) === nick) this.hub?.nickLost(key);
   }
 
   private async releaseNick(key: string): Promise<void> {

@@ -172,6 +172,13 @@ export class ChatHub implements InputOwner {
     }
   }
 
+  /** A nick this node gave out was claimed first on another node: its session gets a guest nick. */
+  nickLost(nickKey: string, now: number = Date.now()): void {
+    const session = this.nicks.get(nickKey);
+    if (session === undefined || session === null || !session.open) return;
+    requests.loseNick(this, session, this.guestNick(session, now), now);
+  }
+
   /** How a nick held on another node of the cluster is spelt; undefined if none holds it. */
   remoteNick(nick: string): string | undefined {
     return this.bus?.remoteNick(nameKey(nick));

@@ -312,6 +312,24 @@ export function changeNick(
 }
 
 /**
+ * Takes a nick back from a session that lost it to another node of the cluster (both took it
+ * at once; Redis kept the other's claim): the session gets a guest nick, its rooms hear the
+ * change, and it is told why.
+ */
+export function loseNick(hub: ChatHub, session: Session, guest: string, now: number): void {
+  const old = session.nick;
+  hub.nicks.take(session, guest);
+  announceNick(hub, session, { type: "nick", ts: now, old, new: guest });
+  hub.replyError(
+    session,
+    new ProtocolError("CHAT_ERR_NICK_IN_USE", {
+      message: `The nick ${old} was taken on another server of this cluster at the same moment; you are ${guest} now.`,
+    }),
+  );
+  if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: guest });
+}
+
+/**
  * Tells each peer that shares a small room with the session once, however many rooms they
  * share. Big rooms do not hear nick changes (quadratic in a connect storm; `/who` shows them),
  * and nobody hears the change of a session not yet announced (they will hear it join as `nick`).
