@@ -192,6 +192,21 @@ describe("a cluster of two nodes on Redis", () => {
     second.close();
   });
 
+  it("hears a room again on a node where it emptied and filled again", async () => {
+    await using a = await startNode("t9");
+    await using b = await startNode("t9");
+    const red = await jsonClient(a.port, "red");
+    const pink = await jsonClient(b.port, "pink");
+    await red.waitFor(/"type":"join".*"nick":"pink"/);
+    pink.send(JSON.stringify({ type: "quit" }));
+    await red.waitFor(/"type":"part".*"nick":"pink"/);
+    const teal = await jsonClient(b.port, "teal");
+    await red.waitFor(/"type":"join".*"nick":"teal"/);
+    red.send(JSON.stringify({ type: "send", text: "hi teal" }));
+    await teal.waitFor(/"text":"hi teal"/);
+    for (const client of [red, pink, teal]) client.close();
+  });
+
   it("when two nodes give out one nick at once, the node whose claim Redis did not keep takes it back", async () => {
     await using a = await startNode("t8");
     await using b = await startNode("t8");

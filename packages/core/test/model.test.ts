@@ -11,6 +11,7 @@ import {
   speaksText,
 } from "./model-client.js";
 import { makeCertificate, removeCertificate } from "./peers.js";
+import { RedisServer } from "./redis-server.js";
 
 /**
  * Model-based test of the hub over real sockets (fast-check `fc.commands`): random interleavings
@@ -46,9 +47,30 @@ interface Model {
 }
 
 interface Real {
-  server: ChatServer;
-  target: ModelTarget;
+  /** One server, or the nodes of a cluster; a client connects to one of them. */
+  servers: ChatServer[];
+  targets: ModelTarget[];
   clients: Map<number, ModelClient>;
+}
+
+function requestsIn(real: Real): number {
+  return real.servers.reduce((sum, server) => sum + server.stats().requestsIn, 0);
+}
+
+/**
+ * In a cluster, every node's mirror of the cluster's nicks has let go of `nick` (so that a
+ * client of any node may take it next).
+ */
+async function nickFreed(real: Real, client: ModelClient, nick: string): Promise<void> {
+  await client.until(
+    () =>
+      real.servers.every(
+        (server) =>
+          !server.sessions().some((s) => s.nick === nick) &&
+          server.cluster?.remoteNick(nick) === undefined,
+      ),
+    `every node to free ${nick}`,
+  );
 }
 
 function membersOf(model: Model, room: string): ModelMember[] {
@@ -62,11 +84,9 @@ function membersOf(model: Model, room: string): ModelMember[] {
  */
 async function check(model: Model, real: Real): Promise<void> {
   const deadline = Date.now() + 5000;
-  while (real.server.stats().requestsIn < model.requests) {
+  while (requestsIn(real) < model.requests) {
     if (Date.now() > deadline)
-      throw new Error(
-        `the server acted on ${real.server.stats().requestsIn} of ${model.requests} requests`,
-      );
+      throw new Error(`the servers acted on ${requestsIn(real)} of ${model.requests} requests`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   for (const [id, member] of model.members) {
@@ -107,7 +127,9 @@ class Connect implements fc.AsyncCommand<Model, Real> {
       expected: [`join lobby ${nick}`],
     });
     m.requests += 1;
-    r.clients.set(id, await ModelClient.open(r.target, this.kind, nick));
+    // Clients are spread over the nodes of a cluster.
+    const target = r.targets[this.pick % r.targets.length]!;
+    r.clients.set(id, await ModelClient.open(target, this.kind, nick));
     await check(m, r);
   }
   toString() {
@@ -254,12 +276,14 @@ class Rename extends OnClient {
     for (const member of told) member.expected.push(`nick ${me.nick} ${nick}`);
     m.usedNicks.delete(me.nick);
     m.usedNicks.add(nick);
+    const old = me.nick;
     me.nick = nick;
     const client = r.clients.get(id)!;
     m.requests += 1;
     if (speaksText(me.kind)) client.write(`/nick ${nick}`);
     else client.write(JSON.stringify({ type: "nick", ref: "n", nick }));
     await check(m, r);
+    await nickFreed(r, client, old);
   }
   override toString() {
     return `nick(${this.pick})`;
@@ -301,10 +325,7 @@ class Leave extends OnClient {
       client.reset();
     }
     // The server has forgotten it once no session holds its nick (even with nobody to tell).
-    await client.until(
-      () => !r.server.sessions().some((s) => s.nick === me.nick),
-      `the server to forget ${me.nick}`,
-    );
+    await nickFreed(r, client, me.nick);
     if (this.how !== "reset") client.reset();
     await check(m, r);
   }
@@ -404,27 +425,51 @@ describe("the hub against a reference model, over real sockets", () => {
   // The TLS kinds connect to the same port; a certificate made at run time, never committed.
   const certificate = makeCertificate();
   afterAll(() => removeCertificate(certificate));
+  let redis: RedisServer | undefined;
+  afterAll(async () => {
+    await redis?.[Symbol.asyncDispose]();
+  });
+  let cluster = 0;
 
-  it("every open, reading client hears exactly its rooms' events, once and in order", async () => {
+  /** One server, or `nodes` servers joined by a real redis-server (a fresh key prefix per run). */
+  async function startServers(nodes: number) {
+    const options = {
+      // Budgets are tested on their own; here nothing may be refused for pace.
+      messageRate: 1e6,
+      messageBurst: 1e6,
+      requestRate: 1e6,
+      requestBurst: 1e6,
+      nickRate: 1e6,
+      nickBurst: 1e6,
+      nickHoldMs: 0,
+      // WebSocket clients share the port: the server then sniffs first bytes, and a short
+      // deadline keeps the text clients' greeting quick.
+      webSocket: true,
+      tls: certificate,
+      sniffTimeoutMs: 50,
+    };
+    if (nodes > 1 && redis === undefined) redis = await RedisServer.start();
+    const prefix = `model${++cluster}`;
+    const started: Array<Awaited<ReturnType<typeof startServer>>> = [];
+    for (let i = 0; i < nodes; i++) {
+      started.push(
+        await startServer(nodes > 1 ? { ...options, redis: { url: redis!.url, prefix } } : options),
+      );
+    }
+    return {
+      servers: started.map((s) => s.server),
+      targets: started.map((s) => ({ port: s.port, ca: certificate.cert })),
+      async [Symbol.asyncDispose]() {
+        for (const s of started) await s[Symbol.asyncDispose]();
+      },
+    };
+  }
+
+  async function modelRuns(nodes: number, runs: number): Promise<void> {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
-        await using s = await startServer({
-          // Budgets are tested on their own; here nothing may be refused for pace.
-          messageRate: 1e6,
-          messageBurst: 1e6,
-          requestRate: 1e6,
-          requestBurst: 1e6,
-          nickRate: 1e6,
-          nickBurst: 1e6,
-          nickHoldMs: 0,
-          // WebSocket clients share the port: the server then sniffs first bytes, and a short
-          // deadline keeps the text clients' greeting quick.
-          webSocket: true,
-          tls: certificate,
-          sniffTimeoutMs: 50,
-        });
-        const target = { port: s.port, ca: certificate.cert };
-        const real: Real = { server: s.server, target, clients: new Map() };
+        await using s = await startServers(nodes);
+        const real: Real = { servers: s.servers, targets: s.targets, clients: new Map() };
         const model: Model = {
           members: new Map(),
           nextId: 0,
@@ -444,8 +489,16 @@ describe("the hub against a reference model, over real sockets", () => {
           for (const client of real.clients.values()) client.reset();
         }
       }),
-      { numRuns: Number(process.env["TCPCHAT_MODEL_RUNS"] ?? 40) },
+      { numRuns: runs },
     );
+  }
+
+  it("every open, reading client hears exactly its rooms' events, once and in order", async () => {
+    await modelRuns(1, Number(process.env["TCPCHAT_MODEL_RUNS"] ?? 40));
     // Bounded: 40 runs of at most 60 steps, each step waiting for its events with a deadline.
+  }, 240_000);
+
+  it("the same holds with clients spread over two nodes of a cluster on Redis", async () => {
+    await modelRuns(2, Number(process.env["TCPCHAT_CLUSTER_MODEL_RUNS"] ?? 15));
   }, 240_000);
 });

@@ -2,13 +2,13 @@ import type { ServerFrame } from "../protocol/frames.js";
 
 /**
  * What a node publishes for a room once per flush: events, not bytes (each node encodes for its
- * own codecs). `origin` and `batch` (a per-node counter, per room) let a receiver drop its own
+ * own codecs). `origin` and `batch` (a counter of the node) let a receiver drop its own
  * batches and any batch it already has, such as one re-sent after a lost reply.
  */
 export interface Envelope {
   /** Id of the node that published it. */
   origin: string;
-  /** The publisher's counter for this room: increases by one per batch. */
+  /** The publisher's batch counter: increases with every batch it publishes, in any room. */
   batch: number;
   frames: ServerFrame[];
   /** Local members that joined (`+nick`) or left (`-nick`) since the previous batch. */

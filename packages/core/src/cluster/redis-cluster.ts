@@ -71,8 +71,6 @@ interface ClusterRoom {
   key: string;
   name: string;
   log: RoomLog;
-  /** This node's batch counter for the room. */
-  batch: number;
   /** Members on other nodes: nick -> node id. */
   remote: Map<string, string>;
   /** Members here (nicks), sent to other nodes as `+nick` and `-nick` in the next batch. */
@@ -149,6 +147,10 @@ export class RedisCluster implements RoomBus {
   };
   private readonly describe: () => { connections: number };
   private lastNodes: ClusterNodeInfo[] = [];
+  /** This node's batch counter (for every room: what receivers drop re-sent batches by). */
+  private nextBatch = 0;
+  /** Rooms whose channel is being left (their UNSUBSCRIBE not answered yet). */
+  private readonly unsubscribing = new Map<string, Promise<void>>();
 
   constructor(options: ClusterOptions) {
     this.nodeId = randomBytes(4).toString("hex");
@@ -260,7 +262,6 @@ export class RedisCluster implements RoomBus {
       key: roomKey,
       name: roomName,
       log: new RoomLog(),
-      batch: 0,
       remote: new Map(),
       local: new Map(),
       pendingMembers: [],
@@ -329,6 +330,15 @@ export class RedisCluster implements RoomBus {
     }
   }
 
+  async lookupRoom(roomKey: string): Promise<{ name: string; nicks: string[] } | null> {
+    const [name, members] = await Promise.all([
+      this.client.hGet(this.roomKey(roomKey, "meta"), "name"),
+      this.client.hGetAll(this.roomKey(roomKey, "members")),
+    ]);
+    const nicks = Object.keys(members);
+    return nicks.length === 0 ? null : { name: name ?? roomKey, nicks };
+  }
+
   sendDm(toKey: string, frame: ServerFrame): boolean {
     const holder = this.remoteNicks.get(toKey);
     if (holder === undefined || !this.client.isReady) return false;
@@ -340,7 +350,9 @@ export class RedisCluster implements RoomBus {
   // Publishing
 
   private enqueue(room: ClusterRoom, frames: ServerFrame[]): void {
-    const envelope: Envelope = { origin: this.nodeId, batch: ++room.batch, frames };
+    // One counter for the node, not per room object: a room that empties here and fills again
+    // is a new object, and its batches must still count up for the nodes that remember it.
+    const envelope: Envelope = { origin: this.nodeId, batch: ++this.nextBatch, frames };
     if (room.pendingMembers.length > 0) {
       envelope.members = room.pendingMembers;
       room.pendingMembers = [];
@@ -408,12 +420,17 @@ export class RedisCluster implements RoomBus {
 
   private async subscribeRoom(room: ClusterRoom): Promise<void> {
     try {
+      // A room reopened while its channel is being left: a SUBSCRIBE sent before the UNSUBSCRIBE
+      // is answered would be undone by it, so the new one waits.
+      await this.unsubscribing.get(room.key);
       // The position is read before subscribing: anything published in between shows as a gap.
       const [epoch, seq] = await this.client.hmGet(this.roomKey(room.key, "meta"), [
         "epoch",
         "seq",
       ]);
       room.log.start(epoch ?? "", Number(seq ?? 0));
+      // Its name as people spell it, for nodes that look it up without holding it.
+      void this.client.hSet(this.roomKey(room.key, "meta"), "name", room.name).catch(() => {});
       await this.sub.subscribe(this.roomKey(room.key, "channel"), room.listener);
       // Closed while subscribing: roomClosed found nothing to unsubscribe yet.
       if (room.closed) this.unsubscribeRoom(room);
@@ -431,7 +448,13 @@ export class RedisCluster implements RoomBus {
 
   private unsubscribeRoom(room: ClusterRoom): void {
     if (!this.sub.isReady) return;
-    void this.sub.unsubscribe(this.roomKey(room.key, "channel"), room.listener).catch(() => {});
+    const done = this.sub
+      .unsubscribe(this.roomKey(room.key, "channel"), room.listener)
+      .catch(() => {});
+    this.unsubscribing.set(room.key, done);
+    void done.then(() => {
+      if (this.unsubscribing.get(room.key) === done) this.unsubscribing.delete(room.key);
+    });
   }
 
   private roomMessage(room: ClusterRoom, text: string): void {

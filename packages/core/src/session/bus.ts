@@ -24,6 +24,8 @@ export interface RoomBus {
   remoteNick(nickKey: string): string | undefined;
   /** A local session took (nick) or freed (null) a nick. */
   nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void;
+  /** A room's name and members on every node, for a room with none here; null if none has any. */
+  lookupRoom(roomKey: string): Promise<{ name: string; nicks: string[] } | null>;
   /** Sends a direct message to the node that holds its target; false if no node does. */
   sendDm(toKey: string, frame: ServerFrame): boolean;
 }

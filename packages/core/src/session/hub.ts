@@ -179,6 +179,28 @@ export class ChatHub implements InputOwner {
     requests.loseNick(this, session, this.guestNick(session, now), now);
   }
 
+  /** Whether this hub is a node of a cluster. */
+  get clustered(): boolean {
+    return this.bus !== undefined;
+  }
+
+  /**
+   * The members of a room that has none here, from the cluster (null when no node has any).
+   * Answers later: `reply` runs once the cluster has answered.
+   */
+  remotePresence(rawName: string, reply: (presence: PresenceFrame | null) => void): void {
+    if (this.bus === undefined) return reply(null);
+    this.bus.lookupRoom(nameKey(rawName)).then(
+      (found) =>
+        reply(
+          found === null
+            ? null
+            : { type: "presence", room: found.name, nicks: found.nicks, count: found.nicks.length },
+        ),
+      () => reply(null),
+    );
+  }
+
   /** How a nick held on another node of the cluster is spelt; undefined if none holds it. */
   remoteNick(nick: string): string | undefined {
     return this.bus?.remoteNick(nameKey(nick));

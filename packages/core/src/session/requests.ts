@@ -360,8 +360,8 @@ export function who(
   now: number,
 ): void {
   const room = hub.roomNamed(session, rawName);
-  if (room === undefined) {
-    return hub.replyError(
+  const noRoom = () =>
+    hub.replyError(
       session,
       new ProtocolError(
         "CHAT_ERR_NOT_IN_ROOM",
@@ -371,7 +371,17 @@ export function who(
       ),
       ref,
     );
+  if (room === undefined && rawName !== undefined && hub.clustered) {
+    // A room with no member on this node may have members on others: the cluster knows.
+    return hub.remotePresence(rawName.replace(/^#/, ""), (presence) => {
+      if (!session.open) return;
+      if (presence === null) return noRoom();
+      hub.chargeWork(session, Math.floor(presence.nicks.length / NAMES_PER_WORK_TOKEN));
+      session.sendFrame(presence);
+      hub.ack(session, ref, Date.now());
+    });
   }
+  if (room === undefined) return noRoom();
   hub.chargeWork(session, Math.floor(room.members.size / NAMES_PER_WORK_TOKEN));
   session.sendFrame(hub.presence(room, Number.POSITIVE_INFINITY));
   hub.ack(session, ref, now);
