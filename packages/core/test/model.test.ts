@@ -89,6 +89,14 @@ async function check(model: Model, real: Real): Promise<void> {
       throw new Error(`the servers acted on ${requestsIn(real)} of ${model.requests} requests`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+  // In a cluster, a step is done once every node has handed its batches to Redis: a node that
+  // opens a room in the next step starts after them (a join at the same moment as a message may
+  // hear it; that race is the cluster's, not the model's).
+  while (real.servers.some((server) => (server.stats().cluster?.outbox ?? 0) > 0)) {
+    if (Date.now() > deadline) throw new Error("the nodes did not publish their batches");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+
   for (const [id, member] of model.members) {
     if (!member.reading) continue;
     const client = real.clients.get(id)!;

@@ -78,6 +78,8 @@ interface ClusterRoom {
   pendingMembers: string[];
   /** Batches arriving while the room catches up, applied after it. */
   waiting: Sequenced[] | null;
+  /** Whether a batch was heard since the room opened here (what was missed before is not ours). */
+  heard: boolean;
   /** Subscribed (or failed to be): its batches may be published, the node will hear them. */
   ready: boolean;
   closed: boolean;
@@ -267,6 +269,7 @@ export class RedisCluster implements RoomBus {
       pendingMembers: [],
       waiting: [],
       ready: false,
+      heard: false,
       closed: false,
       listener: (text) => this.roomMessage(room, text),
     };
@@ -470,6 +473,12 @@ export class RedisCluster implements RoomBus {
 
   /** Applies a batch in sequence, or starts a catch-up when batches before it are missing. */
   private apply(room: ClusterRoom, batch: Sequenced): void {
+    if (!room.heard) {
+      // The first batch since the room opened here: what the log has before it was published
+      // before this node's join was, so it belongs to the room's past, not to these members.
+      room.heard = true;
+      room.log.start(batch.epoch, batch.seq - 1);
+    }
     const verdict = room.log.check(batch.epoch, batch.seq);
     if (verdict.kind === "duplicate") return;
     if (verdict.kind === "gap") {

@@ -461,7 +461,13 @@ export class ChatHub implements InputOwner {
     this.flushScheduled = false;
     const rooms = this.dirtyRooms;
     this.dirtyRooms = [];
-    for (const room of rooms) this.stats.deliveries += room.flush();
+    for (const room of rooms) {
+      this.stats.deliveries += room.flush();
+      // A room kept for its last member's part to reach the other nodes of a cluster.
+      if (room.members.size === 0 && room.crowdTimer === undefined && this.bus !== undefined) {
+        if (this.rooms.get(room.key) === room) this.deleteRoom(room);
+      }
+    }
     const sessions = this.dirtySessions;
     this.dirtySessions = [];
     for (const session of sessions) session.flushPersonal();
@@ -762,10 +768,17 @@ export class ChatHub implements InputOwner {
     if (index !== -1) session.rooms.splice(index, 1);
     if (session.current === room) session.current = session.rooms[session.rooms.length - 1];
     if (room.members.size === 0 && room.pendingFrames === 0 && room.crowdTimer === undefined) {
-      // In a cluster the room lives on on other nodes: they hear the part before it goes.
+      // In a cluster the room lives on on other nodes: they hear the part, in turn with this
+      // turn's other batches, and the room goes once it is flushed (see flush).
       if (this.bus !== undefined && session.announced) {
-        room.append({ type: "part", ts: now, room: room.name, nick: session.nick, reason });
-        room.flush();
+        this.broadcast(room, {
+          type: "part",
+          ts: now,
+          room: room.name,
+          nick: session.nick,
+          reason,
+        });
+        return;
       }
       this.deleteRoom(room);
       return;
