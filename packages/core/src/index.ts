@@ -5,6 +5,7 @@
  */
 
 export * from "./client/index.js";
+export type { ClusterNodeInfo, ClusterOptions, ClusterStats } from "./cluster/redis-cluster.js";
 export * from "./defaults.js";
 export * from "./errors.js";
 export * from "./framing/index.js";
