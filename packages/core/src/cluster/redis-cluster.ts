@@ -10,61 +10,13 @@ import {
   encodeEnvelope,
   type Sequenced,
 } from "./envelope.js";
+import { NickMirror } from "./nick-mirror.js";
+import { readLiveNodes, writeHeartbeat } from "./presence.js";
 import { RoomLog } from "./room-log.js";
-import { CLAIM_NICK, PUBLISH_BATCH, RELEASE_NICK, REMOVE_MEMBER } from "./scripts.js";
+import { PUBLISH_BATCH, REMOVE_MEMBER } from "./scripts.js";
+import type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
 
-/** Options of {@link RedisCluster}. */
-export interface ClusterOptions {
-  /** Redis to join, `redis://host:port` (the nodes of one cluster share it). */
-  url: string;
-  /** Prefix of every key and channel (default "tcpchat"): two clusters may share a Redis. */
-  prefix?: string;
-  /** How often a node says it is alive, in ms (default 1000). */
-  heartbeatMs?: number;
-  /** A node silent for this long is gone: its members leave every room, in ms (default 3000). */
-  nodeTtlMs?: number;
-  /** Batches kept per room in its stream for catching up (default 10000; `MAXLEN ~`). */
-  streamMaxLen?: number;
-  /** Figures of this node that other nodes see (connections), read at each heartbeat. */
-  describe?: () => { connections: number };
-}
-
-/** What the cluster needs from the hub: how remote batches and DMs get written here. */
-export interface ClusterHub {
-  deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void;
-  announceRemoteNick(frame: ServerFrame, roomKey: string): void;
-  nickLost(nickKey: string): void;
-  deliverDm(toKey: string, frame: ServerFrame): boolean;
-}
-
-/** A node of the cluster, as its heartbeat says. */
-export interface ClusterNodeInfo {
-  id: string;
-  connections: number;
-  startedAt: number;
-  /** Whether it is this node. */
-  self: boolean;
-}
-
-/** Figures of this node's cluster traffic. */
-export interface ClusterStats {
-  /** Batches this node published. */
-  published: number;
-  /** Batches from other nodes written to members here. */
-  received: number;
-  /** Direct messages from other nodes for a session here. */
-  dmsReceived: number;
-  /** Batches fetched from a room's stream after a gap or a reconnect. */
-  recovered: number;
-  /** Batches known lost (past the stream's cap, or a log that restarted empty). */
-  lost: number;
-  /** Batches waiting to be published (Redis slow or away). */
-  outbox: number;
-  /** Round trip of the last heartbeat to Redis, in ms. */
-  redisLagMs: number;
-  /** Reconnections to Redis since start. */
-  reconnects: number;
-}
+export type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
 
 /** This node's view of one room it has members in. */
 interface ClusterRoom {
@@ -121,10 +73,7 @@ export class RedisCluster implements RoomBus {
   private readonly sub: Client;
   private hub: ClusterHub | undefined;
   private readonly rooms = new Map<string, ClusterRoom>();
-  /** Nicks held on other nodes: key -> { nick, node }. */
-  private readonly remoteNicks = new Map<string, { nick: string; node: string }>();
-  /** Nicks held here: key -> nick (re-claimed after Redis comes back). */
-  private readonly localNicks = new Map<string, string>();
+  private readonly nicks: NickMirror;
   /** Batches not yet acknowledged by Redis, in order; the first `sent` are in flight. */
   private readonly outbox: Array<{ room: ClusterRoom; text: string }> = [];
   private sent = 0;
@@ -173,6 +122,13 @@ export class RedisCluster implements RoomBus {
       },
     });
     this.sub = this.client.duplicate();
+    this.nicks = new NickMirror({
+      client: this.client,
+      nodeId: this.nodeId,
+      nicksKey: this.key("nicks"),
+      nodeKeyPrefix: this.key("node:"),
+      lost: (key) => this.hub?.nickLost(key),
+    });
     // Errors are reported by the commands that fail; a lost connection is retried.
     this.client.on("error", () => {});
     this.sub.on("error", () => {});
@@ -196,11 +152,9 @@ export class RedisCluster implements RoomBus {
     }
     this.started = true;
     await this.heartbeat();
-    await this.sub.subscribe(this.key("nicks"), (text) => this.nickMessage(text));
+    await this.sub.subscribe(this.key("nicks"), (text) => this.nicks.heard(text));
     await this.sub.subscribe(this.key(`node:${this.nodeId}:dm`), (text) => this.dmMessage(text));
-    for (const [key, value] of Object.entries(await this.client.hGetAll(this.key("nicks")))) {
-      this.nickMessage(`+${key} ${value}`);
-    }
+    await this.nicks.load();
     this.heartbeatTimer = setInterval(
       () => void this.heartbeat().catch(() => {}),
       this.heartbeatMs,
@@ -216,7 +170,7 @@ export class RedisCluster implements RoomBus {
     try {
       if (this.client.isReady) {
         await this.drainOutbox(2000);
-        for (const key of this.localNicks.keys()) await this.releaseNick(key);
+        await this.nicks.releaseAll();
         for (const room of this.rooms.values()) {
           for (const nick of room.local.keys())
             await this.removeMember(room.key, nick, this.nodeId);
@@ -237,24 +191,13 @@ export class RedisCluster implements RoomBus {
   }
 
   /** The live nodes of the cluster (from their heartbeat keys). */
-  async nodes(): Promise<ClusterNodeInfo[]> {
-    const ids = await this.client.sMembers(this.key("nodes"));
-    const nodes: ClusterNodeInfo[] = [];
-    for (const id of ids) {
-      const text = await this.client.get(this.key(`node:${id}`));
-      if (text === null) {
-        await this.client.sRem(this.key("nodes"), id);
-        continue;
-      }
-      const info = JSON.parse(text) as { connections: number; startedAt: number };
-      nodes.push({
-        id,
-        connections: info.connections,
-        startedAt: info.startedAt,
-        self: id === this.nodeId,
-      });
-    }
-    return nodes.sort((a, b) => a.startedAt - b.startedAt);
+  nodes(): Promise<ClusterNodeInfo[]> {
+    return readLiveNodes(
+      this.client,
+      this.key("nodes"),
+      (id) => this.key(`node:${id}`),
+      this.nodeId,
+    );
   }
 
   // RoomBus
@@ -317,20 +260,12 @@ export class RedisCluster implements RoomBus {
   }
 
   remoteNick(nickKey: string): string | undefined {
-    return this.remoteNicks.get(nickKey)?.nick;
+    return this.nicks.remote(nickKey)?.nick;
   }
 
   nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void {
-    if (oldKey !== null) {
-      const oldNick = this.localNicks.get(oldKey);
-      this.localNicks.delete(oldKey);
-      if (nick !== null && oldNick !== undefined) this.renameMember(oldNick, nick);
-      void this.releaseNick(oldKey).catch(() => {});
-    }
-    if (nick !== null && nickKey !== null) {
-      this.localNicks.set(nickKey, nick);
-      void this.claimNick(nickKey, nick).catch(() => {});
-    }
+    const oldNick = this.nicks.changed(oldKey, nick, nickKey);
+    if (nick !== null && oldNick !== undefined) this.renameMember(oldNick, nick);
   }
 
   async lookupRoom(roomKey: string): Promise<{ name: string; nicks: string[] } | null> {
@@ -343,7 +278,7 @@ export class RedisCluster implements RoomBus {
   }
 
   sendDm(toKey: string, frame: ServerFrame): boolean {
-    const holder = this.remoteNicks.get(toKey);
+    const holder = this.nicks.remote(toKey);
     if (holder === undefined || !this.client.isReady) return false;
     const channel = this.key(`node:${holder.node}:dm`);
     void this.client.publish(channel, JSON.stringify({ to: toKey, frame })).catch(() => {});
@@ -622,7 +557,7 @@ export class RedisCluster implements RoomBus {
     this.sent = 0;
     void (async () => {
       await this.heartbeat();
-      for (const [key, nick] of this.localNicks) await this.claimNick(key, nick);
+      await this.nicks.reclaimAll();
       for (const room of this.rooms.values()) {
         for (const nick of room.local.keys()) {
           await this.client.hSet(this.roomKey(room.key, "members"), nick, this.nodeId);
@@ -641,11 +576,12 @@ export class RedisCluster implements RoomBus {
 
   private async heartbeat(): Promise<void> {
     const started = Date.now();
-    const info = JSON.stringify({ ...this.describe(), startedAt: this.startedAt });
-    await this.client.set(this.key(`node:${this.nodeId}`), info, {
-      expiration: { type: "PX", value: this.nodeTtlMs },
+    const info = { ...this.describe(), startedAt: this.startedAt };
+    await writeHeartbeat(this.client, this.key("nodes"), this.key(`node:${this.nodeId}`), {
+      nodeId: this.nodeId,
+      info,
+      ttlMs: this.nodeTtlMs,
     });
-    await this.client.sAdd(this.key("nodes"), this.nodeId);
     this.stats.redisLagMs = Date.now() - started;
     await this.reapDeadNodes();
     this.lastNodes = await this.nodes();
@@ -656,7 +592,7 @@ export class RedisCluster implements RoomBus {
     const nodes = new Set<string>();
     for (const room of this.rooms.values())
       for (const node of room.remote.values()) nodes.add(node);
-    for (const { node } of this.remoteNicks.values()) nodes.add(node);
+    for (const node of this.nicks.remoteNodes()) nodes.add(node);
     for (const node of nodes) {
       if ((await this.client.exists(this.key(`node:${node}`))) === 1) continue;
       this.nodeGone(node);
@@ -677,16 +613,7 @@ export class RedisCluster implements RoomBus {
       room.log.forgetOrigin(node);
       if (frames.length > 0) this.hub?.deliverRemote(room.key, frames);
     }
-    for (const [key, holder] of this.remoteNicks) {
-      if (holder.node !== node) continue;
-      this.remoteNicks.delete(key);
-      void this.client
-        .eval(RELEASE_NICK, {
-          keys: [this.key("nicks"), this.key("nicks")],
-          arguments: [key, node],
-        })
-        .catch(() => {});
-    }
+    this.nicks.nodeGone(node);
   }
 
   private removeMember(roomKey: string, nick: string, node: string): Promise<unknown> {
@@ -704,39 +631,7 @@ export class RedisCluster implements RoomBus {
     }
   }
 
-  // Nicks
-
-  /**
-   * Claims a nick this node gave out. The mirror makes a conflict rare (two nodes giving the
-   * same nick out at once); when Redis kept another live node's claim, this node's session
-   * loses the nick.
-   */
-  private async claimNick(key: string, nick: string): Promise<void> {
-    const holder = await this.client.eval(CLAIM_NICK, {
-      keys: [this.key("nicks"), this.key("nicks")],
-      arguments: [key, this.nodeId, nick, this.key("node:")],
-    });
-    if (typeof holder !== "string" || holder === "") return;
-    const [node, ...spelt] = holder.split(" ");
-    this.remoteNicks.set(key, { nick: spelt.join(" "), node: node! });
-    if (this.localNicks.get(key) === nick) this.hub?.nickLost(key);
-  }
-
-  private async releaseNick(key: string): Promise<void> {
-    await this.client.eval(RELEASE_NICK, {
-      keys: [this.key("nicks"), this.key("nicks")],
-      arguments: [key, this.nodeId],
-    });
-  }
-
-  /** `+key node nick` (claimed) or `-key node` (freed), from any node, this one included. */
-  private nickMessage(text: string): void {
-    const [head, node, ...rest] = text.split(" ");
-    if (head === undefined || node === undefined || node === this.nodeId) return;
-    const key = head.slice(1);
-    if (head.startsWith("+")) this.remoteNicks.set(key, { nick: rest.join(" "), node });
-    else if (this.remoteNicks.get(key)?.node === node) this.remoteNicks.delete(key);
-  }
+  // Direct messages
 
   private dmMessage(text: string): void {
     try {

@@ -1,0 +1,54 @@
+import type { ServerFrame } from "../protocol/frames.js";
+
+/** Options of a cluster node (`RedisCluster`). */
+export interface ClusterOptions {
+  /** Redis to join, `redis://host:port` (the nodes of one cluster share it). */
+  url: string;
+  /** Prefix of every key and channel (default "tcpchat"): two clusters may share a Redis. */
+  prefix?: string;
+  /** How often a node says it is alive, in ms (default 1000). */
+  heartbeatMs?: number;
+  /** A node silent for this long is gone: its members leave every room, in ms (default 3000). */
+  nodeTtlMs?: number;
+  /** Batches kept per room in its stream for catching up (default 10000; `MAXLEN ~`). */
+  streamMaxLen?: number;
+  /** Figures of this node that other nodes see (connections), read at each heartbeat. */
+  describe?: () => { connections: number };
+}
+
+/** What the cluster needs from the hub: how remote batches and DMs get written here. */
+export interface ClusterHub {
+  deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void;
+  announceRemoteNick(frame: ServerFrame, roomKey: string): void;
+  nickLost(nickKey: string): void;
+  deliverDm(toKey: string, frame: ServerFrame): boolean;
+}
+
+/** A node of the cluster, as its heartbeat says. */
+export interface ClusterNodeInfo {
+  id: string;
+  connections: number;
+  startedAt: number;
+  /** Whether it is this node. */
+  self: boolean;
+}
+
+/** Figures of this node's cluster traffic. */
+export interface ClusterStats {
+  /** Batches this node published. */
+  published: number;
+  /** Batches from other nodes written to members here. */
+  received: number;
+  /** Direct messages from other nodes for a session here. */
+  dmsReceived: number;
+  /** Batches fetched from a room's stream after a gap or a reconnect. */
+  recovered: number;
+  /** Batches known lost (past the stream's cap, or a log that restarted empty). */
+  lost: number;
+  /** Batches waiting to be published (Redis slow or away). */
+  outbox: number;
+  /** Round trip of the last heartbeat to Redis, in ms. */
+  redisLagMs: number;
+  /** Reconnections to Redis since start. */
+  reconnects: number;
+}
