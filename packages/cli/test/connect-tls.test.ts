@@ -1,10 +1,13 @@
 import { rmSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
+import {
+  makeCertificate,
+  makeCertificateFrom,
+  type TestCertificate,
+} from "@tcpchat/testing/certificates";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { makeCertificate, type TestCertificate } from "./helpers/certificate.js";
 import { killAllCli, runCliToEnd } from "./helpers/cli-process.js";
 import { startServe } from "./helpers/serve.js";
-import { makeCertificateFrom } from "./helpers/tls-certificates.js";
 
 const good = makeCertificate("connect-tls");
 const expired = makeCertificateFrom({

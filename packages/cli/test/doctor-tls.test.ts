@@ -1,9 +1,12 @@
 import { rmSync } from "node:fs";
+import {
+  makeCertificate,
+  makeCertificateFrom,
+  type TestCertificate,
+} from "@tcpchat/testing/certificates";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { makeCertificate, type TestCertificate } from "./helpers/certificate.js";
 import { killAllCli, runCliToEnd } from "./helpers/cli-process.js";
 import { startServe } from "./helpers/serve.js";
-import { makeCertificateFrom } from "./helpers/tls-certificates.js";
 
 const good = makeCertificate("doctor-good");
 const expired = makeCertificateFrom({

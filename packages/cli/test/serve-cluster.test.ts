@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { connect, type Socket } from "node:net";
+import { freePort, RedisServer } from "@tcpchat/testing/redis-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { killAllCli, runCliToEnd, waitUntil } from "./helpers/cli-process.js";
-import { freePort, RedisServer } from "./helpers/redis-server.js";
 import { startServe } from "./helpers/serve.js";
 
 /** A text client on a raw socket (what nc is): every line it got, and a way to type. */

@@ -2,8 +2,8 @@ import { copyFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { makeCertificate, type TestCertificate } from "@tcpchat/testing/certificates";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeCertificate, type TestCertificate } from "./helpers/certificate.js";
 import { killAllCli, runCli } from "./helpers/cli-process.js";
 import { startServe } from "./helpers/serve.js";
 

@@ -1,9 +1,9 @@
 import { createServer as createNetServer, type Server } from "node:net";
+import { makeCertificateFrom } from "@tcpchat/testing/certificates";
 import { afterAll, describe, expect, it } from "vitest";
 import { ChatError, createClient, inspectTls, tlsErrorCode } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
 import { makeCertificate, removeCertificate } from "./peers.js";
-import { makeCertificateFrom } from "./tls-certificates.js";
 
 const good = makeCertificate("tcpchat-client-test");
 const expired = makeCertificateFrom({

@@ -1,9 +1,9 @@
+import { RedisServer, until } from "@tcpchat/testing/redis-server";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PUBLISH_BATCH } from "../src/cluster/scripts.js";
 import { type ChatServerOptions, createServer } from "../src/index.js";
 import { LineClient } from "./helpers.js";
-import { RedisServer, until } from "./redis-server.js";
 import { JsonWebSocket } from "./ws-peers.js";
 
 /**

@@ -1,3 +1,4 @@
+import { RedisServer } from "@tcpchat/testing/redis-server";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ChatServer } from "../src/index.js";
@@ -11,7 +12,6 @@ import {
   speaksText,
 } from "./model-client.js";
 import { makeCertificate, removeCertificate } from "./peers.js";
-import { RedisServer } from "./redis-server.js";
 
 /**
  * Model-based test of the hub over real sockets (fast-check `fc.commands`): random interleavings

@@ -1,61 +1,11 @@
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 
-/** A self-signed certificate made at run time (no key is committed). */
-export interface TestCertificate {
-  cert: string;
-  key: string;
-  certFile: string;
-  keyFile: string;
-  dir: string;
-}
-
-/**
- * Makes a self-signed certificate for localhost and 127.0.0.1 with the `openssl` command, in a
- * fresh temporary directory (or in `dir`, replacing the files there).
- */
-export function makeCertificate(commonName = "localhost", dir?: string): TestCertificate {
-  const where = dir ?? mkdtempSync(join(tmpdir(), "tcpchat-cert-"));
-  const certFile = join(where, "cert.pem");
-  const keyFile = join(where, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${commonName}`,
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-    ],
-    { stdio: "pipe" },
-  );
-  return {
-    cert: readFileSync(certFile, "utf8"),
-    key: readFileSync(keyFile, "utf8"),
-    certFile,
-    keyFile,
-    dir: where,
-  };
-}
-
-/** Removes a certificate's temporary directory. */
-export function removeCertificate(certificate: TestCertificate): void {
-  rmSync(certificate.dir, { recursive: true, force: true });
-}
+// Certificates are shared with the CLI's tests.
+export {
+  makeCertificate,
+  removeCertificate,
+  type TestCertificate,
+} from "@tcpchat/testing/certificates";
 
 /**
  * A real peer program (openssl s_client, ncat) whose stdout is collected line by line; a test

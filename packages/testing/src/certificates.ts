@@ -1,8 +1,61 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TestCertificate } from "./certificate.js";
+
+/** A self-signed certificate made at run time (no key is committed). */
+export interface TestCertificate {
+  cert: string;
+  key: string;
+  certFile: string;
+  keyFile: string;
+  dir: string;
+}
+
+/**
+ * Makes a self-signed certificate for localhost and 127.0.0.1 with the `openssl` command, in a
+ * fresh temporary directory (or in `dir`, replacing the files there).
+ */
+export function makeCertificate(commonName = "localhost", dir?: string): TestCertificate {
+  const where = dir ?? mkdtempSync(join(tmpdir(), "tcpchat-cert-"));
+  const certFile = join(where, "cert.pem");
+  const keyFile = join(where, "key.pem");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${commonName}`,
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
+    { stdio: "pipe" },
+  );
+  return {
+    cert: readFileSync(certFile, "utf8"),
+    key: readFileSync(keyFile, "utf8"),
+    certFile,
+    keyFile,
+    dir: where,
+  };
+}
+
+/** Removes a certificate's temporary directory. */
+export function removeCertificate(certificate: TestCertificate): void {
+  rmSync(certificate.dir, { recursive: true, force: true });
+}
 
 /** What a run-time test certificate says about itself. */
 export interface CertificateSpec {
@@ -19,7 +72,7 @@ export interface CertificateSpec {
  * -selfsign`, which takes both dates.
  */
 export function makeCertificateFrom(spec: CertificateSpec): TestCertificate {
-  const dir = mkdtempSync(join(tmpdir(), "tcpchat-cli-cert-"));
+  const dir = mkdtempSync(join(tmpdir(), "tcpchat-cert-"));
   const certFile = join(dir, "cert.pem");
   const keyFile = join(dir, "key.pem");
   const san = `subjectAltName=${spec.altNames.join(",")}`;
@@ -77,6 +130,7 @@ export function makeCertificateFrom(spec: CertificateSpec): TestCertificate {
   }
   return {
     cert: readFileSync(certFile, "utf8"),
+    key: readFileSync(keyFile, "utf8"),
     certFile,
     keyFile,
     dir,
