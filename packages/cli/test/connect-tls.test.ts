@@ -1,27 +1,11 @@
-import { rmSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
-import {
-  makeCertificate,
-  makeCertificateFrom,
-  type TestCertificate,
-} from "@tcpchat/testing/certificates";
+import { makeCertificateTrio, type TestCertificate } from "@tcpchat/testing/certificates";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { killAllCli, runCliToEnd } from "./helpers/cli-process.js";
 import { startServe } from "./helpers/serve.js";
 
-const good = makeCertificate("connect-tls");
-const expired = makeCertificateFrom({
-  commonName: "connect-expired",
-  altNames: ["DNS:localhost", "IP:127.0.0.1"],
-  validity: { notBefore: "20200101000000Z", notAfter: "20200102000000Z" },
-});
-const elsewhere = makeCertificateFrom({
-  commonName: "connect-elsewhere",
-  altNames: ["DNS:elsewhere.example"],
-});
-afterAll(() => {
-  for (const cert of [good, expired, elsewhere]) rmSync(cert.dir, { recursive: true, force: true });
-});
+const { good, expired, elsewhere, remove } = makeCertificateTrio("connect");
+afterAll(remove);
 afterEach(killAllCli);
 
 const TLS_EXIT = 11;

@@ -1,23 +1,11 @@
 import { createServer as createNetServer, type Server } from "node:net";
-import { makeCertificateFrom } from "@tcpchat/testing/certificates";
+import { makeCertificateTrio } from "@tcpchat/testing/certificates";
 import { afterAll, describe, expect, it } from "vitest";
 import { ChatError, createClient, inspectTls, tlsErrorCode } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
-import { makeCertificate, removeCertificate } from "./peers.js";
 
-const good = makeCertificate("tcpchat-client-test");
-const expired = makeCertificateFrom({
-  commonName: "expired",
-  altNames: ["DNS:localhost", "IP:127.0.0.1"],
-  validity: { notBefore: "20200101000000Z", notAfter: "20200102000000Z" },
-});
-const elsewhere = makeCertificateFrom({
-  commonName: "elsewhere",
-  altNames: ["DNS:elsewhere.example"],
-});
-afterAll(() => {
-  for (const certificate of [good, expired, elsewhere]) removeCertificate(certificate);
-});
+const { good, expired, elsewhere, remove } = makeCertificateTrio("client");
+afterAll(remove);
 
 /** The code a TLS connect fails with (the test fails if it connects). */
 async function failureOf(port: number, tls: { ca?: string; servername?: string }) {
@@ -136,8 +124,8 @@ describe("inspectTls", () => {
       trustError: "DEPTH_ZERO_SELF_SIGNED_CERT",
       nameMatches: false,
       certificate: {
-        subject: "CN=elsewhere",
-        issuer: "CN=elsewhere",
+        subject: "CN=client-elsewhere",
+        issuer: "CN=client-elsewhere",
         names: ["DNS:elsewhere.example"],
       },
     });

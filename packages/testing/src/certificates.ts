@@ -136,3 +136,37 @@ export function makeCertificateFrom(spec: CertificateSpec): TestCertificate {
     dir,
   };
 }
+
+/** The certificates a TLS failure test needs: one that works, an expired one, a wrong-name one. */
+export interface CertificateTrio {
+  /** For localhost and 127.0.0.1, valid from now for a day. */
+  good: TestCertificate;
+  /** For localhost and 127.0.0.1, valid only on 1 January 2020. */
+  expired: TestCertificate;
+  /** Valid, but only for elsewhere.example. */
+  elsewhere: TestCertificate;
+  /** Removes all three. */
+  remove(): void;
+}
+
+/** Makes a {@link CertificateTrio}; `label` names their subjects (what doctor prints). */
+export function makeCertificateTrio(label: string): CertificateTrio {
+  const good = makeCertificate(`${label}-good`);
+  const expired = makeCertificateFrom({
+    commonName: `${label}-expired`,
+    altNames: ["DNS:localhost", "IP:127.0.0.1"],
+    validity: { notBefore: "20200101000000Z", notAfter: "20200102000000Z" },
+  });
+  const elsewhere = makeCertificateFrom({
+    commonName: `${label}-elsewhere`,
+    altNames: ["DNS:elsewhere.example"],
+  });
+  return {
+    good,
+    expired,
+    elsewhere,
+    remove: () => {
+      for (const certificate of [good, expired, elsewhere]) removeCertificate(certificate);
+    },
+  };
+}
