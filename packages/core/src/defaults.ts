@@ -154,3 +154,8 @@ export const DEFAULT_RETENTION_EVERY_MS = 10_000;
 export const DEFAULT_RETENTION_BATCH = 500;
 /** Shortest password `/register` accepts, in code points. */
 export const DEFAULT_MIN_PASSWORD_LENGTH = 8;
+/**
+ * Most messages history on join may send: they wait with a session whose mode is not settled
+ * yet, and that wait is capped (session.ts).
+ */
+export const MAX_HISTORY_JOIN_LIMIT = 200;

@@ -6,7 +6,9 @@ import { nameKey, normalizeName } from "../protocol/names.js";
 import { TEXT_COMMANDS } from "../protocol/parse-text.js";
 import { neutralizeField, neutralizeText } from "../protocol/text-safety.js";
 import type { Codec } from "./codec.js";
+import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
+import type { Room } from "./room.js";
 import type { Session } from "./session.js";
 import { refill } from "./token-bucket.js";
 
@@ -56,11 +58,13 @@ export function hello(
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
     changeNick(hub, session, hello.nick, undefined, now);
   }
+  let joined: Room | undefined;
   if (hello.room !== undefined) {
     const wanted = normalizeName(hello.room, "room", hub.settings.maxNameLength);
     if (typeof wanted === "string" && nameKey(wanted) !== session.current?.key) {
       const previous = session.current;
-      if (hub.joinRoom(session, wanted, now) !== undefined && previous !== undefined) {
+      joined = hub.joinRoom(session, wanted, now);
+      if (joined !== undefined && previous !== undefined) {
         hub.leaveRoom(session, previous, "moved", now);
       }
     } else if (wanted instanceof ProtocolError) {
@@ -79,6 +83,7 @@ export function hello(
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));
   }
+  if (joined !== undefined) sendJoinHistory(hub, session, joined);
   // What the rooms said between the greeting and the hello, now as JSON, after the welcome.
   session.flushPersonal();
   session.releaseHeld();
@@ -201,7 +206,11 @@ export function joinRequest(
 ): void {
   // A join is heard by the room: it costs a message token like a message does.
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, ref);
-  if (hub.joinRoom(session, rawName, now, ref) !== undefined) hub.ack(session, ref, now);
+  const wasIn = new Set(session.rooms);
+  const room = hub.joinRoom(session, rawName, now, ref);
+  if (room === undefined) return;
+  hub.ack(session, ref, now);
+  if (!wasIn.has(room)) sendJoinHistory(hub, session, room);
 }
 
 export function partRoom(
