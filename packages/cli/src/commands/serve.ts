@@ -15,6 +15,7 @@ import { runCommand } from "../invocation.js";
 import { formatHostPort } from "../lan-addresses.js";
 import { startBanner } from "../serve/banner.js";
 import { createOperatorConsole } from "../serve/console.js";
+import { dataFlagHelp, dataFlagSpec, setupData } from "../serve/data-setup.js";
 import { createLogger, LOG_FORMAT, type LogFormat } from "../serve/logger.js";
 import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
 import { setupPolicy } from "../serve/policy-setup.js";
@@ -53,6 +54,9 @@ HTTP and WebSocket (on the same port):
   --websocket           take WebSocket clients at /ws (JSON lines; implies --http)
   --ws-origin ORIGIN    only pages from ORIGIN may open a WebSocket; repeatable
                         (https://chat.example.org); programs without Origin still may
+
+Data (history, bans and accounts survive a restart):
+${dataFlagHelp()}
 
 Limits (every one has a default suited to a LAN chat):
 ${serverFlagHelp()}
@@ -94,6 +98,7 @@ export const serveCommand: Command = {
       "ws-origin": { type: "string", multiple: true },
       ...serverFlagSpec(),
       ...policyFlagSpec(),
+      ...dataFlagSpec(),
     });
     if (positionals.length > 0) {
       throw new UsageError(
@@ -108,14 +113,26 @@ export const serveCommand: Command = {
     const serverOptions = serverOptionsFromFlags(flags);
     const tls = startupStep(() => setupTls(flags, logger));
     const policy = await setupPolicy(flags, logger);
+    let data: ReturnType<typeof setupData>;
+    try {
+      data = setupData(flags, logger);
+    } catch (error) {
+      policy.close();
+      tls.close();
+      throw error;
+    }
+    const restoredBans = data.restoreBans(policy.bans);
     const server = startupStep<ChatServer>(() =>
       createServer({
         ...serverOptions,
         ...tls.options,
         ...webOptions(flags),
         policy: policy.policy,
+        store: data.store,
+        history: data.history,
       }),
     );
+    data.watch(server);
     tls.attach(server);
     // A failed listen also arrives as an "error" event; listen's rejection reports it (once,
     // explained), so the event is logged only once the server is up.
@@ -129,18 +146,23 @@ export const serveCommand: Command = {
       policy.close();
       tls.close();
       await server.close({ graceMs: 0 });
+      data.close();
       throw await listenError(error, port, host);
     }
     server.off("error", ignoreListenError);
     server.on("error", (error: Error) => logger.error("server-error", error.message));
     const stopServerLog = watchServerEvents(server, logger);
-    io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n${chatPageLine(flags, bound)}\n`);
+    io.stdout.write(
+      `${startBanner(bound, SERVER_SOFTWARE, { data: data.description })}\n${chatPageLine(flags, bound)}\n`,
+    );
     logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {
       address: bound.address,
       port: bound.port,
       policy: policy.describe(),
       tls: tls.describe(),
       http: describeWeb(flags),
+      data: data.description,
+      restoredBans,
     });
 
     return new Promise<number>((resolve) => {
@@ -202,7 +224,7 @@ export const serveCommand: Command = {
         writeLog = (text) => ui.print(text.replace(/\n$/, ""));
       const operator = createOperatorConsole({
         server,
-        bans: policy.bans,
+        bans: data.persistBans(policy.bans),
         print,
         shutdown: (graceMs) => shutdown(graceMs),
       });
@@ -219,6 +241,7 @@ export const serveCommand: Command = {
         ui?.close();
         policy.close();
         tls.close();
+        data.close();
         resolve(code);
       }
     });
