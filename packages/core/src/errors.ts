@@ -305,6 +305,11 @@ export const ERROR_CODES = {
     message: "The server could not read its history just now.",
     hint: "Try again in a moment; the operator sees why in the server log.",
   },
+  CHAT_ERR_ACCOUNTS_OFF: {
+    kind: "protocol",
+    message: "This server keeps no accounts.",
+    hint: "The operator can start it with a data directory (tcpchat serve --data DIR) to keep accounts.",
+  },
   CHAT_ERR_NICK_REGISTERED: {
     kind: "protocol",
     message: "That nick is registered to an account.",

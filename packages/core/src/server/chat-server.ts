@@ -4,6 +4,7 @@ import * as defaults from "../defaults.js";
 import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
+import { Accounts } from "../session/accounts.js";
 import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
 import type { Session, SessionInfo } from "../session/session.js";
@@ -273,6 +274,7 @@ export class ChatServer extends EventEmitter {
     if (options.store !== undefined) {
       this.history = createHistory(options.store, options.history ?? {}, this);
       this.hub.history = this.history;
+      this.hub.accounts = new Accounts(options.store);
     }
     this.handlers = socketHandlers(this.hub);
     this.tlsOnly = options.tlsOnly ?? false;
@@ -367,6 +369,7 @@ export class ChatServer extends EventEmitter {
     // Message ids continue after the stored ones: a restart must not reuse an id in history.
     if (this.history !== undefined) {
       this.hub.continueMessageIdsAfter(await this.history.store.lastMessageId());
+      await this.hub.accounts?.load();
     }
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);

@@ -8,6 +8,8 @@ import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";
 import type { History } from "../store/history.js";
+import * as accountRequests from "./account-requests.js";
+import type { Accounts } from "./accounts.js";
 import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
 import { ErrorReplies } from "./error-replies.js";
 import * as historyRequests from "./history-requests.js";
@@ -94,6 +96,8 @@ export class ChatHub implements InputOwner {
   private nextMessage = 0;
   /** Room history (undefined: the server keeps none); set by the server before it listens. */
   history: History | undefined;
+  /** Registered nicks (undefined: the server keeps no accounts); set by the server. */
+  accounts: Accounts | undefined;
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
   private readonly replyPauseBytes: number;
 
@@ -579,6 +583,10 @@ export class ChatHub implements InputOwner {
         return historyRequests.historyRequest(this, session, request, now);
       case "search":
         return historyRequests.searchRequest(this, session, request, now);
+      case "register":
+        return accountRequests.register(this, session, request, now);
+      case "auth":
+        return accountRequests.auth(this, session, request, now);
       case "quit":
         return requests.quit(this, session, request.reason);
     }
@@ -850,7 +858,8 @@ export class ChatHub implements InputOwner {
     return (++this.nextMessage).toString(36);
   }
 
-  private guestNick(session: Session, now: number): string {
+  /** A free random guest nick for a session. */
+  guestNick(session: Session, now: number): string {
     for (;;) {
       const nick = `guest-${Math.floor(Math.random() * 0xffffff)
         .toString(16)

@@ -262,6 +262,16 @@ export function changeNick(
 ): void {
   const nick = normalizeName(raw, "nick", hub.settings.maxNameLength);
   if (nick instanceof ProtocolError) return hub.replyError(session, nick, ref);
+  const owner = hub.accounts?.ownerOf(nick);
+  if (owner !== undefined && owner !== session.account) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_NICK_REGISTERED", {
+        message: `The nick ${nick} is registered${owner === nameKey(nick) ? "" : " (it looks like a registered nick)"}.`,
+      }),
+      ref,
+    );
+  }
   const conflict = hub.nicks.conflict(session, nick, now);
   if (conflict !== null) {
     const error =
@@ -300,7 +310,7 @@ export function changeNick(
  * share. Big rooms do not hear nick changes (quadratic in a connect storm; `/who` shows them),
  * and nobody hears the change of a session not yet announced (they will hear it join as `nick`).
  */
-function announceNick(hub: ChatHub, session: Session, frame: ServerFrame): void {
+export function announceNick(hub: ChatHub, session: Session, frame: ServerFrame): void {
   const peers = new Set<Session>([session]);
   // What the rooms said before the change reaches everyone before it.
   for (const room of session.rooms) hub.stats.deliveries += room.flush();

@@ -107,6 +107,10 @@ export class Session {
   closeReason = "";
   /** Whether the rooms have heard this session arrive (deferred until its mode is known). */
   announced = false;
+  /** The account it is logged in to (its key), if any. */
+  account: string | undefined;
+  /** A password is being hashed or checked for it (one at a time). */
+  authPending = false;
   /** The client name from its hello, neutralized and capped. */
   clientName: string | undefined;
 

@@ -354,6 +354,10 @@ export class SqliteStore implements ChatStore {
     );
   }
 
+  accountKeys(): string[] {
+    return this.db.prepare("SELECT key FROM accounts").pluck().all() as string[];
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -102,6 +102,8 @@ export interface ChatStore {
   /** Creates an account; false when the key is taken. */
   createAccount(account: StoredAccount): Awaitable<boolean>;
   setOperator(key: string, operator: boolean): Awaitable<boolean>;
+  /** Every registered account's key (loaded at start: nick checks are synchronous). */
+  accountKeys(): Awaitable<string[]>;
   close(): Awaitable<void>;
 }
 
