@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ChatServer } from "../src/index.js";
+import { type ChatServer, openSqliteStore } from "../src/index.js";
 import { startServer } from "./helpers.js";
 import {
   KINDS,
@@ -17,13 +17,17 @@ import { makeCertificate, removeCertificate } from "./peers.js";
  * of text, JSON-line and WebSocket clients, in the clear and inside TLS on the same port, joining, parting, renaming, talking, sending DMs, quitting,
  * closing, resetting and not reading, checked against a small reference model after every step:
  * every open, reading client has heard exactly the events of its rooms, each once and in order,
- * and `/who` counts match the model.
+ * and `/who` counts match the model. The server keeps history: a client that joins a room first
+ * hears the room's last {@link JOIN_HISTORY} messages as history, and asking for history gets the
+ * model's last messages of that room.
  */
 
 const ROOMS = ["lobby", "alpha", "beta"] as const;
 // Nicks that are not lookalikes of one another (no digits, no l/I/1 or O/0 pairs).
 const NICKS = ["red", "green", "blue", "gold", "pink", "gray", "teal", "navy", "plum", "rust"];
 const MAX_CLIENTS = 6;
+/** Messages of history a joiner gets (small, so that runs go past it). */
+const JOIN_HISTORY = 3;
 
 interface ModelMember {
   kind: Kind;
@@ -43,6 +47,13 @@ interface Model {
   usedNicks: Set<string>;
   /** Request lines sent so far: the server has acted on a step once it has parsed as many. */
   requests: number;
+  /** Every room message so far, by room, as `FROM TEXT` (the sender's nick when it spoke). */
+  said: Map<string, string[]>;
+}
+
+/** The `hist` events of a room's last `limit` messages, oldest first. */
+function historyOf(model: Model, room: string, limit: number): string[] {
+  return (model.said.get(room) ?? []).slice(-limit).map((said) => `hist ${room} ${said}`);
 }
 
 interface Real {
@@ -104,7 +115,7 @@ class Connect implements fc.AsyncCommand<Model, Real> {
       rooms: ["lobby"],
       current: "lobby",
       reading: true,
-      expected: [`join lobby ${nick}`],
+      expected: [...historyOf(m, "lobby", JOIN_HISTORY), `join lobby ${nick}`],
     });
     m.requests += 1;
     r.clients.set(id, await ModelClient.open(r.target, this.kind, nick));
@@ -143,7 +154,8 @@ class Join extends OnClient {
       for (const other of membersOf(m, this.room))
         other.expected.push(`join ${this.room} ${me.nick}`);
       me.rooms.push(this.room);
-      me.expected.push(`join ${this.room} ${me.nick}`);
+      // History first: it is written before the room's batch that carries the join.
+      me.expected.push(...historyOf(m, this.room, JOIN_HISTORY), `join ${this.room} ${me.nick}`);
     }
     me.current = this.room;
     m.requests += 1;
@@ -200,6 +212,7 @@ class Say extends OnClient {
     if (room !== undefined) {
       for (const member of membersOf(m, room))
         member.expected.push(`msg ${room} ${me.nick} ${text}`);
+      m.said.set(room, [...(m.said.get(room) ?? []), `${me.nick} ${text}`]);
     }
     m.requests += 1;
     if (speaksText(me.kind)) client.write(text);
@@ -380,6 +393,31 @@ class Who extends OnClient {
   }
 }
 
+/** Asks for a room's last messages: `/history N` (current room) or a JSON `history` request. */
+class AskHistory extends OnClient {
+  constructor(
+    pick: number,
+    readonly room: string,
+    readonly limit: number,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    // A text client asks about its current room; a JSON client about any room, joined or not.
+    const room = speaksText(me.kind) ? me.current : this.room;
+    if (room !== undefined) me.expected.push(...historyOf(m, room, this.limit));
+    m.requests += 1;
+    if (speaksText(me.kind)) client.write(`/history ${this.limit}`);
+    else client.write(JSON.stringify({ type: "history", ref: "h", room, limit: this.limit }));
+    await check(m, r);
+  }
+  override toString() {
+    return `history(${this.pick}, ${this.room}, ${this.limit})`;
+  }
+}
+
 const kind = fc.constantFrom<Kind>(...KINDS);
 const pick = fc.nat(20);
 const room = fc.constantFrom(...ROOMS);
@@ -398,6 +436,7 @@ const commands = [
   fc.tuple(pick, fc.constantFrom(...LEAVE_WAYS)).map(([p, how]) => new Leave(p, how)),
   fc.tuple(pick, fc.boolean()).map(([p, reading]) => new Reading(p, reading)),
   fc.tuple(pick, room).map(([p, r]) => new Who(p, r)),
+  fc.tuple(pick, room, fc.integer({ min: 1, max: 6 })).map(([p, r, n]) => new AskHistory(p, r, n)),
 ];
 
 describe("the hub against a reference model, over real sockets", () => {
@@ -408,7 +447,10 @@ describe("the hub against a reference model, over real sockets", () => {
   it("every open, reading client hears exactly its rooms' events, once and in order", async () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
+        const store = openSqliteStore(":memory:");
         await using s = await startServer({
+          store,
+          history: { joinLimit: JOIN_HISTORY },
           // Budgets are tested on their own; here nothing may be refused for pace.
           messageRate: 1e6,
           messageBurst: 1e6,
@@ -431,6 +473,7 @@ describe("the hub against a reference model, over real sockets", () => {
           nextText: 0,
           usedNicks: new Set(),
           requests: 0,
+          said: new Map(),
         };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -442,6 +485,8 @@ describe("the hub against a reference model, over real sockets", () => {
           await check(model, real);
         } finally {
           for (const client of real.clients.values()) client.reset();
+          await s.server.close({ graceMs: 500 });
+          store.close();
         }
       }),
       { numRuns: Number(process.env["TCPCHAT_MODEL_RUNS"] ?? 40) },
