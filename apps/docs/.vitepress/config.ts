@@ -50,6 +50,7 @@ const englishSidebar: DefaultTheme.Sidebar = {
         { text: "Timed out vs refused", link: "/guide/troubleshooting" },
         ...ifPage("/guide/accept-policy", "Accept policies"),
         ...ifPage("/guide/tls", "TLS"),
+        ...ifPage("/guide/history", "History and accounts"),
       ],
     },
     {
@@ -93,6 +94,7 @@ const koreanSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/ko/guide/troubleshooting", "시간 초과와 연결 거부"),
         ...ifPage("/ko/guide/accept-policy", "Accept policy"),
         ...ifPage("/ko/guide/tls", "TLS"),
+        ...ifPage("/ko/guide/history", "기록과 계정"),
       ],
     },
     {

@@ -355,11 +355,6 @@ export const ERROR_CODES = {
     message: "The database was written by a newer tcpchat.",
     hint: "Run that newer tcpchat, or point --data at another directory.",
   },
-  CHAT_ERR_STORE_WRITE: {
-    kind: "store",
-    message: "The server could not write to its data store; history is paused.",
-    hint: "Free disk space or fix the directory's permissions: writes resume by themselves; messages beyond the queue limit are not kept in history.",
-  },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A stable error code, such as `CHAT_ERR_LINE_TOO_LONG`. */
