@@ -71,9 +71,12 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
   const early: ChatError[] = [];
   const keep = (error: ChatError) => early.push(error);
   client.on("protocol-error", keep);
-  // Frames that arrive with the welcome (room history) come before the session's output exists.
+  // Room messages that arrive with the welcome (history on join) come before the session's
+  // output exists; the rest (the hello's rename, the member list) the connected line sums up.
   const earlyFrames: ServerFrame[] = [];
-  const keepFrame = (frame: ServerFrame) => earlyFrames.push(frame);
+  const keepFrame = (frame: ServerFrame) => {
+    if (frame.type === "message") earlyFrames.push(frame);
+  };
   client.on("frame", keepFrame);
   try {
     await client.connect();
