@@ -1,6 +1,8 @@
+import { connect as tlsConnect } from "node:tls";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore, type SqliteStore } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
+import { makeCertificate, removeCertificate } from "./peers.js";
 
 function memoryStore(): SqliteStore & AsyncDisposable {
   const store = openSqliteStore(":memory:") as SqliteStore & AsyncDisposable;
@@ -122,5 +124,27 @@ describe("accounts", () => {
       /^!!! CHAT_ERR_ACCOUNTS_OFF: /,
     );
     client.close();
+  });
+
+  it("a text client inside TLS registers with no clear-text warning", async () => {
+    const certificate = makeCertificate();
+    try {
+      await using store = memoryStore();
+      await using s = await startServer({ store, tls: certificate, modeSettleMs: 50 });
+      const socket = tlsConnect({
+        host: "127.0.0.1",
+        port: s.port,
+        ca: certificate.cert,
+        servername: "localhost",
+      });
+      const client = LineClient.over(socket);
+      await client.waitFor(/^\*\*\* tcpchat\/1 /);
+      await ask(client, "/nick frank", /known as frank$/);
+      await ask(client, "/register correct-horse", /^\*\*\* registered frank/);
+      expect(client.lines.some((l) => l.includes("warning"))).toBe(false);
+      client.close();
+    } finally {
+      removeCertificate(certificate);
+    }
   });
 });

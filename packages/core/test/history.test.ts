@@ -217,4 +217,23 @@ describe("history", () => {
     bob.close();
     real.close();
   });
+
+  it("retention trims each room to its newest messages in the background", async () => {
+    await using store = memoryStore();
+    await using s = await startServer({
+      store,
+      history: { joinLimit: 0, flushMs: 5, maxPerRoom: 3, retentionEveryMs: 20, retentionBatch: 2 },
+      modeSettleMs: 50,
+    });
+    const alice = await LineClient.greeted(s.port);
+    await say(alice, ["one", "two", "three", "four", "five", "six"]);
+    const kept = () =>
+      store.queryMessages({ kind: "latest", roomKey: "lobby", limit: 100 }).map((m) => m.text);
+    const deadline = Date.now() + 5000;
+    while (kept().length !== 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(kept()).toEqual(["four", "five", "six"]);
+    alice.close();
+  });
 });
