@@ -92,6 +92,24 @@ describe("serve --data", () => {
     await stop(third.proc);
   });
 
+  it("an automatic connect-rate ban survives a restart too", async () => {
+    const data = tempDir();
+    const first = await serve(["--data", data, "--connect-rate", "1/s"]);
+    // Connect again and again from one address until the rule bans it (bounded).
+    let refusal = "";
+    for (let i = 0; i < 40 && !refusal.includes("CHAT_ERR_REFUSED_BANNED"); i++) {
+      const client = lineClient(first.port, "127.0.0.5");
+      refusal = await client.waitFor(/^(\*\*\* tcpchat|!!! CHAT_ERR_REFUSED)/);
+    }
+    expect(refusal).toMatch(/^!!! CHAT_ERR_REFUSED_BANNED: /);
+    await stop(first.proc);
+    const second = await serve(["--data", data]);
+    await second.proc.waitForStderr(/restoredBans=1/);
+    const again = lineClient(second.port, "127.0.0.5");
+    await again.waitFor(/^!!! CHAT_ERR_REFUSED_BANNED: .*connecting too often/);
+    await stop(second.proc);
+  });
+
   it("a second server on the same directory stops at start with CHAT_ERR_STORE_LOCKED", async () => {
     const data = tempDir();
     const first = await serve(["--data", data]);

@@ -112,12 +112,18 @@ export const serveCommand: Command = {
     const logger = createLogger(parseLogFormat(flags), { write: (text: string) => writeLog(text) });
     const serverOptions = serverOptionsFromFlags(flags);
     const tls = startupStep(() => setupTls(flags, logger));
-    const policy = await setupPolicy(flags, logger);
     let data: ReturnType<typeof setupData>;
     try {
       data = setupData(flags, logger);
     } catch (error) {
-      policy.close();
+      tls.close();
+      throw error;
+    }
+    let policy: Awaited<ReturnType<typeof setupPolicy>>;
+    try {
+      policy = await setupPolicy(flags, logger, { onAutomaticBan: data.saveAutomaticBan });
+    } catch (error) {
+      data.close();
       tls.close();
       throw error;
     }

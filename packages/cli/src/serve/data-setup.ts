@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import {
+  type BanInfo,
   type ChatServer,
   type HistoryOptions,
   openDataDirectory,
@@ -71,6 +72,8 @@ export interface DataSetup {
   history: HistoryOptions;
   /** Re-applies the stored bans to the policy; returns how many. */
   restoreBans(bans: BanControl): number;
+  /** Stores a ban the connect-rate rule made (the policy's `onAutomaticBan`). */
+  saveAutomaticBan(ban: BanInfo): void;
   /** The console's ban control, with every change written to the store. */
   persistBans(bans: BanControl): BanControl;
   /** Logs history pauses and store errors of the server. */
@@ -108,11 +111,7 @@ export function setupData(flags: FlagValues, logger: Logger): DataSetup {
       let count = 0;
       for (const ban of store.loadBans(now)) {
         try {
-          bans.ban(
-            ban.target,
-            ban.expiresAt === undefined ? undefined : ban.expiresAt - now,
-            ban.reason,
-          );
+          bans.restore(ban);
           count += 1;
         } catch (error) {
           logger.warn(
@@ -122,6 +121,9 @@ export function setupData(flags: FlagValues, logger: Logger): DataSetup {
         }
       }
       return count;
+    },
+    saveAutomaticBan(ban) {
+      writeSafely(logger, "automatic ban", () => store.saveBan(ban));
     },
     persistBans(bans) {
       return {
