@@ -110,6 +110,41 @@ describe("serve --data", () => {
     await stop(second.proc);
   });
 
+  it("tcpchat account op makes a registered account an operator who may /kick", async () => {
+    const data = tempDir();
+    const first = await serve(["--data", data]);
+    const alice = lineClient(first.port);
+    await alice.waitFor(/you are \S+ in/);
+    alice.send("/nick alice");
+    alice.send("/register correct-horse");
+    await alice.waitFor(/^\*\*\* registered alice/);
+    // The running server holds the directory.
+    const locked = runCli(["account", "op", "alice", "--data", data]);
+    expect(await locked.waitExit()).toBe(1);
+    expect(locked.stderr).toMatch(/CHAT_ERR_STORE_LOCKED/);
+    await stop(first.proc);
+
+    const missing = runCli(["account", "op", "nobody", "--data", data]);
+    expect(await missing.waitExit()).toBe(1);
+    expect(missing.stderr).toMatch(/there is no account nobody/);
+    const op = runCli(["account", "op", "alice", "--data", data]);
+    expect(await op.waitExit()).toBe(0);
+    expect(op.stdout).toMatch(/alice is an operator/);
+
+    const second = await serve(["--data", data]);
+    const admin = lineClient(second.port);
+    await admin.waitFor(/you are \S+ in/);
+    admin.send("/login alice correct-horse");
+    await admin.waitFor(/^\*\*\* logged in as alice$/);
+    const bob = lineClient(second.port);
+    await bob.waitFor(/you are \S+ in/);
+    bob.send("/nick bob");
+    await bob.waitFor(/known as bob$/);
+    admin.send("/kick bob enough");
+    await bob.waitFor(/^!!! CHAT_ERR_KICKED: kicked by alice: enough/);
+    await stop(second.proc);
+  });
+
   it("a second server on the same directory stops at start with CHAT_ERR_STORE_LOCKED", async () => {
     const data = tempDir();
     const first = await serve(["--data", data]);

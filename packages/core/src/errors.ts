@@ -335,6 +335,11 @@ export const ERROR_CODES = {
     message: "Too many failed logins; wait before trying again.",
     hint: "The message says how long. Failed logins are limited per address and per account.",
   },
+  CHAT_ERR_NOT_PERMITTED: {
+    kind: "protocol",
+    message: "Only operator accounts may do that.",
+    hint: "Log in to an operator account (/login NAME PASSWORD); the server's operator makes one with `tcpchat account op NAME`.",
+  },
   CHAT_ERR_STORE_OPEN: {
     kind: "store",
     message: "The data directory or database file cannot be opened.",

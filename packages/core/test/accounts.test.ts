@@ -147,4 +147,25 @@ describe("accounts", () => {
       removeCertificate(certificate);
     }
   });
+
+  it("only a session logged in to an operator account may /kick", async () => {
+    await using store = memoryStore();
+    await using s = await startServer({ store, modeSettleMs: 50 });
+    const alice = await LineClient.greeted(s.port);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    const bob = await LineClient.greeted(s.port);
+    await ask(bob, "/nick bob", /known as bob$/);
+    expect(await ask(alice, "/kick bob spam", /^!!! /)).toMatch(
+      /^!!! CHAT_ERR_NOT_PERMITTED: Only operator accounts may do that\./,
+    );
+    expect(store.setOperator("alice", true)).toBe(true);
+    // Rights are read at login.
+    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    expect(await ask(alice, "/kick nobody", /^!!! /)).toMatch(/CHAT_ERR_NO_SUCH_NICK/);
+    await ask(alice, "/kick bob spam", "*** kicked bob");
+    await bob.waitFor(/^!!! CHAT_ERR_KICKED: kicked by alice: spam/);
+    await bob.closed;
+    alice.close();
+  });
 });

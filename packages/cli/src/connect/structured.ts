@@ -43,6 +43,7 @@ const HELP = [
   "***   /join ROOM   /part [ROOM]   /nick NAME   /msg NICK TEXT   /me TEXT",
   "***   /who [ROOM]  /rooms   /ping   /quit [REASON]   /help   //TEXT sends /TEXT",
   "***   /history [N | since TIME]   /search WORDS   /register PASSWORD   /login NAME PASSWORD",
+  "***   /kick NICK [REASON] (operator accounts)",
   "***   up/down arrows: history; Ctrl+D or Ctrl+C: quit",
 ].join("\n");
 
@@ -260,7 +261,8 @@ function converse(
         case "history":
         case "search":
         case "register":
-        case "login": {
+        case "login":
+        case "kick": {
           // Core parses these as the server does, so both agree on their arguments.
           const request = parseTextLine(line);
           if (request === null) return;
@@ -279,6 +281,8 @@ function converse(
             track(() => client.register(request.password));
           } else if (request.type === "auth") {
             track(() => client.login(request.name, request.password));
+          } else if (request.type === "kick") {
+            track(() => client.kick(request.nick, request.reason));
           }
           return;
         }

@@ -512,6 +512,13 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.request({ type: "auth", name, password });
   }
 
+  /** Disconnects a client by nick (operator accounts only: else CHAT_ERR_NOT_PERMITTED). */
+  kick(nick: string, reason?: string): Promise<AckFrame> {
+    return this.request(
+      reason === undefined ? { type: "kick", nick } : { type: "kick", nick, reason },
+    );
+  }
+
   /** Measures the round trip to the server, in ms. */
   ping(): Promise<number> {
     const started = performance.now();

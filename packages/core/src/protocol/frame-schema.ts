@@ -93,6 +93,13 @@ export const CLIENT_FRAME_SCHEMAS = {
   register: v.object({ type: v.literal("register"), ref: REF, password: v.string() }),
   /** Logs in to an account; the session takes its nick. */
   auth: v.object({ type: v.literal("auth"), ref: REF, name: v.string(), password: v.string() }),
+  /** Disconnects a client (operator accounts only). */
+  kick: v.object({
+    type: v.literal("kick"),
+    ref: REF,
+    nick: v.string(),
+    reason: v.optional(v.string()),
+  }),
   quit: v.object({ type: v.literal("quit"), reason: v.optional(v.string()) }),
 } as const;
 
@@ -188,6 +195,7 @@ export const CLIENT_FRAME_SCHEMA = v.variant("type", [
   C.search,
   C.register,
   C.auth,
+  C.kick,
   C.quit,
 ]);
 

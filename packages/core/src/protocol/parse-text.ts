@@ -15,6 +15,7 @@ export const TEXT_COMMANDS = {
   search: "/search WORDS       find messages of the current room with every word",
   register: "/register PASSWORD  register your current nick (use TLS: the line is not encrypted)",
   login: "/login NAME PASSWORD  log in to a registered nick",
+  kick: "/kick NICK [REASON]  disconnect someone (operator accounts only)",
   help: "/help               this list",
   quit: "/quit [REASON]      leave and close the connection",
 } as const;
@@ -78,6 +79,11 @@ export function parseTextLine(
       return name === "" || password === "" || password.includes(" ")
         ? usage("login")
         : { type: "auth", name, password };
+    }
+    case "kick": {
+      const [nick, reason] = firstWord(rest);
+      if (nick === "") return usage("kick");
+      return reason === "" ? { type: "kick", nick } : { type: "kick", nick, reason };
     }
     case "help":
       return { type: "help" };

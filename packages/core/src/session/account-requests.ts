@@ -1,6 +1,7 @@
 import { ProtocolError } from "../errors.js";
 import type { ClientFrame } from "../protocol/frames.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
+import { neutralizeField } from "../protocol/text-safety.js";
 import { hashPassword, verifyPassword } from "../store/password.js";
 import type { StoredAccount } from "../store/types.js";
 import { whenDone } from "../store/types.js";
@@ -184,6 +185,7 @@ export function auth(
           accounts.throttle.succeeded(address, key);
           if (!session.open) return;
           session.account = account.key;
+          session.operator = account.operator;
           takeAccountNick(hub, session, account.name, Date.now());
           session.sendLine(`*** logged in as ${account.name}`);
           hub.ack(session, request.ref, Date.now());
@@ -232,4 +234,37 @@ export function renameToGuest(
   session.sendLine(`*** ${registered} is registered and its owner logged in; you are now ${guest}`);
   announceNick(hub, session, { type: "nick", ts: now, old, new: guest });
   if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: guest });
+}
+
+/** Longest kick reason kept, in code points. */
+const MAX_KICK_REASON_LENGTH = 160;
+
+/** `/kick NICK [REASON]` from a session logged in to an operator account. */
+export function kick(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "kick" }>,
+  now: number,
+): void {
+  // Permissions live here, in core: a front end cannot grant what the server does not.
+  if (!session.operator) {
+    return hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_PERMITTED"), request.ref);
+  }
+  const target = hub.nicks.get(request.nick);
+  if (target === undefined || target === null || !target.open) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_NO_SUCH_NICK", {
+        message: `Nobody called ${neutralizeField(request.nick, 40)} is connected.`,
+      }),
+      request.ref,
+    );
+  }
+  const reason =
+    request.reason === undefined
+      ? `kicked by ${session.nick}`
+      : `kicked by ${session.nick}: ${neutralizeField(request.reason, MAX_KICK_REASON_LENGTH)}`;
+  hub.disconnect(target, "CHAT_ERR_KICKED", reason);
+  session.sendLine(`*** kicked ${target.nick}`);
+  hub.ack(session, request.ref, now);
 }

@@ -587,6 +587,8 @@ export class ChatHub implements InputOwner {
         return accountRequests.register(this, session, request, now);
       case "auth":
         return accountRequests.auth(this, session, request, now);
+      case "kick":
+        return accountRequests.kick(this, session, request, now);
       case "quit":
         return requests.quit(this, session, request.reason);
     }
