@@ -1,4 +1,5 @@
-import { lookalikeKeys, nameKey } from "../protocol/names.js";
+import { lookalikeKeys } from "../protocol/lookalikes.js";
+import { nameKey } from "../protocol/names.js";
 import { DEFAULT_SCRYPT_PARAMS, type ScryptParams } from "../store/password.js";
 import type { ChatStore } from "../store/types.js";
 import {
