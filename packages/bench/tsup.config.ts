@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     main: "src/main.ts",
     flood: "src/flood.ts",
+    history: "src/history.ts",
     "load-worker": "src/load/worker.ts",
     "server-child": "src/server-child.ts",
   },

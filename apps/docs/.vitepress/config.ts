@@ -51,6 +51,7 @@ const englishSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/guide/accept-policy", "Accept policies"),
         ...ifPage("/guide/tls", "TLS"),
         ...ifPage("/guide/cluster", "Running a cluster"),
+        ...ifPage("/guide/history", "History and accounts"),
       ],
     },
     {
@@ -95,6 +96,7 @@ const koreanSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/ko/guide/accept-policy", "Accept policy"),
         ...ifPage("/ko/guide/tls", "TLS"),
         ...ifPage("/ko/guide/cluster", "클러스터 운영"),
+        ...ifPage("/ko/guide/history", "기록과 계정"),
       ],
     },
     {

@@ -1,6 +1,7 @@
 import { SERVER_SOFTWARE } from "@tcpchat/core";
 import packageJson from "../package.json" with { type: "json" };
 import { CommandError } from "./command-error.js";
+import { accountCommand } from "./commands/account.js";
 import type { Command } from "./commands/command.js";
 import { connectCommand } from "./commands/connect.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -9,7 +10,13 @@ import { serveCommand } from "./commands/serve.js";
 import { EXIT_CODE } from "./exit-codes.js";
 import { UsageError } from "./usage-error.js";
 
-const COMMANDS: readonly Command[] = [serveCommand, connectCommand, doctorCommand, policyCommand];
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  connectCommand,
+  doctorCommand,
+  policyCommand,
+  accountCommand,
+];
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -11,7 +11,7 @@ const DOC = readFileSync(
 );
 
 describe("docs/guide/cli.md", () => {
-  it.each([["serve"], ["connect"], ["doctor"], ["policy"]])(
+  it.each([["serve"], ["connect"], ["doctor"], ["policy"], ["account"]])(
     "documents every flag of tcpchat %s",
     async (command) => {
       const { stdout } = await runCliToEnd([command, "--help"]);

@@ -134,3 +134,28 @@ export const DEFAULT_CONNECT_BAN_DURATION_MS = 60_000;
 export const DEFAULT_CUSTOM_TIMEOUT_MS = 1_000;
 /** Default cap on addresses with connect-rate state (buckets) or automatic bans kept in memory. */
 export const DEFAULT_MAX_TRACKED_ADDRESSES = 10_000;
+
+/** Messages of a room a client gets when it joins (history on join; 0 turns it off). */
+export const DEFAULT_HISTORY_JOIN_LIMIT = 20;
+/** Most messages one `/history` or `/search` request returns. */
+export const DEFAULT_HISTORY_MAX_REQUEST = 100;
+/** How long a message may wait before its batch is written to the store, in ms. */
+export const DEFAULT_HISTORY_FLUSH_MS = 20;
+/**
+ * Most messages waiting to be written while the store fails (a full disk): about 10 MB of short
+ * messages. Past it the oldest waiting ones are left out of history (they were delivered live).
+ */
+export const DEFAULT_HISTORY_MAX_QUEUE = 50_000;
+/** How long after a failed history write the next try comes, in ms. */
+export const DEFAULT_HISTORY_RETRY_MS = 1000;
+/** How often retention runs, in ms. */
+export const DEFAULT_RETENTION_EVERY_MS = 10_000;
+/** Most messages one retention run deletes (small batches keep the event loop free). */
+export const DEFAULT_RETENTION_BATCH = 500;
+/** Shortest password `/register` accepts, in code points. */
+export const DEFAULT_MIN_PASSWORD_LENGTH = 8;
+/**
+ * Most messages history on join may send: they wait with a session whose mode is not settled
+ * yet, and that wait is capped (session.ts).
+ */
+export const MAX_HISTORY_JOIN_LIMIT = 200;

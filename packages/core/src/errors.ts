@@ -13,6 +13,8 @@ export const ERROR_KIND = {
   connection: "connection",
   /** The server refused or ended this client on purpose (policy, kick, ban, shutdown). */
   remote: "remote",
+  /** The server's data store could not be opened or used (at start, or while running). */
+  store: "store",
 } as const;
 export type ErrorKind = (typeof ERROR_KIND)[keyof typeof ERROR_KIND];
 
@@ -304,6 +306,71 @@ export const ERROR_CODES = {
     message: "The server did not acknowledge the request in time.",
     hint: "The connection may be stalled; check it with a ping or reconnect.",
   },
+  CHAT_ERR_HISTORY_OFF: {
+    kind: "protocol",
+    message: "This server keeps no history.",
+    hint: "The operator can start it with a data directory (tcpchat serve --data DIR) to keep history.",
+  },
+  CHAT_ERR_HISTORY_UNAVAILABLE: {
+    kind: "protocol",
+    message: "The server could not read its history just now.",
+    hint: "Try again in a moment; the operator sees why in the server log.",
+  },
+  CHAT_ERR_ACCOUNTS_OFF: {
+    kind: "protocol",
+    message: "This server keeps no accounts.",
+    hint: "The operator can start it with a data directory (tcpchat serve --data DIR) to keep accounts.",
+  },
+  CHAT_ERR_NICK_REGISTERED: {
+    kind: "protocol",
+    message: "That nick is registered to an account.",
+    hint: "Log in with /login NAME PASSWORD (or a JSON auth frame), or pick another nick.",
+  },
+  CHAT_ERR_ACCOUNT_EXISTS: {
+    kind: "protocol",
+    message: "That nick is already registered.",
+    hint: "Log in with /login NAME PASSWORD, or take another nick and register that.",
+  },
+  CHAT_ERR_WEAK_PASSWORD: {
+    kind: "protocol",
+    message: "The password is too short.",
+    hint: "Use at least 8 characters; a few words are easier to remember than symbols.",
+  },
+  CHAT_ERR_LOGIN_FAILED: {
+    kind: "protocol",
+    message: "Wrong account name or password.",
+    hint: "Check both; names are not case-sensitive, passwords are.",
+  },
+  CHAT_ERR_LOGIN_THROTTLED: {
+    kind: "protocol",
+    message: "Too many failed logins; wait before trying again.",
+    hint: "The message says how long. Failed logins are limited per address and per account.",
+  },
+  CHAT_ERR_NOT_PERMITTED: {
+    kind: "protocol",
+    message: "Only operator accounts may do that.",
+    hint: "Log in to an operator account (/login NAME PASSWORD); the server's operator makes one with `tcpchat account op NAME`.",
+  },
+  CHAT_ERR_STORE_OPEN: {
+    kind: "store",
+    message: "The data directory or database file cannot be opened.",
+    hint: "Check that the directory exists or can be created and is writable by this user, or run with --data :memory: to keep nothing.",
+  },
+  CHAT_ERR_STORE_CORRUPT: {
+    kind: "store",
+    message: "The database file is damaged or is not a tcpchat database.",
+    hint: "Move the file aside (keep it for recovery with the sqlite3 tool's .recover) and start again, or point --data at another directory.",
+  },
+  CHAT_ERR_STORE_LOCKED: {
+    kind: "store",
+    message: "Another process is using this data directory.",
+    hint: "Stop the other tcpchat server on this directory, or give this one its own --data DIR.",
+  },
+  CHAT_ERR_STORE_TOO_NEW: {
+    kind: "store",
+    message: "The database was written by a newer tcpchat.",
+    hint: "Run that newer tcpchat, or point --data at another directory.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A stable error code, such as `CHAT_ERR_LINE_TOO_LONG`. */
@@ -370,6 +437,9 @@ export class RemoteError extends ChatError {
   }
 }
 
+/** The data store failed: at start (a clear error, never a crash mid-chat) or on a write. */
+export class StoreError extends ChatError {}
+
 /** Builds the subclass that matches the code's kind. */
 export function chatError(code: ChatErrorCode, options: ChatErrorOptions = {}): ChatError {
   switch (ERROR_CODES[code].kind) {
@@ -379,6 +449,8 @@ export function chatError(code: ChatErrorCode, options: ChatErrorOptions = {}): 
       return new ProtocolError(code, options);
     case "connection":
       return new ConnectionError(code, options);
+    case "store":
+      return new StoreError(code, options);
     default:
       return new RemoteError(code, options);
   }

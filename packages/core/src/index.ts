@@ -13,6 +13,7 @@ export * from "./policy/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
 export type { HubSettings, SessionInfo } from "./session/index.js";
+export * from "./store/index.js";
 export {
   connectTcp,
   inspectTls,

@@ -29,12 +29,14 @@ export interface ModelTarget {
 
 /**
  * What a member of a room hears, the same for both kinds: `msg ROOM FROM TEXT`,
- * `join ROOM NICK`, `part ROOM NICK`, `nick OLD NEW`, `dm FROM TEXT`. Everything else (acks,
+ * `join ROOM NICK`, `part ROOM NICK`, `nick OLD NEW`, `dm FROM TEXT`, and `hist ROOM FROM TEXT` for
+ * a room message from history (on join, or asked for). Everything else (acks,
  * presence, notices, errors, the greeting) is not an event the model predicts.
  */
 export type HeardEvent = string;
 
 const TEXT_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => HeardEvent]> = [
+  [/^#(\S+) \[history \d\d-\d\d \d\d:\d\dZ\] <(\S+)> (.*)$/, (m) => `hist ${m[1]} ${m[2]} ${m[3]}`],
   [/^#(\S+) <(\S+)> (.*)$/, (m) => `msg ${m[1]} ${m[2]} ${m[3]}`],
   [/^#(\S+) --> (\S+) joined$/, (m) => `join ${m[1]} ${m[2]}`],
   [/^#(\S+) <-- (\S+) left(?: \(.*\))?$/, (m) => `part ${m[1]} ${m[2]}`],
@@ -54,7 +56,7 @@ function heardFromJson(line: string): HeardEvent | null {
   const f = JSON.parse(line) as Record<string, string>;
   switch (f["type"]) {
     case "message":
-      return `msg ${f["room"]} ${f["from"]} ${f["text"]}`;
+      return `${f["history"] ? "hist" : "msg"} ${f["room"]} ${f["from"]} ${f["text"]}`;
     case "join":
       return `join ${f["room"]} ${f["nick"]}`;
     case "part":

@@ -1,7 +1,7 @@
 import { RedisServer } from "@tcpchat/testing/redis-server";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ChatServer } from "../src/index.js";
+import { type ChatServer, openSqliteStore } from "../src/index.js";
 import { startServer } from "./helpers.js";
 import {
   KINDS,
@@ -18,13 +18,17 @@ import { makeCertificate, removeCertificate } from "./peers.js";
  * of text, JSON-line and WebSocket clients, in the clear and inside TLS on the same port, joining, parting, renaming, talking, sending DMs, quitting,
  * closing, resetting and not reading, checked against a small reference model after every step:
  * every open, reading client has heard exactly the events of its rooms, each once and in order,
- * and `/who` counts match the model.
+ * and `/who` counts match the model. The server keeps history: a client that joins a room first
+ * hears the room's last {@link JOIN_HISTORY} messages as history, and asking for history gets the
+ * model's last messages of that room.
  */
 
 const ROOMS = ["lobby", "alpha", "beta"] as const;
 // Nicks that are not lookalikes of one another (no digits, no l/I/1 or O/0 pairs).
 const NICKS = ["red", "green", "blue", "gold", "pink", "gray", "teal", "navy", "plum", "rust"];
 const MAX_CLIENTS = 6;
+/** Messages of history a joiner gets (small, so that runs go past it). */
+const JOIN_HISTORY = 3;
 
 interface ModelMember {
   kind: Kind;
@@ -44,6 +48,16 @@ interface Model {
   usedNicks: Set<string>;
   /** Request lines sent so far: the server has acted on a step once it has parsed as many. */
   requests: number;
+  /** Every room message so far, by room, as `FROM TEXT` (the sender's nick when it spoke). */
+  said: Map<string, string[]>;
+  /** Whether the server keeps history (one server with a store; the cluster runs keep none). */
+  keepsHistory: boolean;
+}
+
+/** The `hist` events of a room's last `limit` messages, oldest first. */
+function historyOf(model: Model, room: string, limit: number): string[] {
+  if (!model.keepsHistory) return [];
+  return (model.said.get(room) ?? []).slice(-limit).map((said) => `hist ${room} ${said}`);
 }
 
 interface Real {
@@ -132,7 +146,7 @@ class Connect implements fc.AsyncCommand<Model, Real> {
       rooms: ["lobby"],
       current: "lobby",
       reading: true,
-      expected: [`join lobby ${nick}`],
+      expected: [...historyOf(m, "lobby", JOIN_HISTORY), `join lobby ${nick}`],
     });
     m.requests += 1;
     // Clients are spread over the nodes of a cluster.
@@ -173,7 +187,8 @@ class Join extends OnClient {
       for (const other of membersOf(m, this.room))
         other.expected.push(`join ${this.room} ${me.nick}`);
       me.rooms.push(this.room);
-      me.expected.push(`join ${this.room} ${me.nick}`);
+      // History first: it is written before the room's batch that carries the join.
+      me.expected.push(...historyOf(m, this.room, JOIN_HISTORY), `join ${this.room} ${me.nick}`);
     }
     me.current = this.room;
     m.requests += 1;
@@ -230,6 +245,7 @@ class Say extends OnClient {
     if (room !== undefined) {
       for (const member of membersOf(m, room))
         member.expected.push(`msg ${room} ${me.nick} ${text}`);
+      m.said.set(room, [...(m.said.get(room) ?? []), `${me.nick} ${text}`]);
     }
     m.requests += 1;
     if (speaksText(me.kind)) client.write(text);
@@ -409,6 +425,31 @@ class Who extends OnClient {
   }
 }
 
+/** Asks for a room's last messages: `/history N` (current room) or a JSON `history` request. */
+class AskHistory extends OnClient {
+  constructor(
+    pick: number,
+    readonly room: string,
+    readonly limit: number,
+  ) {
+    super(pick);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    const client = r.clients.get(id)!;
+    // A text client asks about its current room; a JSON client about any room, joined or not.
+    const room = speaksText(me.kind) ? me.current : this.room;
+    if (room !== undefined) me.expected.push(...historyOf(m, room, this.limit));
+    m.requests += 1;
+    if (speaksText(me.kind)) client.write(`/history ${this.limit}`);
+    else client.write(JSON.stringify({ type: "history", ref: "h", room, limit: this.limit }));
+    await check(m, r);
+  }
+  override toString() {
+    return `history(${this.pick}, ${this.room}, ${this.limit})`;
+  }
+}
+
 const kind = fc.constantFrom<Kind>(...KINDS);
 const pick = fc.nat(20);
 const room = fc.constantFrom(...ROOMS);
@@ -427,6 +468,7 @@ const commands = [
   fc.tuple(pick, fc.constantFrom(...LEAVE_WAYS)).map(([p, how]) => new Leave(p, how)),
   fc.tuple(pick, fc.boolean()).map(([p, reading]) => new Reading(p, reading)),
   fc.tuple(pick, room).map(([p, r]) => new Who(p, r)),
+  fc.tuple(pick, room, fc.integer({ min: 1, max: 6 })).map(([p, r, n]) => new AskHistory(p, r, n)),
 ];
 
 describe("the hub against a reference model, over real sockets", () => {
@@ -458,17 +500,26 @@ describe("the hub against a reference model, over real sockets", () => {
     };
     if (nodes > 1 && redis === undefined) redis = await RedisServer.start();
     const prefix = `model${++cluster}`;
+    // One server keeps history; a node's store would hold only what its own members said, so
+    // the cluster runs keep none (history across nodes is not the cluster's yet).
+    const store = nodes === 1 ? openSqliteStore(":memory:") : undefined;
     const started: Array<Awaited<ReturnType<typeof startServer>>> = [];
     for (let i = 0; i < nodes; i++) {
       started.push(
-        await startServer(nodes > 1 ? { ...options, redis: { url: redis!.url, prefix } } : options),
+        await startServer(
+          store !== undefined
+            ? { ...options, store, history: { joinLimit: JOIN_HISTORY } }
+            : { ...options, redis: { url: redis!.url, prefix } },
+        ),
       );
     }
     return {
       servers: started.map((s) => s.server),
       targets: started.map((s) => ({ port: s.port, ca: certificate.cert })),
+      keepsHistory: store !== undefined,
       async [Symbol.asyncDispose]() {
         for (const s of started) await s[Symbol.asyncDispose]();
+        store?.close();
       },
     };
   }
@@ -484,6 +535,8 @@ describe("the hub against a reference model, over real sockets", () => {
           nextText: 0,
           usedNicks: new Set(),
           requests: 0,
+          said: new Map(),
+          keepsHistory: s.keepsHistory,
         };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);

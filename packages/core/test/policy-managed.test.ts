@@ -129,6 +129,35 @@ describe("connect rate", () => {
     expect(policy.stats()).toMatchObject({ trackedBuckets: 1, trackedAddresses: 1, bans: 0 });
   });
 
+  it("reports each automatic ban to onAutomaticBan, and a restored one keeps its source", () => {
+    const reported: unknown[] = [];
+    const { policy } = managed(
+      { connectRate: { perSecond: 1, burst: 1, banAfter: 1, banDurationMs: 60_000 } },
+      { onAutomaticBan: (ban) => reported.push(ban) },
+    );
+    decideNow(policy, "10.0.0.7");
+    decideNow(policy, "10.0.0.7");
+    expect(decideNow(policy, "10.0.0.7")).toMatchObject({ rule: "rate-ban" });
+    expect(reported).toEqual([
+      {
+        target: "10.0.0.7",
+        source: "connect-rate",
+        reason: "connecting too often",
+        createdAt: START,
+        expiresAt: START + 60_000,
+      },
+    ]);
+    // After a restart: the stored ban comes back with its source and what is left of it.
+    const { policy: restarted } = managed({});
+    restarted.ban("10.0.0.7", {
+      durationMs: 30_000,
+      reason: "connecting too often",
+      source: "connect-rate",
+    });
+    expect(restarted.bans()).toMatchObject([{ target: "10.0.0.7", source: "connect-rate" }]);
+    expect(outcome(decideNow(restarted, "10.0.0.7"))).toBe("CHAT_ERR_REFUSED_BANNED");
+  });
+
   it("bans an address for a while after repeated violations, then lets it back", () => {
     const { policy, clock } = managed({
       connectRate: {

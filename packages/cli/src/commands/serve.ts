@@ -24,6 +24,7 @@ import {
   runWorkerPrimary,
 } from "../serve/cluster-flags.js";
 import { createOperatorConsole } from "../serve/console.js";
+import { dataFlagHelp, dataFlagSpec, setupData } from "../serve/data-setup.js";
 import { createLogger, LOG_FORMAT, type LogFormat } from "../serve/logger.js";
 import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
 import { setupPolicy } from "../serve/policy-setup.js";
@@ -65,6 +66,9 @@ HTTP and WebSocket (on the same port):
 
 Cluster (servers that share rooms, presence, nicks and DMs through Redis):
 ${clusterFlagHelp()}
+
+Data (history, bans and accounts survive a restart):
+${dataFlagHelp()}
 
 Limits (every one has a default suited to a LAN chat):
 ${serverFlagHelp()}
@@ -108,6 +112,7 @@ export const serveCommand: Command = {
       ...serverFlagSpec(),
       ...policyFlagSpec(),
       ...clusterFlagSpec(),
+      ...dataFlagSpec(),
     });
     if (positionals.length > 0) {
       throw new UsageError(
@@ -123,7 +128,22 @@ export const serveCommand: Command = {
     if (isWorkerPrimary(clustering)) return runWorkerPrimary(clustering.workers, logger);
     const serverOptions = serverOptionsFromFlags(flags);
     const tls = startupStep(() => setupTls(flags, logger));
-    const policy = await setupPolicy(flags, logger);
+    let data: ReturnType<typeof setupData>;
+    try {
+      data = setupData(flags, logger, clustering.workers);
+    } catch (error) {
+      tls.close();
+      throw error;
+    }
+    let policy: Awaited<ReturnType<typeof setupPolicy>>;
+    try {
+      policy = await setupPolicy(flags, logger, { onAutomaticBan: data.saveAutomaticBan });
+    } catch (error) {
+      data.close();
+      tls.close();
+      throw error;
+    }
+    const restoredBans = data.restoreBans(policy.bans);
     const server = startupStep<ChatServer>(() =>
       createServer({
         ...serverOptions,
@@ -131,8 +151,11 @@ export const serveCommand: Command = {
         ...webOptions(flags),
         ...(clustering.redis === undefined ? {} : { redis: clustering.redis }),
         policy: policy.policy,
+        store: data.store,
+        history: data.history,
       }),
     );
+    data.watch(server);
     tls.attach(server);
     // A failed listen also arrives as an "error" event; listen's rejection reports it (once,
     // explained), so the event is logged only once the server is up.
@@ -146,6 +169,7 @@ export const serveCommand: Command = {
       policy.close();
       tls.close();
       await server.close({ graceMs: 0 });
+      data.close();
       throw await listenError(error, port, host);
     }
     server.off("error", ignoreListenError);
@@ -153,7 +177,9 @@ export const serveCommand: Command = {
     const stopServerLog = watchServerEvents(server, logger);
     // Workers share one port: the first one shows the banner for all of them.
     if (!isWorker() || cluster.worker?.id === 1) {
-      io.stdout.write(`${startBanner(bound, SERVER_SOFTWARE)}\n${chatPageLine(flags, bound)}\n`);
+      io.stdout.write(
+        `${startBanner(bound, SERVER_SOFTWARE, { data: data.description })}\n${chatPageLine(flags, bound)}\n`,
+      );
     }
     logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {
       address: bound.address,
@@ -162,6 +188,8 @@ export const serveCommand: Command = {
       tls: tls.describe(),
       http: describeWeb(flags),
       ...(server.cluster === undefined ? {} : { node: server.cluster.nodeId }),
+      data: data.description,
+      restoredBans,
     });
 
     return new Promise<number>((resolve) => {
@@ -224,7 +252,7 @@ export const serveCommand: Command = {
         writeLog = (text) => ui.print(text.replace(/\n$/, ""));
       const operator = createOperatorConsole({
         server,
-        bans: policy.bans,
+        bans: data.persistBans(policy.bans),
         print,
         shutdown: (graceMs) => shutdown(graceMs),
       });
@@ -241,6 +269,7 @@ export const serveCommand: Command = {
         ui?.close();
         policy.close();
         tls.close();
+        data.close();
         resolve(code);
       }
     });

@@ -1,12 +1,14 @@
 import {
   type AckFrame,
   type ChatClient,
-  type ChatError,
+  ChatError,
   chatError,
   createClient,
   type ForeignConnection,
   formatTextLine,
   neutralizeFrame,
+  parseTextLine,
+  type ServerFrame,
   type TlsClientOptions,
   takeForeignConnection,
 } from "@tcpchat/core";
@@ -40,6 +42,8 @@ const HELP = [
   "*** type a line to say it in the current room; commands:",
   "***   /join ROOM   /part [ROOM]   /nick NAME   /msg NICK TEXT   /me TEXT",
   "***   /who [ROOM]  /rooms   /ping   /quit [REASON]   /help   //TEXT sends /TEXT",
+  "***   /history [N | since TIME]   /search WORDS   /register PASSWORD   /login NAME PASSWORD",
+  "***   /kick NICK [REASON] (operator accounts)",
   "***   up/down arrows: history; Ctrl+D or Ctrl+C: quit",
 ].join("\n");
 
@@ -68,6 +72,13 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
   const early: ChatError[] = [];
   const keep = (error: ChatError) => early.push(error);
   client.on("protocol-error", keep);
+  // Room messages that arrive with the welcome (history on join) come before the session's
+  // output exists; the rest (the hello's rename, the member list) the connected line sums up.
+  const earlyFrames: ServerFrame[] = [];
+  const keepFrame = (frame: ServerFrame) => {
+    if (frame.type === "message") earlyFrames.push(frame);
+  };
+  client.on("frame", keepFrame);
   try {
     await client.connect();
   } catch (error) {
@@ -79,7 +90,8 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
     return { exitCode: exitCodeForError(chatError) };
   }
   client.off("protocol-error", keep);
-  return { exitCode: await converse(client, options, early) };
+  client.off("frame", keepFrame);
+  return { exitCode: await converse(client, options, early, earlyFrames) };
 }
 
 /** How the connected line says the connection is protected. */
@@ -97,6 +109,7 @@ function converse(
   client: ChatClient,
   options: StructuredOptions,
   early: readonly ChatError[],
+  earlyFrames: readonly ServerFrame[],
 ): Promise<number> {
   return new Promise((resolve) => {
     const welcome = client.welcome!;
@@ -160,7 +173,7 @@ function converse(
       });
     };
 
-    client.on("frame", (frame) => {
+    const onFrame = (frame: ServerFrame): void => {
       if (frame.type === "shutdown")
         ending = chatError("CHAT_ERR_SERVER_SHUTDOWN", {
           message: `The server is shutting down: ${frame.reason}`,
@@ -179,7 +192,9 @@ function converse(
         io.setPrompt(promptFor());
       // Backpressure: a stdout nobody reads pauses the client, so TCP holds the server back.
       io.holdWhileFull(client);
-    });
+    };
+    client.on("frame", onFrame);
+    for (const frame of earlyFrames) onFrame(frame);
     client.on("server-error", (e) => {
       if (ENDING_CODES.has(e.code)) ending = e;
     });
@@ -243,6 +258,34 @@ function converse(
             (ms: number) => io.status(`*** pong: ${ms.toFixed(1)} ms round trip`),
           );
           return;
+        case "history":
+        case "search":
+        case "register":
+        case "login":
+        case "kick": {
+          // Core parses these as the server does, so both agree on their arguments.
+          const request = parseTextLine(line);
+          if (request === null) return;
+          if (request instanceof ChatError) return io.status(`!!! ${request.message}`);
+          if ((request.type === "register" || request.type === "auth") && !options.tls) {
+            io.status(
+              "*** warning: this connection is not encrypted, so that password crosses the network in the clear; use --tls to keep it private",
+            );
+          }
+          if (request.type === "history") {
+            const { type: _type, ...query } = request;
+            track(() => client.history(query));
+          } else if (request.type === "search") {
+            track(() => client.search(request.text));
+          } else if (request.type === "register") {
+            track(() => client.register(request.password));
+          } else if (request.type === "auth") {
+            track(() => client.login(request.name, request.password));
+          } else if (request.type === "kick") {
+            track(() => client.kick(request.nick, request.reason));
+          }
+          return;
+        }
         case "help":
           io.status(HELP);
           return;

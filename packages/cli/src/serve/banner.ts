@@ -24,8 +24,14 @@ export function reachableAddresses(bound: ListenAddress): { lan: string[]; local
 export function startBanner(
   bound: ListenAddress,
   software: string,
-  command: string = runCommand(),
+  details: {
+    /** How this program is run here (default {@link runCommand}). */
+    command?: string;
+    /** Where the server keeps its data ("SQLite 3.53.2 at DIR/tcpchat.db"). */
+    data?: string;
+  } = {},
 ): string {
+  const command = details.command ?? runCommand();
   const { lan, local } = reachableAddresses(bound);
   const port = bound.port;
   const lines = [`${software} listening on ${formatHostPort(bound.address, port)}`];
@@ -36,6 +42,7 @@ export function startBanner(
       "  (loopback only: other machines cannot connect; listen on all interfaces by leaving out --host)",
     );
   }
+  if (details.data !== undefined) lines.push(`  data:      ${details.data}`);
   const share = lan.find((a) => !a.includes(":")) ?? lan[0] ?? local[0] ?? "localhost";
   const host = share.includes(":") ? `[${share}]` : share;
   const hostPort = formatHostPort(share, port);

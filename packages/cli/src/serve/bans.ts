@@ -17,4 +17,6 @@ export interface BanControl {
   list(): BanEntry[];
   /** Whether a ban covers `address`. */
   isBanned(address: string): boolean;
+  /** Puts back a stored ban (after a restart), with its source and what is left of it. */
+  restore(ban: BanEntry): void;
 }

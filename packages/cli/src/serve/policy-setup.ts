@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import {
   type AcceptPolicy,
+  type BanInfo,
   createAcceptPolicy,
   loadPolicyFile,
   type PolicyConfig,
@@ -27,7 +28,11 @@ export interface PolicySetup {
 const RELOAD_DEBOUNCE_MS = 150;
 
 /** Builds the policy from `--policy FILE` and the policy flags; watches the file. */
-export async function setupPolicy(flags: FlagValues, logger: Logger): Promise<PolicySetup> {
+export async function setupPolicy(
+  flags: FlagValues,
+  logger: Logger,
+  options: { onAutomaticBan?: (ban: BanInfo) => void } = {},
+): Promise<PolicySetup> {
   const flagConfig = policyFromFlags(flags);
   const file = stringFlag(flags, "policy");
   const path = file === undefined ? undefined : resolve(file);
@@ -42,7 +47,10 @@ export async function setupPolicy(flags: FlagValues, logger: Logger): Promise<Po
   let config = mergePolicies(fileConfig, flagConfig);
   let policy: ReturnType<typeof createAcceptPolicy>;
   try {
-    policy = createAcceptPolicy(config);
+    policy = createAcceptPolicy(
+      config,
+      options.onAutomaticBan === undefined ? {} : { onAutomaticBan: options.onAutomaticBan },
+    );
   } catch (error) {
     throw new UsageError(explain(error, "policy flags (--allow, --deny, --max-*, --connect-rate)"));
   }
@@ -136,5 +144,14 @@ function banControl(policy: ReturnType<typeof createAcceptPolicy>): BanControl {
         ...(b.reason === undefined ? {} : { reason: b.reason }),
       })),
     isBanned: (address) => policy.isBanned(address) !== undefined,
+    restore: (ban) => {
+      policy.ban(ban.target, {
+        ...(ban.expiresAt === undefined
+          ? {}
+          : { durationMs: Math.max(1, ban.expiresAt - Date.now()) }),
+        ...(ban.reason === undefined ? {} : { reason: ban.reason }),
+        source: ban.source === "connect-rate" ? "connect-rate" : "operator",
+      });
+    },
   };
 }

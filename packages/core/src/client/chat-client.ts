@@ -487,6 +487,38 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     return this.lastRooms ?? { type: "rooms", rooms: [] };
   }
 
+  /**
+   * Asks for room history (protocol 4.4): the messages arrive as `message` frames with
+   * `history: true`, then the ack resolves. Default: the current room's latest messages.
+   */
+  history(
+    query: Omit<Extract<ClientFrame, { type: "history" }>, "type" | "ref"> = {},
+  ): Promise<AckFrame> {
+    return this.request({ type: "history", ...query });
+  }
+
+  /** Searches a room's history for messages with every word of `text` (as `history`). */
+  search(text: string, options: { room?: string; limit?: number } = {}): Promise<AckFrame> {
+    return this.request({ type: "search", text, ...options });
+  }
+
+  /** Registers the current nick with a password. */
+  register(password: string): Promise<AckFrame> {
+    return this.request({ type: "register", password });
+  }
+
+  /** Logs in to a registered nick; the server gives the session that nick. */
+  login(name: string, password: string): Promise<AckFrame> {
+    return this.request({ type: "auth", name, password });
+  }
+
+  /** Disconnects a client by nick (operator accounts only: else CHAT_ERR_NOT_PERMITTED). */
+  kick(nick: string, reason?: string): Promise<AckFrame> {
+    return this.request(
+      reason === undefined ? { type: "kick", nick } : { type: "kick", nick, reason },
+    );
+  }
+
   /** Measures the round trip to the server, in ms. */
   ping(): Promise<number> {
     const started = performance.now();

@@ -18,7 +18,13 @@ import {
   type RefusedDecision,
   type RuleInput,
 } from "./evaluate.js";
-import { BAN_SOURCE, type BanInfo, type ConnectBucket, type PeerStats } from "./peer-stats.js";
+import {
+  BAN_SOURCE,
+  type BanInfo,
+  type BanSource,
+  type ConnectBucket,
+  type PeerStats,
+} from "./peer-stats.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo, ServerLoad } from "./types.js";
 
 /** Options of {@link createAcceptPolicy} that are not policy rules. */
@@ -31,6 +37,11 @@ export interface AcceptPolicyOptions {
    * memory without bound. Default 10000.
    */
   readonly maxTrackedAddresses?: number;
+  /**
+   * Called with each ban the connect-rate rule makes, so that its owner can keep it (a store
+   * that survives restarts). Called on the accept path: keep it short.
+   */
+  readonly onAutomaticBan?: (ban: BanInfo) => void;
 }
 
 /** Options of {@link ManagedAcceptPolicy.ban}. */
@@ -39,6 +50,8 @@ export interface BanOptions {
   readonly durationMs?: number;
   /** Shown to the refused client and in `bans()`. */
   readonly reason?: string;
+  /** Who made it (default the operator); a restored automatic ban keeps its source. */
+  readonly source?: BanSource;
 }
 
 /** Counters of a managed policy. */
@@ -118,6 +131,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
   /** Least recently touched first: pruning looks only at the front. */
   private readonly buckets = new Map<string, ConnectBucket>();
   private readonly banStore: BanStore;
+  private readonly onAutomaticBan: ((ban: BanInfo) => void) | undefined;
   private readonly counters = {
     decisions: 0,
     accepted: 0,
@@ -133,6 +147,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
     this.clock = options.now ?? Date.now;
     this.maxTracked = Math.max(1, options.maxTrackedAddresses ?? DEFAULT_MAX_TRACKED_ADDRESSES);
     this.banStore = new BanStore(this.maxTracked);
+    this.onAutomaticBan = options.onAutomaticBan;
   }
 
   get config(): PolicyConfig {
@@ -182,7 +197,7 @@ class ManagedPolicy implements ManagedAcceptPolicy {
     const now = this.clock();
     const ban: BanInfo = {
       target: range.text,
-      source: BAN_SOURCE.operator,
+      source: options.source ?? BAN_SOURCE.operator,
       createdAt: now,
       ...(reason !== undefined && reason !== "" && { reason }),
       ...(durationMs !== undefined && { expiresAt: now + durationMs }),
@@ -272,6 +287,11 @@ class ManagedPolicy implements ManagedAcceptPolicy {
       expiresAt: input.now + rate.banDurationMs,
     };
     this.banStore.add(target, ban);
+    try {
+      this.onAutomaticBan?.(ban);
+    } catch {
+      // Keeping the ban elsewhere is best effort: it holds in memory whatever happens there.
+    }
     return banRefusal(ban, input.now);
   }
 

@@ -7,10 +7,15 @@ import { formatErrorLine } from "./lines.js";
  */
 export function formatTextLine(frame: ServerFrame): string | null {
   switch (frame.type) {
-    case "message":
+    case "message": {
+      // History is marked on every line, so a line read alone is never taken for live talk.
+      const room = frame.history
+        ? `#${frame.room} [history ${historyTime(frame.ts)}]`
+        : `#${frame.room}`;
       return frame.action
-        ? `#${frame.room} * ${frame.from} ${frame.text}`
-        : `#${frame.room} <${frame.from}> ${frame.text}`;
+        ? `${room} * ${frame.from} ${frame.text}`
+        : `${room} <${frame.from}> ${frame.text}`;
+    }
     case "dm":
       return `*dm* <${frame.from}> ${frame.text}`;
     case "join":
@@ -34,4 +39,9 @@ export function formatTextLine(frame: ServerFrame): string | null {
     default:
       return null;
   }
+}
+
+/** `11-30 07:12Z`: month, day and UTC time of a history line (the server's clock, in UTC). */
+export function historyTime(ts: number): string {
+  return `${new Date(ts).toISOString().slice(5, 16).replace("T", " ")}Z`;
 }

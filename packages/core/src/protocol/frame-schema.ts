@@ -16,6 +16,9 @@
  */
 import * as v from "valibot";
 
+/** Directions of a `history` request (IRCv3 chathistory LATEST, BEFORE, AFTER, AROUND). */
+export const HISTORY_DIRECTIONS = ["latest", "before", "after", "around"] as const;
+
 /** A client-chosen request id, echoed in the `ack` or `error` that answers it. */
 const REF = v.optional(v.string());
 /** Server time in ms since the Unix epoch. */
@@ -65,6 +68,38 @@ export const CLIENT_FRAME_SCHEMAS = {
   ping: v.object({ type: v.literal("ping"), ref: REF }),
   pong: v.object({ type: v.literal("pong"), ref: REF }),
   help: v.object({ type: v.literal("help"), ref: REF }),
+  /**
+   * Room history with IRCv3 `chathistory` semantics: `dir` latest (default), before, after or
+   * around an anchor, which is a message `id` or a server time `ts` (ms).
+   */
+  history: v.object({
+    type: v.literal("history"),
+    ref: REF,
+    room: v.optional(v.string()),
+    dir: v.optional(v.picklist(HISTORY_DIRECTIONS)),
+    id: v.optional(v.string()),
+    ts: v.optional(v.number()),
+    limit: v.optional(v.number()),
+  }),
+  /** Full-text search of a room's history: messages containing every word of `text`. */
+  search: v.object({
+    type: v.literal("search"),
+    ref: REF,
+    room: v.optional(v.string()),
+    text: v.string(),
+    limit: v.optional(v.number()),
+  }),
+  /** Registers the session's current nick as an account with this password. */
+  register: v.object({ type: v.literal("register"), ref: REF, password: v.string() }),
+  /** Logs in to an account; the session takes its nick. */
+  auth: v.object({ type: v.literal("auth"), ref: REF, name: v.string(), password: v.string() }),
+  /** Disconnects a client (operator accounts only). */
+  kick: v.object({
+    type: v.literal("kick"),
+    ref: REF,
+    nick: v.string(),
+    reason: v.optional(v.string()),
+  }),
   quit: v.object({ type: v.literal("quit"), reason: v.optional(v.string()) }),
 } as const;
 
@@ -87,6 +122,8 @@ export const SERVER_FRAME_SCHEMAS = {
     from: v.string(),
     text: v.string(),
     action: v.optional(v.boolean()),
+    /** Set on messages from history (on join, `history`, `search`), not said just now. */
+    history: v.optional(v.boolean()),
   }),
   dm: v.object({
     type: v.literal("dm"),
@@ -154,6 +191,11 @@ export const CLIENT_FRAME_SCHEMA = v.variant("type", [
   C.ping,
   C.pong,
   C.help,
+  C.history,
+  C.search,
+  C.register,
+  C.auth,
+  C.kick,
   C.quit,
 ]);
 

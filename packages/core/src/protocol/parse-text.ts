@@ -10,6 +10,12 @@ export const TEXT_COMMANDS = {
   who: "/who [ROOM]         list who is in a room (default: the current one)",
   msg: "/msg NICK TEXT      send a direct message",
   me: "/me TEXT            act in the current room (* nick waves)",
+  history:
+    "/history [N | since TIME]  earlier messages of the current room (TIME: 30m, 2h, 1d or 2026-11-30T09:00Z)",
+  search: "/search WORDS       find messages of the current room with every word",
+  register: "/register PASSWORD  register your current nick (use TLS: the line is not encrypted)",
+  login: "/login NAME PASSWORD  log in to a registered nick",
+  kick: "/kick NICK [REASON]  disconnect someone (operator accounts only)",
   help: "/help               this list",
   quit: "/quit [REASON]      leave and close the connection",
 } as const;
@@ -30,7 +36,10 @@ function firstWord(rest: string): [string, string] {
  * Parses one text-mode line (spec 3.2) into a request; `null` for a blank line (ignored).
  * A line not starting with `/` is a message to the current room; `//x` sends `/x`.
  */
-export function parseTextLine(line: string): ClientFrame | ProtocolError | null {
+export function parseTextLine(
+  line: string,
+  now: number = Date.now(),
+): ClientFrame | ProtocolError | null {
   if (line.charCodeAt(0) !== 0x2f /* "/" */) {
     return line.trim() === "" ? null : { type: "send", text: line };
   }
@@ -57,6 +66,25 @@ export function parseTextLine(line: string): ClientFrame | ProtocolError | null 
     }
     case "me":
       return rest === "" ? usage("me") : { type: "send", text: rawRest, action: true };
+    case "history":
+      return parseHistory(rest, now);
+    case "search":
+      return rest === "" ? usage("search") : { type: "search", text: rest };
+    case "register":
+      return rest === "" || rest.includes(" ")
+        ? usage("register")
+        : { type: "register", password: rest };
+    case "login": {
+      const [name, password] = firstWord(rest);
+      return name === "" || password === "" || password.includes(" ")
+        ? usage("login")
+        : { type: "auth", name, password };
+    }
+    case "kick": {
+      const [nick, reason] = firstWord(rest);
+      if (nick === "") return usage("kick");
+      return reason === "" ? { type: "kick", nick } : { type: "kick", nick, reason };
+    }
     case "help":
       return { type: "help" };
     case "quit":
@@ -66,4 +94,31 @@ export function parseTextLine(line: string): ClientFrame | ProtocolError | null 
         message: `There is no command /${word}.`,
       });
   }
+}
+
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `/history`, `/history 50`, `/history since 2h`, `/history since 2026-11-30T09:00Z`. */
+function parseHistory(rest: string, now: number): ClientFrame | ProtocolError {
+  if (rest === "") return { type: "history" };
+  if (/^\d{1,6}$/.test(rest)) return { type: "history", limit: Number(rest) };
+  const since = /^since\s+(\S+)$/i.exec(rest);
+  if (since === null) return usage("history");
+  const time = since[1]!;
+  const duration = /^(\d{1,6})([smhd])$/i.exec(time);
+  if (duration !== null) {
+    const unit = duration[2]!.toLowerCase() as keyof typeof DURATION_UNITS_MS;
+    return {
+      type: "history",
+      dir: "after",
+      ts: now - Number(duration[1]) * DURATION_UNITS_MS[unit],
+    };
+  }
+  const ts = Date.parse(time);
+  if (Number.isNaN(ts)) {
+    return new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
+      message: `"${time.slice(0, 40)}" is not a time: use 30m, 2h, 1d, or a date such as 2026-11-30T09:00Z.`,
+    });
+  }
+  return { type: "history", dir: "after", ts };
 }

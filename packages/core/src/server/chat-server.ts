@@ -5,10 +5,14 @@ import * as defaults from "../defaults.js";
 import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
+import { Accounts } from "../session/accounts.js";
 import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
 import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
+import { History } from "../store/history.js";
+import type { HistoryWriterStats } from "../store/history-writer.js";
+import type { ChatStore } from "../store/types.js";
 import {
   classifyFirstBytes,
   createTcpListener,
@@ -53,6 +57,28 @@ export interface WebSocketOptions {
   allowedOrigins?: readonly string[];
   /** Liveness ping interval, in ms (default 30000); no pong by the next ping drops the peer. */
   pingIntervalMs?: number;
+}
+
+/** Room history (see {@link ChatServerOptions.history}); every field has a default. */
+export interface HistoryOptions {
+  /** Messages a client gets when it joins a room (default 20; 0: none; at most 200). */
+  joinLimit?: number;
+  /** Most messages one `history` or `search` request returns (default 100). */
+  maxRequestLimit?: number;
+  /** Messages older than this are deleted, in ms (default: kept). */
+  maxAgeMs?: number;
+  /** Most messages kept per room (default: all). */
+  maxPerRoom?: number;
+  /** Longest a message waits before its batch is written, in ms (default 20). */
+  flushMs?: number;
+  /** Most messages waiting while writes fail before the oldest are left out (default 50,000). */
+  maxQueue?: number;
+  /** Time between tries after a failed write, in ms (default 1000). */
+  retryMs?: number;
+  /** Time between retention runs, in ms (default 10000). */
+  retentionEveryMs?: number;
+  /** Most messages one retention run deletes (default 500). */
+  retentionBatch?: number;
 }
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -149,6 +175,13 @@ export interface ChatServerOptions {
    * reached.
    */
   redis?: string | Omit<ClusterOptions, "describe">;
+  /**
+   * Where history is kept (`openDataDirectory(dir)` for SQLite). Without it the server keeps no
+   * history and `history`/`search` answer CHAT_ERR_HISTORY_OFF. The server does not close it.
+   */
+  store?: ChatStore;
+  /** How history behaves when there is a `store`. */
+  history?: HistoryOptions;
 }
 
 /** Live figures of a server. */
@@ -162,6 +195,8 @@ export interface ServerStats extends HubStats {
   startedAt: number;
   /** In a cluster: this node's id and its cluster traffic. */
   cluster?: ClusterStats & { nodeId: string };
+  /** History writer figures, when the server has a store. */
+  history?: HistoryWriterStats;
 }
 
 /** Where a server listens. */
@@ -207,6 +242,7 @@ export class ChatServer extends EventEmitter {
   private readonly http: HttpHandler | undefined;
   private readonly webSocket: WebSocketGateway | undefined;
   private readonly loopDelay: IntervalHistogram | undefined;
+  private readonly history: History | undefined;
   /** Refusals by the rule that decided and the code sent: what `/metrics` reports. */
   private readonly refusedByRule = new Map<string, { rule: string; code: string; count: number }>();
   /** The cluster this server is a node of, if any. */
@@ -255,6 +291,11 @@ export class ChatServer extends EventEmitter {
         describe: () => ({ connections: this.hub.sessions.size }),
       });
       this.hub.attachBus(this.cluster, `${this.cluster.nodeId}-`);
+    }
+    if (options.store !== undefined) {
+      this.history = createHistory(options.store, options.history ?? {}, this);
+      this.hub.history = this.history;
+      this.hub.accounts = new Accounts(options.store);
     }
     this.handlers = socketHandlers(this.hub);
     this.tlsOnly = options.tlsOnly ?? false;
@@ -347,6 +388,11 @@ export class ChatServer extends EventEmitter {
    */
   async listen(port: number = defaults.DEFAULT_PORT, host?: string): Promise<ListenAddress> {
     await this.cluster?.start(this.hub);
+    // Message ids continue after the stored ones: a restart must not reuse an id in history.
+    if (this.history !== undefined) {
+      this.hub.continueMessageIdsAfter(await this.history.store.lastMessageId());
+      await this.hub.accounts?.load();
+    }
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.listener.once("error", onError);
@@ -398,6 +444,7 @@ export class ChatServer extends EventEmitter {
       ...(this.cluster === undefined
         ? {}
         : { cluster: { ...this.cluster.stats, nodeId: this.cluster.nodeId } }),
+      ...(this.history === undefined ? {} : { history: { ...this.history.stats } }),
     };
   }
 
@@ -479,8 +526,10 @@ export class ChatServer extends EventEmitter {
         for (const session of [...this.hub.sessions]) session.transport.destroy();
       }, graceMs);
       deadline.unref();
-      Promise.all([listenerClosed, sessionsClosed]).then(() => {
+      Promise.all([listenerClosed, sessionsClosed]).then(async () => {
         clearTimeout(deadline);
+        // What was said up to the end is written before the owner closes the store.
+        await this.history?.close();
         this.webSocket?.close();
         const left = this.cluster?.close() ?? Promise.resolve();
         void left.then(() => {
@@ -894,6 +943,34 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 
 function ignoreSocketError(): void {
   // Resets and broken pipes are normal for chat clients; 'close' follows and cleans up.
+}
+
+/** The history of a server over its store, reporting to the server's events. */
+function createHistory(store: ChatStore, options: HistoryOptions, events: EventEmitter): History {
+  return new History(
+    store,
+    {
+      joinLimit: Math.min(
+        defaults.MAX_HISTORY_JOIN_LIMIT,
+        options.joinLimit ?? defaults.DEFAULT_HISTORY_JOIN_LIMIT,
+      ),
+      maxRequestLimit: options.maxRequestLimit ?? defaults.DEFAULT_HISTORY_MAX_REQUEST,
+      flushMs: options.flushMs ?? defaults.DEFAULT_HISTORY_FLUSH_MS,
+      maxQueue: options.maxQueue ?? defaults.DEFAULT_HISTORY_MAX_QUEUE,
+      retryMs: options.retryMs ?? defaults.DEFAULT_HISTORY_RETRY_MS,
+      retention: {
+        ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
+        ...(options.maxPerRoom === undefined ? {} : { maxPerRoom: options.maxPerRoom }),
+      },
+      retentionEveryMs: options.retentionEveryMs ?? defaults.DEFAULT_RETENTION_EVERY_MS,
+      retentionBatch: options.retentionBatch ?? defaults.DEFAULT_RETENTION_BATCH,
+    },
+    {
+      onPaused: (error) => events.emit("history-paused", error),
+      onResumed: (dropped) => events.emit("history-resumed", dropped),
+      onRetentionError: (error) => events.emit("store-error", "retention", error),
+    },
+  );
 }
 
 /** Creates a {@link ChatServer}. */

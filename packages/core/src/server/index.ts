@@ -2,6 +2,7 @@ export {
   ChatServer,
   type ChatServerOptions,
   createServer,
+  type HistoryOptions,
   type HttpOptions,
   type ListenAddress,
   type ServerStats,

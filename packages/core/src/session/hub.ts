@@ -7,9 +7,13 @@ import { nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";
+import type { History } from "../store/history.js";
+import * as accountRequests from "./account-requests.js";
+import type { Accounts } from "./accounts.js";
 import type { RoomBus } from "./bus.js";
 import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
 import { ErrorReplies } from "./error-replies.js";
+import * as historyRequests from "./history-requests.js";
 import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
 import * as requests from "./requests.js";
@@ -100,6 +104,10 @@ export class ChatHub implements InputOwner {
   private readonly remoteNicksTold = new Map<string, Set<Session>>();
   /** Where room batches go beyond this process; undefined when the server is alone. */
   private bus: RoomBus | undefined;
+  /** Room history (undefined: the server keeps none); set by the server before it listens. */
+  history: History | undefined;
+  /** Registered nicks (undefined: the server keeps no accounts); set by the server. */
+  accounts: Accounts | undefined;
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
   private readonly replyPauseBytes: number;
 
@@ -264,7 +272,8 @@ export class ChatHub implements InputOwner {
     }
     // Joined at once (it hears the room, held until its mode is known), announced once its mode
     // is settled (see settleSilent).
-    this.joinRoom(session, s.defaultRoom, now);
+    const lobby = this.joinRoom(session, s.defaultRoom, now);
+    if (lobby !== undefined) historyRequests.sendJoinHistory(this, session, lobby);
     if (wireCodec === null) this.unsettled.push(session);
     if (this.settleTimer === undefined && wireCodec === null) {
       this.settleTimer = setTimeout(this.settleSilentBound, s.modeSettleMs);
@@ -695,6 +704,16 @@ export class ChatHub implements InputOwner {
         return;
       case "help":
         return requests.help(this, session, request.ref, now);
+      case "history":
+        return historyRequests.historyRequest(this, session, request, now);
+      case "search":
+        return historyRequests.searchRequest(this, session, request, now);
+      case "register":
+        return accountRequests.register(this, session, request, now);
+      case "auth":
+        return accountRequests.auth(this, session, request, now);
+      case "kick":
+        return accountRequests.kick(this, session, request, now);
       case "quit":
         return requests.quit(this, session, request.reason);
     }
@@ -930,6 +949,26 @@ export class ChatHub implements InputOwner {
   ): void {
     if (this.events.listenerCount("message") > 0)
       this.events.emit("message", { id, ts, room, from, text, action });
+    this.history?.record({
+      // The store keys messages by number; in a cluster the id starts with the node's prefix.
+      id: Number.parseInt(id.slice(this.idPrefix.length), 36),
+      ts,
+      room,
+      roomKey: nameKey(room),
+      from,
+      text,
+      action,
+    });
+  }
+
+  /** The store failed (a read; writes report through the history writer): tell the owner. */
+  storeFailed(what: string, error: unknown): void {
+    if (this.events.listenerCount("store-error") > 0) this.events.emit("store-error", what, error);
+  }
+
+  /** Message ids continue after `lastId` (the store's last), so they stay unique across restarts. */
+  continueMessageIdsAfter(lastId: number): void {
+    if (lastId > this.nextMessage) this.nextMessage = lastId;
   }
 
   /**
@@ -966,7 +1005,8 @@ export class ChatHub implements InputOwner {
     return this.idPrefix + (++this.nextMessage).toString(36);
   }
 
-  private guestNick(session: Session, now: number): string {
+  /** A free random guest nick for a session. */
+  guestNick(session: Session, now: number): string {
     for (;;) {
       const nick = `guest-${Math.floor(Math.random() * 0xffffff)
         .toString(16)

@@ -6,7 +6,9 @@ import { nameKey, normalizeName } from "../protocol/names.js";
 import { TEXT_COMMANDS } from "../protocol/parse-text.js";
 import { neutralizeField, neutralizeText } from "../protocol/text-safety.js";
 import type { Codec } from "./codec.js";
+import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
+import type { Room } from "./room.js";
 import type { Session } from "./session.js";
 import { refill } from "./token-bucket.js";
 
@@ -56,11 +58,13 @@ export function hello(
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
     changeNick(hub, session, hello.nick, undefined, now);
   }
+  let joined: Room | undefined;
   if (hello.room !== undefined) {
     const wanted = normalizeName(hello.room, "room", hub.settings.maxNameLength);
     if (typeof wanted === "string" && nameKey(wanted) !== session.current?.key) {
       const previous = session.current;
-      if (hub.joinRoom(session, wanted, now) !== undefined && previous !== undefined) {
+      joined = hub.joinRoom(session, wanted, now);
+      if (joined !== undefined && previous !== undefined) {
         hub.leaveRoom(session, previous, "moved", now);
       }
     } else if (wanted instanceof ProtocolError) {
@@ -79,6 +83,7 @@ export function hello(
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));
   }
+  if (joined !== undefined) sendJoinHistory(hub, session, joined);
   // What the rooms said between the greeting and the hello, now as JSON, after the welcome.
   session.flushPersonal();
   session.releaseHeld();
@@ -226,7 +231,11 @@ export function joinRequest(
 ): void {
   // A join is heard by the room: it costs a message token like a message does.
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, ref);
-  if (hub.joinRoom(session, rawName, now, ref) !== undefined) hub.ack(session, ref, now);
+  const wasIn = new Set(session.rooms);
+  const room = hub.joinRoom(session, rawName, now, ref);
+  if (room === undefined) return;
+  hub.ack(session, ref, now);
+  if (!wasIn.has(room)) sendJoinHistory(hub, session, room);
 }
 
 export function partRoom(
@@ -278,6 +287,16 @@ export function changeNick(
 ): void {
   const nick = normalizeName(raw, "nick", hub.settings.maxNameLength);
   if (nick instanceof ProtocolError) return hub.replyError(session, nick, ref);
+  const owner = hub.accounts?.ownerOf(nick);
+  if (owner !== undefined && owner !== session.account) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_NICK_REGISTERED", {
+        message: `The nick ${nick} is registered${owner === nameKey(nick) ? "" : " (it looks like a registered nick)"}.`,
+      }),
+      ref,
+    );
+  }
   const conflict = hub.nicks.conflict(session, nick, now);
   if (conflict !== null) {
     const error =
@@ -334,7 +353,7 @@ export function loseNick(hub: ChatHub, session: Session, guest: string, now: num
  * share. Big rooms do not hear nick changes (quadratic in a connect storm; `/who` shows them),
  * and nobody hears the change of a session not yet announced (they will hear it join as `nick`).
  */
-function announceNick(hub: ChatHub, session: Session, frame: ServerFrame): void {
+export function announceNick(hub: ChatHub, session: Session, frame: ServerFrame): void {
   const peers = new Set<Session>([session]);
   // What the rooms said before the change reaches everyone before it.
   for (const room of session.rooms) hub.stats.deliveries += room.flush();

@@ -107,6 +107,12 @@ export class Session {
   closeReason = "";
   /** Whether the rooms have heard this session arrive (deferred until its mode is known). */
   announced = false;
+  /** The account it is logged in to (its key), if any. */
+  account: string | undefined;
+  /** Logged in to an operator account: may /kick from its client. */
+  operator = false;
+  /** A password is being hashed or checked for it (one at a time). */
+  authPending = false;
   /** The client name from its hello, neutralized and capped. */
   clientName: string | undefined;
 

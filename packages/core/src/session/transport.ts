@@ -15,6 +15,8 @@ export interface Transport {
   pause(): void;
   /** Reads from the peer again. */
   resume(): void;
+  /** Whether bytes travel encrypted (TLS); undefined: not known, taken as not encrypted. */
+  readonly encrypted?: boolean;
 }
 
 /** Where a session came from; the address is normalized (no `::ffff:` prefix). */

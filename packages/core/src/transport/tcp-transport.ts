@@ -20,6 +20,11 @@ export class TcpTransport implements Transport {
     return this.socket.writableLength;
   }
 
+  /** A TLS socket (unwrapped on the one port) says so. */
+  get encrypted(): boolean {
+    return (this.socket as { encrypted?: boolean }).encrypted === true;
+  }
+
   end(last?: Buffer): void {
     endWithin(this.socket, this.lingerMs, last);
   }

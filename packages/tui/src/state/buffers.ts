@@ -89,7 +89,11 @@ export function appendLine(state: AppState, key: string, line: NewLine): AppStat
     const all = [...buffer.lines, { ...line, seq }];
     const lines = all.length > state.maxLines ? all.slice(all.length - state.maxLines) : all;
     // The status tab is a log of what was also shown where the user was looking.
-    const unread = !shown && buffer.kind !== "status" && COUNTS_AS_UNREAD.has(line.kind);
+    const unread =
+      !shown &&
+      buffer.kind !== "status" &&
+      line.history !== true &&
+      COUNTS_AS_UNREAD.has(line.kind);
     return {
       ...buffer,
       lines,

@@ -135,3 +135,18 @@ describe("tabBar", () => {
     expect(row.at(-1)!.text).toMatch(/^\+\d+>$/);
   });
 });
+
+describe("history lines", () => {
+  it("are drawn dim from the time to the end of the text", () => {
+    const live = formatLine({ seq: 1, ts: 0, kind: "message", nick: "ann", text: "hi" }, 80);
+    const old = formatLine(
+      { seq: 2, ts: 0, kind: "message", nick: "ann", text: "hi", history: true },
+      80,
+    );
+    expect(old.map((row) => row.map((s) => s.text).join(""))).toEqual(
+      live.map((row) => row.map((s) => s.text).join("")),
+    );
+    expect(new Set(old.flat().map((s) => s.style))).toEqual(new Set(["dim"]));
+    expect(new Set(live.flat().map((s) => s.style)).size).toBeGreaterThan(1);
+  });
+});

@@ -141,13 +141,20 @@ const BODY_STYLE: Record<Line["kind"], Style> = {
 
 /** One line wrapped into rows of at most `columns` columns. */
 export function formatLine(line: Line, columns: number, ownNick?: string): Row[] {
-  const head = lineHead(line, ownNick);
+  // History is drawn dim from head to end, so it never reads as something said just now.
+  const head = line.history
+    ? lineHead(line, ownNick).map((segment): Segment => ({ ...segment, style: "dim" }))
+    : lineHead(line, ownNick);
   const headWidth = head.reduce((sum, s) => sum + stringWidth(s.text), 0);
   // Continuation rows are indented under the text, unless the head is long (an error code):
   // then under the time, so the text keeps most of the width.
   const timeWidth = stringWidth(head[0]!.text);
   const indent = headWidth <= columns / 3 ? headWidth : timeWidth <= columns / 3 ? timeWidth : 0;
-  const bodyStyle: Style = line.highlight ? "highlight" : BODY_STYLE[line.kind];
+  const bodyStyle: Style = line.history
+    ? "dim"
+    : line.highlight
+      ? "highlight"
+      : BODY_STYLE[line.kind];
   let body = line.text;
   if (line.kind === "queued") body += " (queued: sent when the connection is back)";
   const pieces = wrapText(body, columns - headWidth, columns - indent);

@@ -28,13 +28,22 @@ export function onFrame(state: AppState, frame: IncomingFrame, now: number): Red
     case "message": {
       let next = ensureBuffer(state, "room", frame.room);
       const own = state.nick !== undefined && foldName(frame.from) === foldName(state.nick);
+      // History comes again after a reconnect: a message already shown is not shown twice.
+      if (
+        frame.history &&
+        findBuffer(next, roomKey(frame.room))!.lines.some((l) => l.id === frame.id)
+      ) {
+        return only(next);
+      }
       next = appendLine(next, roomKey(frame.room), {
         ts: frame.ts,
         kind: frame.action ? "action" : "message",
         nick: frame.from,
         text: frame.text,
         id: frame.id,
-        highlight: !own && mentions(frame.text, state.nick),
+        // Old talk neither highlights nor counts as unread.
+        highlight: !frame.history && !own && mentions(frame.text, state.nick),
+        ...(frame.history ? { history: true } : {}),
       });
       return only(next);
     }

@@ -447,3 +447,40 @@ describe("reducer: paste", () => {
     expect(state.input.text).toBe("just 한 줄");
   });
 });
+
+describe("reducer: history", () => {
+  it("marks history lines, shows each once across a rejoin, and counts none as unread", () => {
+    let { state } = run(connected(), ...typeText("/join dev"), key("enter"));
+    const old = (id: string, text: string): Action =>
+      frame({
+        type: "message",
+        id,
+        ts: NOW - 60_000,
+        room: "lobby",
+        from: "alice",
+        text,
+        history: true,
+      });
+    ({ state } = run(state, old("1", "hey ME, earlier"), old("2", "later")));
+    const lobby = findBuffer(state, roomKey("lobby"))!;
+    const messages = (buffer = lobby) => buffer.lines.filter((l) => l.id !== undefined);
+    expect(messages().map((l) => [l.text, l.history])).toEqual([
+      ["hey ME, earlier", true],
+      ["later", true],
+    ]);
+    expect(lobby.unread).toBe(0);
+    expect(lobby.highlight).toBe(false);
+    // A reconnect joins again and gets the same history: nothing is shown twice.
+    ({ state } = run(
+      state,
+      old("2", "later"),
+      frame({ type: "message", id: "3", ts: NOW, room: "lobby", from: "alice", text: "now" }),
+    ));
+    expect(messages(findBuffer(state, roomKey("lobby"))!).map((l) => l.text)).toEqual([
+      "hey ME, earlier",
+      "later",
+      "now",
+    ]);
+    expect(findBuffer(state, roomKey("lobby"))!.unread).toBe(1);
+  });
+});

@@ -38,6 +38,8 @@ export interface Line {
   readonly id?: string;
   /** The text mentions the user's nick (or is a direct message to them). */
   readonly highlight?: boolean;
+  /** A message from the room's history (sent on join or asked for), not said just now. */
+  readonly history?: boolean;
 }
 
 /** The kinds of buffer (tab). */

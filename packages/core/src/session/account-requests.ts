@@ -1,0 +1,270 @@
+import { ProtocolError } from "../errors.js";
+import type { ClientFrame } from "../protocol/frames.js";
+import { nameKey, normalizeName } from "../protocol/names.js";
+import { neutralizeField } from "../protocol/text-safety.js";
+import { hashPassword, verifyPassword } from "../store/password.js";
+import type { StoredAccount } from "../store/types.js";
+import { whenDone } from "../store/types.js";
+import type { ChatHub } from "./hub.js";
+import { announceNick } from "./requests.js";
+import type { Session } from "./session.js";
+
+/**
+ * `register` and `auth` (text: `/register PASSWORD`, `/login NAME PASSWORD`). A password costs
+ * a scrypt run (tens of ms of a thread-pool thread and 32 MiB): each attempt costs
+ * {@link PASSWORD_WORK_COST} work tokens, one at a time per session, and failed logins are
+ * throttled per address and per account. Only the holder of an account may use its nick.
+ */
+
+/** Work tokens a password check costs (a session can try a few per second at most). */
+const PASSWORD_WORK_COST = 20;
+/** Longest password hashed, in code points (a huge one would cost hashing time for nothing). */
+const MAX_PASSWORD_LENGTH = 1024;
+/** A hash to check unknown accounts against, so a missing account takes as long as a wrong password. */
+let decoyHash: Promise<string> | undefined;
+
+/** Text clients without TLS are told their password crossed the network in the clear. */
+function warnIfClear(session: Session): void {
+  if (session.structured || session.transport.encrypted === true) return;
+  session.sendLine(
+    "*** warning: this connection is not encrypted, so that password crossed the network in the clear; connect with TLS (tcpchat connect --tls) to keep it private",
+  );
+}
+
+function passwordProblem(hub: ChatHub, password: string): ProtocolError | undefined {
+  const length = [...password].length;
+  const min = hub.accounts!.settings.minPasswordLength;
+  if (length < min) {
+    return new ProtocolError("CHAT_ERR_WEAK_PASSWORD", {
+      message: `The password is too short: it has ${length} characters, at least ${min} are needed.`,
+    });
+  }
+  if (length > MAX_PASSWORD_LENGTH) {
+    return new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
+      message: `The password is longer than ${MAX_PASSWORD_LENGTH} characters.`,
+    });
+  }
+  return undefined;
+}
+
+/** Common checks; returns false when an error was sent. */
+function mayTry(hub: ChatHub, session: Session, ref: string | undefined): boolean {
+  if (hub.accounts === undefined) {
+    hub.replyError(session, new ProtocolError("CHAT_ERR_ACCOUNTS_OFF"), ref);
+    return false;
+  }
+  if (session.authPending) {
+    hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_LOGIN_THROTTLED", {
+        message: "A password of yours is still being checked; wait for its answer.",
+      }),
+      ref,
+    );
+    return false;
+  }
+  return true;
+}
+
+/** Registers the session's current nick with a password. */
+export function register(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "register" }>,
+  now: number,
+): void {
+  warnIfClear(session);
+  if (!mayTry(hub, session, request.ref)) return;
+  const accounts = hub.accounts!;
+  if (session.nick.startsWith("guest-")) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
+        message: "Guest nicks cannot be registered.",
+        hint: "Take the nick you want with /nick NAME, then /register PASSWORD.",
+      }),
+      request.ref,
+    );
+  }
+  if (accounts.ownerOf(session.nick) !== undefined || session.account !== undefined) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_ACCOUNT_EXISTS", {
+        message:
+          session.account === undefined
+            ? `The nick ${session.nick} (or one that looks like it) is already registered.`
+            : "You are logged in to an account already.",
+      }),
+      request.ref,
+    );
+  }
+  const problem = passwordProblem(hub, request.password);
+  if (problem !== undefined) return hub.replyError(session, problem, request.ref);
+  hub.chargeWork(session, PASSWORD_WORK_COST);
+  session.authPending = true;
+  const name = session.nick;
+  const key = session.nickKey;
+  hashPassword(request.password, accounts.settings.scrypt)
+    .then((passwordHash) => {
+      const account: StoredAccount = { key, name, passwordHash, createdAt: now, operator: false };
+      return accounts.store.createAccount(account);
+    })
+    .then(
+      (created) => {
+        session.authPending = false;
+        if (!created) {
+          hub.replyError(session, new ProtocolError("CHAT_ERR_ACCOUNT_EXISTS"), request.ref);
+          return;
+        }
+        accounts.add(name);
+        if (session.nickKey === key) session.account = key;
+        session.sendLine(
+          `*** registered ${name}: only you can use it now; next time, /login ${name} PASSWORD`,
+        );
+        hub.ack(session, request.ref, Date.now());
+      },
+      (error: unknown) => {
+        session.authPending = false;
+        hub.storeFailed("account registration", error);
+        hub.replyError(
+          session,
+          new ProtocolError("CHAT_ERR_HISTORY_UNAVAILABLE", {
+            message: "The server could not store the account just now.",
+          }),
+          request.ref,
+        );
+      },
+    );
+}
+
+/** Logs in to an account: the session takes the account's nick (its holder is renamed). */
+export function auth(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "auth" }>,
+  now: number,
+): void {
+  warnIfClear(session);
+  if (!mayTry(hub, session, request.ref)) return;
+  const accounts = hub.accounts!;
+  const name = normalizeName(request.name, "nick", hub.settings.maxNameLength);
+  if (name instanceof ProtocolError) return hub.replyError(session, name, request.ref);
+  const key = nameKey(name);
+  const address = session.peer.address;
+  const waitMs = accounts.throttle.waitMs(address, key, now);
+  if (waitMs > 0) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_LOGIN_THROTTLED", {
+        message: `Too many failed logins; try again in ${Math.ceil(waitMs / 1000)} s.`,
+      }),
+      request.ref,
+    );
+  }
+  if ([...request.password].length > MAX_PASSWORD_LENGTH) {
+    return hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
+  }
+  hub.chargeWork(session, PASSWORD_WORK_COST);
+  session.authPending = true;
+  whenDone(
+    () => accounts.store.getAccount(key),
+    (account) => {
+      decoyHash ??= hashPassword("decoy password", accounts.settings.scrypt);
+      const check =
+        account === undefined
+          ? decoyHash.then((decoy) => verifyPassword(request.password, decoy)).then(() => false)
+          : verifyPassword(request.password, account.passwordHash);
+      check.then(
+        (ok) => {
+          session.authPending = false;
+          if (!ok || account === undefined) {
+            accounts.throttle.failed(address, key, Date.now());
+            hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
+            return;
+          }
+          accounts.throttle.succeeded(address, key);
+          if (!session.open) return;
+          session.account = account.key;
+          session.operator = account.operator;
+          takeAccountNick(hub, session, account.name, Date.now());
+          session.sendLine(`*** logged in as ${account.name}`);
+          hub.ack(session, request.ref, Date.now());
+        },
+        (error: unknown) => {
+          session.authPending = false;
+          hub.storeFailed("login", error);
+          hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
+        },
+      );
+    },
+    (error) => {
+      session.authPending = false;
+      hub.storeFailed("login", error);
+      hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
+    },
+  );
+}
+
+/** Gives a logged-in session its account's nick; whoever holds it (or a lookalike) is renamed. */
+function takeAccountNick(hub: ChatHub, session: Session, nick: string, now: number): void {
+  for (let tries = 0; tries < 3; tries++) {
+    const conflict = hub.nicks.conflict(session, nick, now);
+    if (conflict === null || conflict.kind === "held") break;
+    const holder = hub.nicks.get(conflict.holder);
+    if (holder === undefined || holder === null || holder === session) break;
+    renameToGuest(hub, holder, nick, now);
+  }
+  if (session.nickKey === nameKey(nick) && session.nick === nick) return;
+  const old = session.nick;
+  hub.nicks.take(session, nick);
+  announceNick(hub, session, { type: "nick", ts: now, old, new: nick });
+  if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: nick });
+}
+
+/** Moves a session off a registered nick to a fresh guest nick, telling it why. */
+export function renameToGuest(
+  hub: ChatHub,
+  session: Session,
+  registered: string,
+  now: number,
+): void {
+  const old = session.nick;
+  const guest = hub.guestNick(session, now);
+  hub.nicks.take(session, guest);
+  session.sendLine(`*** ${registered} is registered and its owner logged in; you are now ${guest}`);
+  announceNick(hub, session, { type: "nick", ts: now, old, new: guest });
+  if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: guest });
+}
+
+/** Longest kick reason kept, in code points. */
+const MAX_KICK_REASON_LENGTH = 160;
+
+/** `/kick NICK [REASON]` from a session logged in to an operator account. */
+export function kick(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "kick" }>,
+  now: number,
+): void {
+  // Permissions live here, in core: a front end cannot grant what the server does not.
+  if (!session.operator) {
+    return hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_PERMITTED"), request.ref);
+  }
+  const target = hub.nicks.get(request.nick);
+  if (target === undefined || target === null || !target.open) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_NO_SUCH_NICK", {
+        message: `Nobody called ${neutralizeField(request.nick, 40)} is connected.`,
+      }),
+      request.ref,
+    );
+  }
+  const reason =
+    request.reason === undefined
+      ? `kicked by ${session.nick}`
+      : `kicked by ${session.nick}: ${neutralizeField(request.reason, MAX_KICK_REASON_LENGTH)}`;
+  hub.disconnect(target, "CHAT_ERR_KICKED", reason);
+  session.sendLine(`*** kicked ${target.nick}`);
+  hub.ack(session, request.ref, now);
+}

@@ -1,0 +1,66 @@
+import { lookalikeKeys } from "../protocol/lookalikes.js";
+import { nameKey } from "../protocol/names.js";
+import { DEFAULT_SCRYPT_PARAMS, type ScryptParams } from "../store/password.js";
+import type { ChatStore } from "../store/types.js";
+import {
+  DEFAULT_LOGIN_THROTTLE,
+  LoginThrottle,
+  type LoginThrottleOptions,
+} from "./login-throttle.js";
+
+/** Settings of {@link Accounts}. */
+export interface AccountSettings {
+  /** Shortest password accepted, in code points. */
+  minPasswordLength: number;
+  /** scrypt cost of new hashes (checks use the cost stored with each hash). */
+  scrypt: ScryptParams;
+  throttle: LoginThrottleOptions;
+}
+
+/** Default {@link AccountSettings}. */
+export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
+  minPasswordLength: 8,
+  scrypt: DEFAULT_SCRYPT_PARAMS,
+  throttle: DEFAULT_LOGIN_THROTTLE,
+};
+
+/**
+ * Registered nicks: which nicks (and their lookalikes) belong to an account, so that a nick
+ * check stays synchronous on the per-request path; the store holds the hashes. Loaded once at
+ * start ({@link load}), then kept in step by registrations.
+ */
+export class Accounts {
+  /** Lookalike skeleton -> the account key it belongs to. */
+  private readonly owners = new Map<string, string>();
+  readonly throttle: LoginThrottle;
+
+  constructor(
+    readonly store: ChatStore,
+    readonly settings: AccountSettings = DEFAULT_ACCOUNT_SETTINGS,
+  ) {
+    this.throttle = new LoginThrottle(settings.throttle);
+  }
+
+  /** Reads every registered nick from the store. */
+  async load(): Promise<void> {
+    for (const key of await this.store.accountKeys()) this.add(key);
+  }
+
+  /** Protects a registered nick (and its lookalikes). */
+  add(nick: string): void {
+    const key = nameKey(nick);
+    for (const skeleton of lookalikeKeys(nick)) this.owners.set(skeleton, key);
+    this.owners.set(key, key);
+  }
+
+  /** The account a nick belongs to (itself, or a registered nick it looks like), if any. */
+  ownerOf(nick: string): string | undefined {
+    const own = this.owners.get(nameKey(nick));
+    if (own !== undefined) return own;
+    for (const skeleton of lookalikeKeys(nick)) {
+      const owner = this.owners.get(skeleton);
+      if (owner !== undefined) return owner;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,199 @@
+import { ProtocolError } from "../errors.js";
+import type { ClientFrame, MessageFrame } from "../protocol/frames.js";
+import { nameKey, normalizeName } from "../protocol/names.js";
+import { neutralizeField } from "../protocol/text-safety.js";
+import type { HistoryAnchor, HistoryQuery, StoredMessage } from "../store/types.js";
+import { whenDone } from "../store/types.js";
+import type { ChatHub } from "./hub.js";
+import type { Room } from "./room.js";
+import type { Session } from "./session.js";
+
+/**
+ * History on join, `history` (IRCv3 chathistory) and `search` (FTS). Replies are room message
+ * frames marked `history: true`; text clients see each line marked `[history TIME]`. They cost
+ * work tokens by size, as `who` does: one per {@link MESSAGES_PER_WORK_TOKEN} messages, and a
+ * search {@link SEARCH_BASE_COST} more for the index lookup.
+ */
+
+/** Messages per extra work token in a history or search reply. */
+const MESSAGES_PER_WORK_TOKEN = 10;
+/** What a full-text search costs before its reply (it reads an index, not one range). */
+const SEARCH_BASE_COST = 2;
+/** Longest search text kept, in code points, and most words. */
+const MAX_SEARCH_LENGTH = 200;
+const MAX_SEARCH_WORDS = 8;
+/** Largest message id a client may name (ids are base 36 integers). */
+const MAX_ID_LENGTH = 11;
+
+/** A stored message as the room frame that carries it, marked as history. */
+export function historyFrame(message: StoredMessage): MessageFrame {
+  const frame: MessageFrame = {
+    type: "message",
+    id: message.id.toString(36),
+    ts: message.ts,
+    room: message.room,
+    from: message.from,
+    text: message.text,
+    history: true,
+  };
+  if (message.action) frame.action = true;
+  return frame;
+}
+
+/**
+ * Sends the room's last messages to a session that just joined it. Called after the join's own
+ * replies (presence, ack, welcome) and written before the room's next batch, so the joiner reads
+ * history, then live talk, in order. A session whose mode is not settled holds them like any frame.
+ */
+export function sendJoinHistory(hub: ChatHub, session: Session, room: Room): void {
+  const history = hub.history;
+  if (history === undefined || history.settings.joinLimit <= 0) return;
+  whenDone(
+    () => history.query({ kind: "latest", roomKey: room.key, limit: history.settings.joinLimit }),
+    (messages) => {
+      if (!session.open || !room.members.has(session)) return;
+      for (const message of messages) session.sendFrame(historyFrame(message));
+      // Out before the room's pending batch (messages said after the join).
+      if (session.codec !== null) session.flushPersonal();
+    },
+    (error) => hub.storeFailed("history read", error),
+  );
+}
+
+/** The `history` request (text: `/history [N | since TIME]`). */
+export function historyRequest(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "history" }>,
+  now: number,
+): void {
+  const history = hub.history;
+  if (history === undefined) {
+    return hub.replyError(session, new ProtocolError("CHAT_ERR_HISTORY_OFF"), request.ref);
+  }
+  const roomKey = roomKeyOf(hub, session, request.room, request.ref);
+  if (roomKey === undefined) return;
+  const limit = requestLimit(request.limit, history.settings.joinLimit || 20);
+  const dir =
+    request.dir ?? (request.id !== undefined || request.ts !== undefined ? "before" : "latest");
+  let query: HistoryQuery;
+  if (dir === "latest") {
+    query = { kind: "latest", roomKey, limit };
+  } else {
+    const anchor = anchorOf(request);
+    if (anchor === undefined) {
+      return hub.replyError(
+        session,
+        new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
+          message: `history ${dir} needs an anchor: a message id (base 36) or a time ts (ms).`,
+        }),
+        request.ref,
+      );
+    }
+    query = { kind: dir, roomKey, limit, anchor };
+  }
+  reply(hub, session, request.ref, now, 0, () => history.query(query));
+}
+
+/** The `search` request (text: `/search WORDS`). */
+export function searchRequest(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "search" }>,
+  now: number,
+): void {
+  const history = hub.history;
+  if (history === undefined) {
+    return hub.replyError(session, new ProtocolError("CHAT_ERR_HISTORY_OFF"), request.ref);
+  }
+  const roomKey = roomKeyOf(hub, session, request.room, request.ref);
+  if (roomKey === undefined) return;
+  const words = neutralizeField(request.text, MAX_SEARCH_LENGTH)
+    .split(/\s+/u)
+    .filter((word) => word !== "")
+    .slice(0, MAX_SEARCH_WORDS);
+  if (words.length === 0) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_EMPTY_MESSAGE", {
+        message: "Search for at least one word.",
+        hint: "Type /search and the words to find, such as /search deploy failed.",
+      }),
+      request.ref,
+    );
+  }
+  const limit = requestLimit(request.limit, history.settings.joinLimit || 20);
+  reply(hub, session, request.ref, now, SEARCH_BASE_COST, () =>
+    history.search(roomKey, words, limit),
+  );
+}
+
+function reply(
+  hub: ChatHub,
+  session: Session,
+  ref: string | undefined,
+  now: number,
+  baseCost: number,
+  read: () => ReturnType<NonNullable<ChatHub["history"]>["query"]>,
+): void {
+  whenDone(
+    read,
+    (messages) => {
+      if (!session.open) return;
+      hub.chargeWork(session, baseCost + Math.floor(messages.length / MESSAGES_PER_WORK_TOKEN));
+      for (const message of messages) session.sendFrame(historyFrame(message));
+      if (!session.structured) {
+        session.sendLine(
+          messages.length === 0
+            ? "*** no messages found"
+            : `*** end of history (${messages.length} message${messages.length === 1 ? "" : "s"})`,
+        );
+      }
+      hub.ack(session, ref, now);
+    },
+    (error) => {
+      hub.storeFailed("history read", error);
+      hub.replyError(session, new ProtocolError("CHAT_ERR_HISTORY_UNAVAILABLE"), ref);
+    },
+  );
+}
+
+/** The key of the room a request names (`#` optional), or the current room's; errors sent. */
+function roomKeyOf(
+  hub: ChatHub,
+  session: Session,
+  rawName: string | undefined,
+  ref: string | undefined,
+): string | undefined {
+  if (rawName === undefined) {
+    if (session.current === undefined) {
+      hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_IN_ROOM"), ref);
+      return undefined;
+    }
+    return session.current.key;
+  }
+  const name = normalizeName(
+    rawName.startsWith("#") ? rawName.slice(1) : rawName,
+    "room",
+    hub.settings.maxNameLength,
+  );
+  if (name instanceof ProtocolError) {
+    hub.replyError(session, name, ref);
+    return undefined;
+  }
+  return nameKey(name);
+}
+
+function requestLimit(asked: number | undefined, fallback: number): number {
+  if (asked === undefined || !Number.isFinite(asked)) return fallback;
+  return Math.max(1, Math.floor(asked));
+}
+
+function anchorOf(request: Extract<ClientFrame, { type: "history" }>): HistoryAnchor | undefined {
+  if (request.id !== undefined) {
+    if (request.id.length > MAX_ID_LENGTH || !/^[0-9a-z]+$/.test(request.id)) return undefined;
+    return { id: Number.parseInt(request.id, 36) };
+  }
+  if (request.ts !== undefined && Number.isFinite(request.ts)) return { ts: request.ts };
+  return undefined;
+}

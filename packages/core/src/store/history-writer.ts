@@ -1,0 +1,154 @@
+import type { ChatStore, StoredMessage } from "./types.js";
+import { whenDone } from "./types.js";
+
+/** Options of {@link HistoryWriter}. */
+export interface HistoryWriterOptions {
+  /** How long a message may wait before its batch is written, in ms (default 20). */
+  flushMs: number;
+  /**
+   * Most messages waiting to be written (default 50,000). Past it, the oldest waiting message is
+   * dropped from history (it was delivered live) and counted in `dropped`: memory stays bounded
+   * while the disk is full or slower than the chat.
+   */
+  maxQueue: number;
+  /** After a failed write, how long to wait before trying again, in ms (default 1000). */
+  retryMs: number;
+  /** A write failed: history is paused (called once per outage, with the error). */
+  onPaused?(error: unknown): void;
+  /** Writes work again after a pause; `dropped` messages were lost to the queue limit meanwhile. */
+  onResumed?(dropped: number): void;
+  /** A batch was written; `lagMs` is how long its oldest message waited. */
+  onWritten?(count: number, lagMs: number): void;
+}
+
+/** Figures of a {@link HistoryWriter}. */
+export interface HistoryWriterStats {
+  /** Messages written to the store. */
+  written: number;
+  /** Messages waiting (or in the write under way). */
+  queued: number;
+  /** Messages dropped from history because the queue was full. */
+  dropped: number;
+  /** Failed writes (each is retried). */
+  failures: number;
+  /** Whether writes are failing now. */
+  paused: boolean;
+}
+
+/**
+ * Writes room messages to the store off the per-message path: a message is appended to a queue
+ * (an array push), and the queue goes to the store in one transaction per `flushMs`. A write that
+ * fails (disk full, I/O error) keeps its batch and is retried every `retryMs`; nothing accepted is
+ * lost until the queue holds `maxQueue` messages, and what is dropped past that is counted and
+ * reported, never silent. With SQLite a write is synchronous: a slow disk makes each commit take
+ * longer (bigger batches, fewer commits), while WAL with synchronous=NORMAL keeps fsync off it.
+ */
+export class HistoryWriter {
+  private queue: StoredMessage[] = [];
+  /** The batch being written by an asynchronous store (empty for SQLite). */
+  private inFlight: StoredMessage[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private droppedSincePause = 0;
+  readonly stats: HistoryWriterStats = {
+    written: 0,
+    queued: 0,
+    dropped: 0,
+    failures: 0,
+    paused: false,
+  };
+
+  constructor(
+    private readonly store: ChatStore,
+    private readonly options: HistoryWriterOptions,
+  ) {}
+
+  /** Queues a message; written within `flushMs` (or at the next retry while paused). */
+  record(message: StoredMessage): void {
+    if (this.closed) return;
+    this.queue.push(message);
+    if (this.queue.length + this.inFlight.length > this.options.maxQueue) {
+      this.queue.shift();
+      this.stats.dropped += 1;
+      this.droppedSincePause += 1;
+    }
+    this.stats.queued = this.queue.length + this.inFlight.length;
+    this.arm(this.options.flushMs);
+  }
+
+  /**
+   * Writes what is queued now. Reads call it first, so a history reply includes messages sent a
+   * moment ago. Returns a promise only for an asynchronous store.
+   */
+  flush(): void | Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.queue.length === 0 || this.inFlight.length > 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.inFlight = batch;
+    const startedAt = Date.now();
+    let settle: (() => void) | undefined;
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    whenDone(
+      () => this.store.appendMessages(batch),
+      () => {
+        this.inFlight = [];
+        this.stats.written += batch.length;
+        this.stats.queued = this.queue.length;
+        this.options.onWritten?.(batch.length, startedAt - batch[0]!.ts);
+        if (this.stats.paused) {
+          this.stats.paused = false;
+          this.options.onResumed?.(this.droppedSincePause);
+          this.droppedSincePause = 0;
+        }
+        if (this.queue.length > 0) this.arm(this.options.flushMs);
+        settle!();
+      },
+      (error) => {
+        // The batch goes back in front of what came meanwhile, in order, within the bound.
+        this.inFlight = [];
+        this.queue = batch.concat(this.queue);
+        const over = this.queue.length - this.options.maxQueue;
+        if (over > 0) {
+          this.queue.splice(0, over);
+          this.stats.dropped += over;
+          this.droppedSincePause += over;
+        }
+        this.stats.queued = this.queue.length;
+        this.stats.failures += 1;
+        if (!this.stats.paused) {
+          this.stats.paused = true;
+          this.options.onPaused?.(error);
+        }
+        this.arm(this.options.retryMs);
+        settle!();
+      },
+    );
+    // A synchronous store has settled by now: no promise for its callers to wait on.
+    return this.inFlight.length === 0 ? undefined : done;
+  }
+
+  /** Writes what is left (one last try) and stops; later messages are ignored. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(delayMs: number): void {
+    if (this.timer !== undefined || this.closed) return;
+    this.timer = setTimeout(this.flushBound, delayMs);
+    this.timer.unref();
+  }
+
+  private readonly flushBound = (): void => {
+    this.timer = undefined;
+    void this.flush();
+  };
+}

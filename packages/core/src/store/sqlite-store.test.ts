@@ -1,0 +1,220 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { StoreError } from "../errors.js";
+import { MIGRATIONS } from "./migrations.js";
+import {
+  DATA_FILE_NAME,
+  openDataDirectory,
+  openSqliteStore,
+  type SqliteStore,
+} from "./sqlite-store.js";
+import type { StoredMessage } from "./types.js";
+
+const dirs: string[] = [];
+const stores: SqliteStore[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tcpchat-store-"));
+  dirs.push(dir);
+  return dir;
+}
+function open(dir: string): SqliteStore {
+  const store = openDataDirectory(dir, { lockTimeoutMs: 50 });
+  stores.push(store);
+  return store;
+}
+afterEach(() => {
+  for (const store of stores.splice(0)) store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function message(id: number, roomKey = "lobby", text = `message ${id}`): StoredMessage {
+  return {
+    id,
+    ts: 1_000_000 + id * 1000,
+    room: roomKey,
+    roomKey,
+    from: "alice",
+    text,
+    action: false,
+  };
+}
+const ids = (messages: readonly StoredMessage[]) => messages.map((m) => m.id);
+
+describe("SQLite store", () => {
+  it("creates the schema once, in WAL mode, and records its version", () => {
+    const dir = tempDir();
+    open(dir).close();
+    const db = new Database(join(dir, DATA_FILE_NAME));
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.prepare("SELECT version FROM schema_version").pluck().all()).toEqual([
+      MIGRATIONS.length,
+    ]);
+    db.close();
+    const again = open(dir);
+    again.appendMessages([message(1)]);
+    expect(again.lastMessageId()).toBe(1);
+  });
+
+  it("refuses a database written by a newer schema, with CHAT_ERR_STORE_TOO_NEW", () => {
+    const dir = tempDir();
+    open(dir).close();
+    const db = new Database(join(dir, DATA_FILE_NAME));
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(MIGRATIONS.length + 1);
+    db.close();
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: "CHAT_ERR_STORE_TOO_NEW" }));
+  });
+
+  it("reports a damaged file as CHAT_ERR_STORE_CORRUPT, not a crash later", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, DATA_FILE_NAME), Buffer.alloc(8192, 0x5a));
+    let error: unknown;
+    try {
+      open(dir);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: "CHAT_ERR_STORE_CORRUPT" });
+    expect((error as Error).message).toMatch(/tcpchat\.db/);
+  });
+
+  it("lets one server at a time use a directory (CHAT_ERR_STORE_LOCKED)", () => {
+    const dir = tempDir();
+    const first = open(dir);
+    first.appendMessages([message(1)]);
+    expect(() => open(dir)).toThrow(expect.objectContaining({ code: "CHAT_ERR_STORE_LOCKED" }));
+    first.close();
+    expect(open(dir).lastMessageId()).toBe(1);
+  });
+
+  it("reports a directory it cannot create as CHAT_ERR_STORE_OPEN", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "file"), "");
+    expect(() => open(join(dir, "file", "data"))).toThrow(
+      expect.objectContaining({ code: "CHAT_ERR_STORE_OPEN" }),
+    );
+  });
+
+  it("answers LATEST, BEFORE, AFTER and AROUND by id and by time, oldest first", () => {
+    const store = openSqliteStore(":memory:");
+    stores.push(store);
+    const batch: StoredMessage[] = [];
+    for (let id = 1; id <= 30; id++) batch.push(message(id, id % 3 === 0 ? "other" : "lobby"));
+    store.appendMessages(batch);
+    const lobby = batch.filter((m) => m.roomKey === "lobby").map((m) => m.id);
+    expect(ids(store.queryMessages({ kind: "latest", roomKey: "lobby", limit: 5 }))).toEqual(
+      lobby.slice(-5),
+    );
+    expect(
+      ids(store.queryMessages({ kind: "before", roomKey: "lobby", limit: 3, anchor: { id: 10 } })),
+    ).toEqual([5, 7, 8]);
+    expect(
+      ids(store.queryMessages({ kind: "after", roomKey: "lobby", limit: 3, anchor: { id: 10 } })),
+    ).toEqual([11, 13, 14]);
+    expect(
+      ids(store.queryMessages({ kind: "around", roomKey: "lobby", limit: 4, anchor: { id: 10 } })),
+    ).toEqual([8, 10, 11, 13]);
+    expect(
+      ids(
+        store.queryMessages({
+          kind: "after",
+          roomKey: "lobby",
+          limit: 2,
+          anchor: { ts: message(25).ts },
+        }),
+      ),
+    ).toEqual([26, 28]);
+    expect(
+      ids(
+        store.queryMessages({
+          kind: "before",
+          roomKey: "lobby",
+          limit: 2,
+          anchor: { ts: message(3).ts },
+        }),
+      ),
+    ).toEqual([1, 2]);
+    expect(store.queryMessages({ kind: "latest", roomKey: "nowhere", limit: 5 })).toEqual([]);
+    expect(store.queryMessages({ kind: "latest", roomKey: "lobby", limit: 0 })).toEqual([]);
+    expect(store.queryMessages({ kind: "latest", roomKey: "lobby", limit: 1 })[0]).toEqual(
+      message(29),
+    );
+  });
+
+  it("searches with FTS5: every word, prefixes, Hangul, and syntax characters as plain text", () => {
+    const store = openSqliteStore(":memory:");
+    stores.push(store);
+    store.appendMessages([
+      message(1, "lobby", "the deploy failed again"),
+      message(2, "lobby", "deployment done"),
+      message(3, "other", "deploy in the other room"),
+      message(4, "lobby", "점심 먹으러 가요"),
+      message(5, "lobby", 'quote " and NEAR( and OR'),
+    ]);
+    expect(ids(store.searchMessages("lobby", ["deploy"], 10))).toEqual([1, 2]);
+    expect(ids(store.searchMessages("lobby", ["deploy", "failed"], 10))).toEqual([1]);
+    expect(ids(store.searchMessages("lobby", ["점심"], 10))).toEqual([4]);
+    expect(ids(store.searchMessages("lobby", ['"', "NEAR(", "OR"], 10))).toEqual([5]);
+    expect(ids(store.searchMessages("lobby", ["deploy"], 1))).toEqual([2]);
+  });
+
+  it("prunes by age and by count per room, at most a batch per run", () => {
+    const store = openSqliteStore(":memory:");
+    stores.push(store);
+    const batch: StoredMessage[] = [];
+    for (let id = 1; id <= 20; id++) batch.push(message(id, id <= 10 ? "lobby" : "other"));
+    store.appendMessages(batch);
+    // Older than message 5 goes (1-4), but only 3 per run.
+    const now = message(5).ts + 60_000;
+    expect(store.pruneMessages({ maxAgeMs: 60_000 }, now, 3)).toBe(3);
+    expect(store.pruneMessages({ maxAgeMs: 60_000 }, now, 3)).toBe(1);
+    expect(store.pruneMessages({ maxAgeMs: 60_000 }, now, 3)).toBe(0);
+    expect(ids(store.queryMessages({ kind: "latest", roomKey: "lobby", limit: 100 }))).toEqual([
+      5, 6, 7, 8, 9, 10,
+    ]);
+    expect(store.pruneMessages({ maxPerRoom: 4 }, now, 100)).toBe(2 + 6);
+    expect(ids(store.queryMessages({ kind: "latest", roomKey: "lobby", limit: 100 }))).toEqual([
+      7, 8, 9, 10,
+    ]);
+    expect(ids(store.queryMessages({ kind: "latest", roomKey: "other", limit: 100 }))).toEqual([
+      17, 18, 19, 20,
+    ]);
+    // The full-text index follows deletions.
+    expect(ids(store.searchMessages("other", ["message"], 100))).toEqual([17, 18, 19, 20]);
+  });
+
+  it("keeps bans (expired ones dropped) and accounts", () => {
+    const store = openSqliteStore(":memory:");
+    stores.push(store);
+    store.saveBan({ target: "10.0.0.1", source: "operator", createdAt: 1, reason: "spam" });
+    store.saveBan({ target: "10.0.0.2", source: "connect-rate", createdAt: 2, expiresAt: 100 });
+    store.saveBan({ target: "10.0.0.0/24", source: "operator", createdAt: 3, expiresAt: 1000 });
+    expect(store.loadBans(50).map((b) => b.target)).toEqual([
+      "10.0.0.1",
+      "10.0.0.2",
+      "10.0.0.0/24",
+    ]);
+    expect(store.loadBans(100).map((b) => b.target)).toEqual(["10.0.0.1", "10.0.0.0/24"]);
+    store.deleteBan("10.0.0.1");
+    expect(store.loadBans(100)).toEqual([
+      { target: "10.0.0.0/24", source: "operator", createdAt: 3, expiresAt: 1000 },
+    ]);
+    const account = {
+      key: "alice",
+      name: "Alice",
+      passwordHash: "$scrypt$x",
+      createdAt: 5,
+      operator: false,
+    };
+    expect(store.createAccount(account)).toBe(true);
+    expect(store.createAccount({ ...account, name: "ALICE" })).toBe(false);
+    expect(store.getAccount("alice")).toEqual(account);
+    expect(store.setOperator("alice", true)).toBe(true);
+    expect(store.setOperator("bob", true)).toBe(false);
+    expect(store.getAccount("alice")?.operator).toBe(true);
+    expect(store.getAccount("bob")).toBeUndefined();
+  });
+});

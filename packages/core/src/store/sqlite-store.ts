@@ -1,0 +1,364 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { type ChatErrorCode, StoreError } from "../errors.js";
+import { MIGRATIONS } from "./migrations.js";
+import type {
+  ChatStore,
+  HistoryAnchor,
+  HistoryQuery,
+  RetentionRule,
+  StoredAccount,
+  StoredBan,
+  StoredMessage,
+} from "./types.js";
+
+/** The database file's name inside a data directory. */
+export const DATA_FILE_NAME = "tcpchat.db";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * How long opening waits for another process's lock before CHAT_ERR_STORE_LOCKED, in ms
+   * (default 1000).
+   */
+  lockTimeoutMs?: number;
+}
+
+interface MessageRow {
+  id: number;
+  ts: number;
+  room: string;
+  room_key: string;
+  sender: string;
+  body: string;
+  action: number;
+}
+
+interface BanRow {
+  target: string;
+  source: string;
+  created_at: number;
+  expires_at: number | null;
+  reason: string | null;
+}
+
+interface AccountRow {
+  key: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+  operator: number;
+}
+
+const COLUMNS = "id, ts, room, room_key, sender, body, action";
+
+/**
+ * Opens (or creates) the store of a data directory: `DIR/tcpchat.db`, creating DIR if needed.
+ * `":memory:"` keeps everything in memory (gone at exit). Failures are {@link StoreError}s
+ * with a stable code: CHAT_ERR_STORE_OPEN, _CORRUPT, _LOCKED or _TOO_NEW.
+ */
+export function openDataDirectory(dir: string, options: SqliteStoreOptions = {}): SqliteStore {
+  if (dir === ":memory:") return openSqliteStore(":memory:", options);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw storeError("CHAT_ERR_STORE_OPEN", error, `Cannot create the data directory ${dir}`);
+  }
+  return openSqliteStore(join(dir, DATA_FILE_NAME), options);
+}
+
+/** Opens (or creates) a SQLite store at `file` (or `":memory:"`). See {@link openDataDirectory}. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: options.lockTimeoutMs ?? 1000 });
+  } catch (error) {
+    throw storeError(classify(error, "CHAT_ERR_STORE_OPEN"), error, `Cannot open ${file}`);
+  }
+  try {
+    // WAL: readers never wait for the writer, and a commit appends to the log instead of
+    // rewriting pages. synchronous=NORMAL: a commit does not wait for fsync (a power cut may
+    // lose the last commits, never corrupt the file). EXCLUSIVE: one server per directory, so
+    // two processes can never hand out the same message ids; a second one fails at start.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    migrate(db);
+    return new SqliteStore(db, file);
+  } catch (error) {
+    db.close();
+    if (error instanceof StoreError) throw error;
+    throw storeError(classify(error, "CHAT_ERR_STORE_CORRUPT"), error, `Cannot use ${file}`);
+  }
+}
+
+/** Applies the migrations this database has not seen, each in its own transaction. */
+function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = db.prepare("SELECT max(version) AS version FROM schema_version").get() as {
+    version: number | null;
+  };
+  const current = row.version ?? 0;
+  if (current > MIGRATIONS.length) {
+    throw new StoreError("CHAT_ERR_STORE_TOO_NEW", {
+      message: `The database is at schema version ${current}; this tcpchat knows up to ${MIGRATIONS.length}.`,
+    });
+  }
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version - 1]!);
+      db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version);
+    })();
+  }
+}
+
+function classify(error: unknown, fallback: ChatErrorCode): ChatErrorCode {
+  const code = (error as { code?: string }).code ?? "";
+  if (code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT"))
+    return "CHAT_ERR_STORE_CORRUPT";
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return "CHAT_ERR_STORE_LOCKED";
+  }
+  if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY")) {
+    return "CHAT_ERR_STORE_OPEN";
+  }
+  return fallback;
+}
+
+function storeError(code: ChatErrorCode, cause: unknown, what: string): StoreError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreError(code, { message: `${what}: ${detail}.`, cause });
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    ts: row.ts,
+    room: row.room,
+    roomKey: row.room_key,
+    from: row.sender,
+    text: row.body,
+    action: row.action === 1,
+  };
+}
+
+/**
+ * An FTS5 query that matches every word as a prefix, with FTS5's syntax characters neutralized:
+ * each word becomes a quoted string (quotes doubled), so `a OR b`, `NEAR(` or `"` are just text.
+ */
+export function ftsQuery(words: readonly string[]): string {
+  return words.map((word) => `"${word.replaceAll('"', '""')}"*`).join(" ");
+}
+
+/**
+ * The SQLite backend of {@link ChatStore} (better-sqlite3: synchronous calls, so a history
+ * reply is ready in the same turn as its request). One connection, statements prepared once.
+ */
+export class SqliteStore implements ChatStore {
+  readonly description: string;
+  private readonly insertMessage: Database.Statement;
+  private readonly upsertRoom: Database.Statement;
+  private readonly appendBatch: (batch: readonly StoredMessage[]) => void;
+
+  constructor(
+    private readonly db: Database.Database,
+    /** The database file, or ":memory:". */
+    readonly file: string,
+  ) {
+    const version = (db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+    this.description =
+      file === ":memory:"
+        ? `SQLite ${version} in memory (nothing is kept)`
+        : `SQLite ${version} at ${file}`;
+    this.insertMessage = db.prepare(
+      `INSERT INTO messages (${COLUMNS}) VALUES (@id, @ts, @room, @roomKey, @from, @text, @action)`,
+    );
+    this.upsertRoom = db.prepare(
+      "INSERT INTO rooms (room_key, room) VALUES (?, ?) ON CONFLICT (room_key) DO UPDATE SET room = excluded.room",
+    );
+    this.appendBatch = db.transaction((batch: readonly StoredMessage[]) => {
+      let lastRoom = "";
+      for (const message of batch) {
+        this.insertMessage.run({ ...message, action: message.action ? 1 : 0 });
+        if (message.roomKey !== lastRoom) {
+          this.upsertRoom.run(message.roomKey, message.room);
+          lastRoom = message.roomKey;
+        }
+      }
+    });
+  }
+
+  appendMessages(batch: readonly StoredMessage[]): void {
+    if (batch.length > 0) this.appendBatch(batch);
+  }
+
+  queryMessages(query: HistoryQuery): StoredMessage[] {
+    const limit = Math.max(0, Math.floor(query.limit));
+    if (limit === 0) return [];
+    if (query.kind === "latest") {
+      return this.older(query.roomKey, undefined, limit, false);
+    }
+    const anchor = query.anchor;
+    switch (query.kind) {
+      case "before":
+        return this.older(query.roomKey, anchor, limit, false);
+      case "after":
+        return this.newer(query.roomKey, anchor, limit);
+      case "around": {
+        // The anchor and what precedes it get the larger half (IRCv3 leaves the split open).
+        const newer = this.newer(query.roomKey, anchor, Math.floor(limit / 2));
+        return [...this.older(query.roomKey, anchor, limit - newer.length, true), ...newer];
+      }
+    }
+  }
+
+  /** The newest `limit` messages before the anchor (or at it, `inclusive`), oldest first. */
+  private older(
+    roomKey: string,
+    anchor: HistoryAnchor | undefined,
+    limit: number,
+    inclusive: boolean,
+  ): StoredMessage[] {
+    const op = inclusive ? "<=" : "<";
+    const where =
+      anchor === undefined ? "" : "id" in anchor ? ` AND id ${op} @id` : ` AND ts ${op} @ts`;
+    const rows = this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM messages WHERE room_key = @roomKey${where} ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ roomKey, limit, ...anchor }) as MessageRow[];
+    return rows.reverse().map(toMessage);
+  }
+
+  /** The oldest `limit` messages after the anchor, oldest first. */
+  private newer(roomKey: string, anchor: HistoryAnchor, limit: number): StoredMessage[] {
+    if (limit === 0) return [];
+    const where = "id" in anchor ? "id > @id" : "ts > @ts";
+    const rows = this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM messages WHERE room_key = @roomKey AND ${where} ORDER BY id LIMIT @limit`,
+      )
+      .all({ roomKey, limit, ...anchor }) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  searchMessages(roomKey: string, words: readonly string[], limit: number): StoredMessage[] {
+    if (words.length === 0 || limit <= 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT m.id, m.ts, m.room, m.room_key, m.sender, m.body, m.action
+         FROM messages_fts f JOIN messages m ON m.id = f.rowid
+         WHERE messages_fts MATCH @match AND m.room_key = @roomKey
+         ORDER BY f.rowid DESC LIMIT @limit`,
+      )
+      .all({ match: ftsQuery(words), roomKey, limit }) as MessageRow[];
+    return rows.reverse().map(toMessage);
+  }
+
+  lastMessageId(): number {
+    const row = this.db.prepare("SELECT max(id) AS id FROM messages").get() as {
+      id: number | null;
+    };
+    return row.id ?? 0;
+  }
+
+  pruneMessages(rule: RetentionRule, now: number, budget: number): number {
+    let deleted = 0;
+    if (rule.maxAgeMs !== undefined && budget > 0) {
+      // Ids grow with time: the oldest `budget` rows are the candidates, so a table with nothing
+      // to expire costs one short index walk, never a scan.
+      deleted += this.db
+        .prepare(
+          "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT @budget) AND ts < @cutoff",
+        )
+        .run({ budget, cutoff: now - rule.maxAgeMs }).changes;
+    }
+    if (rule.maxPerRoom !== undefined) {
+      const rooms = this.db.prepare("SELECT room_key FROM rooms").pluck().all() as string[];
+      const cutoffOf = this.db
+        .prepare("SELECT id FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT 1 OFFSET ?")
+        .pluck();
+      const trim = this.db.prepare(
+        "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE room_key = ? AND id <= ? ORDER BY id LIMIT ?)",
+      );
+      for (const roomKey of rooms) {
+        if (deleted >= budget) break;
+        const cutoff = cutoffOf.get(roomKey, rule.maxPerRoom) as number | undefined;
+        if (cutoff !== undefined) deleted += trim.run(roomKey, cutoff, budget - deleted).changes;
+      }
+    }
+    return deleted;
+  }
+
+  saveBan(ban: StoredBan): void {
+    this.db
+      .prepare(
+        `INSERT INTO bans (target, source, created_at, expires_at, reason) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (target) DO UPDATE SET source = excluded.source, created_at = excluded.created_at,
+           expires_at = excluded.expires_at, reason = excluded.reason`,
+      )
+      .run(ban.target, ban.source, ban.createdAt, ban.expiresAt ?? null, ban.reason ?? null);
+  }
+
+  deleteBan(target: string): void {
+    this.db.prepare("DELETE FROM bans WHERE target = ?").run(target);
+  }
+
+  loadBans(now: number): StoredBan[] {
+    this.db.prepare("DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?").run(now);
+    const rows = this.db.prepare("SELECT * FROM bans ORDER BY created_at").all() as BanRow[];
+    return rows.map((row) => ({
+      target: row.target,
+      source: row.source,
+      createdAt: row.created_at,
+      ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
+      ...(row.reason === null ? {} : { reason: row.reason }),
+    }));
+  }
+
+  getAccount(key: string): StoredAccount | undefined {
+    const row = this.db.prepare("SELECT * FROM accounts WHERE key = ?").get(key) as
+      | AccountRow
+      | undefined;
+    if (row === undefined) return undefined;
+    return {
+      key: row.key,
+      name: row.name,
+      passwordHash: row.password_hash,
+      createdAt: row.created_at,
+      operator: row.operator === 1,
+    };
+  }
+
+  createAccount(account: StoredAccount): boolean {
+    return (
+      this.db
+        .prepare(
+          "INSERT INTO accounts (key, name, password_hash, created_at, operator) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        )
+        .run(
+          account.key,
+          account.name,
+          account.passwordHash,
+          account.createdAt,
+          account.operator ? 1 : 0,
+        ).changes === 1
+    );
+  }
+
+  setOperator(key: string, operator: boolean): boolean {
+    return (
+      this.db.prepare("UPDATE accounts SET operator = ? WHERE key = ?").run(operator ? 1 : 0, key)
+        .changes === 1
+    );
+  }
+
+  accountKeys(): string[] {
+    return this.db.prepare("SELECT key FROM accounts").pluck().all() as string[];
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
