@@ -65,6 +65,24 @@ describe("serve --redis and --workers", () => {
     expect(stderr).toMatch(/hint: Start a Redis/);
   });
 
+  it("refuses a data directory for --workers above 1 (one server holds a directory), once", async () => {
+    const { code, stderr } = await runCliToEnd([
+      "serve",
+      "--port",
+      "0",
+      "--workers",
+      "2",
+      "--redis",
+      "redis://127.0.0.1:6379",
+      "--data",
+      "chat-data",
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--data chat-data cannot be shared by --workers 2/);
+    // Refused by the command before any worker started, not by each worker.
+    expect(stderr.match(/cannot be shared/g)).toHaveLength(1);
+  });
+
   it("does not start when Redis cannot be reached", async () => {
     const closed = await freePort();
     const { code, stderr } = await runCliToEnd([

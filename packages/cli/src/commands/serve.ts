@@ -24,7 +24,12 @@ import {
   runWorkerPrimary,
 } from "../serve/cluster-flags.js";
 import { createOperatorConsole } from "../serve/console.js";
-import { dataFlagHelp, dataFlagSpec, setupData } from "../serve/data-setup.js";
+import {
+  checkDataFitsWorkers,
+  dataFlagHelp,
+  dataFlagSpec,
+  setupData,
+} from "../serve/data-setup.js";
 import { createLogger, LOG_FORMAT, type LogFormat } from "../serve/logger.js";
 import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
 import { setupPolicy } from "../serve/policy-setup.js";
@@ -122,6 +127,7 @@ export const serveCommand: Command = {
     const port = parsePort("--port", stringFlag(flags, "port") ?? String(DEFAULT_PORT), true);
     const host = stringFlag(flags, "host");
     const clustering = clusterFlags(flags);
+    checkDataFitsWorkers(flags, clustering.workers);
     // Logs go to stderr; while the console's prompt is on the same terminal, they go above it.
     let writeLog = (text: string): void => void io.stderr.write(text);
     const logger = createLogger(parseLogFormat(flags), { write: (text: string) => writeLog(text) });

@@ -65,6 +65,24 @@ function describeDefault(): string {
       : "$XDG_DATA_HOME/tcpchat or ~/.local/share/tcpchat";
 }
 
+function requestedDataDirectory(flags: FlagValues): string | undefined {
+  return stringFlag(flags, "data") ?? (process.env.TCPCHAT_DATA || undefined);
+}
+
+/**
+ * One server holds a data directory at a time, so the workers of `--workers` cannot share one:
+ * they keep nothing, and asking for a directory with them is refused rather than half-kept.
+ * Checked before the workers start, so that the refusal comes once, from the command.
+ */
+export function checkDataFitsWorkers(flags: FlagValues, workers: number): void {
+  const raw = requestedDataDirectory(flags);
+  if (workers > 1 && raw !== undefined && raw !== NO_DATA) {
+    throw new UsageError(
+      `--data ${raw} cannot be shared by --workers ${workers}: one server at a time holds a data directory. Use --workers 1, or --data ${NO_DATA}`,
+    );
+  }
+}
+
 /** The open data store of `serve`, with what the server and the console need from it. */
 export interface DataSetup {
   store: SqliteStore;
@@ -88,14 +106,8 @@ export interface DataSetup {
  * in the middle of a chat.
  */
 export function setupData(flags: FlagValues, logger: Logger, workers = 1): DataSetup {
-  const raw = stringFlag(flags, "data") ?? (process.env.TCPCHAT_DATA || undefined);
-  // One server holds a data directory at a time, so the workers of --workers cannot share one;
-  // they keep nothing, and asking for a directory with them is refused rather than half-kept.
-  if (workers > 1 && raw !== undefined && raw !== NO_DATA) {
-    throw new UsageError(
-      `--data ${raw} cannot be shared by --workers ${workers}: one server at a time holds a data directory. Use --workers 1, or --data ${NO_DATA}`,
-    );
-  }
+  const raw = requestedDataDirectory(flags);
+  checkDataFitsWorkers(flags, workers);
   const dir =
     workers > 1 || raw === NO_DATA
       ? NO_DATA
