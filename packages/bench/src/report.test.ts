@@ -130,11 +130,33 @@ describe("report", () => {
       /closed loop deliveries\s+6\.00 M\/s\s+200\.0 k\/s\s+tcpchat 30\.0x better/,
     );
     expect(text).toContain("met    broadcast deliveries >= 20x the naive relay: 30.0x");
-    expect(text).toContain("met    open loop p99 <= 20 ms: 12.0 ms");
+    expect(text).toContain("missed open loop p99 <= 10 ms: 12.0 ms");
     expect(text).not.toContain("n/a");
-    expect(text).toMatch(/need what this run left out \(.*\): .*idle RSS <= 5 KB/);
+    expect(text).toMatch(/need what this run left out \(.*\): .*idle RSS <= 4 KB/);
     expect(text).toContain("busiest worker 95% (saturated)");
     expect(text).toContain("something to note");
+  });
+
+  it("gives the load generator's headroom for every run, and one ratio column per baseline", () => {
+    const results = sampleResults();
+    const relay = results.scenarios.broadcast!["naive relay"]!;
+    relay.open = {
+      ...relay.open!,
+      loadGenerator: { cpuCores: 0.3, workerUtilization: [0.4, 0.25], wallMs: 1000 },
+    };
+    results.servers.push("coalescing relay");
+    results.scenarios.broadcast!["coalescing relay"] = {
+      closed: broadcastRun("closed", 5e6, 25),
+      open: undefined,
+    };
+    const text = renderTable(results);
+    expect(text).toContain(
+      "naive relay broadcast open loop: 0.30 cores, busiest worker 40%, headroom 60%",
+    );
+    expect(text).toMatch(
+      /closed loop deliveries\s+6\.00 M\/s\s+200\.0 k\/s\s+5\.00 M\/s\s+tcpchat 30\.0x better\s+tcpchat 1\.20x better/,
+    );
+    expect(text).toContain("met    broadcast deliveries >= 0.9x the coalescing relay: 1.20x");
   });
 
   it("names the better side of every ratio, and says why the relay wins a small run", () => {

@@ -25,8 +25,8 @@ const send = (message: ChildMessage): void => {
 };
 
 async function start(): Promise<RunningServer> {
-  if (config.kind === "naive") {
-    const relay = createNaiveRelay();
+  if (config.kind === "naive" || config.kind === "coalescing") {
+    const relay = createNaiveRelay({ coalesce: config.kind === "coalescing" });
     const address = await relay.listen(0, config.host);
     return { ...address, stats: () => ({ ...relay.stats() }), close: () => relay.close() };
   }

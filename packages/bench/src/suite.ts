@@ -80,7 +80,11 @@ export interface SuiteScripts {
   serverChildUrl?: URL;
 }
 
-const LABELS: Record<ServerKind, string> = { tcpchat: "tcpchat", naive: "naive relay" };
+const LABELS: Record<ServerKind, string> = {
+  tcpchat: "tcpchat",
+  naive: "naive relay",
+  coalescing: "coalescing relay",
+};
 
 /** The report's label of tcpchat measured with WebSocket or TLS clients. */
 export const TRANSPORT_LABELS: Record<LoadTransport, string> = {
@@ -119,7 +123,7 @@ function serverEntries(
     ];
   }
   const kinds: ServerKind[] = options.baseline
-    ? [SERVER_KINDS.tcpchat, SERVER_KINDS.naive]
+    ? [SERVER_KINDS.tcpchat, SERVER_KINDS.naive, SERVER_KINDS.coalescing]
     : [SERVER_KINDS.tcpchat];
   const entries: ServerEntry[] = kinds.map((kind) => ({
     label: LABELS[kind],

@@ -65,10 +65,11 @@ describe("bench end to end", () => {
     expect(run.stderr).not.toContain("bench failed");
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("tcpchat vs naive relay");
+    expect(run.stdout).toContain("tcpchat vs coalescing relay");
     expect(run.stderr).toMatch(/tcpchat broadcast closed loop .*delivered/);
     const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
     expect(results.errors).toEqual([]);
-    expect(results.servers).toEqual(["tcpchat", "naive relay"]);
+    expect(results.servers).toEqual(["tcpchat", "naive relay", "coalescing relay"]);
     expect(results.machine.cores).toBeGreaterThan(0);
     expect(results.machine.node).toBe(process.version);
     expect(results.loadGeneratorWorkers).toBeGreaterThan(0);

@@ -83,4 +83,29 @@ describe("naive relay", () => {
     expect(c.lines.some((l) => l.includes("to-pair~"))).toBe(false);
     expect(a.lines.some((l) => l.includes("lobby-only~"))).toBe(false);
   });
+
+  it("coalesced: a turn's lines reach every member in order, and a move keeps them apart", async () => {
+    relay = createNaiveRelay({ coalesce: true });
+    const { port } = await relay.listen(0, "127.0.0.1");
+    const [a, b, c] = await Promise.all([lineClient(port), lineClient(port), lineClient(port)]);
+    sockets.push(a.socket, b.socket, c.socket);
+    for (const client of [a, b, c]) await client.waitFor(/^\*\*\* tcpchat/);
+    // Three lines in one chunk: one turn, one batch for the room.
+    a.socket.write("one~\ntwo~\nthree~\n");
+    await b.waitFor(/three~/);
+    await c.waitFor(/three~/);
+    for (const client of [a, b, c]) {
+      expect(client.lines.filter((l) => l.endsWith("~")).map((l) => l.split(" ").pop())).toEqual([
+        "one~",
+        "two~",
+        "three~",
+      ]);
+    }
+    expect(relay.stats()).toMatchObject({ messagesIn: 3, deliveries: 9 });
+    // A line sent in the turn a member leaves goes to the room it had when it was sent.
+    b.socket.write("bye~\n/join elsewhere\nafter~\n");
+    await b.waitFor(/after~/);
+    await c.waitFor(/bye~/);
+    expect(c.lines.some((l) => l.includes("after~"))).toBe(false);
+  });
 });

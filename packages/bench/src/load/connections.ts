@@ -8,13 +8,37 @@ import { LOAD_TRANSPORTS } from "./transport-kind.js";
 import { type Client, countingScanner, emptyProgress, type WorkerState } from "./worker-state.js";
 import { startWebSocketClient } from "./ws-client.js";
 
-/** Opens the socket of one client: plain TCP, or TLS trusting the run's certificate. */
-function openSocket(req: ConnectRequest): Socket {
+/**
+ * Opens the socket of one client: plain TCP, or TLS trusting the run's certificate. A text
+ * client over plain TCP reads with `onread`: each read lands in the worker's one buffer and is
+ * handed to `onBytes` before the next read (no Buffer allocated per read, no `'data'` event);
+ * the others keep `'data'` events, which their framing (TLS, WebSocket, JSON hello) listens to.
+ */
+function openSocket(
+  state: WorkerState,
+  req: ConnectRequest,
+  onBytes: (chunk: Buffer) => void,
+): Socket {
   if (req.transport === LOAD_TRANSPORTS.tls) {
     // No session is passed in: every client makes a full handshake, not a resumption.
     return connectTls({ host: req.host, port: req.port, ca: req.tlsCa });
   }
-  return connect({ host: req.host, port: req.port, localAddress: req.localAddress });
+  if (req.transport === LOAD_TRANSPORTS.ws || req.transport === LOAD_TRANSPORTS.json) {
+    return connect({ host: req.host, port: req.port, localAddress: req.localAddress });
+  }
+  const buffer = state.readBuffer;
+  return connect({
+    host: req.host,
+    port: req.port,
+    localAddress: req.localAddress,
+    onread: {
+      buffer,
+      callback: (n) => {
+        onBytes(buffer.subarray(0, n));
+        return true;
+      },
+    },
+  });
 }
 
 /** Opens the requested connections and waits until each is ready, has failed or timed out. */
@@ -74,7 +98,18 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
     }
     if (pending === 0) finish();
     for (const id of req.clients) {
-      const socket = openSocket(req);
+      // Text over plain TCP reads through `onBytes`: nothing until the handshake is over, then
+      // the greeting, then the counters. The other transports use 'data' listeners instead.
+      let onBytes: (chunk: Buffer) => void = ignoreBytes;
+      const readsViaOnread =
+        req.transport !== LOAD_TRANSPORTS.tls &&
+        req.transport !== LOAD_TRANSPORTS.ws &&
+        req.transport !== LOAD_TRANSPORTS.json;
+      const socket = openSocket(state, req, (chunk) => onBytes(chunk));
+      const listen = (handler: (chunk: Buffer) => void): void => {
+        if (readsViaOnread) onBytes = handler;
+        else socket.on("data", handler);
+      };
       const client: Client = {
         id,
         socket,
@@ -89,8 +124,11 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
         greeting += chunk.toString("latin1");
         const lf = greeting.indexOf("\n");
         if (lf === -1 && greeting.length < 4096) return;
-        socket.off("data", onGreeting);
-        socket.on("data", (data: Buffer) => state.onData(client, data));
+        if (readsViaOnread) onBytes = (data) => state.onData(client, data);
+        else {
+          socket.off("data", onGreeting);
+          socket.on("data", (data: Buffer) => state.onData(client, data));
+        }
         const line = greeting.slice(0, lf === -1 ? 80 : lf).replace(/\r$/, "");
         settle(
           client,
@@ -116,10 +154,10 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
         } else if (req.transport === LOAD_TRANSPORTS.json) {
           startJsonLinesClient(state, client, (reason) => settle(client, reason));
         } else if (req.readyOn === "connect") {
-          socket.on("data", (data: Buffer) => state.onData(client, data));
+          listen((data) => state.onData(client, data));
           settle(client, null);
         } else {
-          socket.on("data", onGreeting);
+          listen(onGreeting);
         }
       });
       socket.on("error", (err: NodeJS.ErrnoException) => {
@@ -133,6 +171,8 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
     }
   });
 }
+
+function ignoreBytes(_chunk: Buffer): void {}
 
 /** How long a client waits for the server to close after its FIN before it destroys the socket. */
 const CLOSE_GRACE_MS = 3000;

@@ -70,11 +70,20 @@ export function countingScanner(trailer?: Buffer): LineScanner {
   return new LineScanner(2, undefined, trailer);
 }
 
+/**
+ * Size of a worker's read buffer. One buffer serves every socket of the worker, since each read
+ * is scanned before the next one starts; 256 KiB lets one read take what a 64 KiB read would
+ * need four calls for when a receiver falls behind.
+ */
+export const READ_BUFFER_BYTES = 256 * 1024;
+
 /** Everything one load-generator thread holds: its clients and the counters of the run. */
 export class WorkerState {
   readonly clients = new Map<number, Client>();
   /** Pairs joined by the last join-pairs request: client id -> peer id. */
   readonly peers = new Map<number, number>();
+  /** Where every socket of this worker reads into (see {@link READ_BUFFER_BYTES}). */
+  readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** Time of the chunk being handled, read once per chunk rather than once per line. */
   chunkNowUs = 0;
   lastDeliveryUs = 0;

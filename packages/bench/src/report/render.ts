@@ -52,24 +52,27 @@ function smallRun(results: BenchResults): boolean {
   return results.options.clients < 500 || results.options.durationMs < 1000;
 }
 
+/** Label of the turn-coalescing baseline, which gets a ratio column of its own. */
+const COALESCING_RELAY = "coalescing relay";
+
 /**
  * The ratio cell: which server is better on this row and by how much, e.g. `tcpchat 5.54x
  * better`; `(a)` points to a note on why the relay wins a small run.
  */
 function ratioCell(
   row: ReportRow,
-  servers: string[],
+  pair: readonly [string, string],
   footnotes: Map<string, string>,
   small: boolean,
 ): string {
-  const ratio = advantage(row.better, row.values[servers[0]!], row.values[servers[1]!]);
+  const ratio = advantage(row.better, row.values[pair[0]], row.values[pair[1]]);
   if (ratio === undefined) return "";
   if (Math.abs(ratio - 1) < 0.005) return "even";
-  if (ratio > 1) return `${servers[0]} ${formatRatio(ratio)} better`;
-  const cell = `${servers[1]} ${formatRatio(1 / ratio)} better`;
+  if (ratio > 1) return `${pair[0]} ${formatRatio(ratio)} better`;
+  const cell = `${pair[1]} ${formatRatio(1 / ratio)} better`;
   const reason = SMALL_RUN_REASONS[row.scenario];
   // The reasons explain the naive relay winning, not another transport of tcpchat's.
-  if (!small || !reason || servers[1] !== "naive relay") return cell;
+  if (!small || !reason || pair[1] !== "naive relay") return cell;
   if (!footnotes.has(row.scenario)) {
     footnotes.set(row.scenario, `(${String.fromCharCode(97 + footnotes.size)})`);
   }
@@ -79,9 +82,14 @@ function ratioCell(
 /** The cells of the table (header, then one array per row), and the notes its marks point to. */
 function cells(results: BenchResults): { table: string[][]; notes: string[] } {
   const servers = results.servers;
-  const compare = servers.length >= 2;
+  // The measured server against the next column, and against the coalescing relay when it ran.
+  const others = servers.slice(1, 2);
+  if (servers.includes(COALESCING_RELAY) && !others.includes(COALESCING_RELAY)) {
+    others.push(COALESCING_RELAY);
+  }
+  const pairs = others.map((other) => [servers[0]!, other] as const);
   const header = ["scenario", "metric", ...servers];
-  if (compare) header.push(`${servers[0]} vs ${servers[1]}`);
+  for (const [first, other] of pairs) header.push(`${first} vs ${other}`);
   const footnotes = new Map<string, string>();
   const small = smallRun(results);
   const body = buildRows(results).map((row) => {
@@ -90,7 +98,7 @@ function cells(results: BenchResults): { table: string[][]; notes: string[] } {
       const v = row.values[server];
       line.push(v === undefined ? "-" : row.format(v));
     }
-    if (compare) line.push(ratioCell(row, servers, footnotes, small));
+    for (const pair of pairs) line.push(ratioCell(row, pair, footnotes, small));
     return line;
   });
   const notes = [...footnotes].map(([scenario, mark]) => {
@@ -131,7 +139,8 @@ function loadGeneratorLines(results: BenchResults): string[] {
     if (!usage) return;
     const busiest = Math.max(...usage.workerUtilization);
     lines.push(
-      `${label}: ${usage.cpuCores.toFixed(2)} cores, busiest worker ${(busiest * 100).toFixed(0)}%${busiest > 0.9 ? " (saturated)" : ""}`,
+      `${label}: ${usage.cpuCores.toFixed(2)} cores, busiest worker ${(busiest * 100).toFixed(0)}%` +
+        (busiest > 0.9 ? " (saturated)" : `, headroom ${((1 - busiest) * 100).toFixed(0)}%`),
     );
   };
   for (const server of results.servers) {

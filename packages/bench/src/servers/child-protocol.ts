@@ -1,7 +1,12 @@
 /** Messages between the bench and a server child process (over the IPC channel of `fork`). */
 
 /** Which server a child runs. */
-export const SERVER_KINDS = { tcpchat: "tcpchat", naive: "naive" } as const;
+export const SERVER_KINDS = {
+  tcpchat: "tcpchat",
+  naive: "naive",
+  /** The naive relay with one write per socket per event-loop turn (see naive-relay.ts). */
+  coalescing: "coalescing",
+} as const;
 /** A server the bench can start in a child process. */
 export type ServerKind = (typeof SERVER_KINDS)[keyof typeof SERVER_KINDS];
 

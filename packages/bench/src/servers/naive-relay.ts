@@ -21,6 +21,17 @@ interface Member {
   room: string;
 }
 
+/** Options of {@link createNaiveRelay}. */
+export interface NaiveRelayOptions {
+  /**
+   * Coalesce per event-loop turn: a room's lines of one turn are joined, encoded once and the
+   * same Buffer is written to every member at `setImmediate` (one write per socket per turn).
+   * This is the least a relay built for throughput does, and what tcpchat's broadcast is
+   * measured against; without it, one `socket.write` per message per receiver.
+   */
+  coalesce?: boolean;
+}
+
 /**
  * The baseline the bench compares tcpchat with: the chat server most tutorials end with. It
  * speaks the subset of the text protocol the scenarios use (the `*** tcpchat/1` greeting, room
@@ -28,12 +39,26 @@ interface Member {
  * move to another room) and does what a first version does: one `socket.write` per message per
  * receiver, no batching, no send-queue limit, no rate limit, no join announcements.
  */
-export function createNaiveRelay(): NaiveRelay {
+export function createNaiveRelay(options: NaiveRelayOptions = {}): NaiveRelay {
   const rooms = new Map<string, Set<Member>>();
   const stats: NaiveRelayStats = { connections: 0, messagesIn: 0, deliveries: 0 };
   let nextGuest = 1;
+  /** Coalescing: each room's lines of this turn, and the rooms that have some. */
+  const pending = new Map<string, string>();
+  let flushScheduled = false;
+
+  function flush(): void {
+    flushScheduled = false;
+    for (const [room, text] of pending) {
+      const bytes = Buffer.from(text, "utf8");
+      for (const other of rooms.get(room) ?? []) other.socket.write(bytes);
+    }
+    pending.clear();
+  }
 
   function enter(member: Member, room: string): void {
+    // What the old room was sent this turn goes to the members it had when it was sent.
+    if (pending.size > 0) flush();
     rooms.get(member.room)?.delete(member);
     member.room = room;
     let members = rooms.get(room);
@@ -52,6 +77,16 @@ export function createNaiveRelay(): NaiveRelay {
     }
     stats.messagesIn++;
     const out = `#${member.room} <${member.nick}> ${line}\n`;
+    if (options.coalesce) {
+      // Members are counted when the line is queued: a room's members at the time it was sent.
+      stats.deliveries += rooms.get(member.room)?.size ?? 0;
+      pending.set(member.room, (pending.get(member.room) ?? "") + out);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
+      return;
+    }
     for (const other of rooms.get(member.room) ?? []) {
       other.socket.write(out);
       stats.deliveries++;
