@@ -42,6 +42,14 @@ export const DEFAULT_ERROR_REPLY_RATE = 1;
 export const DEFAULT_ERROR_REPLY_BURST = 10;
 /** A peer that sends nothing is settled as a text client (and announced) after this, in ms. */
 export const DEFAULT_MODE_SETTLE_MS = 500;
+/**
+ * Most writes a turn's output may take and still be flushed at the end of the I/O callback that
+ * queued it, instead of at the end of the event-loop turn (`setImmediate`). Below this there is
+ * little to batch (a 1:1 exchange, a reply), so waiting for every other connection's reads of
+ * the turn only adds latency; above it (a big room), waiting lets what other connections send in
+ * the same turn share one write per member.
+ */
+export const DEFAULT_FLUSH_AT_ONCE_WRITES = 16;
 /** Time a connection has to complete its first line once it has started one, in ms. */
 export const DEFAULT_FIRST_LINE_TIMEOUT_MS = 10_000;
 /** Time any later line may take from its first byte to its LF, in ms. */

@@ -118,6 +118,12 @@ export interface ChatServerOptions {
   /** How long writes to a session may make no progress before it is cut off, in ms (default 10000). */
   sendStallMs?: number;
   /**
+   * Most writes a turn's output may take and still be flushed at the end of the I/O callback
+   * that queued it rather than at the end of the event-loop turn (default 16; 0: always wait for
+   * the end of the turn). Lower latency for small exchanges, full batching for big rooms.
+   */
+  flushAtOnceWrites?: number;
+  /**
    * When the accept policy refuses a connection because the server is full, close the oldest
    * connection that never sent a line instead, and accept (default true).
    */
@@ -276,6 +282,7 @@ export class ChatServer extends EventEmitter {
       lineTimeoutMs: options.lineTimeoutMs ?? defaults.DEFAULT_LINE_TIMEOUT_MS,
       nickHoldMs: options.nickHoldMs ?? defaults.DEFAULT_NICK_HOLD_MS,
       sendStallMs: options.sendStallMs ?? defaults.DEFAULT_SEND_STALL_MS,
+      flushAtOnceWrites: options.flushAtOnceWrites ?? defaults.DEFAULT_FLUSH_AT_ONCE_WRITES,
     };
     this.evictLineless = options.evictLineless ?? true;
     this.evictMinAgeMs = options.evictMinAgeMs ?? defaults.DEFAULT_EVICT_MIN_AGE_MS;

@@ -14,6 +14,11 @@ export interface Codec {
   /** The bytes of one frame with its line ending, or null when this mode does not show it. */
   encode(frame: ServerFrame): Buffer | null;
   /**
+   * The text of one frame with its line ending, or null when this mode does not show it: line
+   * codecs join a batch's texts and encode them once, with no Buffer per frame.
+   */
+  encodeText?(frame: ServerFrame): string | null;
+  /**
    * The bytes of a whole batch, when the codec does better than concatenating its frames'
    * encodings (one WebSocket frame for the batch instead of one per event).
    */
@@ -28,6 +33,10 @@ export const TEXT_CODEC: Codec = {
     const line = formatTextLine(frame);
     return line === null ? null : Buffer.from(`${line}\n`, "utf8");
   },
+  encodeText(frame) {
+    const line = formatTextLine(frame);
+    return line === null ? null : `${line}\n`;
+  },
 };
 
 /** Structured mode (spec 4): one JSON object per line. */
@@ -36,6 +45,9 @@ export const JSON_CODEC: Codec = {
   mode: "structured",
   encode(frame) {
     return Buffer.from(`${JSON.stringify(frame)}\n`, "utf8");
+  },
+  encodeText(frame) {
+    return `${JSON.stringify(frame)}\n`;
   },
 };
 
@@ -64,6 +76,15 @@ export const CODEC_COUNT = 3;
 export function encodeBatch(codec: Codec, frames: readonly ServerFrame[]): Buffer | null {
   if (codec.encodeBatch !== undefined) return codec.encodeBatch(frames);
   if (frames.length === 1) return codec.encode(frames[0]!);
+  if (codec.encodeText !== undefined) {
+    // One string for the batch, then one Buffer: no Buffer per frame and no concat copy.
+    let text = "";
+    for (const frame of frames) {
+      const line = codec.encodeText(frame);
+      if (line !== null) text += line;
+    }
+    return text === "" ? null : Buffer.from(text, "utf8");
+  }
   const parts: Buffer[] = [];
   for (const frame of frames) {
     const bytes = codec.encode(frame);

@@ -31,9 +31,30 @@ class MemoryTransport implements Transport {
   }
 }
 
-function hub(): ChatHub {
-  return new ChatHub(new ChatServer().settings, { emit: () => true, listenerCount: () => 0 });
+function hub(options: ConstructorParameters<typeof ChatServer>[0] = {}): ChatHub {
+  return new ChatHub(new ChatServer(options).settings, {
+    emit: () => true,
+    listenerCount: () => 0,
+  });
 }
+
+/** A hub with `count` settled text sessions in #lobby, their writes recorded from now on. */
+function settledRoom(h: ChatHub, count: number) {
+  const transports = Array.from({ length: count }, () => new MemoryTransport());
+  const sessions = transports.map((t, i) => h.open(t, { address: "127.0.0.1", port: 2000 + i }));
+  for (const s of sessions) h.settleAsText(s, Date.now());
+  for (const s of sessions) h.announceArrival(s);
+  h.flush();
+  const writes = transports.map(() => [] as string[]);
+  transports.forEach((t, i) => {
+    t.write = (chunk: Buffer) => {
+      writes[i]!.push(chunk.toString("utf8"));
+    };
+  });
+  return { sessions, writes };
+}
+
+const endOfTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("ChatHub without sockets", () => {
   it("announces a structured client under the nick from its hello, with no guest rename", () => {
@@ -118,5 +139,44 @@ describe("ChatHub without sockets", () => {
     expect(t.lines().at(-1)).toMatch(
       /^!!! CHAT_ERR_BAD_FRAME: The first JSON frame must be a hello/,
     );
+  });
+
+  it("writes a small turn when the callback that queued it returns, before the turn ends", async () => {
+    const h = hub();
+    const { sessions, writes } = settledRoom(h, 2);
+    let turnEnded = false;
+    setImmediate(() => {
+      turnEnded = true;
+    });
+    h.receive(sessions[0]!, Buffer.from("hi\n"));
+    expect(writes.flat()).toEqual([]);
+    await Promise.resolve();
+    expect(turnEnded).toBe(false);
+    expect(writes.map((w) => w.length)).toEqual([1, 1]);
+    expect(writes[1]![0]).toBe(`#lobby <${sessions[0]!.nick}> hi\n`);
+  });
+
+  it("with flushAtOnceWrites 0, every batch waits for the end of the turn", async () => {
+    const h = hub({ flushAtOnceWrites: 0 });
+    const { sessions, writes } = settledRoom(h, 2);
+    h.receive(sessions[0]!, Buffer.from("hi\n"));
+    await Promise.resolve();
+    expect(writes.flat()).toEqual([]);
+    await endOfTurn();
+    expect(writes.map((w) => w.length)).toEqual([1, 1]);
+  });
+
+  it("a room past flushAtOnceWrites waits for the turn: two senders' lines share one write", async () => {
+    const h = hub({ flushAtOnceWrites: 2 });
+    const { sessions, writes } = settledRoom(h, 3);
+    h.receive(sessions[0]!, Buffer.from("one\n"));
+    await Promise.resolve();
+    expect(writes.flat()).toEqual([]);
+    // Another connection's read in the same turn joins the batch.
+    h.receive(sessions[1]!, Buffer.from("two\n"));
+    await endOfTurn();
+    for (const w of writes) {
+      expect(w).toEqual([`#lobby <${sessions[0]!.nick}> one\n#lobby <${sessions[1]!.nick}> two\n`]);
+    }
   });
 });

@@ -50,6 +50,11 @@ export interface HubSettings extends ServerLimits {
   nickHoldMs: number;
   /** How long a session's writes may stay stuck (it does not read) before it is cut off, in ms. */
   sendStallMs: number;
+  /**
+   * Most writes a turn's output may take and still be flushed at the end of the I/O callback
+   * that queued it (0: always at the end of the turn).
+   */
+  flushAtOnceWrites: number;
 }
 
 /** Events the hub reports to its owner (the server re-emits them). */
@@ -763,7 +768,7 @@ export class ChatHub implements InputOwner {
       for (const lookalike of lookalikes) this.roomsByLookalike.set(lookalike, room);
     }
     this.stats.deliveries += room.flush();
-    room.members.add(session);
+    room.add(session);
     this.bus?.memberChanged(room.key, session.nick, true);
     session.rooms.push(room);
     session.current = room;
@@ -781,7 +786,7 @@ export class ChatHub implements InputOwner {
 
   leaveRoom(session: Session, room: Room, reason: string, now: number): void {
     this.stats.deliveries += room.flush();
-    room.members.delete(session);
+    room.remove(session);
     this.bus?.memberChanged(room.key, session.nick, false);
     const index = session.rooms.indexOf(room);
     if (index !== -1) session.rooms.splice(index, 1);
@@ -1015,11 +1020,37 @@ export class ChatHub implements InputOwner {
     }
   }
 
+  /**
+   * Output is flushed once per batch: first looked at when the callback that queued it returns
+   * (a microtask), and written then if it takes few writes; otherwise at the end of the turn,
+   * so that what other connections send in this turn joins the same writes.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(this.flushBound);
+    if (this.settings.flushAtOnceWrites > 0) queueMicrotask(this.flushSoonBound);
+    else setImmediate(this.flushBound);
   }
 
-  private readonly flushBound = (): void => this.flush();
+  private readonly flushBound = (): void => {
+    if (this.flushScheduled) this.flush();
+  };
+
+  private readonly flushSoonBound = (): void => {
+    if (!this.flushScheduled) return;
+    if (this.pendingWrites(this.settings.flushAtOnceWrites) <= this.settings.flushAtOnceWrites) {
+      this.flush();
+    } else {
+      setImmediate(this.flushBound);
+    }
+  };
+
+  /** Writes the queued output would take, counted up to just past `limit`. */
+  private pendingWrites(limit: number): number {
+    let writes = this.dirtySessions.length + this.cutoffs.length;
+    for (let i = 0; i < this.dirtyRooms.length && writes <= limit; i++) {
+      writes += this.dirtyRooms[i]!.members.size;
+    }
+    return writes;
+  }
 }

@@ -11,7 +11,9 @@ import type { Session } from "./session.js";
  * count is kept that could drift from the members' modes.
  */
 export class Room {
-  readonly members = new Set<Session>();
+  readonly #members = new Set<Session>();
+  /** The members as an array for flushes, rebuilt after a membership change (null: stale). */
+  #memberList: Session[] | null = [];
   private pending: ServerFrame[] = [];
   /** Joins and leaves not yet announced (big rooms sum them up per window). */
   crowdJoined = 0;
@@ -28,6 +30,24 @@ export class Room {
     /** In a cluster, where the frames this node's members produce go at flush. */
     private readonly bus?: RoomBus,
   ) {}
+
+  /** Who is in the room (change it with {@link add} and {@link remove}). */
+  get members(): ReadonlySet<Session> {
+    return this.#members;
+  }
+
+  /** Adds a member (flush first: what was sent before it joined is not for it). */
+  add(session: Session): void {
+    this.#members.add(session);
+    this.#memberList = null;
+  }
+
+  /** Removes a member (flush first: what was sent while it was in is still for it). */
+  remove(session: Session): boolean {
+    const removed = this.#members.delete(session);
+    if (removed) this.#memberList = null;
+    return removed;
+  }
 
   /** Frames in the pending batch: each member receives this many at flush. */
   get pendingFrames(): number {
@@ -60,8 +80,16 @@ export class Room {
       this.bus!.publish(this.key, this.outbound);
       this.outbound = [];
     }
+    // Membership changes far less often than a busy room flushes: an array is walked without
+    // an iterator object, and a join storm rebuilds it once per flush, not once per join.
+    let members = this.#memberList;
+    if (members === null) {
+      members = [...this.#members];
+      this.#memberList = members;
+    }
     const encoded: Array<Buffer | null | undefined> = new Array(CODEC_COUNT);
-    for (const member of this.members) {
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i]!;
       const codec = member.codec;
       if (codec === null) {
         member.hold(frames);
@@ -74,6 +102,6 @@ export class Room {
       }
       if (bytes !== null) member.writeNow(bytes);
     }
-    return frames.length * this.members.size;
+    return frames.length * members.length;
   }
 }
