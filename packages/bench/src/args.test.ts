@@ -91,4 +91,19 @@ describe("parseArgs", () => {
       "--transport json, ws and --tls measure tcpchat; not with --target",
     );
   });
+
+  it("takes tcpchat server options and a sweep of room sizes", () => {
+    const options = parseArgs([
+      "--server-option",
+      "flushAtOnceWrites=0",
+      "--server-option=defaultRoom=hall",
+      "--sweep",
+      "clients=100,500,1000",
+    ]);
+    expect(options.serverOptions).toEqual({ flushAtOnceWrites: 0, defaultRoom: "hall" });
+    expect(options.sweep).toEqual([100, 500, 1000]);
+    expect(() => parseArgs(["--server-option", "flushAtOnceWrites"])).toThrow(/KEY=VALUE/);
+    expect(() => parseArgs(["--sweep", "senders=1,2"])).toThrow(/only clients=/);
+    expect(() => parseArgs(["--sweep", "clients=10,x"])).toThrow(/positive whole number/);
+  });
 });

@@ -56,6 +56,10 @@ export interface BenchOptions {
   serverCpuProf: string | undefined;
   /** Extra Node/V8 flags for both server children (same flags for both, so ratios stay fair). */
   serverNodeFlags: string[];
+  /** ChatServerOptions for tcpchat given with `--server-option`, over the bench's own. */
+  serverOptions: Record<string, number | boolean | string>;
+  /** `--sweep clients=...`: room sizes to run the broadcast and idle scenarios at, in order. */
+  sweep: number[] | undefined;
   help: boolean;
 }
 
@@ -93,6 +97,11 @@ Options:
                         extra Node/V8 flags for both server children, after the ones
                         tcpchat serve runs with (--max-semi-space-size=4); a later
                         --max-semi-space-size=16 restores V8's default
+  --server-option KEY=VALUE
+                        a ChatServerOptions field for tcpchat (repeatable), e.g.
+                        flushAtOnceWrites=0 to compare a setting within one run
+  --sweep clients=LIST  after the scenarios, broadcast and idle memory at each room size
+                        (e.g. clients=100,500,1000,5000), tcpchat beside the coalescing relay
   --quick               tiny, fast run (CI smoke test); figures that need a full run
                         are named, not shown
   --help                this text
@@ -100,6 +109,20 @@ Options:
 
 /** A command-line mistake, reported with the usage text. */
 export class UsageError extends Error {}
+
+function splitPair(name: string, raw: string | undefined): [string, string] {
+  const eq = raw?.indexOf("=") ?? -1;
+  if (raw === undefined || eq < 1 || eq === raw.length - 1) {
+    throw new UsageError(`${name} needs KEY=VALUE, got ${raw ?? "nothing"}`);
+  }
+  return [raw.slice(0, eq), raw.slice(eq + 1)];
+}
+
+function parseOptionValue(raw: string): number | boolean | string {
+  if (raw === "true" || raw === "false") return raw === "true";
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : raw;
+}
 
 function positiveInt(name: string, raw: string | undefined): number {
   const value = Number(raw);
@@ -194,6 +217,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     quick,
     serverCpuProf: undefined,
     serverNodeFlags: [...SERVER_NODE_FLAGS],
+    serverOptions: {},
+    sweep: undefined,
     help: false,
   };
   let scenariosGiven = false;
@@ -278,6 +303,18 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         if (!flags)
           throw new UsageError("--server-node-flags needs flags, e.g. --max-semi-space-size=1");
         options.serverNodeFlags.push(...flags.split(/\s+/).filter(Boolean));
+        break;
+      }
+      case "--server-option": {
+        const [key, raw] = splitPair(name, value());
+        options.serverOptions[key] = parseOptionValue(raw);
+        break;
+      }
+      case "--sweep": {
+        const [key, raw] = splitPair(name, value());
+        if (key !== "clients")
+          throw new UsageError(`--sweep supports only clients=..., got ${key}`);
+        options.sweep = raw.split(",").map((n) => positiveInt("--sweep clients", n.trim()));
         break;
       }
       case "--quick":

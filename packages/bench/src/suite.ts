@@ -15,6 +15,7 @@ import {
 import type { ScenarioContext, ServerUnderTest } from "./scenarios/context.js";
 import { type EchoFigures, runEchoScenario } from "./scenarios/echo.js";
 import { runSlowReaderScenario, type SlowReaderFigures } from "./scenarios/slow-reader.js";
+import { runSweepPoint, type SweepPoint } from "./scenarios/sweep.js";
 import { SERVER_KINDS, type ServerKind } from "./servers/child-protocol.js";
 import { startServerChild } from "./servers/server-handle.js";
 import { makeRunCertificate, type RunCertificate } from "./tls-cert.js";
@@ -65,6 +66,8 @@ export interface BenchResults {
   loadGeneratorWorkers: number;
   serverOptions: { throughput: Record<string, unknown>; slowReader: Record<string, unknown> };
   scenarios: ScenarioResults;
+  /** With `--sweep`: broadcast and idle figures at each room size (not the naive relay). */
+  sweep?: SweepPoint[];
   warnings: string[];
   /** Scenario runs that failed with an error, with the message. */
   errors: string[];
@@ -131,7 +134,11 @@ function serverEntries(
     async start(serverOptions) {
       const handle = await startServerChild({
         kind,
-        options: serverOptions,
+        // --server-option applies to tcpchat only (the relays have no options).
+        options:
+          kind === SERVER_KINDS.tcpchat
+            ? { ...serverOptions, ...options.serverOptions }
+            : serverOptions,
         cpuProfDir: options.serverCpuProf,
         nodeFlags: options.serverNodeFlags,
         scriptUrl: scripts.serverChildUrl,
@@ -238,9 +245,10 @@ export async function runSuite(
     name: string,
     serverOptions: Record<string, unknown>,
     body: (s: ServerUnderTest) => Promise<void>,
+    only: (label: string) => boolean = () => true,
   ) {
     const scenario = name.split("/")[0] as ScenarioName;
-    for (const entry of servers) {
+    for (const entry of servers.filter((s) => only(s.label))) {
       if (entry.transport !== LOAD_TRANSPORTS.tcp && !TRANSPORT_SCENARIOS.includes(scenario)) {
         continue;
       }
@@ -284,6 +292,23 @@ export async function runSuite(
       await each("slow-reader", SLOW_READER_SERVER_OPTIONS, async (server) => {
         store("slow-reader", server.label, await runSlowReaderScenario(ctx, server));
       });
+    }
+    if (options.sweep) {
+      results.sweep = [];
+      for (const clients of options.sweep) {
+        const point: SweepPoint = { clients, servers: {} };
+        results.sweep.push(point);
+        // The naive relay is left out: at thousands of receivers its one write per message per
+        // receiver takes minutes to drain, and the coalescing relay is the baseline that matters.
+        await each(
+          `sweep ${clients}`,
+          THROUGHPUT_SERVER_OPTIONS,
+          async (server) => {
+            point.servers[server.label] = await runSweepPoint(ctx, server, clients);
+          },
+          (label) => label !== LABELS.naive,
+        );
+      }
     }
     // Attacks are about tcpchat's defences: the naive relay has none to measure.
     if (selected.has("abuse") && !options.target) {

@@ -100,6 +100,36 @@ describe("bench end to end", () => {
     expect(typeof results.scenarios["slow-reader"]?.tcpchat?.slowClientCutOff).toBe("boolean");
   });
 
+  it("sweeps room sizes with --sweep, tcpchat beside the coalescing relay", async () => {
+    const json = join(dir, "sweep.json");
+    const run = await runBench([
+      "--quick",
+      "--scenario",
+      "connect",
+      "--senders",
+      "2",
+      "--duration",
+      "0.2",
+      "--sweep",
+      "clients=4,10",
+      "--json",
+      json,
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toContain("Sweep (broadcast and idle memory by room size):");
+    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    expect(results.sweep?.map((p) => p.clients)).toEqual([4, 10]);
+    for (const point of results.sweep ?? []) {
+      expect(Object.keys(point.servers)).toEqual(["tcpchat", "coalescing relay"]);
+      for (const figures of Object.values(point.servers)) {
+        expect(figures.ready).toBe(point.clients);
+        expect(figures.closedDeliveriesPerSec).toBeGreaterThan(0);
+        expect(figures.openP99Ms).toBeGreaterThan(0);
+      }
+    }
+    expect(results.warnings.filter((w) => w.includes(" lost and "))).toEqual([]);
+  });
+
   it("measures another line-based server given with --target", async () => {
     let relay: NaiveRelay | undefined = createNaiveRelay();
     try {

@@ -1,5 +1,5 @@
 import { renderAbuse } from "../abuse/report.js";
-import { formatCount, formatRatio } from "../format.js";
+import { formatBytes, formatCount, formatMs, formatRatio } from "../format.js";
 import type { BenchResults } from "../suite.js";
 import {
   advantage,
@@ -200,8 +200,50 @@ export function renderTable(results: BenchResults): string {
   for (const line of targetLines(targetChecks(results))) out.push(`  ${line}`);
   out.push("", "Load generator CPU:");
   for (const line of loadGeneratorLines(results)) out.push(`  ${line}`);
+  const sweep = sweepLines(results);
+  if (sweep.length > 0) out.push("", "Sweep (broadcast and idle memory by room size):", ...sweep);
   if (abuse) out.push("", renderAbuse(abuse).trimEnd());
   return `${out.join("\n")}\n${renderProblems(results)}`;
+}
+
+/** The sweep as a small table: one row per room size and server. */
+function sweepLines(results: BenchResults): string[] {
+  if (!results.sweep || results.sweep.length === 0) return [];
+  const rows = [
+    [
+      "clients",
+      "server",
+      "deliveries/s",
+      "closed p99",
+      "open p99",
+      "RSS/conn",
+      "heap/conn",
+      "LG busiest",
+    ],
+  ];
+  const maybe = (v: number | undefined, f: (n: number) => string) => (v === undefined ? "-" : f(v));
+  for (const point of results.sweep) {
+    for (const [label, f] of Object.entries(point.servers)) {
+      rows.push([
+        formatCount(point.clients),
+        label,
+        `${formatCount(f.closedDeliveriesPerSec)}`,
+        formatMs(f.closedP99Ms),
+        maybe(f.openP99Ms, formatMs),
+        maybe(f.rssPerConnection, formatBytes),
+        maybe(f.heapPerConnection, formatBytes),
+        `${(f.loadGeneratorBusiest * 100).toFixed(0)}%`,
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map(
+    (r) =>
+      `  ${r
+        .map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+        .join("  ")
+        .trimEnd()}`,
+  );
 }
 
 /** Warnings and errors, each under its heading (empty when there are none). */
