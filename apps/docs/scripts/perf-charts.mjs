@@ -6,7 +6,8 @@
  *   data/bench-scale.json, if present (a connect and idle run with many clients), adds a
  *   section and feeds the connection-memory table;
  *   data/bench-transports.json (`pnpm bench --transport json,ws --tls`) -> generated/transport-results.md
- *   for the TCP vs WebSocket guide.
+ *   for the TCP vs WebSocket guide;
+ *   data/bench-sweep.json, if present (`--sweep clients=...`), adds the room-size charts.
  * Without the report it writes "figures pending" notices and no charts. A report that exists but
  * cannot be read fails the build: a silent fallback would publish a page without its figures.
  */
@@ -29,6 +30,7 @@ const transportsFile =
 const transportsScaleFile =
   process.env.TCPCHAT_BENCH_TRANSPORTS_SCALE_JSON ??
   join(docsRoot, "data/bench-transports-scale.json");
+const sweepFile = process.env.TCPCHAT_BENCH_SWEEP_JSON ?? join(docsRoot, "data/bench-sweep.json");
 const generatedDir = join(docsRoot, "generated");
 const chartsDir = join(docsRoot, "public/perf");
 
@@ -43,12 +45,13 @@ if (!existsSync(reportFile)) {
 } else {
   const data = readReport(reportFile);
   const scale = existsSync(scaleFile) ? readReport(scaleFile) : undefined;
-  const rendered = renderPerformance(data, scale);
+  const sweep = existsSync(sweepFile) ? readReport(sweepFile) : undefined;
+  const rendered = renderPerformance(data, scale, sweep);
   mkdirSync(chartsDir, { recursive: true });
   for (const [file, svg] of rendered.charts) writeFileSync(join(chartsDir, file), svg);
   writeFileSync(join(generatedDir, "performance-results.md"), rendered.results);
   writeFileSync(join(generatedDir, "connection-memory.md"), rendered.connectionMemory);
-  const sources = scale ? `${reportFile} and ${scaleFile}` : reportFile;
+  const sources = [reportFile, scale && scaleFile, sweep && sweepFile].filter(Boolean).join(", ");
   process.stderr.write(`perf-charts: ${rendered.charts.size} charts from ${sources}\n`);
 }
 

@@ -89,6 +89,46 @@ describe("performance page generator", () => {
     );
   });
 
+  it("charts a sweep by room size, from the headline run or a sweep run of its own", () => {
+    const figures = (clients: number, perSec: number) => ({
+      clients,
+      ready: clients,
+      rssPerConnection: 4000,
+      heapPerConnection: 1400,
+      closedDeliveriesPerSec: perSec,
+      closedP99Ms: 30,
+      openDeliveriesPerSec: perSec / 2,
+      openP99Ms: 8,
+      peakRss: 9e7,
+      loadGeneratorBusiest: 0.5,
+    });
+    const sweep: BenchResults = {
+      ...report,
+      sweep: [
+        {
+          clients: 100,
+          servers: { tcpchat: figures(100, 1.5e6), "coalescing relay": figures(100, 1e6) },
+        },
+        { clients: 5000, servers: { tcpchat: figures(5000, 7e6) } },
+      ],
+    };
+    expect(renderPerformance(report).results).not.toContain("How cost grows with the room");
+    for (const rendered of [
+      renderPerformance(report, undefined, sweep),
+      renderPerformance(sweep),
+    ]) {
+      expect(rendered.results).toContain("## How cost grows with the room");
+      expect(rendered.results).toContain("--sweep clients=100,5000");
+      for (const chart of ["sweep-deliveries.svg", "sweep-latency.svg", "sweep-memory.svg"]) {
+        expect(rendered.charts.has(chart)).toBe(true);
+        expect(rendered.results).toContain(`](/perf/${chart})`);
+      }
+      expect(rendered.results).toContain(`| 5,000 | tcpchat | ${formatPerSec(7e6)} |`);
+      // The relay was not measured at 5,000: its bar says so instead of showing zero.
+      expect(rendered.charts.get("sweep-deliveries.svg")).toContain("not measured");
+    }
+  });
+
   it("shows no figure at all while no report is committed", () => {
     for (const pending of [renderPendingResults(), renderPendingMemory()]) {
       expect(pending).toContain("Figures pending");

@@ -29,6 +29,10 @@ import { renderBarChart, SERIES_COLORS } from "./svg-chart.mjs";
  * @typedef {{ pairs: number, joined: number, roundTripsPerSec: number, latency: Latency }} EchoRun
  * @typedef {{ normal: BroadcastRun, slow: BroadcastRun, normalAfter?: BroadcastRun, throughputKept: number,
  *   slowClientCutOff?: boolean, peakRssNormal?: number, peakRssSlow?: number }} SlowReaderRun
+ * @typedef {{ clients: number, ready: number, rssPerConnection?: number, heapPerConnection?: number,
+ *   closedDeliveriesPerSec: number, closedP99Ms: number, openDeliveriesPerSec?: number,
+ *   openP99Ms?: number, peakRss?: number, loadGeneratorBusiest: number }} SweepFigures
+ * @typedef {{ clients: number, servers: Record<string, SweepFigures> }} SweepPoint
  * @typedef {object} BenchResults
  * @property {string} tool                 "tcpchat-bench"
  * @property {string} startedAt            ISO time
@@ -42,6 +46,7 @@ import { renderBarChart, SERIES_COLORS } from "./svg-chart.mjs";
  * @property {{ connect?: Record<string, ConnectRun>, idle?: Record<string, IdleRun>,
  *   broadcast?: Record<string, { closed: BroadcastRun, open?: BroadcastRun }>,
  *   echo?: Record<string, EchoRun>, "slow-reader"?: Record<string, SlowReaderRun> }} scenarios
+ * @property {SweepPoint[]} [sweep]    with `--sweep clients=...`: figures per room size
  * @property {string[]} warnings
  * @property {string[]} errors
  */
@@ -196,9 +201,11 @@ function runDescription(results) {
  * @param {BenchResults} results  the headline run (`data/bench.json`)
  * @param {BenchResults} [scale]   optionally, a run of connect and idle with many clients
  *   (`data/bench-scale.json`); it then feeds the connection-memory table
+ * @param {BenchResults} [sweep]   optionally, a run with `--sweep clients=...`
+ *   (`data/bench-sweep.json`); without it, the headline run's own sweep, if it has one
  * @returns {RenderedPerformance}
  */
-export function renderPerformance(results, scale) {
+export function renderPerformance(results, scale, sweep) {
   const servers = results.servers;
   const s = results.scenarios;
   /** @type {Map<string, string>} */
@@ -489,10 +496,14 @@ export function renderPerformance(results, scale) {
     );
   }
 
+  const sweepRun = sweep ?? (results.sweep?.length ? results : undefined);
+  if (sweepRun) out.push(...sweepSection(sweepRun, charts));
+
   const reported = [
     ...results.errors,
     ...results.warnings,
     ...(scale ? [...scale.errors, ...scale.warnings] : []),
+    ...(sweep ? [...sweep.errors, ...sweep.warnings] : []),
   ];
   if (reported.length > 0) {
     out.push("## What the bench reported about this run", "");
@@ -506,6 +517,105 @@ export function renderPerformance(results, scale) {
       : renderConnectionMemory(results, "memory-per-idle-connection"),
     charts,
   };
+}
+
+/**
+ * How cost grows with the room: deliveries/s, p99 and memory per connection at each room size
+ * of a sweep, as charts (one group per size) and a table.
+ * @param {BenchResults} run  a report with a sweep
+ * @param {Map<string, string>} charts receives the charts
+ */
+function sweepSection(run, charts) {
+  const points = run.sweep ?? [];
+  const servers = [...new Set(points.flatMap((p) => Object.keys(p.servers)))];
+  const groups = points.map((p) => `${formatWhole(p.clients)} clients`);
+  /** @param {(f: SweepFigures) => number | undefined} get */
+  const values = (get) => (/** @type {string} */ server) =>
+    points.map((p) => {
+      const f = p.servers[server];
+      return f ? get(f) : undefined;
+    });
+  charts.set(
+    "sweep-deliveries.svg",
+    renderBarChart({
+      title: "Broadcast by room size: deliveries per second",
+      subtitle: `${run.options.senders} senders, closed loop (higher is better)`,
+      groups,
+      series: seriesFor(
+        servers,
+        values((f) => f.closedDeliveriesPerSec),
+      ),
+      format: formatPerSec,
+    }),
+  );
+  charts.set(
+    "sweep-latency.svg",
+    renderBarChart({
+      title: "Broadcast by room size: p99 latency at a fixed rate",
+      subtitle: `Open loop at ${formatPercent(run.options.openLoopFraction)} of each size's maximum, ms (lower is better)`,
+      groups,
+      series: seriesFor(
+        servers,
+        values((f) => f.openP99Ms),
+      ),
+      format: formatMs,
+    }),
+  );
+  charts.set(
+    "sweep-memory.svg",
+    renderBarChart({
+      title: "Idle memory per connection by room size",
+      subtitle: "Server RSS per connection after a forced GC (lower is better)",
+      groups,
+      series: seriesFor(
+        servers,
+        values((f) => f.rssPerConnection),
+      ),
+      format: formatBytes,
+    }),
+  );
+  const header = [
+    "clients",
+    "server",
+    "deliveries/s",
+    "p99 closed loop",
+    "p99 open loop",
+    "RSS per connection",
+    "heap per connection",
+  ];
+  /** @param {number | undefined} v @param {(n: number) => string} f */
+  const cell = (v, f) => (v === undefined ? "-" : f(v));
+  const rows = points.flatMap((p) =>
+    Object.entries(p.servers).map(([server, f]) =>
+      [
+        formatWhole(p.clients),
+        escapeCell(server),
+        formatPerSec(f.closedDeliveriesPerSec),
+        formatMs(f.closedP99Ms),
+        cell(f.openP99Ms, formatMs),
+        cell(f.rssPerConnection, formatBytes),
+        cell(f.heapPerConnection, formatBytes),
+      ].join(" | "),
+    ),
+  );
+  return [
+    "## How cost grows with the room",
+    "",
+    `The broadcast scenario and the idle memory measure at each room size, from \`pnpm bench --sweep clients=${points.map((p) => p.clients).join(",")}\`; every size runs against a fresh server, tcpchat beside the coalescing relay (one write per socket per event-loop turn, the least a relay built for throughput does):`,
+    "",
+    runDescription(run),
+    "",
+    chartImage("sweep-deliveries.svg", "Broadcast deliveries per second by room size"),
+    "",
+    chartImage("sweep-latency.svg", "Broadcast p99 latency by room size"),
+    "",
+    chartImage("sweep-memory.svg", "Idle memory per connection by room size"),
+    "",
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r} |`),
+    "",
+  ];
 }
 
 /** @param {Record<string, ConnectRun>} connect @param {string[]} servers @returns {Row[]} */
