@@ -18,7 +18,7 @@ import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./inp
 import { NickRegistry } from "./nick-registry.js";
 import * as requests from "./requests.js";
 import { Room } from "./room.js";
-import { SESSION_STATE, Session, type SessionInfo } from "./session.js";
+import { SESSION_STATE, Session, type SessionInfo, type SessionLimits } from "./session.js";
 import { type HubStats, newStats } from "./stats.js";
 import { refill } from "./token-bucket.js";
 import type { Endpoint, Transport } from "./transport.js";
@@ -115,6 +115,8 @@ export class ChatHub implements InputOwner {
   accounts: Accounts | undefined;
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
   private readonly replyPauseBytes: number;
+  /** What every session of this hub is created with (shared, not copied per session). */
+  private readonly limits: SessionLimits;
 
   constructor(
     readonly settings: HubSettings,
@@ -123,6 +125,14 @@ export class ChatHub implements InputOwner {
     this.nicks = new NickRegistry(settings.operatorNick, settings.nickHoldMs);
     this.errors = new ErrorReplies(settings, this.stats);
     this.replyPauseBytes = Math.max(1, Math.floor(settings.sendQueueBytes / 4));
+    this.limits = {
+      maxLineBytes: settings.maxLineBytes,
+      burst: settings.messageBurst,
+      workBurst: settings.requestBurst,
+      nickBurst: settings.nickBurst,
+      errorBurst: settings.errorReplyBurst,
+      sendQueueBytes: settings.sendQueueBytes,
+    };
   }
 
   /**
@@ -250,18 +260,8 @@ export class ChatHub implements InputOwner {
     now: number = Date.now(),
     wireCodec: Codec | null = null,
   ): Session {
-    const id = `s${(++this.nextSession).toString(36)}`;
     const s = this.settings;
-    const session = new Session(id, transport, peer, now, this, {
-      nick: "",
-      nickKey: "",
-      maxLineBytes: s.maxLineBytes,
-      burst: s.messageBurst,
-      workBurst: s.requestBurst,
-      nickBurst: s.nickBurst,
-      errorBurst: s.errorReplyBurst,
-      sendQueueBytes: s.sendQueueBytes,
-    });
+    const session = new Session(++this.nextSession, transport, peer, now, this, this.limits);
     this.nicks.take(session, this.guestNick(session, now));
     this.sessions.add(session);
     this.lineless.add(session);
@@ -770,7 +770,7 @@ export class ChatHub implements InputOwner {
     this.stats.deliveries += room.flush();
     room.add(session);
     this.bus?.memberChanged(room.key, session.nick, true);
-    session.rooms.push(room);
+    session.rooms = session.rooms.length === 0 ? [room] : [...session.rooms, room];
     session.current = room;
     if (session.announced) this.announce(room, "join", session.nick, undefined, now);
     if (room.members.size > this.settings.announceRoomSize || session.structured) {

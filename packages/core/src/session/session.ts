@@ -43,6 +43,43 @@ export interface SessionInfo {
 /** Most frames a session holds before its mode is settled; past it, it is settled as text. */
 const MAX_HELD_FRAMES = 256;
 
+/** Limits every session of a hub shares: one object per hub, not numbers per session. */
+export interface SessionLimits {
+  maxLineBytes: number;
+  burst: number;
+  workBurst: number;
+  nickBurst: number;
+  errorBurst: number;
+  sendQueueBytes: number;
+}
+
+/**
+ * State most sessions never use (nick changes, error replies, pings, the close): kept out of the
+ * session until first needed, so that an idle connection does not pay a field for each.
+ */
+class RareState {
+  nickTokens: number;
+  nickTokensAt: number;
+  errorTokens: number;
+  errorTokensAt: number;
+  suppressedErrors = 0;
+  suppressedSince = 0;
+  suppressedCode = "";
+  pingRef: string | undefined = undefined;
+  pingSentAt = 0;
+  closeCode: ChatErrorCode | undefined = undefined;
+  closeReason = "";
+  clientName: string | undefined = undefined;
+
+  constructor(limits: SessionLimits, connectedAt: number) {
+    // Full buckets as of the connect: what they would hold had they been kept from the start.
+    this.nickTokens = limits.nickBurst;
+    this.nickTokensAt = connectedAt;
+    this.errorTokens = limits.errorBurst;
+    this.errorTokensAt = connectedAt;
+  }
+}
+
 /**
  * One connection's state. Kept small on purpose (idle memory per connection is a product
  * figure): no per-session closures or timers, buffers allocated only while in use.
@@ -61,7 +98,8 @@ export class Session {
   wireCodec: Codec | null = null;
   nick: string;
   nickKey: string;
-  readonly rooms: Room[] = [];
+  /** Replaced, not grown, on join: most sessions are in one room, and `push` on an empty array reserves 17 slots. */
+  rooms: Room[] = [];
   current: Room | undefined;
   readonly decoder: LineDecoder;
   /** Set on the first IAC byte from a text-mode peer (see telnet-session.ts). */
@@ -72,20 +110,8 @@ export class Session {
   /** Token bucket for work: every line costs from it; empty, the session is not read. */
   workTokens: number;
   workTokensAt: number;
-  /** Token bucket for nick changes. */
-  nickTokens: number;
-  nickTokensAt: number;
-  /** Token bucket for error replies; errors past it are counted and summed up. */
-  errorTokens: number;
-  errorTokensAt: number;
-  /** Error replies not sent since the last summary, when the first was, and its code. */
-  suppressedErrors = 0;
-  suppressedSince = 0;
-  suppressedCode = "";
-  /** Last time a line arrived, and the outstanding server ping (structured mode liveness). */
+  /** Last time a line arrived (structured mode liveness). */
   lastSeenAt: number;
-  pingRef: string | undefined;
-  pingSentAt = 0;
   /** Lines completed so far (0: it may still be evicted at the connection cap). */
   linesIn = 0;
   /** When the line being received started arriving (0: no partial line). */
@@ -103,8 +129,6 @@ export class Session {
   personalBytes = 0;
   /** Frames for it while its mode is not settled, in order. */
   private held: ServerFrame[] | null = null;
-  closeCode: ChatErrorCode | undefined;
-  closeReason = "";
   /** Whether the rooms have heard this session arrive (deferred until its mode is known). */
   announced = false;
   /** The account it is logged in to (its key), if any. */
@@ -113,42 +137,116 @@ export class Session {
   operator = false;
   /** A password is being hashed or checked for it (one at a time). */
   authPending = false;
-  /** The client name from its hello, neutralized and capped. */
-  clientName: string | undefined;
+  /** See {@link RareState}; null until one of its fields is first written. */
+  private rare: RareState | null = null;
 
   constructor(
-    readonly id: string,
+    /** Serial number in its hub; the id (`s` + base 36) is derived from it when asked. */
+    readonly serial: number,
     readonly transport: Transport,
     readonly peer: Endpoint,
     readonly connectedAt: number,
     private readonly owner: SessionOwner,
-    init: {
-      nick: string;
-      nickKey: string;
-      maxLineBytes: number;
-      burst: number;
-      workBurst: number;
-      nickBurst: number;
-      errorBurst: number;
-      sendQueueBytes: number;
-    },
+    private readonly limits: SessionLimits,
   ) {
-    this.nick = init.nick;
-    this.nickKey = init.nickKey;
-    this.decoder = new LineDecoder({ maxLineBytes: init.maxLineBytes });
-    this.tokens = init.burst;
-    this.workTokens = init.workBurst;
-    this.nickTokens = init.nickBurst;
-    this.errorTokens = init.errorBurst;
+    this.nick = "";
+    this.nickKey = "";
+    this.decoder = new LineDecoder({ maxLineBytes: limits.maxLineBytes });
+    this.tokens = limits.burst;
+    this.workTokens = limits.workBurst;
     this.tokensAt = connectedAt;
     this.workTokensAt = connectedAt;
-    this.nickTokensAt = connectedAt;
-    this.errorTokensAt = connectedAt;
     this.lastSeenAt = connectedAt;
-    this.sendQueueBytes = init.sendQueueBytes;
   }
 
-  private readonly sendQueueBytes: number;
+  /** The session's id, unique in its hub (`s1`, `s2`, ... `sa`, in base 36). */
+  get id(): string {
+    return `s${this.serial.toString(36)}`;
+  }
+
+  private get more(): RareState {
+    if (this.rare === null) this.rare = new RareState(this.limits, this.connectedAt);
+    return this.rare;
+  }
+
+  /** Token bucket for nick changes. */
+  get nickTokens(): number {
+    return this.rare === null ? this.limits.nickBurst : this.rare.nickTokens;
+  }
+  set nickTokens(value: number) {
+    this.more.nickTokens = value;
+  }
+  get nickTokensAt(): number {
+    return this.rare === null ? this.connectedAt : this.rare.nickTokensAt;
+  }
+  set nickTokensAt(value: number) {
+    this.more.nickTokensAt = value;
+  }
+  /** Token bucket for error replies; errors past it are counted and summed up. */
+  get errorTokens(): number {
+    return this.rare === null ? this.limits.errorBurst : this.rare.errorTokens;
+  }
+  set errorTokens(value: number) {
+    this.more.errorTokens = value;
+  }
+  get errorTokensAt(): number {
+    return this.rare === null ? this.connectedAt : this.rare.errorTokensAt;
+  }
+  set errorTokensAt(value: number) {
+    this.more.errorTokensAt = value;
+  }
+  /** Error replies not sent since the last summary, when the first was, and its code. */
+  get suppressedErrors(): number {
+    return this.rare === null ? 0 : this.rare.suppressedErrors;
+  }
+  set suppressedErrors(value: number) {
+    this.more.suppressedErrors = value;
+  }
+  get suppressedSince(): number {
+    return this.rare === null ? 0 : this.rare.suppressedSince;
+  }
+  set suppressedSince(value: number) {
+    this.more.suppressedSince = value;
+  }
+  get suppressedCode(): string {
+    return this.rare === null ? "" : this.rare.suppressedCode;
+  }
+  set suppressedCode(value: string) {
+    this.more.suppressedCode = value;
+  }
+  /** The outstanding server ping (structured mode liveness), and when it was sent. */
+  get pingRef(): string | undefined {
+    return this.rare?.pingRef;
+  }
+  set pingRef(value: string | undefined) {
+    this.more.pingRef = value;
+  }
+  get pingSentAt(): number {
+    return this.rare === null ? 0 : this.rare.pingSentAt;
+  }
+  set pingSentAt(value: number) {
+    this.more.pingSentAt = value;
+  }
+  /** Why it closed: the code, if an error ended it, and the reason in words. */
+  get closeCode(): ChatErrorCode | undefined {
+    return this.rare?.closeCode;
+  }
+  set closeCode(value: ChatErrorCode | undefined) {
+    this.more.closeCode = value;
+  }
+  get closeReason(): string {
+    return this.rare === null ? "" : this.rare.closeReason;
+  }
+  set closeReason(value: string) {
+    this.more.closeReason = value;
+  }
+  /** The client name from its hello, neutralized and capped. */
+  get clientName(): string | undefined {
+    return this.rare?.clientName;
+  }
+  set clientName(value: string | undefined) {
+    this.more.clientName = value;
+  }
 
   get structured(): boolean {
     return this.codec !== null && this.codec.mode === "structured";
@@ -245,7 +343,7 @@ export class Session {
       this.personal.push(bytes);
     }
     this.personalBytes += bytes.length;
-    if (this.queuedBytes > this.sendQueueBytes) this.passLimit();
+    if (this.queuedBytes > this.limits.sendQueueBytes) this.passLimit();
   }
 
   /** Writes this turn's personal frames in one write. */
@@ -263,7 +361,7 @@ export class Session {
     if (!this.open || this.overLimit) return;
     this.transport.write(bytes);
     this.owner.wrote(this, bytes.length);
-    if (this.transport.queuedBytes > this.sendQueueBytes) this.passLimit();
+    if (this.transport.queuedBytes > this.limits.sendQueueBytes) this.passLimit();
   }
 
   private passLimit(): void {
