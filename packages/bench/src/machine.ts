@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg, release, totalmem } from "node:os";
 
 /** The machine a run was measured on, for the JSON report. */
@@ -15,6 +16,23 @@ export interface MachineInfo {
   commit: string | undefined;
   /** Whether the checkout had uncommitted changes. */
   dirty: boolean | undefined;
+  /**
+   * The bench process's open-file limit (soft, as Node raises it to the hard limit at start):
+   * every client is a file, so it caps `--clients` (undefined off Linux).
+   */
+  openFileLimit: number | undefined;
+}
+
+function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === "unlimited" ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
 }
 
 function git(args: string[]): string | undefined {
@@ -42,5 +60,6 @@ export function machineInfo(): MachineInfo {
     loadAverage: loadavg(),
     commit: git(["rev-parse", "HEAD"]),
     dirty: status === undefined ? undefined : status.length > 0,
+    openFileLimit: openFileLimit(),
   };
 }

@@ -97,7 +97,9 @@ function sampleResults(): BenchResults {
       loadAverage: [0, 0, 0],
       commit: "abc",
       dirty: false,
+      openFileLimit: 20000,
     },
+    loadAverageAtEnd: [1.5, 1, 1],
     options: parseArgs([]),
     servers: ["tcpchat", "naive relay"],
     loadGeneratorWorkers: 2,
@@ -134,6 +136,7 @@ describe("report", () => {
     expect(text).not.toContain("n/a");
     expect(text).toMatch(/need what this run left out \(.*\): .*idle RSS <= 4 KB/);
     expect(text).toContain("busiest worker 95% (saturated)");
+    expect(text).toContain("load average 0.00 at start, 1.50 at end");
     expect(text).toContain("something to note");
   });
 

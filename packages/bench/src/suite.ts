@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { abuseScale } from "./abuse/scale.js";
 import { type BenchOptions, type ScenarioName, TRANSPORT_SCENARIOS } from "./args.js";
 import { LoadPool } from "./load/pool.js";
@@ -60,6 +61,8 @@ export interface BenchResults {
   startedAt: string;
   durationMs: number;
   machine: MachineInfo;
+  /** 1, 5 and 15 minute load averages when the run ended (the machine's at start is in `machine`). */
+  loadAverageAtEnd: number[];
   options: BenchOptions;
   /** Server labels, the measured one first (`tcpchat` or `target`), then the baseline. */
   servers: string[];
@@ -202,6 +205,7 @@ export async function runSuite(
     startedAt: new Date().toISOString(),
     durationMs: 0,
     machine: machineInfo(),
+    loadAverageAtEnd: [],
     options,
     servers: [],
     loadGeneratorWorkers: 0,
@@ -324,5 +328,6 @@ export async function runSuite(
     await pool.close();
   }
   results.durationMs = performance.now() - started;
+  results.loadAverageAtEnd = loadavg();
   return results;
 }

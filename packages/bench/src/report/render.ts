@@ -154,12 +154,18 @@ function loadGeneratorLines(results: BenchResults): string[] {
   return lines;
 }
 
+/** The 1-minute load average (what the run felt), or `?` when not recorded. */
+function formatLoad(load: readonly number[] | undefined): string {
+  return load?.[0] === undefined ? "?" : load[0].toFixed(2);
+}
+
 function describeRun(results: BenchResults): string {
   const o = results.options;
   const m = results.machine;
   return (
     `${formatCount(o.clients)} clients, ${o.senders} senders, ${o.size} B messages, ${o.durationMs / 1000} s runs; ` +
-    `${m.cores} cores (${m.cpuModel}), Node ${m.node}, load generator: ${results.loadGeneratorWorkers} worker threads`
+    `${m.cores} cores (${m.cpuModel}), Node ${m.node}, load generator: ${results.loadGeneratorWorkers} worker threads; ` +
+    `load average ${formatLoad(m.loadAverage)} at start, ${formatLoad(results.loadAverageAtEnd)} at end`
   );
 }
 

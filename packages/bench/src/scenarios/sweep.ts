@@ -43,8 +43,10 @@ export async function runSweepPoint(
     senders: Math.min(ctx.options.senders, clients),
   };
   const sized: ScenarioContext = { ...ctx, options };
-  const { idle } = await runConnectIdle(sized, server, { connect: false, idle: true });
-  const broadcast = await runBroadcastScenario(sized, server);
+  // The size in the label: progress lines and warnings then say which step they are about.
+  const labelled = { ...server, label: `${server.label} (${clients} clients)` };
+  const { idle } = await runConnectIdle(sized, labelled, { connect: false, idle: true });
+  const broadcast = await runBroadcastScenario(sized, labelled);
   const closed = broadcast.closed;
   return {
     clients,
