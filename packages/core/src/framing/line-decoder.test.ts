@@ -178,6 +178,45 @@ describe("LineDecoder properties", () => {
   });
 });
 
+describe("LineDecoder with a line budget", () => {
+  it("stops after maxLines and says how much of the chunk it took", () => {
+    const decoder = new LineDecoder();
+    const chunk = Buffer.from("one\r\ntwo\nthree\nfour");
+    expect(decoder.push(chunk, 2)).toEqual(["one", "two"]);
+    expect(decoder.consumed).toBe(9);
+    // The rest was left to the caller, not buffered: it comes again, and decodes the same.
+    expect(decoder.midLine).toBe(false);
+    expect(decoder.push(chunk.subarray(9), 5)).toEqual(["three"]);
+    expect(decoder.consumed).toBe(chunk.length - 9);
+    expect(decoder.bufferedBytes).toBe(4);
+    expect(decoder.push(Buffer.from("\n"), 1)).toEqual(["four"]);
+  });
+
+  it("decodes any chunking under any budget as the whole stream does", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("a", "bc", "\n", "\r\n", "한"), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 7 }),
+        (parts, budget, cut) => {
+          const stream = Buffer.from(parts.join(""));
+          const expected = new LineDecoder().push(stream);
+          const decoder = new LineDecoder();
+          const got: DecodedLine[] = [];
+          for (let at = 0; at < stream.length; at += cut) {
+            let chunk = stream.subarray(at, Math.min(stream.length, at + cut));
+            while (chunk.length > 0) {
+              got.push(...decoder.push(chunk, budget));
+              chunk = chunk.subarray(decoder.consumed);
+            }
+          }
+          expect(got).toEqual(expected);
+        },
+      ),
+    );
+  });
+});
+
 describe("encodeLine", () => {
   it("encodes UTF-8 with LF", () => {
     expect(encodeLine("안녕")).toEqual(Buffer.from("안녕\n"));

@@ -62,22 +62,35 @@ export class LineDecoder {
     return this.partialLength > 0 || this.discarding;
   }
 
-  /** Feeds a chunk; returns the lines (and errors) it completes, in order. Never throws. */
-  push(chunk: Uint8Array): DecodedLine[] {
+  /**
+   * Bytes of the last {@link push} that it took: the whole chunk, or with `maxLines`, up to and
+   * including the LF of the last line it completed. The caller keeps the rest for later.
+   */
+  consumed = 0;
+
+  /**
+   * Feeds a chunk; returns the lines (and errors) it completes, in order. Never throws.
+   * With `maxLines`, stops after that many LFs and leaves the rest of the chunk unread (see
+   * {@link consumed}): a budget is applied in the same scan that finds the lines.
+   */
+  push(chunk: Uint8Array, maxLines = Number.POSITIVE_INFINITY): DecodedLine[] {
     const out: DecodedLine[] = [];
     const bytes = Buffer.isBuffer(chunk)
       ? chunk
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
-    for (;;) {
+    for (let found = 0; found < maxLines; found++) {
       const lf = bytes.indexOf(LF, start);
       if (lf === -1) {
         this.keepPartial(bytes, start, out);
+        this.consumed = bytes.length;
         return out;
       }
       this.completeLine(bytes, start, lf, out);
       start = lf + 1;
     }
+    this.consumed = start;
+    return out;
   }
 
   /** The peer closed: bytes after the last LF form a final line (spec 1.5). */

@@ -141,19 +141,16 @@ describe("ChatHub without sockets", () => {
     );
   });
 
-  it("writes a small turn when the callback that queued it returns, before the turn ends", async () => {
+  it("writes a small turn as soon as the peer's bytes are handled, not at the turn's end", async () => {
     const h = hub();
     const { sessions, writes } = settledRoom(h, 2);
-    let turnEnded = false;
-    setImmediate(() => {
-      turnEnded = true;
-    });
-    h.receive(sessions[0]!, Buffer.from("hi\n"));
-    expect(writes.flat()).toEqual([]);
-    await Promise.resolve();
-    expect(turnEnded).toBe(false);
+    h.receive(sessions[0]!, Buffer.from("one\ntwo\n"));
+    // One write per member for the whole chunk, before receive() returns.
     expect(writes.map((w) => w.length)).toEqual([1, 1]);
-    expect(writes[1]![0]).toBe(`#lobby <${sessions[0]!.nick}> hi\n`);
+    const nick = sessions[0]!.nick;
+    expect(writes[1]![0]).toBe(`#lobby <${nick}> one\n#lobby <${nick}> two\n`);
+    await endOfTurn();
+    expect(writes.map((w) => w.length)).toEqual([1, 1]);
   });
 
   it("with flushAtOnceWrites 0, every batch waits for the end of the turn", async () => {

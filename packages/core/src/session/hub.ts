@@ -98,6 +98,8 @@ export class ChatHub implements InputOwner {
   private dirtySessions: Session[] = [];
   private cutoffs: Session[] = [];
   private flushScheduled = false;
+  /** Whether a `setImmediate` flush is pending (at most one per turn, however often it flushes). */
+  private immediateArmed = false;
   private unsettled: Session[] = [];
   private settleTimer: NodeJS.Timeout | undefined;
   private openCount = 0;
@@ -301,6 +303,7 @@ export class ChatHub implements InputOwner {
       return;
     }
     consume(this, session, chunk, now);
+    this.flushIfSmall();
   }
 
   /** The peer closed its sending side: a final unterminated line still counts (spec 1.5). */
@@ -1021,29 +1024,32 @@ export class ChatHub implements InputOwner {
   }
 
   /**
-   * Output is flushed once per batch: first looked at when the callback that queued it returns
-   * (a microtask), and written then if it takes few writes; otherwise at the end of the turn,
-   * so that what other connections send in this turn joins the same writes.
+   * Output is written at the end of the turn (`setImmediate`, armed once per turn), so that what
+   * every connection sent in the turn shares one write per member, unless {@link receive} finds
+   * it small enough to write at once (see {@link HubSettings.flushAtOnceWrites}).
    */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    if (this.settings.flushAtOnceWrites > 0) queueMicrotask(this.flushSoonBound);
-    else setImmediate(this.flushBound);
+    if (this.immediateArmed) return;
+    this.immediateArmed = true;
+    setImmediate(this.flushBound);
   }
 
   private readonly flushBound = (): void => {
+    this.immediateArmed = false;
     if (this.flushScheduled) this.flush();
   };
 
-  private readonly flushSoonBound = (): void => {
-    if (!this.flushScheduled) return;
-    if (this.pendingWrites(this.settings.flushAtOnceWrites) <= this.settings.flushAtOnceWrites) {
-      this.flush();
-    } else {
-      setImmediate(this.flushBound);
-    }
-  };
+  /**
+   * Called when the peer's bytes have been handled (the end of the I/O callback): output that
+   * takes few writes goes now, since there is little to batch it with and waiting for the end
+   * of the turn would only add the other connections' reads to its latency.
+   */
+  private flushIfSmall(): void {
+    const limit = this.settings.flushAtOnceWrites;
+    if (this.flushScheduled && limit > 0 && this.pendingWrites(limit) <= limit) this.flush();
+  }
 
   /** Writes the queued output would take, counted up to just past `limit`. */
   private pendingWrites(limit: number): number {

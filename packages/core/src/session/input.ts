@@ -1,5 +1,6 @@
 import type { DecodedLine } from "../framing/line-decoder.js";
 import type { Session } from "./session.js";
+import { TELNET_COMMAND } from "../framing/telnet.js";
 import { decodeInput } from "./telnet-session.js";
 
 /**
@@ -30,6 +31,8 @@ export interface InputOwner {
  */
 export function consume(owner: InputOwner, session: Session, chunk: Buffer, now: number): boolean {
   let start = 0;
+  /** Whether the chunk holds an IAC byte; scanned for once, and only for a text peer. */
+  let iac: boolean | undefined;
   while (start < chunk.length) {
     if (!session.open) return true;
     const allowance = owner.lineAllowance(session, now);
@@ -38,18 +41,24 @@ export function consume(owner: InputOwner, session: Session, chunk: Buffer, now:
       owner.paused(session);
       return false;
     }
-    let end = start;
-    for (let found = 0; found < allowance; found++) {
-      const lf = chunk.indexOf(LF, end);
-      if (lf === -1) {
-        end = chunk.length;
-        break;
-      }
-      end = lf + 1;
-    }
     const wasMidLine = session.decoder.midLine;
-    const lines = decodeInput(session, chunk.subarray(start, end));
-    start = end;
+    const slice = start === 0 ? chunk : chunk.subarray(start);
+    let lines: DecodedLine[];
+    // Most input is plain lines: the decoder applies the allowance in the scan that finds them.
+    // Input that may need the telnet filter is cut here and decoded as before.
+    const plain =
+      session.telnet === undefined &&
+      (session.structured ||
+        session.wireCodec !== null ||
+        !(iac ??= chunk.indexOf(TELNET_COMMAND.IAC) !== -1));
+    if (plain) {
+      lines = session.decoder.push(slice, allowance);
+      start += session.decoder.consumed;
+    } else {
+      const end = afterLines(chunk, start, allowance);
+      lines = decodeInput(session, chunk.subarray(start, end));
+      start = end;
+    }
     const midLine = session.decoder.midLine;
     if (midLine !== wasMidLine || (midLine && lines.length > 0)) {
       owner.midLineChanged(session, midLine, now);
@@ -76,6 +85,17 @@ export function drainInbox(owner: InputOwner, session: Session, now: number): bo
     }
   }
   return true;
+}
+
+/** Where the `count`th line from `start` ends (after its LF), or the chunk's end. */
+function afterLines(chunk: Buffer, start: number, count: number): number {
+  let end = start;
+  for (let found = 0; found < count; found++) {
+    const lf = chunk.indexOf(LF, end);
+    if (lf === -1) return chunk.length;
+    end = lf + 1;
+  }
+  return end;
 }
 
 function keep(session: Session, rest: Buffer): void {
