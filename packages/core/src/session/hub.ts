@@ -91,6 +91,8 @@ export class ChatHub implements InputOwner {
   private readonly lineless = new Set<Session>();
   /** Sessions in the middle of a line (line timeouts). */
   private readonly midLine = new Set<Session>();
+  /** Sessions that had bytes left queued in their transport after a write (the stall sweep's). */
+  private readonly backloggedSessions = new Set<Session>();
   /** Sessions whose reading is paused by their budget. */
   private readonly pausedSessions = new Set<Session>();
   private resumeTimer: NodeJS.Timeout | undefined;
@@ -415,10 +417,13 @@ export class ChatHub implements InputOwner {
         );
       }
     }
-    for (const session of this.sessions) {
-      if (!session.open) continue;
-      if (session.transport.queuedBytes === 0) session.stalledSince = 0;
-      else if (session.stalledSince === 0) session.stalledSince = now;
+    // Only sessions that had bytes left queued after a write can be stalled: an idle crowd of
+    // thousands costs the sweep nothing.
+    for (const session of this.backloggedSessions) {
+      if (!session.open || session.transport.queuedBytes === 0) {
+        session.stalledSince = 0;
+        this.backloggedSessions.delete(session);
+      } else if (session.stalledSince === 0) session.stalledSince = now;
       else if (now - session.stalledSince > this.settings.sendStallMs) {
         this.stats.stallCutoffs += 1;
         this.cutOff(
@@ -504,6 +509,10 @@ export class ChatHub implements InputOwner {
 
   wrote(_session: Session, bytes: number): void {
     this.stats.bytesOut += bytes;
+  }
+
+  backlogged(session: Session): void {
+    this.backloggedSessions.add(session);
   }
 
   personalPending(session: Session): void {
@@ -890,6 +899,7 @@ export class ChatHub implements InputOwner {
     this.lineless.delete(session);
     this.midLine.delete(session);
     this.pausedSessions.delete(session);
+    this.backloggedSessions.delete(session);
     this.structuredSessions.delete(session);
     this.errors.forget(session);
     session.inbox = null;

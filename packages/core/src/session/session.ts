@@ -21,6 +21,8 @@ export type SessionMode = "pending" | "text" | "structured";
 /** What the hub needs to know when a session queues or writes bytes. */
 export interface SessionOwner {
   wrote(session: Session, bytes: number): void;
+  /** Bytes are left queued in the session's transport (the stall sweep watches it until drained). */
+  backlogged(session: Session): void;
   personalPending(session: Session): void;
   /** The session's queue passed the send-queue limit: it is cut off at the end of the turn. */
   overLimit(session: Session): void;
@@ -361,7 +363,11 @@ export class Session {
     if (!this.open || this.overLimit) return;
     this.transport.write(bytes);
     this.owner.wrote(this, bytes.length);
-    if (this.transport.queuedBytes > this.limits.sendQueueBytes) this.passLimit();
+    const queued = this.transport.queuedBytes;
+    if (queued > 0) {
+      this.owner.backlogged(this);
+      if (queued > this.limits.sendQueueBytes) this.passLimit();
+    }
   }
 
   private passLimit(): void {
