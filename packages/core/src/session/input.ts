@@ -1,6 +1,6 @@
 import type { DecodedLine } from "../framing/line-decoder.js";
-import type { Session } from "./session.js";
 import { TELNET_COMMAND } from "../framing/telnet.js";
+import type { Session } from "./session.js";
 import { decodeInput } from "./telnet-session.js";
 
 /**
@@ -46,11 +46,14 @@ export function consume(owner: InputOwner, session: Session, chunk: Buffer, now:
     let lines: DecodedLine[];
     // Most input is plain lines: the decoder applies the allowance in the scan that finds them.
     // Input that may need the telnet filter is cut here and decoded as before.
-    const plain =
-      session.telnet === undefined &&
-      (session.structured ||
-        session.wireCodec !== null ||
-        !(iac ??= chunk.indexOf(TELNET_COMMAND.IAC) !== -1));
+    let plain = false;
+    if (session.telnet === undefined) {
+      if (session.structured || session.wireCodec !== null) plain = true;
+      else {
+        if (iac === undefined) iac = chunk.indexOf(TELNET_COMMAND.IAC) !== -1;
+        plain = !iac;
+      }
+    }
     if (plain) {
       lines = session.decoder.push(slice, allowance);
       start += session.decoder.consumed;
