@@ -9,10 +9,10 @@ import { type Client, countingScanner, emptyProgress, type WorkerState } from ".
 import { startWebSocketClient } from "./ws-client.js";
 
 /**
- * Opens the socket of one client: plain TCP, or TLS trusting the run's certificate. A text
- * client over plain TCP reads with `onread`: each read lands in the worker's one buffer and is
- * handed to `onBytes` before the next read (no Buffer allocated per read, no `'data'` event);
- * the others keep `'data'` events, which their framing (TLS, WebSocket, JSON hello) listens to.
+ * Opens the socket of one client: plain TCP, or TLS trusting the run's certificate. Text and
+ * WebSocket clients over plain TCP read with `onread`: each read lands in the worker's one
+ * buffer and is handed to `onBytes` before the next read (no Buffer allocated per read, no
+ * `'data'` event); TLS and JSON-line clients keep `'data'` events.
  */
 function openSocket(
   state: WorkerState,
@@ -23,7 +23,7 @@ function openSocket(
     // No session is passed in: every client makes a full handshake, not a resumption.
     return connectTls({ host: req.host, port: req.port, ca: req.tlsCa });
   }
-  if (req.transport === LOAD_TRANSPORTS.ws || req.transport === LOAD_TRANSPORTS.json) {
+  if (req.transport === LOAD_TRANSPORTS.json) {
     return connect({ host: req.host, port: req.port, localAddress: req.localAddress });
   }
   const buffer = state.readBuffer;
@@ -102,9 +102,7 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
       // the greeting, then the counters. The other transports use 'data' listeners instead.
       let onBytes: (chunk: Buffer) => void = ignoreBytes;
       const readsViaOnread =
-        req.transport !== LOAD_TRANSPORTS.tls &&
-        req.transport !== LOAD_TRANSPORTS.ws &&
-        req.transport !== LOAD_TRANSPORTS.json;
+        req.transport !== LOAD_TRANSPORTS.tls && req.transport !== LOAD_TRANSPORTS.json;
       const socket = openSocket(state, req, (chunk) => onBytes(chunk));
       const listen = (handler: (chunk: Buffer) => void): void => {
         if (readsViaOnread) onBytes = handler;
@@ -150,7 +148,7 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
         socket.setNoDelay(true);
         if (req.transport === LOAD_TRANSPORTS.ws) {
           const target = { host: req.host, port: req.port, path: req.wsPath ?? "/ws" };
-          startWebSocketClient(state, client, target, (reason) => settle(client, reason));
+          startWebSocketClient(state, client, target, (reason) => settle(client, reason), listen);
         } else if (req.transport === LOAD_TRANSPORTS.json) {
           startJsonLinesClient(state, client, (reason) => settle(client, reason));
         } else if (req.readyOn === "connect") {

@@ -25,13 +25,16 @@ export interface WebSocketTarget {
 /**
  * Makes a connected socket a WebSocket client of tcpchat: upgrades, sends `hello`, and calls
  * `settle(null)` once `welcome` arrives (or `settle(reason)` on failure). From then on the
- * payload of every frame goes to the client's scanner; pings are answered.
+ * payload of every frame goes to the client's scanner; pings are answered. `listen` installs
+ * the handler of the socket's bytes (a `'data'` listener, or the worker's `onread` callback:
+ * nothing here keeps a chunk after it returns).
  */
 export function startWebSocketClient(
   state: WorkerState,
   client: Client,
   target: WebSocketTarget,
   settle: (reason: string | null) => void,
+  listen: (handler: (chunk: Buffer) => void) => void,
 ): void {
   const socket: Socket = client.socket;
   client.lineTrailer = JSON_MESSAGE_TRAILER;
@@ -76,7 +79,7 @@ export function startWebSocketClient(
       count = undefined;
     });
   };
-  socket.on("data", (chunk: Buffer) => {
+  listen((chunk: Buffer) => {
     if (head === undefined) {
       frames(chunk);
       return;

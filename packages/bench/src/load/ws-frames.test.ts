@@ -29,7 +29,10 @@ function uint32(n: number): Buffer {
   return b;
 }
 
-/** Reads `data` split as `sizes` says; returns the data text and the control frames seen. */
+/**
+ * Reads `data` split as `sizes` says, each piece through one read buffer that is overwritten
+ * after every push (as `onread` reuses it); returns the data text and the control frames seen.
+ */
 function read(data: Buffer, sizes: number[]) {
   let text = "";
   const controls: string[] = [];
@@ -41,9 +44,12 @@ function read(data: Buffer, sizes: number[]) {
     control: (opcode, payload) => controls.push(`${opcode}:${payload.toString("latin1")}`),
     error: (reason) => errors.push(reason),
   });
+  const readBuffer = Buffer.alloc(data.length);
   let at = 0;
   for (const n of sizes) {
-    reader.push(data.subarray(at, at + n));
+    data.copy(readBuffer, 0, at, at + n);
+    reader.push(readBuffer.subarray(0, n));
+    readBuffer.fill(0x58);
     at += n;
   }
   return { text, controls, errors };

@@ -95,8 +95,9 @@ const MAX_CONTROL_PAYLOAD = 125;
 /**
  * Reads server frames from a byte stream, chunk by chunk. Data payloads are passed on as
  * slices of the chunks they arrived in (no copy, no reassembly): the bench's line scanner
- * already joins lines split across pieces. Only a header split across chunks is buffered (at
- * most 10 bytes), and a control frame (at most 125 bytes).
+ * already joins lines split across pieces. Only a header split across chunks is kept (copied,
+ * at most 10 bytes), and a control frame (copied, at most 125 bytes), so a chunk may be a read
+ * buffer that is reused once `push` returns.
  */
 export class WsFrameReader {
   readonly #header = Buffer.alloc(10);
@@ -126,7 +127,9 @@ export class WsFrameReader {
   }
 
   #payload(chunk: Buffer, start: number, end: number): void {
-    if (this.#opcode >= WS_OPCODES.close) this.#control.push(chunk.subarray(start, end));
+    // Copied: the chunk may be a read buffer that the next read overwrites (onread).
+    if (this.#opcode >= WS_OPCODES.close)
+      this.#control.push(Buffer.from(chunk.subarray(start, end)));
     else this.handler.data(chunk, start, end);
   }
 
