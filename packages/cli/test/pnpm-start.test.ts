@@ -72,11 +72,14 @@ describe("the README's pnpm commands", () => {
       await ended;
     });
     await waitUntil(
-      () => /Join with any of:[\s\S]*Type to chat/.test(stdout),
+      () => /Join with any of:[\s\S]*stops the server\./.test(stdout),
       "the banner",
       60_000,
     );
     expect(stdout).toMatch(/^tcpchat \S+ listening on 127\.0\.0\.1:\d+\n/);
+    // --no-console: the banner does not invite typing into a console that is not there.
+    expect(stdout).toMatch(/^Ctrl\+C stops the server\.$/m);
+    expect(stdout).not.toMatch(/Type to chat/);
     const join = /^ {2}(pnpm --filter cli start connect 127\.0\.0\.1:\d+) +line client$/m.exec(
       stdout,
     );

@@ -184,7 +184,7 @@ export const serveCommand: Command = {
     // Workers share one port: the first one shows the banner for all of them.
     if (!isWorker() || cluster.worker?.id === 1) {
       io.stdout.write(
-        `${startBanner(bound, SERVER_SOFTWARE, { data: data.description })}\n${chatPageLine(flags, bound)}\n`,
+        `${startBanner(bound, SERVER_SOFTWARE, { data: data.description, console: flags["no-console"] !== true && !isWorker() })}\n${chatPageLine(flags, bound)}\n`,
       );
     }
     logger.info("listening", `listening on ${formatHostPort(bound.address, bound.port)}`, {

@@ -29,6 +29,8 @@ export function startBanner(
     command?: string;
     /** Where the server keeps its data ("SQLite 3.53.2 at DIR/tcpchat.db"). */
     data?: string;
+    /** Whether the operator console reads this terminal (default true; off with --no-console). */
+    console?: boolean;
   } = {},
 ): string {
   const command = details.command ?? runCommand();
@@ -58,7 +60,9 @@ export function startBanner(
     "Join with any of:",
     ...joins.map(([join, what]) => `  ${join.padEnd(width)}   ${what}`.trimEnd()),
     "",
-    "Type to chat as the operator; /help lists console commands; Ctrl+C stops the server.",
+    details.console === false
+      ? "Ctrl+C stops the server."
+      : "Type to chat as the operator; /help lists console commands; Ctrl+C stops the server.",
   );
   return lines.join("\n");
 }
