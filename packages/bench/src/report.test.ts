@@ -239,6 +239,49 @@ describe("report", () => {
     });
   });
 
+  it("judges WebSocket idle memory only at 2,000 clients and from positive RSS deltas", () => {
+    const idleOf = (clients: number, rssPerConnection: number, heapPerConnection: number) => {
+      const measure = {
+        rss: 50e6,
+        heapUsed: 1e6,
+        heapTotal: 2e6,
+        external: 1,
+        arrayBuffers: 1,
+        peakRss: 50e6,
+        loopDelay: { p50Ms: 1, p99Ms: 1, maxMs: 1 },
+        cpuUserUs: 0,
+        cpuSystemUs: 0,
+        stats: {},
+      };
+      return {
+        clients,
+        ready: clients,
+        before: measure,
+        after: measure,
+        rssPerConnection,
+        heapPerConnection,
+        heapTotalPerConnection: 0,
+        externalPerConnection: 0,
+      };
+    };
+    const judge = (clients: number, tcpRss: number, wsRss: number) => {
+      const results = sampleResults();
+      results.options = { ...parseArgs(["--transport", "ws"]), clients };
+      results.scenarios.idle = {
+        tcpchat: idleOf(clients, tcpRss, 2200),
+        "tcpchat ws": idleOf(clients, wsRss, 4400),
+      };
+      return targetChecks(results).find((c) => c.target.startsWith("idle WebSocket memory"));
+    };
+    expect(judge(2000, 3400, 6000)).toMatchObject({ status: "met" });
+    expect(judge(2000, 3400, 7700)).toMatchObject({ status: "missed" });
+    // At 500 clients the ratio of two small RSS deltas is noise: shown, not judged.
+    expect(judge(500, 3400, 6000)).toMatchObject({ status: "n/a" });
+    expect(judge(500, 3400, 6000)?.needs).toContain("--clients 2000");
+    // A delta that is not positive measured nothing, whatever the size of the run.
+    expect(judge(2000, 524, -729)).toMatchObject({ status: "n/a", seen: "not measured" });
+  });
+
   it("renders Markdown with one table row per metric", () => {
     const md = renderMarkdown(sampleResults());
     expect(md).toContain("| scenario | metric | tcpchat | naive relay | tcpchat vs naive relay |");
