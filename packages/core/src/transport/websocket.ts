@@ -29,6 +29,9 @@ export interface WebSocketGatewayOptions {
 
 const ALIVE = Symbol("tcpchat.alive");
 type TrackedWebSocket = WebSocket & { [ALIVE]?: boolean };
+/** The WebSocket a socket carries, for the one shared close-frame watcher. */
+const CARRIES = Symbol("tcpchat.websocket");
+type CarrierSocket = Socket & { [CARRIES]?: WebSocket };
 
 /**
  * The WebSocket binding (protocol spec, "One port"): upgrades HTTP requests with `ws`
@@ -39,6 +42,13 @@ export class WebSocketGateway {
   private readonly server: WebSocketServer;
   private readonly origins: Set<string> | undefined;
   private readonly pingTimer: NodeJS.Timeout;
+  /**
+   * Open WebSockets. Kept here rather than by `ws` (clientTracking), whose bookkeeping adds a
+   * closure per client: these listeners are functions shared by every client.
+   */
+  private readonly clients = new Set<TrackedWebSocket>();
+  private readonly forgetClient: (this: WebSocket) => void;
+  private readonly checkPeerClose: (this: CarrierSocket) => void;
 
   constructor(private readonly options: WebSocketGatewayOptions) {
     this.server = new WebSocketServer({
@@ -46,8 +56,18 @@ export class WebSocketGateway {
       // Compression would make every member's bytes different: pre-encoded frames need it off.
       perMessageDeflate: false,
       maxPayload: options.maxPayloadBytes,
-      clientTracking: true,
+      clientTracking: false,
     });
+    const clients = this.clients;
+    this.forgetClient = function (this: WebSocket) {
+      clients.delete(this);
+    };
+    const onPeerClosing = options.onPeerClosing;
+    this.checkPeerClose = function (this: CarrierSocket) {
+      const ws = this[CARRIES];
+      if (ws !== undefined) peerCloseCheck(ws, this, onPeerClosing, checkPeerClose);
+    };
+    const checkPeerClose = this.checkPeerClose;
     this.origins =
       options.allowedOrigins === undefined
         ? undefined
@@ -74,25 +94,30 @@ export class WebSocketGateway {
     }
     this.server.handleUpgrade(request, socket, head, (ws) => {
       (ws as TrackedWebSocket)[ALIVE] = true;
+      this.clients.add(ws);
+      ws.on("close", this.forgetClient);
       ws.on("pong", markAlive);
       this.options.onOpen(ws, socket, request);
-      if (ws.readyState === 1 /* OPEN */) watchPeerClose(ws, socket, this.options.onPeerClosing);
+      if (ws.readyState === 1 /* OPEN */) {
+        (socket as CarrierSocket)[CARRIES] = ws;
+        socket.on("data", this.checkPeerClose);
+      }
     });
   }
 
   /** Open WebSockets. */
   get size(): number {
-    return this.server.clients.size;
+    return this.clients.size;
   }
 
   /** Stops pinging and drops every WebSocket (server shutdown ends sessions first). */
   close(): void {
     clearInterval(this.pingTimer);
-    for (const ws of this.server.clients) ws.terminate();
+    for (const ws of [...this.clients]) ws.terminate();
   }
 
   private sweep(): void {
-    for (const ws of this.server.clients as Set<TrackedWebSocket>) {
+    for (const ws of this.clients) {
       if (ws[ALIVE] === false) {
         ws.terminate();
         continue;
@@ -108,18 +133,21 @@ export class WebSocketGateway {
  * it answers the frame and then waits (up to its 30 s close timeout) for the peer's FIN before
  * it emits `close`, and a client that stops reading after its close frame would hold its nick
  * and rooms that long. `ws` reads frames synchronously in its own `data` listener, which was
- * added before this one, so after each chunk the state says whether a close frame was in it.
+ * added before the watcher, so after each chunk the state says whether a close frame was in it.
  * A close the server began itself (readyState CLOSING through `close()`) is the hub's doing
  * and already retires the session; a second retirement is a no-op.
  */
-function watchPeerClose(ws: WebSocket, socket: Socket, onPeerClosing: (ws: WebSocket) => void) {
-  const check = (): void => {
-    if (ws.readyState === 2 /* CLOSING */ || ws.readyState === 3 /* CLOSED */) {
-      socket.off("data", check);
-      onPeerClosing(ws);
-    }
-  };
-  socket.on("data", check);
+function peerCloseCheck(
+  ws: WebSocket,
+  socket: CarrierSocket,
+  onPeerClosing: (ws: WebSocket) => void,
+  watcher: (this: CarrierSocket) => void,
+): void {
+  if (ws.readyState === 2 /* CLOSING */ || ws.readyState === 3 /* CLOSED */) {
+    socket.off("data", watcher);
+    socket[CARRIES] = undefined;
+    onPeerClosing(ws);
+  }
 }
 
 function markAlive(this: TrackedWebSocket): void {
