@@ -1,51 +1,15 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HANDLING } from "../src/abuse/handling.js";
 import type { BenchResults } from "../src/suite.js";
+import { runBench, useBuiltBench } from "./bench-process.js";
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-
-function runBench(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["dist/main.js", ...args], { cwd: packageDir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-let dir: string;
-
-beforeAll(async () => {
-  const built = spawnSync(
-    join(repoRoot, "node_modules/.bin/turbo"),
-    ["run", "build", "--filter=@tcpchat/bench...", "--output-logs=errors-only"],
-    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
-  );
-  if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
-  dir = await mkdtemp(join(tmpdir(), "tcpchat-abuse-"));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useBuiltBench("tcpchat-abuse-");
 
 describe("abuse scenario end to end", () => {
   it("runs an attack beside a baseline against a real tcpchat server and reports both", async () => {
-    const json = join(dir, "abuse.json");
+    const json = join(tempDir(), "abuse.json");
     const run = await runBench([
       "--scenario",
       "abuse",
@@ -86,7 +50,7 @@ describe("abuse scenario end to end", () => {
   });
 
   it("attacks with JSON-line, WebSocket and TLS clients on the same port, judged by the same targets", async () => {
-    const json = join(dir, "kinds.json");
+    const json = join(tempDir(), "kinds.json");
     const attacks = [
       "json-help-flood",
       "ws-help-flood",

@@ -1,55 +1,16 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createNaiveRelay, type NaiveRelay } from "../src/servers/naive-relay.js";
 import type { BenchResults } from "../src/suite.js";
+import { runBench, useBuiltBench } from "./bench-process.js";
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-
-/** Runs the built bench as a real process; resolves with its exit code and output. */
-function runBench(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["dist/main.js", ...args], { cwd: packageDir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-let dir: string;
-
-beforeAll(async () => {
-  // The bench runs from dist (worker threads and server children load built files), and the
-  // tcpchat child imports core's dist: build both, as `pnpm bench` does (turbo caches).
-  const built = spawnSync(
-    join(repoRoot, "node_modules/.bin/turbo"),
-    ["run", "build", "--filter=@tcpchat/bench...", "--output-logs=errors-only"],
-    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
-  );
-  if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
-  dir = await mkdtemp(join(tmpdir(), "tcpchat-bench-"));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useBuiltBench("tcpchat-bench-");
 
 describe("bench end to end", () => {
   it("runs every scenario against tcpchat and the naive relay and reports them side by side", async () => {
-    const json = join(dir, "quick.json");
+    const json = join(tempDir(), "quick.json");
     const run = await runBench([
       "--",
       "--quick",
@@ -101,7 +62,7 @@ describe("bench end to end", () => {
   });
 
   it("sweeps room sizes with --sweep, tcpchat beside the coalescing relay", async () => {
-    const json = join(dir, "sweep.json");
+    const json = join(tempDir(), "sweep.json");
     const run = await runBench([
       "--quick",
       "--scenario",
@@ -134,7 +95,7 @@ describe("bench end to end", () => {
     let relay: NaiveRelay | undefined = createNaiveRelay();
     try {
       const { port } = await relay.listen(0, "127.0.0.1");
-      const json = join(dir, "target.json");
+      const json = join(tempDir(), "target.json");
       const run = await runBench([
         "--target",
         `127.0.0.1:${port}`,
@@ -188,7 +149,7 @@ describe("bench end to end", () => {
     try {
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const { port } = server.address() as AddressInfo;
-      const json = join(dir, "no-echo.json");
+      const json = join(tempDir(), "no-echo.json");
       const run = await runBench(
         `--target 127.0.0.1:${port} --no-self-echo --clients 5 --senders 2 --duration 0.2 --json ${json}`.split(
           " ",

@@ -1,51 +1,14 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BenchResults } from "../src/suite.js";
+import { runBench, useBuiltBench } from "./bench-process.js";
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
-
-/** Runs the built bench as a real process; resolves with its exit code and output. */
-function runBench(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["dist/main.js", ...args], { cwd: packageDir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-let dir: string;
-
-beforeAll(async () => {
-  const built = spawnSync(
-    join(repoRoot, "node_modules/.bin/turbo"),
-    ["run", "build", "--filter=@tcpchat/bench...", "--output-logs=errors-only"],
-    { cwd: repoRoot, encoding: "utf8", env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" } },
-  );
-  if (built.status !== 0) throw new Error(`build failed:\n${built.stdout}\n${built.stderr}`);
-  dir = await mkdtemp(join(tmpdir(), "tcpchat-bench-transport-"));
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useBuiltBench("tcpchat-bench-transport-");
 
 describe("bench over WebSocket and TLS", () => {
   it("measures tcpchat with TCP, WebSocket and TLS clients in one run, every message counted", async () => {
-    const json = join(dir, "transports.json");
+    const json = join(tempDir(), "transports.json");
     const run = await runBench([
       "--quick",
       "--clients",
