@@ -3,6 +3,7 @@
  * from load-generator worker threads, and prints the figures side by side.
  */
 import { writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { parseArgs, USAGE, UsageError } from "./args.js";
 import { renderMarkdown, renderTable, targetChecks } from "./report.js";
 import { runSuite } from "./suite.js";
@@ -31,7 +32,9 @@ async function main(): Promise<number> {
   results.targets = targetChecks(results);
   process.stdout.write(options.markdown ? renderMarkdown(results) : renderTable(results));
   if (options.json) {
-    await writeFile(options.json, `${JSON.stringify(results, null, 2)}\n`);
+    // The figures name their file, not where it was on this machine: results are committed.
+    const recorded = { ...results, options: { ...results.options, json: basename(options.json) } };
+    await writeFile(options.json, `${JSON.stringify(recorded, null, 2)}\n`);
     process.stderr.write(`raw figures written to ${options.json}\n`);
   }
   process.stderr.write(`done in ${(results.durationMs / 1000).toFixed(1)} s\n`);
