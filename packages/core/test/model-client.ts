@@ -1,19 +1,21 @@
 import { connect } from "node:net";
+import { StringDecoder } from "node:string_decoder";
 import { connect as tlsConnect } from "node:tls";
 import WebSocket from "ws";
 
 /**
  * A client's kind in the model-based test: text lines, JSON lines or JSON over WebSocket, each
- * in the clear, and text lines and WebSocket inside TLS on the same port.
+ * in the clear, text lines and WebSocket inside TLS on the same port, and a telnet client (text
+ * lines with telnet's negotiation in the stream, CRLF line ends, 8-bit once asked for it).
  */
-export type Kind = "text" | "json" | "ws" | "tls-text" | "wss";
+export type Kind = "text" | "json" | "ws" | "tls-text" | "wss" | "telnet";
 
 /** Every kind, for the generators. */
-export const KINDS: readonly Kind[] = ["text", "json", "ws", "tls-text", "wss"];
+export const KINDS: readonly Kind[] = ["text", "json", "ws", "tls-text", "wss", "telnet"];
 
 /** Whether the kind speaks the text protocol (commands as `/lines`), not JSON frames. */
 export function speaksText(kind: Kind): boolean {
-  return kind === "text" || kind === "tls-text";
+  return kind === "text" || kind === "tls-text" || kind === "telnet";
 }
 
 /** Whether the kind is carried by WebSocket frames. */
@@ -101,7 +103,7 @@ export class ModelClient {
     if (overWebSocket(kind)) {
       client.link = await client.openWebSocket(target, kind === "wss");
     } else {
-      client.link = await client.openTcp(target, kind === "tls-text");
+      client.link = await client.openTcp(target, kind === "tls-text", kind === "telnet");
       await client.until(() => client.lines.length > 0, "the greeting");
     }
     if (speaksText(kind)) client.write(`/nick ${nick}`);
@@ -131,7 +133,7 @@ export class ModelClient {
     this.link!.reset();
   }
 
-  private async openTcp(target: ModelTarget, secure: boolean): Promise<Link> {
+  private async openTcp(target: ModelTarget, secure: boolean, telnet: boolean): Promise<Link> {
     // The TCP socket is kept apart from TLS on it, because only a TCP handle can be reset.
     const tcp = connect({ port: target.port, host: "127.0.0.1" });
     await new Promise<void>((resolve, reject) => {
@@ -148,14 +150,27 @@ export class ModelClient {
       });
     }
     tcp.on("error", () => {});
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => this.receive(chunk));
+    let lines = 0;
+    if (telnet) {
+      const peer = new TelnetPeer((reply) => socket.write(reply));
+      const text = new StringDecoder("utf8");
+      socket.on("data", (chunk: Buffer) => this.receive(text.write(peer.filter(chunk))));
+      // What inetutils telnet sends first: it is a telnet client before it types anything.
+      socket.write(TelnetPeer.OPENING);
+    } else {
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk: string) => this.receive(chunk));
+    }
     socket.on("error", () => {});
     socket.on("close", () => {
       this.closed = true;
     });
     return {
-      write: (line) => socket.write(`${line}\n`),
+      // telnet ends a typed line with CR LF, and reports a resized window (NAWS) between lines.
+      write: (line) =>
+        telnet
+          ? socket.write(Buffer.concat([TelnetPeer.resized(++lines), Buffer.from(`${line}\r\n`)]))
+          : socket.write(`${line}\n`),
       pause: () => socket.pause(),
       resume: () => socket.resume(),
       end: () => socket.end(),
@@ -215,5 +230,87 @@ export class ModelClient {
       !speaksText(this.kind) && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
     // The rename from the guest nick of the greeting is not predicted (the guest is random).
     if (event !== null && !/^nick guest-/.test(event)) this.heard.push(event);
+  }
+}
+
+const IAC = 255;
+const WILL = 251;
+const WONT = 252;
+const DO = 253;
+const DONT = 254;
+const SB = 250;
+const SE = 240;
+const OPTION = { binary: 0, echo: 1, suppressGoAhead: 3, terminalType: 24, windowSize: 31 };
+
+/**
+ * The telnet side of the model's telnet client: takes commands out of what the server sends and
+ * answers its negotiation the way inetutils telnet does (8-bit input when asked, its echo
+ * switched by the server's WILL/WONT ECHO), so the server sees a real client's command stream.
+ */
+class TelnetPeer {
+  /** DO SUPPRESS-GO-AHEAD, WILL TERMINAL-TYPE, WILL NAWS: inetutils telnet's opening. */
+  static readonly OPENING = Buffer.from([
+    IAC,
+    DO,
+    OPTION.suppressGoAhead,
+    IAC,
+    WILL,
+    OPTION.terminalType,
+    IAC,
+    WILL,
+    OPTION.windowSize,
+  ]);
+  /** A window-size report (RFC 1073), as telnet sends when its terminal is resized. */
+  static resized(width: number): Buffer {
+    return Buffer.from([IAC, SB, OPTION.windowSize, 0, 40 + (width % 200), 0, 24, IAC, SE]);
+  }
+  /** Bytes of a command split across chunks, kept for the next one. */
+  private pending: number[] = [];
+
+  constructor(private readonly answer: (reply: Buffer) => void) {}
+
+  /** The chunk's data bytes; commands are answered or dropped. */
+  filter(chunk: Buffer): Buffer {
+    const bytes =
+      this.pending.length > 0 ? Buffer.concat([Buffer.from(this.pending), chunk]) : chunk;
+    this.pending = [];
+    const data: number[] = [];
+    let i = 0;
+    while (i < bytes.length) {
+      const byte = bytes[i]!;
+      if (byte !== IAC) {
+        data.push(byte);
+        i += 1;
+        continue;
+      }
+      const command = bytes[i + 1];
+      if (command === undefined) break;
+      if (command === IAC) {
+        data.push(IAC);
+        i += 2;
+      } else if (command >= WILL && command <= DONT) {
+        const option = bytes[i + 2];
+        if (option === undefined) break;
+        this.negotiate(command, option);
+        i += 3;
+      } else if (command === SB) {
+        const end = bytes.indexOf(SE, i + 2);
+        if (end === -1) break;
+        i = end + 1;
+      } else {
+        i += 2;
+      }
+    }
+    if (i < bytes.length) this.pending = [...bytes.subarray(i)];
+    return Buffer.from(data);
+  }
+
+  private negotiate(command: number, option: number): void {
+    let reply: number;
+    if (command === DO) reply = option === OPTION.binary ? WILL : WONT;
+    else if (command === WILL)
+      reply = option === OPTION.echo || option === OPTION.suppressGoAhead ? DO : DONT;
+    else reply = command === WONT ? DONT : WONT;
+    this.answer(Buffer.from([IAC, reply, option]));
   }
 }

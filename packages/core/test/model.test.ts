@@ -15,12 +15,13 @@ import { makeCertificate, removeCertificate } from "./peers.js";
 
 /**
  * Model-based test of the hub over real sockets (fast-check `fc.commands`): random interleavings
- * of text, JSON-line and WebSocket clients, in the clear and inside TLS on the same port, joining, parting, renaming, talking, sending DMs, quitting,
- * closing, resetting and not reading, checked against a small reference model after every step:
- * every open, reading client has heard exactly the events of its rooms, each once and in order,
- * and `/who` counts match the model. The server keeps history: a client that joins a room first
- * hears the room's last {@link JOIN_HISTORY} messages as history, and asking for history gets the
- * model's last messages of that room.
+ * of text, telnet, JSON-line and WebSocket clients, in the clear and inside TLS on the same port,
+ * joining, parting, renaming, talking, sending DMs, quitting, closing, resetting and not
+ * reading, checked against a small reference model after every step: every open, reading client
+ * has heard exactly the events of its rooms, each once and in order, and `/who` counts match the
+ * model. The server keeps history: a client that joins a room first hears the room's last
+ * {@link JOIN_HISTORY} messages as history, and asking for history gets the model's last
+ * messages of that room.
  */
 
 const ROOMS = ["lobby", "alpha", "beta"] as const;
@@ -237,7 +238,8 @@ class Say extends OnClient {
   async run(m: Model, r: Real) {
     const [id, me] = this.target(m);
     const client = r.clients.get(id)!;
-    const text = `m${m.nextText++}`;
+    // A telnet client says Hangul: its bytes cross the telnet filter (8-bit once negotiated).
+    const text = me.kind === "telnet" ? `m${m.nextText++}-한글` : `m${m.nextText++}`;
     // A text client talks to its current room; a JSON client names any room it is in.
     const room = speaksText(me.kind)
       ? me.current
