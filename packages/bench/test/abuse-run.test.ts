@@ -49,7 +49,7 @@ describe("abuse scenario end to end", () => {
     expect(errors?.serverCounters["rateLimited"]).toBeGreaterThan(0);
   });
 
-  it("attacks with JSON-line, WebSocket and TLS clients on the same port, judged by the same targets", async () => {
+  it("attacks with JSON-line, WebSocket, TLS and telnet clients on the same port, judged by the same targets", async () => {
     const json = join(tempDir(), "kinds.json");
     const attacks = [
       "json-help-flood",
@@ -58,6 +58,8 @@ describe("abuse scenario end to end", () => {
       "ws-oversized",
       "ws-slowloris",
       "tls-slowloris",
+      "telnet-timing-mark-flood",
+      "telnet-interrupt-flood",
     ];
     const run = await runBench([
       "--quick",
@@ -81,7 +83,13 @@ describe("abuse scenario end to end", () => {
       // The same targets as the text attacks: chatters' latency and throughput, server memory.
       expect(run.stdout).toContain(`${figures.attack}: `);
     }
-    for (const name of ["json-help-flood", "ws-help-flood", "tls-help-flood"]) {
+    for (const name of [
+      "json-help-flood",
+      "ws-help-flood",
+      "tls-help-flood",
+      "telnet-timing-mark-flood",
+      "telnet-interrupt-flood",
+    ]) {
       const outcome = by[name]?.outcome;
       // Every flooder got in (upgrade, hello or handshake done) and the server held it back.
       expect(outcome?.connectFailures, name).toBe(0);

@@ -69,6 +69,24 @@ describe("budgets", () => {
     expect(s.server.stats().requestsIn).toBeLessThan(2000);
   });
 
+  it("charges telnet's answers to the budget, so a flood of IAC DO TIMING-MARK is paused", async () => {
+    await using s = await startServer({ requestBurst: 20, requestRate: 10 });
+    const attacker = await greeted(s.port);
+    attacker.socket.pause();
+    const alice = await greeted(s.port);
+    const bob = await greeted(s.port);
+    // 1 MiB of commands and no LF: each one is answered with 3 bytes unless it is charged.
+    const timingMark = Buffer.from([0xff, 0xfd, 6]);
+    attacker.socket.write(Buffer.concat(Array.from({ length: 349_525 }, () => timingMark)));
+    await until(() => s.server.stats().readPauses > 0, "the attacker to be paused");
+    alice.send("still here");
+    await bob.waitFor(`#lobby <${alice.nick}> still here`);
+    const me = s.server.sessions().find((info) => info.nick === attacker.nick)!;
+    // About a burst's worth of answers (and one slice of the telnet path), not 1 MiB of them.
+    expect(me.queuedBytes).toBeLessThan(16 * 1024);
+    expect(s.server.stats().bytesOut).toBeLessThan(64 * 1024);
+  });
+
   it("sums up the errors of a flood of unknown commands instead of answering each", async () => {
     await using s = await startServer({ requestRate: 1e6, requestBurst: 1e6 });
     const attacker = await greeted(s.port);

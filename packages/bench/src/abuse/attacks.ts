@@ -326,6 +326,20 @@ function kernelSendBuffer(target: AttackTarget, scale: AbuseScale): AttackRun {
   };
 }
 
+/**
+ * IAC DO TIMING-MARK repeated (about 64 KiB): the server answers every one at once, ahead of
+ * the chat (telnet is deaf until it hears the answer), so the answers are its own writes.
+ */
+const TIMING_MARKS = Buffer.from(Array.from({ length: 21_845 }, () => [255, 253, 6]).flat());
+
+/**
+ * `hi` and IAC IP (interrupt) repeated: a command where telnet typed a key, so every line it sits
+ * in has lost bytes; before binary mode each costs an error reply.
+ */
+const INTERRUPTED_LINES = Buffer.from(
+  Array.from({ length: 10_922 }, () => [0x68, 0x69, 255, 244, 0x0d, 0x0a]).flat(),
+);
+
 /** The structured-mode twin of `/help`. */
 const HELP_JSON = '{"type":"help"}\n';
 
@@ -435,6 +449,20 @@ export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
     needsTls: true,
     serverOptions: (tls) => ({ tls }),
     create: (t, s) => slowDrip(t, s, DRIP_CLIENT_HELLO, DRIP_CLIENT_HELLO_AT_ONCE),
+  },
+  "telnet-timing-mark-flood": {
+    name: "telnet-timing-mark-flood",
+    title: (s) =>
+      `${s.floodConnections} telnet connections that never read, each sending ${s.floodBytes / 1024} KiB of IAC DO TIMING-MARK`,
+    phaseMs: (s) => s.phaseMs,
+    create: (t, s) => floodAttack(t, s, s.floodConnections, TIMING_MARKS),
+  },
+  "telnet-interrupt-flood": {
+    name: "telnet-interrupt-flood",
+    title: (s) =>
+      `${s.floodConnections} telnet connections that never read, each sending ${s.floodBytes / 1024} KiB of lines broken by IAC IP`,
+    phaseMs: (s) => s.phaseMs,
+    create: (t, s) => floodAttack(t, s, s.floodConnections, INTERRUPTED_LINES),
   },
   "kernel-send-buffer": {
     name: "kernel-send-buffer",

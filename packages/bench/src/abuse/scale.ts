@@ -14,6 +14,9 @@ export const ATTACKS = [
   "ws-oversized",
   "ws-slowloris",
   "tls-slowloris",
+  // Telnet's commands, which a text connection may send between its lines.
+  "telnet-timing-mark-flood",
+  "telnet-interrupt-flood",
 ] as const;
 /** One attack's name. */
 export type AttackName = (typeof ATTACKS)[number];

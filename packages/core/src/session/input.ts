@@ -13,6 +13,8 @@ import { decodeInput } from "./telnet-session.js";
 
 /** Most lines decoded per slice: bounds the work one session causes before others are served. */
 export const MAX_LINES_PER_SLICE = 64;
+/** Most bytes decoded per slice on the telnet path (a text line is at most the line limit). */
+const MAX_TELNET_SLICE_BYTES = 4096;
 const LF = 0x0a;
 
 /** What the input side needs from the hub. */
@@ -58,7 +60,9 @@ export function consume(owner: InputOwner, session: Session, chunk: Buffer, now:
       lines = session.decoder.push(slice, allowance);
       start += session.decoder.consumed;
     } else {
-      const end = afterLines(chunk, start, allowance);
+      // Bounded in bytes too: telnet commands cost budget without ending a line (their answers
+      // are charged), so a run of them must not be decoded all at once.
+      const end = Math.min(afterLines(chunk, start, allowance), start + MAX_TELNET_SLICE_BYTES);
       lines = decodeInput(session, chunk.subarray(start, end));
       start = end;
     }

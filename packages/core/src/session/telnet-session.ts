@@ -5,6 +5,8 @@ import type { Session } from "./session.js";
 
 const LF = 0x0a;
 const OPEN_BRACE = 0x7b;
+/** Every answer the filter writes is IAC, a verb and an option. */
+const TELNET_ANSWER_BYTES = 3;
 
 /**
  * A text-mode session's telnet side (protocol spec section 8): the filter, plus the line that a
@@ -18,9 +20,14 @@ export class TelnetInput {
   /** Filters a chunk, queues the negotiation answers and decodes the lines it completes. */
   decode(session: Session, chunk: Buffer): DecodedLine[] {
     const { data, replies, events } = this.filter.push(chunk);
-    // Written at once, ahead of this turn's batched output: telnet throws away what it receives
-    // until its TIMING-MARK is answered, so the answer must not wait behind chat lines.
-    if (replies.length > 0) session.writeNow(replies);
+    if (replies.length > 0) {
+      // Every answer is a write the peer asked for, like a reply to a line, so it costs the same
+      // budget: a peer flooding negotiation (IAC DO TIMING-MARK) is paused like a line flood.
+      session.workTokens -= replies.length / TELNET_ANSWER_BYTES;
+      // Written at once, ahead of this turn's batched output: telnet throws away what it
+      // receives until its TIMING-MARK is answered, so the answer must not wait behind chat lines.
+      session.writeNow(replies);
+    }
     const out: DecodedLine[] = [];
     let from = 0;
     for (const event of events) {
