@@ -106,4 +106,16 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--sweep", "senders=1,2"])).toThrow(/only clients=/);
     expect(() => parseArgs(["--sweep", "clients=10,x"])).toThrow(/positive whole number/);
   });
+
+  it("runs the cluster alone with --nodes, beside other scenarios only when they are named", () => {
+    expect(parseArgs(["--"]).nodes).toBeUndefined();
+    const alone = parseArgs(["--nodes", "2"]);
+    expect(alone.nodes).toBe(2);
+    expect(alone.scenarios).toEqual([]);
+    expect(parseArgs(["--nodes=3", "--scenario", "broadcast"]).scenarios).toEqual(["broadcast"]);
+    expect(() => parseArgs(["--nodes", "1"])).toThrow(/2 or more/);
+    expect(() => parseArgs(["--nodes", "2", "--target", "127.0.0.1:7000"])).toThrow(
+      /not with --target/,
+    );
+  });
 });

@@ -60,6 +60,11 @@ export interface BenchOptions {
   serverOptions: Record<string, number | boolean | string>;
   /** `--sweep clients=...`: room sizes to run the broadcast and idle scenarios at, in order. */
   sweep: number[] | undefined;
+  /**
+   * `--nodes N`: the cluster run: N tcpchat nodes joined by a redis-server the bench starts,
+   * clients spread across them in one room, beside a single node. Undefined: no cluster run.
+   */
+  nodes: number | undefined;
   help: boolean;
 }
 
@@ -102,6 +107,11 @@ Options:
                         flushAtOnceWrites=0 to compare a setting within one run
   --sweep clients=LIST  after the scenarios, broadcast and idle memory at each room size
                         (e.g. clients=100,500,1000,5000), tcpchat beside the coalescing relay
+  --nodes N             the cluster run (N >= 2): a redis-server on loopback, N tcpchat
+                        nodes joined by it, the clients spread across them in one room,
+                        beside a single node; cross-node latency at half the single
+                        node's closed-loop rate. Alone unless --scenario is given too.
+                        Needs redis-server on PATH
   --quick               tiny, fast run (CI smoke test); figures that need a full run
                         are named, not shown
   --help                this text
@@ -219,6 +229,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     serverNodeFlags: [...SERVER_NODE_FLAGS],
     serverOptions: {},
     sweep: undefined,
+    nodes: undefined,
     help: false,
   };
   let scenariosGiven = false;
@@ -317,6 +328,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         options.sweep = raw.split(",").map((n) => positiveInt("--sweep clients", n.trim()));
         break;
       }
+      case "--nodes":
+        options.nodes = positiveInt(name, value());
+        if (options.nodes < 2) {
+          throw new UsageError(
+            "--nodes needs 2 or more (the single node is measured beside them in every cluster run)",
+          );
+        }
+        break;
       case "--quick":
         break;
       case "--help":
@@ -331,6 +350,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   options.transports = LOAD_TRANSPORT_LIST.filter(
     (t) => t === LOAD_TRANSPORTS.tcp || options.transports.includes(t),
   );
+  if (options.nodes !== undefined) {
+    if (options.target) throw new UsageError("--nodes starts its own servers; not with --target");
+    // The cluster run stands alone unless other scenarios are asked for by name.
+    if (!scenariosGiven) options.scenarios = [];
+  }
   if (options.target) {
     if (options.transports.length > 1) {
       throw new UsageError("--transport json, ws and --tls measure tcpchat; not with --target");

@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs, USAGE, UsageError } from "./args.js";
 import { renderMarkdown, renderTable, targetChecks } from "./report.js";
+import { findRedisServer, RedisNotFoundError } from "./servers/redis-child.js";
 import { runSuite } from "./suite.js";
 
 async function main(): Promise<number> {
@@ -23,8 +24,18 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (options.nodes !== undefined) {
+    // Said before anything runs, rather than after the other scenarios.
+    try {
+      findRedisServer();
+    } catch (err) {
+      if (!(err instanceof RedisNotFoundError)) throw err;
+      process.stderr.write(`bench: ${err.message}\n`);
+      return 2;
+    }
+  }
   process.stderr.write(
-    `tcpchat bench: ${options.scenarios.join(", ")} with ${options.clients} clients` +
+    `tcpchat bench: ${[...options.scenarios, ...(options.nodes ? [`cluster of ${options.nodes}`] : [])].join(", ")} with ${options.clients} clients` +
       (options.target ? ` against ${options.target.host}:${options.target.port}` : "") +
       "\n",
   );

@@ -43,6 +43,9 @@ async function start(): Promise<RunningServer> {
       ...server.stats(),
       // The fullest send queue right now: what a slow reader has made the server hold.
       maxQueuedBytes: server.sessions().reduce((max, s) => Math.max(max, s.queuedBytes), 0),
+      // Members of the fullest room, other nodes' included: a cluster run waits until every
+      // node counts every client before it sends.
+      largestRoomMembers: server.rooms().reduce((max, r) => Math.max(max, r.members), 0),
     }),
     close: () => server.close({ graceMs: 0 }),
   };

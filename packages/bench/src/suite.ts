@@ -8,6 +8,7 @@ import { Progress } from "./progress.js";
 import type { TargetCheck } from "./report/targets.js";
 import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
 import { type BroadcastScenarioFigures, runBroadcastScenario } from "./scenarios/broadcast.js";
+import { type ClusterScenarioFigures, runClusterScenario } from "./scenarios/cluster.js";
 import {
   type ConnectScenarioFigures,
   type IdleFigures,
@@ -53,6 +54,8 @@ export interface ScenarioResults {
   "slow-reader"?: Record<string, SlowReaderFigures>;
   /** tcpchat only: each attack beside a baseline run. */
   abuse?: AbuseFigures;
+  /** With `--nodes`: a single node beside N nodes joined by Redis. */
+  cluster?: ClusterScenarioFigures;
 }
 
 /** Everything a run measured: what `--json` writes. */
@@ -235,7 +238,7 @@ export async function runSuite(
   const servers = serverEntries(options, scripts, certificate);
   results.servers = servers.map((s) => s.label);
   const selected = new Set<ScenarioName>(options.scenarios);
-  const store = <K extends Exclude<keyof ScenarioResults, "abuse">>(
+  const store = <K extends Exclude<keyof ScenarioResults, "abuse" | "cluster">>(
     name: K,
     label: string,
     value: NonNullable<ScenarioResults[K]>[string],
@@ -312,6 +315,36 @@ export async function runSuite(
           },
           (label) => label !== LABELS.naive,
         );
+      }
+    }
+    if (options.nodes !== undefined) {
+      try {
+        results.scenarios.cluster = await runClusterScenario(ctx, {
+          serverOptions: { ...THROUGHPUT_SERVER_OPTIONS, ...options.serverOptions },
+          serverChildUrl: scripts.serverChildUrl,
+          nodeFlags: options.serverNodeFlags,
+          startSingle: async () => {
+            const handle = await startServerChild({
+              kind: SERVER_KINDS.tcpchat,
+              options: { ...THROUGHPUT_SERVER_OPTIONS, ...options.serverOptions },
+              nodeFlags: options.serverNodeFlags,
+              scriptUrl: scripts.serverChildUrl,
+            });
+            return {
+              label: "single node",
+              host: handle.host,
+              port: handle.port,
+              handle,
+              greeting: TCPCHAT_GREETING,
+              close: () => handle.close(),
+            };
+          },
+        });
+      } catch (err) {
+        const message = `cluster: ${err instanceof Error ? err.message : String(err)}`;
+        results.errors.push(message);
+        progress.note(`  error: ${message}`);
+        await pool.all(() => ({ op: "close-all" })).catch(() => undefined);
       }
     }
     // Attacks are about tcpchat's defences: the naive relay has none to measure.

@@ -102,19 +102,27 @@ export class BroadcastRunner {
   }
 
   /** A scanner that decodes every message: latency, sequence checks, then `onMessage`. */
-  #parserScanner(client: Client, size: number, onMessage: (sender: number) => void): LineScanner {
+  #parserScanner(
+    client: Client,
+    size: number,
+    nodeBlock: number | undefined,
+    onMessage: (sender: number) => void,
+  ): LineScanner {
     const clientId = client.id;
     const state = this.state;
     const run = state.run;
     const lastSeq = new Map<number, number>();
     run.lastSeq.set(clientId, lastSeq);
+    const node = nodeBlock === undefined ? 0 : Math.floor(clientId / nodeBlock);
     return new LineScanner(size + 2, (buf, start, end) => {
       if (end - start < size) return;
       const message = decodeMessage(buf, end, size);
       if (message === null) return;
       run.parsed++;
-      const latency = state.chunkNowUs - state.t0Us - message.sentAtUs;
-      run.histogram.recordValue(latency < 1 ? 1 : Math.round(latency));
+      if (nodeBlock === undefined || Math.floor(message.sender / nodeBlock) !== node) {
+        const latency = state.chunkNowUs - state.t0Us - message.sentAtUs;
+        run.histogram.recordValue(latency < 1 ? 1 : Math.round(latency));
+      }
       const last = lastSeq.get(message.sender) ?? -1;
       if (message.seq === last + 1) lastSeq.set(message.sender, message.seq);
       else if (message.seq <= last) run.duplicates++;
@@ -160,7 +168,7 @@ export class BroadcastRunner {
     for (const id of new Set([...parsers, ...senders, ...watcherOf.values()])) {
       const client = state.clients.get(id);
       if (client && !run.paused.has(id)) {
-        client.scanner = this.#parserScanner(client, req.size, (sender) => {
+        client.scanner = this.#parserScanner(client, req.size, req.nodeBlock, (sender) => {
           if (watcherOf.get(sender) === id) this.#echoHooks.get(sender)?.();
         });
       }

@@ -61,6 +61,12 @@ export interface BroadcastRequest {
   ratePerSender: number;
   durationMs: number;
   maxMessagesPerSender: number;
+  /**
+   * Several server nodes (`--nodes`): client ids `i * nodeBlock` .. `(i + 1) * nodeBlock - 1`
+   * are on node i, and latency is recorded only for messages from a sender on another node than
+   * the receiver's (cross-node latency). Unset: one server, every message's latency counts.
+   */
+  nodeBlock?: number;
 }
 
 /** Starts the prepared broadcast run; the reply comes when this worker's senders stop. */

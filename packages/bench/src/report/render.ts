@@ -1,6 +1,7 @@
 import { renderAbuse } from "../abuse/report.js";
 import { formatBytes, formatCount, formatMs, formatRatio } from "../format.js";
 import type { BenchResults } from "../suite.js";
+import { clusterLines, clusterMarkdown } from "./cluster.js";
 import {
   advantage,
   buildRows,
@@ -8,7 +9,7 @@ import {
   type ReportRow,
   scaleNotes,
 } from "./rows.js";
-import { type TargetCheck, targetChecks } from "./targets.js";
+import { CLUSTER_TARGET, type TargetCheck, targetChecks } from "./targets.js";
 
 /**
  * Why the naive relay can come out ahead on a small run, by scenario: what tcpchat does that a
@@ -177,6 +178,21 @@ export function renderTable(results: BenchResults): string {
     // Only the abuse scenario ran: its report stands alone.
     return renderAbuse(abuse) + renderProblems(results);
   }
+  const cluster = results.scenarios.cluster;
+  if (table.length === 1 && cluster) {
+    // Only the cluster run: its table stands alone.
+    const out = [
+      `tcpchat bench: ${describeRun(results)}`,
+      "",
+      "Cluster:",
+      ...clusterLines(cluster),
+    ];
+    out.push("", "Targets:");
+    // The other targets belong to scenarios this run did not have.
+    const checks = targetChecks(results).filter((c) => c.target === CLUSTER_TARGET);
+    for (const line of targetLines(checks)) out.push(`  ${line}`);
+    return `${out.join("\n")}\n${renderProblems(results)}`;
+  }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const numeric = (c: number) => c >= 2;
   const render = (row: string[]) =>
@@ -208,6 +224,7 @@ export function renderTable(results: BenchResults): string {
   for (const line of loadGeneratorLines(results)) out.push(`  ${line}`);
   const sweep = sweepLines(results);
   if (sweep.length > 0) out.push("", "Sweep (broadcast and idle memory by room size):", ...sweep);
+  if (cluster) out.push("", "Cluster:", ...clusterLines(cluster));
   if (abuse) out.push("", renderAbuse(abuse).trimEnd());
   return `${out.join("\n")}\n${renderProblems(results)}`;
 }
@@ -271,9 +288,13 @@ export function renderMarkdown(results: BenchResults): string {
   const { table, notes } = cells(results);
   const escapeCell = (cell: string) => cell.replace(/\|/g, "\\|");
   const out = [`Measured with \`pnpm bench\`: ${describeRun(results)}.`, ""];
-  out.push(`| ${table[0]!.map(escapeCell).join(" | ")} |`);
-  out.push(`|${table[0]!.map((_, c) => (c >= 2 ? " ---: " : " --- ")).join("|")}|`);
-  for (const row of table.slice(1)) out.push(`| ${row.map(escapeCell).join(" | ")} |`);
+  if (table.length > 1) {
+    out.push(`| ${table[0]!.map(escapeCell).join(" | ")} |`);
+    out.push(`|${table[0]!.map((_, c) => (c >= 2 ? " ---: " : " --- ")).join("|")}|`);
+    for (const row of table.slice(1)) out.push(`| ${row.map(escapeCell).join(" | ")} |`);
+  }
+  const cluster = results.scenarios.cluster;
+  if (cluster) out.push(...(table.length > 1 ? [""] : []), ...clusterMarkdown(cluster));
   if (notes.length > 0) out.push("", ...notes.map((n) => escapeCell(n)));
   const unshown = scaleNotes(results);
   if (unshown.length > 0) out.push("", ...unshown.map((n) => `- ${escapeCell(n)}`));

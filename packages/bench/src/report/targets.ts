@@ -33,10 +33,15 @@ export const TARGET_NEEDS = {
   long: "runs of at least 1 s (pnpm bench)",
   scenario: "what this run left out (their scenario, or the naive relay)",
   tcpchat: "tcpchat as the measured server",
+  cluster: "a cluster run of at least 1 s at half the single node's rate (pnpm bench --nodes 2)",
 } as const;
 
 /** Label of the turn-coalescing baseline relay in a run's servers. */
 const COALESCING_LABEL = "coalescing relay";
+
+/** The cluster run's target (`--nodes`), judged on its nodes' open loop. */
+export const CLUSTER_TARGET =
+  "nodes: cross-node p99 < 10 ms at half the single node's closed-loop rate";
 
 /** Checks this run's figures against the project's targets (for tcpchat only). */
 export function targetChecks(results: BenchResults): TargetCheck[] {
@@ -157,6 +162,18 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
     unless(o.durationMs >= 1000, TARGET_NEEDS.long),
   );
   transportChecks(results, add, headline, unless);
+  if (s.cluster !== undefined || o.nodes !== undefined) {
+    const cluster = s.cluster;
+    add(
+      CLUSTER_TARGET,
+      cluster?.open?.run.latency.p99Ms,
+      (v) => v < 10,
+      (v) =>
+        `${formatMs(v)} at ${formatCount(cluster?.openRate ?? 0)} messages/s on ${cluster?.nodes} nodes` +
+        ` (p50 ${formatMs(cluster?.open?.run.latency.p50Ms ?? 0)})`,
+      o.openLoopFraction === 0.5 && o.durationMs >= 1000 ? undefined : TARGET_NEEDS.cluster,
+    );
+  }
   return checks;
 }
 

@@ -200,6 +200,11 @@ export interface BroadcastRunOptions {
    * span's first measure is not stuck behind an attack already under way).
    */
   beforeStart?: () => Promise<void>;
+  /**
+   * Measures the server side instead of {@link startServerSpan} (a cluster: every node and its
+   * Redis together, so that their CPU is not counted as other processes' load).
+   */
+  span?: (server: ServerUnderTest) => Promise<{ stop(): Promise<ServerSpan | undefined> }>;
 }
 
 /**
@@ -214,7 +219,7 @@ export async function runBroadcast(
   const senders = pool.split(run.senders);
   const parsers = pool.split(run.parsers);
   const paused = pool.split(run.paused);
-  const span = await startServerSpan(run.server);
+  const span = await (run.span ?? startServerSpan)(run.server);
   const usage = pool.startUsage();
   const machine = startMachineCpu(cpus().length);
   pool.resetProgress();
