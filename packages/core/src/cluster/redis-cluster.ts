@@ -3,50 +3,21 @@ import { createClient } from "redis";
 import { ChatError } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
-import {
-  decodeEnvelope,
-  decodePublished,
-  type Envelope,
-  encodeEnvelope,
-  type Sequenced,
-} from "./envelope.js";
+import { type Envelope, encodeEnvelope } from "./envelope.js";
 import { NickMirror } from "./nick-mirror.js";
 import { readLiveNodes, writeHeartbeat } from "./presence.js";
 import { RoomLog } from "./room-log.js";
+import { type ClusterRoom, RoomReceiver } from "./room-receiver.js";
 import { PUBLISH_BATCH, REMOVE_MEMBER } from "./scripts.js";
 import type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
 
 export type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
-
-/** This node's view of one room it has members in. */
-interface ClusterRoom {
-  key: string;
-  name: string;
-  log: RoomLog;
-  /** Members on other nodes: nick -> node id. */
-  remote: Map<string, string>;
-  /** Members here (nicks), sent to other nodes as `+nick` and `-nick` in the next batch. */
-  local: Map<string, number>;
-  pendingMembers: string[];
-  /** Batches arriving while the room catches up, applied after it. */
-  waiting: Sequenced[] | null;
-  /** Whether a batch was heard since the room opened here (what was missed before is not ours). */
-  heard: boolean;
-  /** Subscribed (or failed to be): its batches may be published, the node will hear them. */
-  ready: boolean;
-  closed: boolean;
-  /** Its listener on the room's channel (removed alone: a reopened room has its own). */
-  listener: (text: string) => void;
-}
 
 type Client = ReturnType<typeof createClient>;
 
 const DEFAULT_HEARTBEAT_MS = 1000;
 const DEFAULT_NODE_TTL_MS = 3000;
 const DEFAULT_STREAM_MAX_LEN = 10_000;
-/** Batches fetched per XRANGE while catching up. */
-const CATCH_UP_PAGE = 500;
-
 /**
  * A node of a tcpchat cluster on Redis: the {@link RoomBus} of a hub.
  *
@@ -102,6 +73,8 @@ export class RedisCluster implements RoomBus {
   private nextBatch = 0;
   /** Rooms whose channel is being left (their UNSUBSCRIBE not answered yet). */
   private readonly unsubscribing = new Map<string, Promise<void>>();
+  /** Where a room's batches from its channel and its stream are applied, in sequence. */
+  private readonly receiver: RoomReceiver;
 
   constructor(options: ClusterOptions) {
     this.nodeId = randomBytes(4).toString("hex");
@@ -132,6 +105,20 @@ export class RedisCluster implements RoomBus {
     // Errors are reported by the commands that fail; a lost connection is retried.
     this.client.on("error", () => {});
     this.sub.on("error", () => {});
+    this.receiver = new RoomReceiver({
+      nodeId: this.nodeId,
+      stats: this.stats,
+      hub: () => this.hub,
+      readPosition: async (roomKey) => {
+        const [epoch, seq] = await this.client.hmGet(this.roomKey(roomKey, "meta"), [
+          "epoch",
+          "seq",
+        ]);
+        return [epoch ?? null, seq ?? null];
+      },
+      readLog: (roomKey, from, to, count) =>
+        this.client.xRange(this.roomKey(roomKey, "log"), from, to, { COUNT: count }),
+    });
     this.client.on("ready", () => this.clientReady());
     this.sub.on("ready", () => this.subReady());
   }
@@ -214,7 +201,7 @@ export class RedisCluster implements RoomBus {
       ready: false,
       heard: false,
       closed: false,
-      listener: (text) => this.roomMessage(room, text),
+      listener: (text) => this.receiver.heard(room, text),
     };
     this.rooms.set(roomKey, room);
     void this.subscribeRoom(room);
@@ -380,7 +367,7 @@ export class RedisCluster implements RoomBus {
       // Redis is away: subReady catches this room up when it is back.
     }
     room.ready = true;
-    this.release(room);
+    this.receiver.release(room);
     this.pump();
   }
 
@@ -395,129 +382,6 @@ export class RedisCluster implements RoomBus {
     });
   }
 
-  private roomMessage(room: ClusterRoom, text: string): void {
-    if (room.closed) return;
-    const batch = decodePublished(text);
-    if (batch === null) return;
-    if (room.waiting !== null) {
-      room.waiting.push(batch);
-      return;
-    }
-    this.apply(room, batch);
-  }
-
-  /** Applies a batch in sequence, or starts a catch-up when batches before it are missing. */
-  private apply(room: ClusterRoom, batch: Sequenced): void {
-    if (!room.heard) {
-      // The first batch since the room opened here: what the log has before it was published
-      // before this node's join was, so it belongs to the room's past, not to these members.
-      room.heard = true;
-      room.log.start(batch.epoch, batch.seq - 1);
-    }
-    const verdict = room.log.check(batch.epoch, batch.seq);
-    if (verdict.kind === "duplicate") return;
-    if (verdict.kind === "gap") {
-      room.waiting = [batch];
-      void this.catchUp(room, batch.epoch, verdict.from, verdict.to).finally(() =>
-        this.release(room),
-      );
-      return;
-    }
-    this.accept(room, batch);
-  }
-
-  /** Takes a batch in sequence; returns whether it came from another node and was new. */
-  private accept(room: ClusterRoom, batch: Sequenced): boolean {
-    const { envelope } = batch;
-    const fresh = room.log.advance(batch.epoch, batch.seq, envelope.origin, envelope.batch);
-    if (!fresh || envelope.origin === this.nodeId) return false;
-    for (const change of envelope.members ?? []) {
-      const nick = change.slice(1);
-      if (change.startsWith("+")) room.remote.set(nick, envelope.origin);
-      else if (room.remote.get(nick) === envelope.origin) room.remote.delete(nick);
-    }
-    let frames = envelope.frames;
-    if (frames.some((frame) => frame.type === "nick")) {
-      // Heard once per shared room: the hub tells each member here once.
-      for (const frame of frames)
-        if (frame.type === "nick") this.hub?.announceRemoteNick(frame, room.key);
-      frames = frames.filter((frame) => frame.type !== "nick");
-    }
-    if (frames.length > 0) {
-      this.stats.received += 1;
-      this.hub?.deliverRemote(room.key, frames);
-    }
-    return true;
-  }
-
-  /** Applies the batches that waited for a catch-up, which may start another one. */
-  private release(room: ClusterRoom): void {
-    const waiting = room.waiting ?? [];
-    room.waiting = null;
-    for (let i = 0; i < waiting.length; i++) {
-      if (room.closed) return;
-      this.apply(room, waiting[i]!);
-      // apply() may have started another catch-up: the rest waits for it.
-      const again = room.waiting as Sequenced[] | null;
-      if (again !== null) {
-        again.push(...waiting.slice(i + 1));
-        return;
-      }
-    }
-  }
-
-  /**
-   * Fetches positions `from`..`to` of a room's log from its stream, in order. What the stream
-   * no longer has (past its cap, or a log that restarted empty) is counted and the room's
-   * members here are told how many batches they missed.
-   */
-  private async catchUp(room: ClusterRoom, epoch: string, from: number, to: number): Promise<void> {
-    let next = from;
-    try {
-      while (next <= to && !room.closed) {
-        const entries = await this.client.xRange(
-          this.roomKey(room.key, "log"),
-          `${next}-0`,
-          `${to}-0`,
-          {
-            COUNT: CATCH_UP_PAGE,
-          },
-        );
-        if (entries === null || entries.length === 0) break;
-        for (const entry of entries) {
-          const seq = Number.parseInt(entry.id, 10);
-          const envelope = decodeEnvelope(String(entry.message.m));
-          if (entry.message.e !== epoch || envelope === null) continue;
-          // Members hear what is missing at the place it is missing from.
-          if (seq > next) this.reportLost(room, seq - next);
-          // Pretend the log was at seq-1 so that accept() takes this one in sequence.
-          if (room.log.epoch !== epoch) room.log.start(epoch, seq - 1);
-          room.log.seq = Math.max(room.log.seq, seq - 1);
-          if (this.accept(room, { epoch, seq, envelope })) this.stats.recovered += 1;
-          next = seq + 1;
-        }
-      }
-    } catch {
-      // Redis went away again: the reconnect starts another catch-up.
-      return;
-    }
-    if (next <= to && !room.closed) {
-      this.reportLost(room, to - next + 1);
-      room.log.start(epoch, to);
-    }
-  }
-
-  /** Tells the room's members here how many batches could not be recovered (Centrifugo's "insufficient state"). */
-  private reportLost(room: ClusterRoom, count: number): void {
-    this.stats.lost += count;
-    this.hub?.deliverRemote(room.key, [
-      {
-        type: "notice",
-        text: `${count} batch${count === 1 ? "" : "es"} of messages in #${room.name} could not be recovered (the cluster's log no longer has them).`,
-      },
-    ]);
-  }
-
   /** Redis is back for the subscriber: every room catches up from where it stopped. */
   private subReady(): void {
     if (!this.subscribedOnce) {
@@ -527,22 +391,7 @@ export class RedisCluster implements RoomBus {
     for (const room of this.rooms.values()) {
       if (room.waiting !== null) continue;
       room.waiting = [];
-      void this.resync(room).finally(() => this.release(room));
-    }
-  }
-
-  private async resync(room: ClusterRoom): Promise<void> {
-    try {
-      const [epoch, seq] = await this.client.hmGet(this.roomKey(room.key, "meta"), [
-        "epoch",
-        "seq",
-      ]);
-      if (epoch === null || epoch === undefined) return;
-      const last = Number(seq ?? 0);
-      if (epoch !== room.log.epoch) await this.catchUp(room, epoch, 1, last);
-      else if (last > room.log.seq) await this.catchUp(room, epoch, room.log.seq + 1, last);
-    } catch {
-      // Lost again: the next reconnect retries.
+      void this.receiver.resync(room).finally(() => this.receiver.release(room));
     }
   }
 
