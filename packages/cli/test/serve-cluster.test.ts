@@ -118,6 +118,40 @@ describe("serve --redis and --workers", () => {
     expect(one.serve.stdout).toMatch(/\(this one\) 0 connections/);
   });
 
+  it("a ban made at one node's console refuses that address on the other node; /unban there lifts it on both", async () => {
+    const one = await startServe(["--redis", redis.url]);
+    const two = await startServe(["--redis", redis.url]);
+    one.serve.write("/ban 127.0.0.3 10m made on node one\n");
+    await one.serve.waitForStdout(/\*\*\* banned 127\.0\.0\.3 for 10m00s/);
+    await waitUntil(
+      () => {
+        two.serve.write("/bans\n");
+        return /127\.0\.0\.3.*made on node one/.test(two.serve.stdout);
+      },
+      "node two to list the ban",
+      10_000,
+    );
+    const refused = connect({ host: "127.0.0.1", port: two.port, localAddress: "127.0.0.3" });
+    refused.on("error", () => {});
+    let said = "";
+    refused.setEncoding("utf8").on("data", (text: string) => {
+      said += text;
+    });
+    await new Promise((resolve) => refused.once("close", resolve));
+    expect(said).toMatch(/^!!! CHAT_ERR_REFUSED_BANNED: .*made on node one/);
+
+    two.serve.write("/unban 127.0.0.3\n");
+    await two.serve.waitForStdout(/\*\*\* unbanned 127\.0\.0\.3/);
+    await waitUntil(
+      () => {
+        one.serve.write("/bans\n");
+        return one.serve.stdout.includes("*** no bans");
+      },
+      "node one to lift the ban",
+      10_000,
+    );
+  });
+
   it("a node killed with SIGKILL: its members leave the rooms of the other node", async () => {
     const flags = ["--no-console", "--redis", redis.url];
     const one = await startServe(flags);

@@ -3,6 +3,7 @@ import { createClient } from "redis";
 import { ChatError } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
+import { ClusterBans } from "./ban-sync.js";
 import { type Envelope, encodeEnvelope } from "./envelope.js";
 import { NickMirror } from "./nick-mirror.js";
 import { readLiveNodes, writeHeartbeat } from "./presence.js";
@@ -32,6 +33,7 @@ const DEFAULT_STREAM_MAX_LEN = 10_000;
  * - Nicks: a hash of nick -> node, claimed by a script that lets a live holder keep it, mirrored
  *   on every node through a channel so that the hub's checks stay synchronous.
  * - DMs: published on the channel of the node that holds the target, and nowhere else.
+ * - Bans: operator bans are shared through a hash and a channel (see {@link ClusterBans}).
  */
 export class RedisCluster implements RoomBus {
   readonly nodeId: string;
@@ -75,6 +77,8 @@ export class RedisCluster implements RoomBus {
   private readonly unsubscribing = new Map<string, Promise<void>>();
   /** Where a room's batches from its channel and its stream are applied, in sequence. */
   private readonly receiver: RoomReceiver;
+  /** Operator bans shared with the other nodes (the server links its accept policy here). */
+  readonly bans: ClusterBans;
 
   constructor(options: ClusterOptions) {
     this.nodeId = randomBytes(4).toString("hex");
@@ -105,6 +109,12 @@ export class RedisCluster implements RoomBus {
     // Errors are reported by the commands that fail; a lost connection is retried.
     this.client.on("error", () => {});
     this.sub.on("error", () => {});
+    this.bans = new ClusterBans({
+      client: this.client,
+      nodeId: this.nodeId,
+      hashKey: this.key("bans"),
+      channel: this.key("bans:changes"),
+    });
     this.receiver = new RoomReceiver({
       nodeId: this.nodeId,
       stats: this.stats,
@@ -142,6 +152,8 @@ export class RedisCluster implements RoomBus {
     await this.sub.subscribe(this.key("nicks"), (text) => this.nicks.heard(text));
     await this.sub.subscribe(this.key(`node:${this.nodeId}:dm`), (text) => this.dmMessage(text));
     await this.nicks.load();
+    await this.sub.subscribe(this.key("bans:changes"), (text) => this.bans.heard(text));
+    await this.bans.load();
     this.heartbeatTimer = setInterval(
       () => void this.heartbeat().catch(() => {}),
       this.heartbeatMs,
@@ -407,6 +419,7 @@ export class RedisCluster implements RoomBus {
     void (async () => {
       await this.heartbeat();
       await this.nicks.reclaimAll();
+      await this.bans.restore();
       for (const room of this.rooms.values()) {
         for (const nick of room.local.keys()) {
           await this.client.hSet(this.roomKey(room.key, "members"), nick, this.nodeId);

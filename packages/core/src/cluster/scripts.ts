@@ -58,3 +58,17 @@ export const REMOVE_MEMBER = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0
 `;
+
+/**
+ * Records an operator ban change in the cluster's ban hash and tells every node.
+ * KEYS: bans hash, channel of ban changes. ARGV: "ban" or "unban", target, ban (JSON), notice.
+ */
+export const CHANGE_BAN = `
+if ARGV[1] == 'ban' then
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+else
+  redis.call('HDEL', KEYS[1], ARGV[2])
+end
+redis.call('PUBLISH', KEYS[2], ARGV[4])
+return 0
+`;

@@ -6,7 +6,7 @@ import {
   parseAddressOrCidr,
   subnetKey,
 } from "./address.js";
-import { BanStore } from "./ban-store.js";
+import { type BanChange, BanStore } from "./ban-store.js";
 import { type PolicyCheckResult, traceRules } from "./check.js";
 import { type CompiledPolicy, compilePolicy } from "./compile.js";
 import type { CustomVerdict, PolicyConfig } from "./config.js";
@@ -103,6 +103,13 @@ export interface ManagedAcceptPolicy extends AcceptPolicy {
   unban(target: string): boolean;
   /** Active bans (operator and automatic), with their expiry. */
   bans(): BanInfo[];
+  /**
+   * Shares operator bans with other copies of the list (the nodes of a cluster): `listener`
+   * hears every operator ban made or lifted here, whoever made it (the console, an operator
+   * client). Returns how a change made elsewhere is applied here, without being heard back.
+   * One listener at a time; undefined stops sharing.
+   */
+  shareBans(listener: ((change: BanChange) => void) | undefined): (change: BanChange) => void;
   /** The active ban covering an address, if any. */
   isBanned(address: string): BanInfo | undefined;
   /** What the built-in rules would decide now for a new connection from `address`, and why. */
@@ -214,6 +221,22 @@ class ManagedPolicy implements ManagedAcceptPolicy {
 
   bans(): BanInfo[] {
     return this.banStore.list(this.clock());
+  }
+
+  shareBans(listener: ((change: BanChange) => void) | undefined): (change: BanChange) => void {
+    this.banStore.onOperatorChange(listener);
+    return (change) => {
+      const target = change.op === "ban" ? change.ban.target : change.target;
+      const range = parseAddressOrCidr(target);
+      // Another node's list holds only what its own parser accepted; skip anything else.
+      if (typeof range === "string") return;
+      if (change.op === "unban") {
+        this.banStore.remove(range.text, true);
+        return;
+      }
+      if (change.ban.expiresAt !== undefined && change.ban.expiresAt <= this.clock()) return;
+      this.banStore.add(range, { ...change.ban, target: range.text }, true);
+    };
   }
 
   isBanned(address: string): BanInfo | undefined {

@@ -1,6 +1,14 @@
 import { type AddressRange, type NormalizedAddress, rangeContains } from "./address.js";
 import { BAN_SOURCE, type BanInfo } from "./peer-stats.js";
 
+/**
+ * An operator ban made or lifted here, as other copies of the ban list need it (the nodes of a
+ * cluster share operator bans; automatic bans stay with the node whose connect rate made them).
+ */
+export type BanChange =
+  | { readonly op: "ban"; readonly ban: BanInfo }
+  | { readonly op: "unban"; readonly target: string };
+
 function isExpired(ban: BanInfo, now: number): boolean {
   return ban.expiresAt !== undefined && ban.expiresAt <= now;
 }
@@ -15,18 +23,30 @@ export class BanStore {
   private readonly operatorBlocks = new Map<string, { range: AddressRange; ban: BanInfo }>();
   private readonly automatic = new Map<string, BanInfo>();
 
+  /** Told of every operator ban change made here (not of those applied from elsewhere). */
+  private changed: ((change: BanChange) => void) | undefined;
+
   constructor(private readonly maxAutomatic: number) {}
+
+  /** Sets who hears of operator ban changes made here (one listener; undefined: nobody). */
+  onOperatorChange(listener: ((change: BanChange) => void) | undefined): void {
+    this.changed = listener;
+  }
 
   get size(): number {
     return this.operatorHosts.size + this.operatorBlocks.size + this.automatic.size;
   }
 
-  /** Adds or replaces the ban of `range` (matched by its canonical text). */
-  add(range: AddressRange, ban: BanInfo): void {
+  /**
+   * Adds or replaces the ban of `range` (matched by its canonical text). `replicated`: the change
+   * came from another copy of the list, so it is not announced back.
+   */
+  add(range: AddressRange, ban: BanInfo, replicated = false): void {
     const isHost = range.prefix === (range.kind === "ipv4" ? 32 : 128);
     if (ban.source === BAN_SOURCE.operator) {
       if (isHost) this.operatorHosts.set(range.text, ban);
       else this.operatorBlocks.set(range.text, { range, ban });
+      if (!replicated) this.changed?.({ op: "ban", ban });
       return;
     }
     this.automatic.delete(range.text);
@@ -39,11 +59,15 @@ export class BanStore {
     }
   }
 
-  /** Lifts every ban whose canonical target is `target`. Returns whether one existed. */
-  remove(target: string): boolean {
+  /**
+   * Lifts every ban whose canonical target is `target`. Returns whether one existed.
+   * `replicated`: see {@link add}.
+   */
+  remove(target: string, replicated = false): boolean {
     const a = this.operatorHosts.delete(target);
     const b = this.operatorBlocks.delete(target);
     const c = this.automatic.delete(target);
+    if ((a || b) && !replicated) this.changed?.({ op: "unban", target });
     return a || b || c;
   }
 

@@ -22,6 +22,7 @@ export {
   type PolicyCheckResult,
   type PolicyTraceStep,
 } from "./check.js";
+export type { BanChange } from "./ban-store.js";
 export type { ResolvedConnectRate } from "./compile.js";
 export {
   type ConnectRateConfig,

@@ -3,6 +3,7 @@ import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { type ClusterOptions, type ClusterStats, RedisCluster } from "../cluster/redis-cluster.js";
 import * as defaults from "../defaults.js";
 import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
+import type { ManagedAcceptPolicy } from "../policy/accept-policy.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
 import { Accounts } from "../session/accounts.js";
@@ -298,6 +299,7 @@ export class ChatServer extends EventEmitter {
         describe: () => ({ connections: this.hub.sessions.size }),
       });
       this.hub.attachBus(this.cluster, `${this.cluster.nodeId}-`);
+      this.linkBans();
     }
     if (options.store !== undefined) {
       this.history = createHistory(options.store, options.history ?? {}, this);
@@ -422,7 +424,16 @@ export class ChatServer extends EventEmitter {
 
   /** Replaces the accept policy; sessions already open are not affected. */
   setPolicy(policy: AcceptPolicy | undefined): void {
+    sharedBans(this.policy)?.(undefined);
     this.policy = policy;
+    this.linkBans();
+  }
+
+  /** In a cluster, the accept policy's operator bans are shared with every node. */
+  private linkBans(): void {
+    if (this.cluster === undefined) return;
+    const bans = this.cluster.bans;
+    bans.attach(sharedBans(this.policy)?.((change) => bans.publish(change)));
   }
 
   /**
@@ -983,4 +994,12 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
 /** Creates a {@link ChatServer}. */
 export function createServer(options: ChatServerOptions = {}): ChatServer {
   return new ChatServer(options);
+}
+
+/** The policy's way to share operator bans, when it keeps a ban list (a managed policy). */
+function sharedBans(
+  policy: AcceptPolicy | undefined,
+): ManagedAcceptPolicy["shareBans"] | undefined {
+  const share = (policy as Partial<ManagedAcceptPolicy> | undefined)?.shareBans;
+  return share?.bind(policy);
 }

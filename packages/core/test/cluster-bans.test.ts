@@ -1,0 +1,103 @@
+import { RedisServer, until } from "@tcpchat/testing/redis-server";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAcceptPolicy, createServer, type ManagedAcceptPolicy } from "../src/index.js";
+import { LineClient } from "./helpers.js";
+
+/**
+ * Operator bans across the nodes of a cluster on a real redis-server: made on one node, they
+ * refuse new connections on every node; lifted on any node, they are lifted everywhere.
+ */
+
+const BANNED_PEER = "127.0.0.3";
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis?.[Symbol.asyncDispose]();
+});
+
+const open: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const client of open.splice(0)) client.close();
+});
+
+async function startNode(prefix: string) {
+  const policy: ManagedAcceptPolicy = createAcceptPolicy({});
+  const server = createServer({
+    policy,
+    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+  });
+  const { port } = await server.listen(0, "127.0.0.1");
+  return {
+    server,
+    policy,
+    port,
+    async [Symbol.asyncDispose]() {
+      await server.close({ graceMs: 200 });
+    },
+  };
+}
+
+async function connectFrom(port: number, localAddress?: string): Promise<LineClient> {
+  const client = await LineClient.open(port, localAddress);
+  open.push(client);
+  return client;
+}
+
+/** A refused client gets exactly one line, then EOF. */
+async function refusalOf(client: LineClient): Promise<string> {
+  await client.closed;
+  expect(client.lines).toHaveLength(1);
+  return client.lines[0]!;
+}
+
+describe("operator bans in a cluster", () => {
+  it("a ban made on one node refuses new connections on the other; an unban on either lifts it on both", async () => {
+    await using a = await startNode("bans1");
+    await using b = await startNode("bans1");
+    a.policy.ban(`${BANNED_PEER}/32`, { reason: "flooding", durationMs: 60_000 });
+    await until(() => b.policy.isBanned(BANNED_PEER) !== undefined, "node B to hear the ban");
+    expect(b.policy.bans()).toMatchObject([
+      { target: BANNED_PEER, source: "operator", reason: "flooding" },
+    ]);
+    expect(await refusalOf(await connectFrom(b.port, BANNED_PEER))).toMatch(
+      /^!!! CHAT_ERR_REFUSED_BANNED: Your address is banned from this server: flooding\. retry in (59|60)s/,
+    );
+    // Only that address: others still get in on node B.
+    const other = await connectFrom(b.port);
+    await other.waitFor(/^\*\*\* tcpchat\/1 /);
+
+    expect(b.policy.unban(BANNED_PEER)).toBe(true);
+    await until(() => a.policy.isBanned(BANNED_PEER) === undefined, "node A to hear the unban");
+    const back = await connectFrom(a.port, BANNED_PEER);
+    await back.waitFor(/^\*\*\* tcpchat\/1 /);
+  });
+
+  it("a node that joins later finds the bans already made, blocks included", async () => {
+    await using a = await startNode("bans2");
+    a.policy.ban("127.0.0.0/29", { reason: "range" });
+    // The ban reaches Redis asynchronously: wait until a node that starts now would read it.
+    await using b = await startNode("bans2");
+    await until(() => b.policy.isBanned(BANNED_PEER) !== undefined, "the ban in Redis");
+    await using late = await startNode("bans2");
+    // Loaded during listen(): banned before any message on the channel.
+    expect(late.policy.isBanned(BANNED_PEER)?.target).toBe("127.0.0.0/29");
+    expect(await refusalOf(await connectFrom(late.port, BANNED_PEER))).toMatch(
+      /^!!! CHAT_ERR_REFUSED_BANNED: .*range/,
+    );
+  });
+
+  it("keeps automatic (connect-rate) bans on the node that made them", async () => {
+    await using a = await startNode("bans3");
+    await using b = await startNode("bans3");
+    a.policy.ban("127.0.0.5", { source: "connect-rate", durationMs: 60_000 });
+    a.policy.ban("127.0.0.6", { reason: "later" });
+    // Changes are heard in order: once the later operator ban is there, the automatic one
+    // would have been too.
+    await until(() => b.policy.isBanned("127.0.0.6") !== undefined, "the operator ban");
+    expect(b.policy.isBanned("127.0.0.5")).toBeUndefined();
+    expect(a.policy.isBanned("127.0.0.5")?.source).toBe("connect-rate");
+  });
+});
