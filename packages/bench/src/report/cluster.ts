@@ -57,7 +57,7 @@ export function clusterTable(c: ClusterScenarioFigures): string[][] {
 export function clusterSummary(c: ClusterScenarioFigures): string {
   return (
     `${c.nodes} tcpchat nodes on one redis-server (loopback), ${formatCount(c.clientsPerNode)} clients ` +
-    `per node in one room, senders on every node; open loops at ${formatCount(c.openRate)} messages/s ` +
+    `per node in one room, senders on every node; the single node runs without Redis; open loops at ${formatCount(c.openRate)} messages/s ` +
     `(the single node's closed-loop rate times --open-rate); every node counted every member ` +
     `${formatMs(c.settleMs)} after the last client was greeted. Latency of the nodes' runs is ` +
     "cross-node only (sender and receiver on different nodes); Redis CPU from /proc/<pid>/stat."
