@@ -9,7 +9,7 @@ import { NickMirror } from "./nick-mirror.js";
 import { readLiveNodes, writeHeartbeat } from "./presence.js";
 import { RoomLog } from "./room-log.js";
 import { type ClusterRoom, RoomReceiver } from "./room-receiver.js";
-import { PUBLISH_BATCH, REMOVE_MEMBER } from "./scripts.js";
+import { ADD_MEMBER, PRUNE_ROOM, PUBLISH_BATCH, REMOVE_MEMBER } from "./scripts.js";
 import type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
 
 export type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
@@ -243,9 +243,8 @@ export class RedisCluster implements RoomBus {
     room.pendingMembers.push(`${joined ? "+" : "-"}${nick}`);
     if (room.pendingMembers.length === 1) setImmediate(() => this.flushMembers(room));
     if (!this.client.isReady) return;
-    const members = this.roomKey(roomKey, "members");
     const done = joined
-      ? this.client.hSet(members, nick, this.nodeId)
+      ? this.addMember(roomKey, nick)
       : this.removeMember(roomKey, nick, this.nodeId);
     void done.catch(() => {});
   }
@@ -274,6 +273,29 @@ export class RedisCluster implements RoomBus {
     ]);
     const nicks = Object.keys(members);
     return nicks.length === 0 ? null : { name: name ?? roomKey, nicks };
+  }
+
+  async listRooms(): Promise<Array<{ name: string; members: number }>> {
+    const keys = await this.client.sMembers(this.key("rooms"));
+    const rooms = await Promise.all(
+      keys.map(async (key) => {
+        const [name, members] = await Promise.all([
+          this.client.hGet(this.roomKey(key, "meta"), "name"),
+          this.client.hLen(this.roomKey(key, "members")),
+        ]);
+        if (members === 0) {
+          // Emptied everywhere: dropped from the list, unless a member arrives meanwhile.
+          void this.client
+            .eval(PRUNE_ROOM, {
+              keys: [this.roomKey(key, "members"), this.key("rooms")],
+              arguments: [key],
+            })
+            .catch(() => {});
+        }
+        return { name: name ?? key, members };
+      }),
+    );
+    return rooms.filter((room) => room.members > 0).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   sendDm(toKey: string, frame: ServerFrame): boolean {
@@ -422,7 +444,7 @@ export class RedisCluster implements RoomBus {
       await this.bans.restore();
       for (const room of this.rooms.values()) {
         for (const nick of room.local.keys()) {
-          await this.client.hSet(this.roomKey(room.key, "members"), nick, this.nodeId);
+          await this.addMember(room.key, nick);
           room.pendingMembers.push(`+${nick}`);
         }
       }
@@ -476,6 +498,13 @@ export class RedisCluster implements RoomBus {
       if (frames.length > 0) this.hub?.deliverRemote(room.key, frames);
     }
     this.nicks.nodeGone(node);
+  }
+
+  private addMember(roomKey: string, nick: string): Promise<unknown> {
+    return this.client.eval(ADD_MEMBER, {
+      keys: [this.roomKey(roomKey, "members"), this.key("rooms")],
+      arguments: [nick, this.nodeId, roomKey],
+    });
   }
 
   private removeMember(roomKey: string, nick: string, node: string): Promise<unknown> {

@@ -72,3 +72,26 @@ end
 redis.call('PUBLISH', KEYS[2], ARGV[4])
 return 0
 `;
+
+/**
+ * Records a member of a room for its node, and the room among the cluster's rooms.
+ * KEYS: members hash, set of rooms. ARGV: nick, node id, room key.
+ */
+export const ADD_MEMBER = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return 0
+`;
+
+/**
+ * Drops a room from the cluster's rooms when no node has a member in it (atomic with
+ * ADD_MEMBER: a member added at the same moment keeps it listed).
+ * KEYS: members hash, set of rooms. ARGV: room key. Returns 1 when dropped.
+ */
+export const PRUNE_ROOM = `
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+`;

@@ -26,6 +26,8 @@ export interface RoomBus {
   nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void;
   /** A room's name and members on every node, for a room with none here; null if none has any. */
   lookupRoom(roomKey: string): Promise<{ name: string; nicks: string[] } | null>;
+  /** Every room with members on some node of the cluster, with its members on all of them. */
+  listRooms(): Promise<Array<{ name: string; members: number }>>;
   /** Sends a direct message to the node that holds its target; false if no node does. */
   sendDm(toKey: string, frame: ServerFrame): boolean;
 }

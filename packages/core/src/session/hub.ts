@@ -228,6 +228,15 @@ export class ChatHub implements InputOwner {
     );
   }
 
+  /**
+   * Every room of the cluster with its members on every node (in a cluster); `reply` gets null
+   * when the cluster cannot answer (Redis away), and then this node's rooms are what is known.
+   */
+  clusterRooms(reply: (rooms: Array<{ name: string; members: number }> | null) => void): void {
+    if (this.bus === undefined) return reply(null);
+    this.bus.listRooms().then(reply, () => reply(null));
+  }
+
   /** How a nick held on another node of the cluster is spelt; undefined if none holds it. */
   remoteNick(nick: string): string | undefined {
     return this.bus?.remoteNick(nameKey(nick));

@@ -407,6 +407,16 @@ export function who(
 }
 
 export function rooms(hub: ChatHub, session: Session, ref: string | undefined, now: number): void {
+  if (hub.clustered) {
+    // Rooms with members only on other nodes are known to the cluster, not to this node.
+    return hub.clusterRooms((list) => {
+      if (!session.open) return;
+      const rooms = list ?? hub.roomList();
+      hub.chargeWork(session, Math.floor(rooms.length / NAMES_PER_WORK_TOKEN));
+      session.sendFrame({ type: "rooms", rooms });
+      hub.ack(session, ref, Date.now());
+    });
+  }
   hub.chargeWork(session, Math.floor(hub.rooms.size / NAMES_PER_WORK_TOKEN));
   session.sendFrame({ type: "rooms", rooms: hub.roomList() });
   hub.ack(session, ref, now);
