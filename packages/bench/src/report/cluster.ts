@@ -1,6 +1,6 @@
 import { formatCount, formatMs } from "../format.js";
-import type { BroadcastFigures } from "../scenarios/context.js";
 import type { ClusterRun, ClusterScenarioFigures } from "../scenarios/cluster.js";
+import type { BroadcastFigures } from "../scenarios/context.js";
 
 /** The cluster table's header. */
 const HEADER = [

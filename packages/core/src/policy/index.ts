@@ -16,13 +16,13 @@ export {
   normalizePeerAddress,
   parseAddressOrCidr,
 } from "./address.js";
+export type { BanChange } from "./ban-store.js";
 export {
   type CheckPolicyOptions,
   checkPolicy,
   type PolicyCheckResult,
   type PolicyTraceStep,
 } from "./check.js";
-export type { BanChange } from "./ban-store.js";
 export type { ResolvedConnectRate } from "./compile.js";
 export {
   type ConnectRateConfig,
