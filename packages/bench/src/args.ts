@@ -4,7 +4,15 @@ import { LOAD_TRANSPORT_LIST, LOAD_TRANSPORTS, type LoadTransport } from "./load
 import { MIN_MESSAGE_BYTES } from "./message.js";
 
 /** The scenarios, in the order they run. */
-export const SCENARIOS = ["connect", "idle", "broadcast", "echo", "slow-reader", "abuse"] as const;
+export const SCENARIOS = [
+  "connect",
+  "idle",
+  "broadcast",
+  "broadcast-history",
+  "echo",
+  "slow-reader",
+  "abuse",
+] as const;
 /** One scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** What runs without `--scenario`: all but abuse, which is asked for by name (`pnpm bench:abuse`). */

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type {
   ChildMessage,
   ChildRequest,
+  HistoryLag,
   ServerChildConfig,
   ServerMeasure,
 } from "./servers/child-protocol.js";
@@ -19,6 +20,11 @@ interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * One sample per committed history batch since the last reset-peak: how long its oldest message
+ * waited for the commit, ms.
+ */
+const lags: number[] = [];
 const config = JSON.parse(process.argv[2] ?? "{}") as ServerChildConfig;
 const send = (message: ChildMessage): void => {
   process.send?.(message);
@@ -30,11 +36,15 @@ async function start(): Promise<RunningServer> {
     const address = await relay.listen(0, config.host);
     return { ...address, stats: () => ({ ...relay.stats() }), close: () => relay.close() };
   }
-  const { createAcceptPolicy, createServer } = await import("@tcpchat/core");
+  const { createAcceptPolicy, createServer, openDataDirectory } = await import("@tcpchat/core");
+  const store = config.dataDir === undefined ? undefined : openDataDirectory(config.dataDir);
   const server = createServer({
     ...config.options,
     ...(config.policy === undefined ? {} : { policy: createAcceptPolicy(config.policy) }),
+    ...(store === undefined ? {} : { store }),
   });
+  if (store !== undefined)
+    server.on("history-written", (_count: number, lagMs: number) => lags.push(lagMs));
   const address = await server.listen(0, config.host);
   return {
     port: address.port,
@@ -46,9 +56,21 @@ async function start(): Promise<RunningServer> {
       // Members of the fullest room, other nodes' included: a cluster run waits until every
       // node counts every client before it sends.
       largestRoomMembers: server.rooms().reduce((max, r) => Math.max(max, r.members), 0),
+      ...(store === undefined ? {} : { historyLag: lagSummary(lags) }),
     }),
-    close: () => server.close({ graceMs: 0 }),
+    close: async () => {
+      await server.close({ graceMs: 0 });
+      await store?.close();
+    },
   };
+}
+
+/** Commit lags of the history batches so far, ms (nearest-rank percentiles). */
+function lagSummary(lags: readonly number[]): HistoryLag {
+  const sorted = [...lags].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return { batches: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? 0 };
 }
 
 /**
@@ -105,6 +127,7 @@ start().then(
         send({ type: "reply", id: req.id, measure: measure(server, false) });
       else if (req.op === "reset-peak") {
         loopDelay.reset();
+        lags.length = 0;
         send({ type: "reply", id: req.id, peakReset: resetPeak() });
       } else if (req.op === "close") {
         server.close().finally(() => {

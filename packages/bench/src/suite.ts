@@ -1,4 +1,6 @@
-import { loadavg } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { abuseScale } from "./abuse/scale.js";
 import { type BenchOptions, type ScenarioName, TRANSPORT_SCENARIOS } from "./args.js";
 import { LoadPool } from "./load/pool.js";
@@ -9,6 +11,10 @@ import type { TargetCheck } from "./report/targets.js";
 import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
 import { type BroadcastScenarioFigures, runBroadcastScenario } from "./scenarios/broadcast.js";
 import { type ClusterScenarioFigures, runClusterScenario } from "./scenarios/cluster.js";
+import {
+  type BroadcastHistoryFigures,
+  runBroadcastHistoryScenario,
+} from "./scenarios/broadcast-history.js";
 import {
   type ConnectScenarioFigures,
   type IdleFigures,
@@ -52,6 +58,8 @@ export interface ScenarioResults {
   broadcast?: Record<string, BroadcastScenarioFigures>;
   echo?: Record<string, EchoFigures>;
   "slow-reader"?: Record<string, SlowReaderFigures>;
+  /** tcpchat only: broadcast with history off and on, alternated. */
+  "broadcast-history"?: BroadcastHistoryFigures;
   /** tcpchat only: each attack beside a baseline run. */
   abuse?: AbuseFigures;
   /** With `--nodes`: a single node beside N nodes joined by Redis. */
@@ -238,7 +246,9 @@ export async function runSuite(
   const servers = serverEntries(options, scripts, certificate);
   results.servers = servers.map((s) => s.label);
   const selected = new Set<ScenarioName>(options.scenarios);
-  const store = <K extends Exclude<keyof ScenarioResults, "abuse" | "cluster">>(
+  const store = <
+    K extends Exclude<keyof ScenarioResults, "abuse" | "cluster" | "broadcast-history">,
+  >(
     name: K,
     label: string,
     value: NonNullable<ScenarioResults[K]>[string],
@@ -289,6 +299,20 @@ export async function runSuite(
       await each("broadcast", THROUGHPUT_SERVER_OPTIONS, async (server) => {
         store("broadcast", server.label, await runBroadcastScenario(ctx, server));
       });
+    }
+    if (selected.has("broadcast-history") && !options.target) {
+      try {
+        results.scenarios["broadcast-history"] = await runBroadcastHistoryScenario(
+          ctx,
+          (history) => startHistoryServer(options, scripts, history),
+          options.quick ? 1 : 2,
+        );
+      } catch (err) {
+        const message = `tcpchat broadcast-history: ${err instanceof Error ? err.message : String(err)}`;
+        results.errors.push(message);
+        progress.note(`  error: ${message}`);
+        await pool.all(() => ({ op: "close-all" })).catch(() => undefined);
+      }
     }
     if (selected.has("echo")) {
       await each("echo", THROUGHPUT_SERVER_OPTIONS, async (server) => {
@@ -363,4 +387,38 @@ export async function runSuite(
   results.durationMs = performance.now() - started;
   results.loadAverageAtEnd = loadavg();
   return results;
+}
+
+/**
+ * tcpchat for the broadcast-history scenario: the throughput options and --server-option, with
+ * history kept in SQLite in a temporary data directory (removed when the server closes) or none.
+ */
+async function startHistoryServer(
+  options: BenchOptions,
+  scripts: SuiteScripts,
+  history: boolean,
+): Promise<ServerUnderTest & { close(): Promise<void> }> {
+  const dataDir = history ? mkdtempSync(join(tmpdir(), "tcpchat-bench-history-")) : undefined;
+  const handle = await startServerChild({
+    kind: SERVER_KINDS.tcpchat,
+    options: { ...THROUGHPUT_SERVER_OPTIONS, ...options.serverOptions },
+    ...(dataDir === undefined ? {} : { dataDir }),
+    cpuProfDir: options.serverCpuProf,
+    nodeFlags: options.serverNodeFlags,
+    scriptUrl: scripts.serverChildUrl,
+  }).catch((err: unknown) => {
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    label: `tcpchat history ${history ? "on" : "off"}`,
+    host: handle.host,
+    port: handle.port,
+    handle,
+    greeting: TCPCHAT_GREETING,
+    async close() {
+      await handle.close();
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

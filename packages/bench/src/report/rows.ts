@@ -2,6 +2,7 @@ import { formatBytes, formatCount, formatMs, formatPercent } from "../format.js"
 import type { LatencySummary } from "../latency.js";
 import type { BroadcastFigures } from "../scenarios/context.js";
 import type { BenchResults } from "../suite.js";
+import { historyRows } from "./history-rows.js";
 
 /** Which direction of a figure is better, for the ratio column. */
 export type Better = "higher" | "lower" | "none";
@@ -419,5 +420,6 @@ export function buildRows(results: BenchResults): ReportRow[] {
       },
     );
   }
+  rows.push(...historyRows(results));
   return rows;
 }

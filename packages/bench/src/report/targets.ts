@@ -174,6 +174,22 @@ export function targetChecks(results: BenchResults): TargetCheck[] {
       o.openLoopFraction === 0.5 && o.durationMs >= 1000 ? undefined : TARGET_NEEDS.cluster,
     );
   }
+  const history = s["broadcast-history"];
+  add(
+    "broadcast with history on >= 0.9x history off",
+    history?.ratio,
+    (v) => v >= 0.9,
+    (v) =>
+      `${formatRatio(v)} (${perSec(history?.onDeliveriesPerSec ?? 0)} vs ${perSec(history?.offDeliveriesPerSec ?? 0)})`,
+    unless(o.durationMs >= 1000, TARGET_NEEDS.long),
+  );
+  add(
+    "history write lag p99 < 100 ms",
+    history?.lagP99Ms,
+    (v) => v < 100,
+    (v) => `${formatMs(v)} (worst round; p50 ${formatMs(history?.lagP50Ms ?? 0)})`,
+    unless(o.durationMs >= 1000, TARGET_NEEDS.long),
+  );
   return checks;
 }
 

@@ -18,6 +18,11 @@ export interface ServerChildConfig {
   host: string;
   /** An accept policy (core's PolicyConfig, as JSON) for tcpchat; the flood run uses it. */
   policy?: Record<string, unknown>;
+  /**
+   * A data directory for tcpchat: the server keeps history in SQLite there (`openDataDirectory`),
+   * and its stats gain `historyLag`, the commit lag of its batches. Without it, no history.
+   */
+  dataDir?: string;
 }
 
 /** A request to the child; each gets one {@link ChildReply} with the same id. */
@@ -53,3 +58,12 @@ export type ChildMessage =
   | { type: "listening"; address: string; port: number }
   | { type: "failed"; error: string }
   | { type: "reply"; id: number; measure?: ServerMeasure; peakReset?: boolean };
+
+/** Commit lag of a tcpchat child's history batches (its stats' `historyLag`), in ms. */
+export interface HistoryLag {
+  /** Batches committed so far. */
+  batches: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}

@@ -14,6 +14,8 @@ export interface ServerChildOptions {
   options?: Record<string, unknown>;
   /** Accept policy for tcpchat (core's PolicyConfig as JSON). */
   policy?: Record<string, unknown>;
+  /** A data directory: tcpchat keeps history there (see {@link ServerChildConfig.dataDir}). */
+  dataDir?: string;
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
   /** Write a V8 CPU profile of the server into this directory (`--cpu-prof`). */
@@ -50,6 +52,7 @@ export function startServerChild(opts: ServerChildOptions): Promise<ServerHandle
     options: opts.options ?? {},
     host,
     ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
   };
   const script = opts.scriptUrl ?? new URL("./server-child.js", import.meta.url);
   const execArgv = ["--expose-gc"];

@@ -224,7 +224,8 @@ type SocketWithSession = TcpSocket & { [SESSION]?: Session; [RELEASE]?: () => vo
  *
  * Events: `session-open` (SessionInfo), `session-close` (SessionInfo, {code, reason}),
  * `message`, `dm`, `join`, `part`, `nick`, `refused` (PeerInfo, decision), `listening`, `close`,
- * `error`.
+ * `error`; with a store `history-paused` (error), `history-resumed` (dropped) and
+ * `history-written` (count, lagMs: how long the batch's oldest message waited for its commit).
  */
 export class ChatServer extends EventEmitter {
   readonly settings: HubSettings;
@@ -986,6 +987,11 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
     {
       onPaused: (error) => events.emit("history-paused", error),
       onResumed: (dropped) => events.emit("history-resumed", dropped),
+      onWritten: (count, lagMs) => {
+        if (events.listenerCount("history-written") > 0) {
+          events.emit("history-written", count, lagMs);
+        }
+      },
       onRetentionError: (error) => events.emit("store-error", "retention", error),
     },
   );

@@ -17,7 +17,10 @@ export interface HistoryWriterOptions {
   onPaused?(error: unknown): void;
   /** Writes work again after a pause; `dropped` messages were lost to the queue limit meanwhile. */
   onResumed?(dropped: number): void;
-  /** A batch was written; `lagMs` is how long its oldest message waited. */
+  /**
+   * A batch was committed; `lagMs` is how long its oldest message waited, from being accepted to
+   * its commit (the time in the queue and the write itself).
+   */
   onWritten?(count: number, lagMs: number): void;
 }
 
@@ -89,7 +92,6 @@ export class HistoryWriter {
     const batch = this.queue;
     this.queue = [];
     this.inFlight = batch;
-    const startedAt = Date.now();
     let settle: (() => void) | undefined;
     const done = new Promise<void>((resolve) => {
       settle = resolve;
@@ -100,7 +102,7 @@ export class HistoryWriter {
         this.inFlight = [];
         this.stats.written += batch.length;
         this.stats.queued = this.queue.length;
-        this.options.onWritten?.(batch.length, startedAt - batch[0]!.ts);
+        this.options.onWritten?.(batch.length, Date.now() - batch[0]!.ts);
         if (this.stats.paused) {
           this.stats.paused = false;
           this.options.onResumed?.(this.droppedSincePause);
