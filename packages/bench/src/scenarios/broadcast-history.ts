@@ -16,6 +16,8 @@ export interface HistoryRound {
   /** With history on: the commit lag of the run's batches, and the writer's counters. */
   lag: HistoryLag | undefined;
   written: number | undefined;
+  /** Waiting or being written when the run was measured. */
+  queued: number | undefined;
   dropped: number | undefined;
   run: BroadcastFigures;
 }
@@ -109,13 +111,14 @@ async function runRound(
       },
     });
     const stats = run.server?.after.stats as
-      | { historyLag?: HistoryLag; history?: { written: number; dropped: number } }
+      | { historyLag?: HistoryLag; history?: { written: number; queued: number; dropped: number } }
       | undefined;
     return {
       history,
       deliveriesPerSec: run.deliveriesPerSec,
       lag: history ? stats?.historyLag : undefined,
       written: history ? stats?.history?.written : undefined,
+      queued: history ? stats?.history?.queued : undefined,
       dropped: history ? stats?.history?.dropped : undefined,
       run,
     };
