@@ -371,7 +371,8 @@ export class ChatHub implements InputOwner {
     const room = this.rooms.get(nameKey(roomName ?? this.settings.defaultRoom));
     if (room === undefined || text === "") return false;
     const safe = neutralizeText(text);
-    const id = this.messageId();
+    const serial = this.messageSerial();
+    const id = this.messageIdOf(serial);
     this.broadcast(room, {
       type: "message",
       id,
@@ -380,7 +381,7 @@ export class ChatHub implements InputOwner {
       from: this.settings.operatorNick,
       text: safe,
     });
-    this.emitMessage(id, now, room.name, this.settings.operatorNick, safe, false);
+    this.emitMessage(id, serial, now, room, this.settings.operatorNick, safe, false);
     return true;
   }
 
@@ -389,7 +390,8 @@ export class ChatHub implements InputOwner {
     const target = this.nicks.get(to);
     if (target === undefined || target === null || !target.open || text === "") return false;
     const safe = neutralizeText(text);
-    const id = this.messageId();
+    const serial = this.messageSerial();
+    const id = this.messageIdOf(serial);
     const from = this.settings.operatorNick;
     target.sendFrame({ type: "dm", id, ts: now, from, to: target.nick, text: safe });
     this.stats.deliveries += 1;
@@ -966,22 +968,27 @@ export class ChatHub implements InputOwner {
     if (ref !== undefined && session.structured) session.sendFrame({ type: "ack", ref, ts: now });
   }
 
+  /**
+   * A room message was said: tell the owner and queue it for history. `serial` is the number
+   * `id` was made from (history keys messages by it; parsing it back from `id` cost a slice and a
+   * parseInt per message), and the room gives its key without folding its name again.
+   */
   emitMessage(
     id: string,
+    serial: number,
     ts: number,
-    room: string,
+    room: Room,
     from: string,
     text: string,
     action: boolean,
   ): void {
     if (this.events.listenerCount("message") > 0)
-      this.events.emit("message", { id, ts, room, from, text, action });
+      this.events.emit("message", { id, ts, room: room.name, from, text, action });
     this.history?.record({
-      // The store keys messages by number; in a cluster the id starts with the node's prefix.
-      id: Number.parseInt(id.slice(this.idPrefix.length), 36),
+      id: serial,
       ts,
-      room,
-      roomKey: nameKey(room),
+      room: room.name,
+      roomKey: room.key,
       from,
       text,
       action,
@@ -1029,7 +1036,17 @@ export class ChatHub implements InputOwner {
   }
 
   messageId(): string {
-    return this.idPrefix + (++this.nextMessage).toString(36);
+    return this.messageIdOf(this.messageSerial());
+  }
+
+  /** The next message's serial: the number history stores it by (its id without the prefix). */
+  messageSerial(): number {
+    return ++this.nextMessage;
+  }
+
+  /** The wire id of a message serial: base 36, after this node's prefix in a cluster. */
+  messageIdOf(serial: number): string {
+    return this.idPrefix + serial.toString(36);
   }
 
   /** A free random guest nick for a session. */

@@ -149,7 +149,8 @@ export function sendToRoom(
   if (text === null) return;
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, send.ref);
   hub.stats.messagesIn += 1;
-  const id = hub.messageId();
+  const serial = hub.messageSerial();
+  const id = hub.messageIdOf(serial);
   hub.broadcast(
     room,
     send.action
@@ -157,7 +158,7 @@ export function sendToRoom(
       : { type: "message", id, ts: now, room: room.name, from: session.nick, text },
   );
   if (send.ref !== undefined) session.sendFrame({ type: "ack", ref: send.ref, id, ts: now });
-  hub.emitMessage(id, now, room.name, session.nick, text, send.action === true);
+  hub.emitMessage(id, serial, now, room, session.nick, text, send.action === true);
 }
 
 export function directMessage(

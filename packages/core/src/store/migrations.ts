@@ -48,4 +48,12 @@ export const MIGRATIONS: readonly string[] = [
     operator INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 2: the history writer indexes each batch itself (SqliteStore.appendMessages). An AFTER INSERT
+  // trigger runs in a statement savepoint, and FTS5 writes its pending terms out as a new segment
+  // at every savepoint: one segment per message, merged again and again, which made an insert
+  // cost about 4x one that indexes its row with a plain statement in the same transaction.
+  // Every insert into messages must therefore also insert its row into messages_fts.
+  `
+  DROP TRIGGER IF EXISTS messages_fts_insert;
+  `,
 ];

@@ -44,14 +44,38 @@ function message(id: number, roomKey = "lobby", text = `message ${id}`): StoredM
 const ids = (messages: readonly StoredMessage[]) => messages.map((m) => m.id);
 
 describe("SQLite store", () => {
+  it("indexes each message for search once, also in a database made before migration 2", () => {
+    const dir = tempDir();
+    // A database at version 1: the insert trigger of the first schema still in place.
+    const v1 = new Database(join(dir, DATA_FILE_NAME));
+    v1.exec(MIGRATIONS[0]!);
+    v1.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    v1.prepare("INSERT INTO schema_version (version) VALUES (1)").run();
+    v1.close();
+    const store = open(dir);
+    store.appendMessages([message(1, "lobby", "deploy friday"), message(2, "lobby", "lunch")]);
+    expect(ids(store.searchMessages("lobby", ["deploy"], 10))).toEqual([1]);
+    expect(ids(store.searchMessages("lobby", ["lunch"], 10))).toEqual([2]);
+    store.close();
+    const db = new Database(join(dir, DATA_FILE_NAME));
+    expect(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all(),
+    ).toEqual(["messages_fts_delete"]);
+    // The index matches the messages exactly: a row indexed twice fails this check.
+    expect(() =>
+      db.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"),
+    ).not.toThrow();
+    db.close();
+  });
+
   it("creates the schema once, in WAL mode, and records its version", () => {
     const dir = tempDir();
     open(dir).close();
     const db = new Database(join(dir, DATA_FILE_NAME));
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("SELECT version FROM schema_version").pluck().all()).toEqual([
-      MIGRATIONS.length,
-    ]);
+    expect(db.prepare("SELECT version FROM schema_version").pluck().all()).toEqual(
+      MIGRATIONS.map((_, i) => i + 1),
+    );
     db.close();
     const again = open(dir);
     again.appendMessages([message(1)]);

@@ -158,6 +158,7 @@ export function ftsQuery(words: readonly string[]): string {
 export class SqliteStore implements ChatStore {
   readonly description: string;
   private readonly insertMessage: Database.Statement;
+  private readonly indexMessage: Database.Statement;
   private readonly upsertRoom: Database.Statement;
   private readonly appendBatch: (batch: readonly StoredMessage[]) => void;
 
@@ -172,18 +173,22 @@ export class SqliteStore implements ChatStore {
         ? `SQLite ${version} in memory (nothing is kept)`
         : `SQLite ${version} at ${file}`;
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (@id, @ts, @room, @roomKey, @from, @text, @action)`,
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
+    // The full-text index is written here, not by a trigger: see migration 2.
+    this.indexMessage = db.prepare("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)");
     this.upsertRoom = db.prepare(
       "INSERT INTO rooms (room_key, room) VALUES (?, ?) ON CONFLICT (room_key) DO UPDATE SET room = excluded.room",
     );
     this.appendBatch = db.transaction((batch: readonly StoredMessage[]) => {
       let lastRoom = "";
-      for (const message of batch) {
-        this.insertMessage.run({ ...message, action: message.action ? 1 : 0 });
-        if (message.roomKey !== lastRoom) {
-          this.upsertRoom.run(message.roomKey, message.room);
-          lastRoom = message.roomKey;
+      for (const m of batch) {
+        // Positional parameters: no object per message to bind by name.
+        this.insertMessage.run(m.id, m.ts, m.room, m.roomKey, m.from, m.text, m.action ? 1 : 0);
+        this.indexMessage.run(m.id, m.text);
+        if (m.roomKey !== lastRoom) {
+          this.upsertRoom.run(m.roomKey, m.room);
+          lastRoom = m.roomKey;
         }
       }
     });
