@@ -1,9 +1,15 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/browser.ts"],
+  entry: {
+    index: "src/index.ts",
+    browser: "src/browser.ts",
+    // The history writer's thread: BackgroundWriter starts dist/history-worker.js beside
+    // dist/index.js (a worker runs a file of its own, so it cannot live inside the bundle).
+    "history-worker": "src/store/history-worker.js",
+  },
   format: ["esm"],
-  dts: true,
+  dts: { entry: { index: "src/index.ts", browser: "src/browser.ts" } },
   sourcemap: true,
   clean: true,
   target: "node20",

@@ -1,5 +1,13 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type ChatStore, openSqliteStore, type SqliteStore } from "../src/index.js";
+import {
+  type ChatStore,
+  openDataDirectory,
+  openSqliteStore,
+  type SqliteStore,
+} from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
 
 /** A JSON-line client over the same LineClient: sends a hello and parses frames. */
@@ -28,9 +36,23 @@ function memoryStore(): SqliteStore & AsyncDisposable {
   return store;
 }
 
-describe("history", () => {
+/** A store in a data directory: history batches are committed by the writer's worker thread. */
+function diskStore(): SqliteStore & AsyncDisposable {
+  const dir = mkdtempSync(join(tmpdir(), "tcpchat-history-"));
+  const store = openDataDirectory(dir) as SqliteStore & AsyncDisposable;
+  store[Symbol.asyncDispose] = async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return store;
+}
+
+describe.each([
+  ["in memory", memoryStore],
+  ["on disk, written by a worker thread", diskStore],
+])("history, store %s", (_where, makeStore) => {
   it("a text client that joins reads the room's last N messages, each line marked", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     await using s = await startServer({ store, history: { joinLimit: 3 }, modeSettleMs: 50 });
     const alice = await LineClient.greeted(s.port);
     await say(alice, ["one", "two", "three", "four"]);
@@ -53,7 +75,7 @@ describe("history", () => {
   });
 
   it("a JSON client gets history frames flagged history after its welcome, and pages with ids", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     await using s = await startServer({ store, history: { joinLimit: 2 } });
     const alice = await jsonClient(s.port, "alice", "dev");
     for (let i = 1; i <= 12; i++)
@@ -93,7 +115,7 @@ describe("history", () => {
   });
 
   it("/history N, /history since and /search answer text clients, and cost work tokens", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     await using s = await startServer({ store, history: { joinLimit: 0 }, modeSettleMs: 50 });
     const alice = await LineClient.greeted(s.port);
     await say(alice, ["the deploy failed", "lunch?", "점심 먹자", "deploy fixed"]);
@@ -137,7 +159,7 @@ describe("history", () => {
   });
 
   it("a restarted server continues message ids after the stored ones", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     let lastId: string;
     {
       await using s = await startServer({ store });
@@ -155,7 +177,7 @@ describe("history", () => {
   });
 
   it("concurrent writers lose no message: every acked id is in the store, in order", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     await using s = await startServer({ store, history: { joinLimit: 0, flushMs: 5 } });
     const writers = await Promise.all(
       Array.from({ length: 8 }, (_, i) => jsonClient(s.port, `writer${i}`)),
@@ -219,7 +241,7 @@ describe("history", () => {
   });
 
   it("retention trims each room to its newest messages in the background", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     await using s = await startServer({
       store,
       history: { joinLimit: 0, flushMs: 5, maxPerRoom: 3, retentionEveryMs: 20, retentionBatch: 2 },

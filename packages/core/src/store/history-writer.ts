@@ -1,4 +1,4 @@
-import type { ChatStore, StoredMessage } from "./types.js";
+import type { MessageSink, StoredMessage } from "./types.js";
 import { whenDone } from "./types.js";
 
 /** Options of {@link HistoryWriter}. */
@@ -43,13 +43,17 @@ export interface HistoryWriterStats {
  * (an array push), and the queue goes to the store in one transaction per `flushMs`. A write that
  * fails (disk full, I/O error) keeps its batch and is retried every `retryMs`; nothing accepted is
  * lost until the queue holds `maxQueue` messages, and what is dropped past that is counted and
- * reported, never silent. With SQLite a write is synchronous: a slow disk makes each commit take
- * longer (bigger batches, fewer commits), while WAL with synchronous=NORMAL keeps fsync off it.
+ * reported, never silent. The sink is the store itself (synchronous for SQLite in memory) or
+ * the store's own writer (SQLite on disk: a worker thread, see BackgroundWriter); with an
+ * asynchronous sink one batch is in flight at a time, and what comes meanwhile waits for the
+ * next, so a slow disk makes batches bigger and commits fewer without blocking the chat.
  */
 export class HistoryWriter {
   private queue: StoredMessage[] = [];
-  /** The batch being written by an asynchronous store (empty for SQLite). */
+  /** The batch being written by an asynchronous sink (always empty with a synchronous one). */
   private inFlight: StoredMessage[] = [];
+  /** Settles when the write under way has committed or failed. */
+  private inFlightDone: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private droppedSincePause = 0;
@@ -62,9 +66,40 @@ export class HistoryWriter {
   };
 
   constructor(
-    private readonly store: ChatStore,
+    private readonly sink: MessageSink,
     private readonly options: HistoryWriterOptions,
   ) {}
+
+  /** Whether messages are waiting or being written (not yet known to be committed). */
+  get pending(): boolean {
+    return this.queue.length + this.inFlight.length > 0;
+  }
+
+  /**
+   * The messages of one room not yet known to be committed, oldest first: with an asynchronous
+   * sink, reads add them to what the store answers (a commit acknowledged a moment late may be
+   * in both; ids tell them apart).
+   */
+  pendingIn(roomKey: string): StoredMessage[] {
+    const found: StoredMessage[] = [];
+    for (const m of this.inFlight) if (m.roomKey === roomKey) found.push(m);
+    for (const m of this.queue) if (m.roomKey === roomKey) found.push(m);
+    return found;
+  }
+
+  /**
+   * Writes what is queued now and settles when it is committed, or when a write fails (while
+   * paused nothing waits for the retries); undefined when nothing is pending.
+   */
+  committed(): Promise<void> | undefined {
+    if (!this.pending) return undefined;
+    return (async () => {
+      // At most the write under way, then the rest of the queue.
+      for (let round = 0; round < 2 && this.pending && !this.stats.paused; round++) {
+        await (this.flush() ?? this.inFlightDone);
+      }
+    })();
+  }
 
   /** Queues a message; written within `flushMs` (or at the next retry while paused). */
   record(message: StoredMessage): void {
@@ -97,9 +132,10 @@ export class HistoryWriter {
       settle = resolve;
     });
     whenDone(
-      () => this.store.appendMessages(batch),
+      () => this.sink.appendMessages(batch),
       () => {
         this.inFlight = [];
+        this.inFlightDone = undefined;
         this.stats.written += batch.length;
         this.stats.queued = this.queue.length;
         this.options.onWritten?.(batch.length, Date.now() - batch[0]!.ts);
@@ -114,6 +150,7 @@ export class HistoryWriter {
       (error) => {
         // The batch goes back in front of what came meanwhile, in order, within the bound.
         this.inFlight = [];
+        this.inFlightDone = undefined;
         this.queue = batch.concat(this.queue);
         const over = this.queue.length - this.options.maxQueue;
         if (over > 0) {
@@ -132,7 +169,9 @@ export class HistoryWriter {
       },
     );
     // A synchronous store has settled by now: no promise for its callers to wait on.
-    return this.inFlight.length === 0 ? undefined : done;
+    if (this.inFlight.length === 0) return undefined;
+    this.inFlightDone = done;
+    return done;
   }
 
   /** Writes what is left (one last try) and stops; later messages are ignored. */

@@ -3,7 +3,15 @@ import {
   type HistoryWriterOptions,
   type HistoryWriterStats,
 } from "./history-writer.js";
-import type { Awaitable, ChatStore, HistoryQuery, RetentionRule, StoredMessage } from "./types.js";
+import { withPending } from "./pending-reads.js";
+import type {
+  Awaitable,
+  ChatStore,
+  ClosableMessageSink,
+  HistoryQuery,
+  RetentionRule,
+  StoredMessage,
+} from "./types.js";
 
 /** Settings of {@link History}; every field has a default in defaults.ts. */
 export interface HistorySettings
@@ -29,12 +37,20 @@ export interface HistoryEvents {
 }
 
 /**
- * Room history over a {@link ChatStore}: a {@link HistoryWriter} for the messages, reads that
- * first write what is queued (a reply includes what was said a moment ago), and retention in
- * small background batches.
+ * Room history over a {@link ChatStore}: a {@link HistoryWriter} for the messages (committing
+ * through the store's own writer when it has one: SQLite on disk writes on a worker thread),
+ * reads that include what was said a moment ago, and retention in small background batches.
+ *
+ * Read-your-writes: with a synchronous store a read first writes what is queued. With a
+ * background writer a read answers at once from the store's committed rows plus the messages
+ * still queued or in flight, merged by id with the query's own semantics, so that a join sees
+ * the messages said just before it, in the same turn, before the room's next batch. A search
+ * (the full-text index is the store's) waits for the pending commit instead.
  */
 export class History {
   readonly writer: HistoryWriter;
+  /** The store's own writer (a worker thread), or undefined: writes go through the store. */
+  private readonly backgroundWriter: ClosableMessageSink | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -42,7 +58,8 @@ export class History {
     readonly settings: HistorySettings,
     private readonly events: HistoryEvents = {},
   ) {
-    this.writer = new HistoryWriter(store, {
+    this.backgroundWriter = store.openMessageWriter?.();
+    this.writer = new HistoryWriter(this.backgroundWriter ?? store, {
       flushMs: settings.flushMs,
       maxQueue: settings.maxQueue,
       retryMs: settings.retryMs,
@@ -73,13 +90,24 @@ export class History {
   /** Messages for a query (limit capped at `maxRequestLimit`), oldest first. */
   query(query: HistoryQuery): Awaitable<StoredMessage[]> {
     const capped = { ...query, limit: Math.min(query.limit, this.settings.maxRequestLimit) };
-    return this.afterFlush(() => this.store.queryMessages(capped));
+    if (this.backgroundWriter === undefined || !this.writer.pending) {
+      return this.afterFlush(() => this.store.queryMessages(capped));
+    }
+    const pending = this.writer.pendingIn(capped.roomKey);
+    const stored = this.store.queryMessages(capped);
+    if (pending.length === 0) return stored;
+    return stored instanceof Promise
+      ? stored.then((rows) => withPending(capped, rows, pending))
+      : withPending(capped, stored, pending);
   }
 
   /** Messages of a room containing every word, the newest first-capped, oldest first. */
   search(roomKey: string, words: readonly string[], limit: number): Awaitable<StoredMessage[]> {
     const capped = Math.min(limit, this.settings.maxRequestLimit);
-    return this.afterFlush(() => this.store.searchMessages(roomKey, words, capped));
+    const read = () => this.store.searchMessages(roomKey, words, capped);
+    if (this.backgroundWriter === undefined) return this.afterFlush(read);
+    const committed = this.writer.committed();
+    return committed === undefined ? read() : committed.then(read);
   }
 
   /** One retention batch (the timer calls it); returns how many messages it deleted. */
@@ -103,11 +131,15 @@ export class History {
     }
   }
 
-  /** Writes what is queued and stops retention; the store stays open (its owner closes it). */
+  /**
+   * Writes what is queued, stops retention and closes the background writer (its thread commits
+   * the last batch first); the store stays open (its owner closes it).
+   */
   async close(): Promise<void> {
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer);
     this.retentionTimer = undefined;
     await this.writer.close();
+    await this.backgroundWriter?.close();
   }
 
   private afterFlush<T>(read: () => Awaitable<T>): Awaitable<T> {

@@ -2,9 +2,11 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { type ChatErrorCode, StoreError } from "../errors.js";
+import { BackgroundWriter } from "./background-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import type {
   ChatStore,
+  ClosableMessageSink,
   HistoryAnchor,
   HistoryQuery,
   RetentionRule,
@@ -23,6 +25,12 @@ export interface SqliteStoreOptions {
    * (default 1000).
    */
   lockTimeoutMs?: number;
+  /**
+   * SQLite's max_page_count for history writes: a database file capped at this many pages
+   * (4 KiB each) reports a full disk (SQLITE_FULL) past it. Default: no cap. Tests use it to fill
+   * a "disk" without filling one.
+   */
+  maxPageCount?: number;
 }
 
 interface MessageRow {
@@ -70,26 +78,50 @@ export function openDataDirectory(dir: string, options: SqliteStoreOptions = {})
 
 /** Opens (or creates) a SQLite store at `file` (or `":memory:"`). See {@link openDataDirectory}. */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+  const lockTimeoutMs = options.lockTimeoutMs ?? 1000;
+  const lock = file === ":memory:" ? undefined : takeDirectoryLock(file, lockTimeoutMs);
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: options.lockTimeoutMs ?? 1000 });
+    db = new Database(file, { timeout: lockTimeoutMs });
   } catch (error) {
+    lock?.close();
     throw storeError(classify(error, "CHAT_ERR_STORE_OPEN"), error, `Cannot open ${file}`);
   }
   try {
-    // WAL: readers never wait for the writer, and a commit appends to the log instead of
-    // rewriting pages. synchronous=NORMAL: a commit does not wait for fsync (a power cut may
-    // lose the last commits, never corrupt the file). EXCLUSIVE: one server per directory, so
-    // two processes can never hand out the same message ids; a second one fails at start.
-    db.pragma("locking_mode = EXCLUSIVE");
+    // WAL: readers never wait for the writer (the history writer's thread commits on a
+    // connection of its own while this one answers history requests), and a commit appends to
+    // the log instead of rewriting pages. synchronous=NORMAL: a commit does not wait for fsync
+    // (a power cut may lose the last commits, never corrupt the file).
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${options.maxPageCount}`);
     migrate(db);
-    return new SqliteStore(db, file);
+    return new SqliteStore(db, file, { lock, lockTimeoutMs, maxPageCount: options.maxPageCount });
   } catch (error) {
     db.close();
+    lock?.close();
     if (error instanceof StoreError) throw error;
     throw storeError(classify(error, "CHAT_ERR_STORE_CORRUPT"), error, `Cannot use ${file}`);
+  }
+}
+
+/**
+ * One server per database: two processes must never hand out the same message ids. The history
+ * writer's thread needs a second connection, so the database itself cannot be opened in
+ * EXCLUSIVE mode; instead a small lock database beside it (`FILE-lock`) is, and keeps its
+ * exclusive lock until closed. The lock is the operating system's: a process that dies drops it.
+ */
+function takeDirectoryLock(file: string, timeoutMs: number): Database.Database {
+  let lock: Database.Database | undefined;
+  try {
+    lock = new Database(`${file}-lock`, { timeout: timeoutMs });
+    lock.pragma("locking_mode = EXCLUSIVE");
+    // The first write takes the exclusive lock, and EXCLUSIVE mode holds it after the commit.
+    lock.exec("BEGIN EXCLUSIVE; COMMIT");
+    return lock;
+  } catch (error) {
+    lock?.close();
+    throw storeError(classify(error, "CHAT_ERR_STORE_OPEN"), error, `Cannot open ${file}`);
   }
 }
 
@@ -162,10 +194,18 @@ export class SqliteStore implements ChatStore {
   private readonly upsertRoom: Database.Statement;
   private readonly appendBatch: (batch: readonly StoredMessage[]) => void;
 
+  private writer: BackgroundWriter | undefined;
+
   constructor(
     private readonly db: Database.Database,
     /** The database file, or ":memory:". */
     readonly file: string,
+    private readonly files: {
+      /** The directory lock (undefined in memory), released by close(). */
+      lock: Database.Database | undefined;
+      lockTimeoutMs: number;
+      maxPageCount: number | undefined;
+    } = { lock: undefined, lockTimeoutMs: 1000, maxPageCount: undefined },
   ) {
     const version = (db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
     this.description =
@@ -196,6 +236,23 @@ export class SqliteStore implements ChatStore {
 
   appendMessages(batch: readonly StoredMessage[]): void {
     if (batch.length > 0) this.appendBatch(batch);
+  }
+
+  /**
+   * A worker thread with its own write connection for history batches (see
+   * {@link BackgroundWriter}); undefined in memory, where no second connection sees this one's
+   * data and writes stay on this connection.
+   */
+  openMessageWriter(): ClosableMessageSink | undefined {
+    if (this.file === ":memory:") return undefined;
+    // A server closed and started again on the same store gets a fresh thread.
+    if (this.writer?.closed) this.writer = undefined;
+    this.writer ??= new BackgroundWriter({
+      file: this.file,
+      lockTimeoutMs: this.files.lockTimeoutMs,
+      maxPageCount: this.files.maxPageCount,
+    });
+    return this.writer;
   }
 
   queryMessages(query: HistoryQuery): StoredMessage[] {
@@ -363,7 +420,15 @@ export class SqliteStore implements ChatStore {
     return this.db.prepare("SELECT key FROM accounts").pluck().all() as string[];
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  /** Closes the history writer's thread (after its last batch), then the database and its lock. */
+  close(): void | Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    const closeDatabase = () => {
+      if (this.db.open) this.db.close();
+      if (this.files.lock?.open) this.files.lock.close();
+    };
+    if (writer === undefined) return closeDatabase();
+    return writer.close().then(closeDatabase);
   }
 }

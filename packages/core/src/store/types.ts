@@ -72,6 +72,18 @@ export interface StoredAccount {
   readonly operator: boolean;
 }
 
+/** Where the history writer sends its batches: the store itself, or a writer of its own. */
+export interface MessageSink {
+  /** Appends a batch of messages in one transaction (all or none). */
+  appendMessages(batch: readonly StoredMessage[]): Awaitable<void>;
+}
+
+/** A {@link MessageSink} with a thread or connection of its own, closed after the last batch. */
+export interface ClosableMessageSink extends MessageSink {
+  /** Commits what it was given, then releases what it holds. */
+  close(): Promise<void>;
+}
+
 /**
  * What a backend keeps. Message writes come in batches from the history writer (never from the
  * per-message path); a write that throws or rejects leaves the batch with the writer, which
@@ -82,6 +94,12 @@ export interface ChatStore {
   readonly description: string;
   /** Appends a batch of messages in one transaction (all or none). */
   appendMessages(batch: readonly StoredMessage[]): Awaitable<void>;
+  /**
+   * A writer that commits history batches away from the event loop (SQLite: a worker thread with
+   * a connection of its own), or undefined to write through `appendMessages`. Reads still answer
+   * from the store; the history writer keeps what is not yet committed visible to them.
+   */
+  openMessageWriter?(): ClosableMessageSink | undefined;
   /** Messages of one room for a history query, oldest first. */
   queryMessages(query: HistoryQuery): Awaitable<StoredMessage[]>;
   /** Messages of one room containing every word (full-text), the newest `limit`, oldest first. */

@@ -1,0 +1,111 @@
+import { Worker } from "node:worker_threads";
+import type { MessageSink, StoredMessage } from "./types.js";
+
+/** Options of {@link BackgroundWriter}. */
+export interface BackgroundWriterOptions {
+  /** The database file (already created and migrated by the main connection). */
+  file: string;
+  /** How long a write waits for a lock held by another connection, in ms. */
+  lockTimeoutMs: number;
+  /** SQLite's max_page_count for the write connection (tests use it to fill the "disk"). */
+  maxPageCount?: number;
+}
+
+interface Reply {
+  seq: number;
+  error?: { message: string; code?: string };
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** Values per message in a posted batch (see history-worker.js). */
+const ROW_FIELDS = 7;
+
+/**
+ * Commits history batches on a worker thread that owns its own write connection, so that the
+ * inserts, the full-text index and the WAL's work leave the event loop. A batch is posted as one
+ * flat array (structured clone copies one array of primitives, not an object per message), and
+ * its promise settles when the worker acknowledges the commit or reports why it failed: the
+ * {@link HistoryWriter} above keeps its retry, pause and bound exactly as with a synchronous
+ * store. A worker that dies fails its batches and is started again for the next one.
+ */
+export class BackgroundWriter implements MessageSink {
+  private worker: Worker | undefined;
+  private readonly waiters = new Map<number, Waiter>();
+  private nextSeq = 1;
+  private closedFlag = false;
+
+  constructor(private readonly options: BackgroundWriterOptions) {}
+
+  /** Whether close() was called: a closed writer takes no more batches. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  appendMessages(batch: readonly StoredMessage[]): Promise<void> {
+    if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
+    const rows: Array<string | number> = new Array(batch.length * ROW_FIELDS);
+    let i = 0;
+    for (const m of batch) {
+      rows[i++] = m.id;
+      rows[i++] = m.ts;
+      rows[i++] = m.room;
+      rows[i++] = m.roomKey;
+      rows[i++] = m.from;
+      rows[i++] = m.text;
+      rows[i++] = m.action ? 1 : 0;
+    }
+    const seq = this.nextSeq++;
+    const worker = this.worker ?? this.start();
+    return new Promise((resolve, reject) => {
+      this.waiters.set(seq, { resolve, reject });
+      worker.postMessage({ seq, rows });
+    });
+  }
+
+  /** Lets the worker finish what it was given, closes its connection and waits for it to exit. */
+  async close(): Promise<void> {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    const worker = this.worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    // Messages are handled in order: every batch posted before this is committed first.
+    worker.postMessage({ close: true });
+    await exited;
+  }
+
+  private start(): Worker {
+    const worker = new Worker(new URL("./history-worker.js", import.meta.url), {
+      workerData: {
+        file: this.options.file,
+        lockTimeoutMs: this.options.lockTimeoutMs,
+        maxPageCount: this.options.maxPageCount,
+      },
+    });
+    // Unreferenced: an owner that never closes the store does not keep the process alive.
+    worker.unref();
+    worker.on("message", (reply: Reply) => {
+      const waiter = this.waiters.get(reply.seq);
+      if (waiter === undefined) return;
+      this.waiters.delete(reply.seq);
+      if (reply.error === undefined) waiter.resolve();
+      else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    });
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiter of this.waiters.values()) waiter.reject(error);
+      this.waiters.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => {
+      if (this.waiters.size > 0) fail(new Error(`the history writer thread exited (code ${code})`));
+      if (this.worker === worker) this.worker = undefined;
+    });
+    this.worker = worker;
+    return worker;
+  }
+}
