@@ -37,6 +37,7 @@ export class BackgroundWriter implements MessageSink {
   private readonly waiters = new Map<number, Waiter>();
   private nextSeq = 1;
   private closedFlag = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: BackgroundWriterOptions) {}
 
@@ -66,10 +67,17 @@ export class BackgroundWriter implements MessageSink {
     });
   }
 
-  /** Lets the worker finish what it was given, closes its connection and waits for it to exit. */
-  async close(): Promise<void> {
-    if (this.closedFlag) return;
+  /**
+   * Lets the worker finish what it was given, closes its connection and waits for it to exit;
+   * every call waits for the same exit.
+   */
+  close(): Promise<void> {
     this.closedFlag = true;
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
     const worker = this.worker;
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
