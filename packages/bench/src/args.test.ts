@@ -97,10 +97,17 @@ describe("parseArgs", () => {
       "--server-option",
       "flushAtOnceWrites=0",
       "--server-option=defaultRoom=hall",
+      "--server-option",
+      'history={"writeThread":false}',
       "--sweep",
       "clients=100,500,1000",
     ]);
-    expect(options.serverOptions).toEqual({ flushAtOnceWrites: 0, defaultRoom: "hall" });
+    expect(options.serverOptions).toEqual({
+      flushAtOnceWrites: 0,
+      defaultRoom: "hall",
+      history: { writeThread: false },
+    });
+    expect(() => parseArgs(["--server-option", "history={writeThread}"])).toThrow(/not valid JSON/);
     expect(options.sweep).toEqual([100, 500, 1000]);
     expect(() => parseArgs(["--server-option", "flushAtOnceWrites"])).toThrow(/KEY=VALUE/);
     expect(() => parseArgs(["--sweep", "senders=1,2"])).toThrow(/only clients=/);

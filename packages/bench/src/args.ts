@@ -65,7 +65,7 @@ export interface BenchOptions {
   /** Extra Node/V8 flags for both server children (same flags for both, so ratios stay fair). */
   serverNodeFlags: string[];
   /** ChatServerOptions for tcpchat given with `--server-option`, over the bench's own. */
-  serverOptions: Record<string, number | boolean | string>;
+  serverOptions: Record<string, number | boolean | string | Record<string, unknown>>;
   /** `--sweep clients=...`: room sizes to run the broadcast and idle scenarios at, in order. */
   sweep: number[] | undefined;
   /**
@@ -112,7 +112,8 @@ Options:
                         --max-semi-space-size=16 restores V8's default
   --server-option KEY=VALUE
                         a ChatServerOptions field for tcpchat (repeatable), e.g.
-                        flushAtOnceWrites=0 to compare a setting within one run
+                        flushAtOnceWrites=0 to compare a setting within one run;
+                        a nested one as JSON: history='{"writeThread":false}'
   --sweep clients=LIST  after the scenarios, broadcast and idle memory at each room size
                         (e.g. clients=100,500,1000,5000), tcpchat beside the coalescing relay
   --nodes N             the cluster run (N >= 2): a redis-server on loopback, N tcpchat
@@ -136,8 +137,16 @@ function splitPair(name: string, raw: string | undefined): [string, string] {
   return [raw.slice(0, eq), raw.slice(eq + 1)];
 }
 
-function parseOptionValue(raw: string): number | boolean | string {
+function parseOptionValue(raw: string): number | boolean | string | Record<string, unknown> {
   if (raw === "true" || raw === "false") return raw === "true";
+  // A nested option as JSON: history={"writeThread":false}.
+  if (raw.startsWith("{")) {
+    try {
+      return JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      throw new UsageError(`--server-option: ${raw} is not valid JSON`);
+    }
+  }
   const n = Number(raw);
   return Number.isFinite(n) ? n : raw;
 }

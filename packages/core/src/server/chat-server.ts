@@ -76,6 +76,12 @@ export interface HistoryOptions {
   maxQueue?: number;
   /** Time between tries after a failed write, in ms (default 1000). */
   retryMs?: number;
+  /**
+   * Commit history on a worker thread with its own connection when the store has one (SQLite on
+   * disk), so that the event loop never waits for the disk (default true). false: commit on the
+   * event loop, as a store in memory does.
+   */
+  writeThread?: boolean;
   /** Time between retention runs, in ms (default 10000). */
   retentionEveryMs?: number;
   /** Most messages one retention run deletes (default 500). */
@@ -977,6 +983,7 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
       flushMs: options.flushMs ?? defaults.DEFAULT_HISTORY_FLUSH_MS,
       maxQueue: options.maxQueue ?? defaults.DEFAULT_HISTORY_MAX_QUEUE,
       retryMs: options.retryMs ?? defaults.DEFAULT_HISTORY_RETRY_MS,
+      writeThread: options.writeThread ?? true,
       retention: {
         ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
         ...(options.maxPerRoom === undefined ? {} : { maxPerRoom: options.maxPerRoom }),

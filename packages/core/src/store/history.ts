@@ -22,6 +22,8 @@ export interface HistorySettings
   maxRequestLimit: number;
   /** What retention removes (nothing when both fields are undefined). */
   retention: RetentionRule;
+  /** Whether to commit through the store's own writer (a worker thread) when it has one. */
+  writeThread: boolean;
   /** How often retention runs, in ms. */
   retentionEveryMs: number;
   /** Most messages one retention run deletes: small batches keep each run short. */
@@ -58,7 +60,7 @@ export class History {
     readonly settings: HistorySettings,
     private readonly events: HistoryEvents = {},
   ) {
-    this.backgroundWriter = store.openMessageWriter?.();
+    this.backgroundWriter = settings.writeThread ? store.openMessageWriter?.() : undefined;
     this.writer = new HistoryWriter(this.backgroundWriter ?? store, {
       flushMs: settings.flushMs,
       maxQueue: settings.maxQueue,
