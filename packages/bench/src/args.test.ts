@@ -7,7 +7,14 @@ describe("parseArgs", () => {
     const options = parseArgs(["--"]);
     expect(options.clients).toBe(500);
     // Abuse runs only when asked for by name: it takes minutes and attacks the server.
-    expect(options.scenarios).toEqual(["connect", "idle", "broadcast", "echo", "slow-reader"]);
+    expect(options.scenarios).toEqual([
+      "connect",
+      "idle",
+      "broadcast",
+      "broadcast-history",
+      "echo",
+      "slow-reader",
+    ]);
     expect(options.attacks).toEqual([...ATTACKS]);
     expect(options.senders).toBe(10);
     expect(options.size).toBe(64);
