@@ -144,7 +144,11 @@ export class HistoryWriter {
           this.options.onResumed?.(this.droppedSincePause);
           this.droppedSincePause = 0;
         }
-        if (this.queue.length > 0) this.arm(this.options.flushMs);
+        // What came during the write has waited already: it goes when its oldest message is
+        // due (at once if it is), not a whole flushMs after this commit.
+        if (this.queue.length > 0) {
+          this.arm(Math.max(0, this.options.flushMs - (Date.now() - this.queue[0]!.ts)));
+        }
         settle!();
       },
       (error) => {
