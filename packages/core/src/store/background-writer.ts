@@ -39,7 +39,12 @@ export class BackgroundWriter implements MessageSink {
   private closedFlag = false;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: BackgroundWriterOptions) {}
+  constructor(private readonly options: BackgroundWriterOptions) {
+    // Started now, not at the first batch: loading the driver and preparing statements in a new
+    // thread takes a while (about a second on a busy machine), which the first messages said
+    // after the server starts should not wait for.
+    this.start();
+  }
 
   /** Whether close() was called: a closed writer takes no more batches. */
   get closed(): boolean {
