@@ -13,11 +13,13 @@ export interface BackgroundWriterOptions {
 
 interface Reply {
   seq: number;
+  /** When the worker committed the batch, ms since the epoch. */
+  committedAt?: number;
   error?: { message: string; code?: string };
 }
 
 interface Waiter {
-  resolve(): void;
+  resolve(committedAt: number | undefined): void;
   reject(error: Error): void;
 }
 
@@ -51,7 +53,8 @@ export class BackgroundWriter implements MessageSink {
     return this.closedFlag;
   }
 
-  appendMessages(batch: readonly StoredMessage[]): Promise<void> {
+  /** Resolves with the time of the commit (ms since the epoch) once the worker reports it. */
+  appendMessages(batch: readonly StoredMessage[]): Promise<number | undefined> {
     if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
     const rows: Array<string | number> = new Array(batch.length * ROW_FIELDS);
     let i = 0;
@@ -105,7 +108,7 @@ export class BackgroundWriter implements MessageSink {
       const waiter = this.waiters.get(reply.seq);
       if (waiter === undefined) return;
       this.waiters.delete(reply.seq);
-      if (reply.error === undefined) waiter.resolve();
+      if (reply.error === undefined) waiter.resolve(reply.committedAt);
       else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     });
     const fail = (error: Error) => {

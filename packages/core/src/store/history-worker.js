@@ -6,7 +6,8 @@
 // tsup, and Node 20 cannot start a TypeScript worker. The protocol is in background-writer.ts:
 //   in:  { seq, rows }  rows: one flat array per batch, ROW_FIELDS values per message
 //        { close: true } commit nothing more, close the connection, exit
-//   out: { seq, error? } error: { message, code } when the batch was not committed
+//   out: { seq, committedAt } when the batch was committed (ms since the epoch), or
+//        { seq, error: { message, code } } when it was not
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 
@@ -50,7 +51,7 @@ parentPort.on("message", (message) => {
   }
   try {
     appendRows(message.rows);
-    parentPort.postMessage({ seq: message.seq });
+    parentPort.postMessage({ seq: message.seq, committedAt: Date.now() });
   } catch (error) {
     parentPort.postMessage({
       seq: message.seq,

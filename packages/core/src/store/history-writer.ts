@@ -133,21 +133,26 @@ export class HistoryWriter {
     });
     whenDone(
       () => this.sink.appendMessages(batch),
-      () => {
+      (committedAt) => {
         this.inFlight = [];
         this.inFlightDone = undefined;
         this.stats.written += batch.length;
         this.stats.queued = this.queue.length;
-        this.options.onWritten?.(batch.length, Date.now() - batch[0]!.ts);
+        this.options.onWritten?.(
+          batch.length,
+          (typeof committedAt === "number" ? committedAt : Date.now()) - batch[0]!.ts,
+        );
         if (this.stats.paused) {
           this.stats.paused = false;
           this.options.onResumed?.(this.droppedSincePause);
           this.droppedSincePause = 0;
         }
         // What came during the write has waited already: it goes when its oldest message is
-        // due (at once if it is), not a whole flushMs after this commit.
+        // due (now, if it is: not a timer and a loop turn later), not a flushMs after this commit.
         if (this.queue.length > 0) {
-          this.arm(Math.max(0, this.options.flushMs - (Date.now() - this.queue[0]!.ts)));
+          const dueIn = this.options.flushMs - (Date.now() - this.queue[0]!.ts);
+          if (dueIn <= 0) void this.flush();
+          else this.arm(dueIn);
         }
         settle!();
       },

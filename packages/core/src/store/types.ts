@@ -74,8 +74,12 @@ export interface StoredAccount {
 
 /** Where the history writer sends its batches: the store itself, or a writer of its own. */
 export interface MessageSink {
-  /** Appends a batch of messages in one transaction (all or none). */
-  appendMessages(batch: readonly StoredMessage[]): Awaitable<void>;
+  /**
+   * Appends a batch of messages in one transaction (all or none). A writer on another thread
+   * resolves with when the commit happened (ms since the epoch): its acknowledgement may wait for
+   * a busy event loop, and the write lag is measured to the commit, not to the bookkeeping.
+   */
+  appendMessages(batch: readonly StoredMessage[]): Awaitable<number | undefined | void>;
 }
 
 /** A {@link MessageSink} with a thread or connection of its own, closed after the last batch. */
