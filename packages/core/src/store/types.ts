@@ -76,10 +76,11 @@ export interface StoredAccount {
 export interface MessageSink {
   /**
    * Appends a batch of messages in one transaction (all or none). A writer on another thread
-   * resolves with when the commit happened (ms since the epoch): its acknowledgement may wait for
-   * a busy event loop, and the write lag is measured to the commit, not to the bookkeeping.
+   * resolves with a number, when the commit happened (ms since the epoch): its acknowledgement
+   * may wait for a busy event loop, and the write lag is measured to the commit, not to the
+   * bookkeeping. Any other result means "now".
    */
-  appendMessages(batch: readonly StoredMessage[]): Awaitable<number | undefined | void>;
+  appendMessages(batch: readonly StoredMessage[]): Awaitable<unknown>;
 }
 
 /** A {@link MessageSink} with a thread or connection of its own, closed after the last batch. */
