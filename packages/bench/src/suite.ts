@@ -10,11 +10,11 @@ import { Progress } from "./progress.js";
 import type { TargetCheck } from "./report/targets.js";
 import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
 import { type BroadcastScenarioFigures, runBroadcastScenario } from "./scenarios/broadcast.js";
-import { type ClusterScenarioFigures, runClusterScenario } from "./scenarios/cluster.js";
 import {
   type BroadcastHistoryFigures,
   runBroadcastHistoryScenario,
 } from "./scenarios/broadcast-history.js";
+import { type ClusterScenarioFigures, runClusterScenario } from "./scenarios/cluster.js";
 import {
   type ConnectScenarioFigures,
   type IdleFigures,
