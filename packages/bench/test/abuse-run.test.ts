@@ -49,7 +49,7 @@ describe("abuse scenario end to end", () => {
     expect(errors?.serverCounters["rateLimited"]).toBeGreaterThan(0);
   });
 
-  it("attacks with JSON-line, WebSocket, TLS and telnet clients on the same port, judged by the same targets", async () => {
+  it("attacks with JSON-line, WebSocket and TLS clients on the same port, judged by the same targets", async () => {
     const json = join(tempDir(), "kinds.json");
     const attacks = [
       "json-help-flood",
@@ -58,8 +58,6 @@ describe("abuse scenario end to end", () => {
       "ws-oversized",
       "ws-slowloris",
       "tls-slowloris",
-      "telnet-timing-mark-flood",
-      "telnet-interrupt-flood",
     ];
     const run = await runBench([
       "--quick",
@@ -83,13 +81,7 @@ describe("abuse scenario end to end", () => {
       // The same targets as the text attacks: chatters' latency and throughput, server memory.
       expect(run.stdout).toContain(`${figures.attack}: `);
     }
-    for (const name of [
-      "json-help-flood",
-      "ws-help-flood",
-      "tls-help-flood",
-      "telnet-timing-mark-flood",
-      "telnet-interrupt-flood",
-    ]) {
+    for (const name of ["json-help-flood", "ws-help-flood", "tls-help-flood"]) {
       const outcome = by[name]?.outcome;
       // Every flooder got in (upgrade, hello or handshake done) and the server held it back.
       expect(outcome?.connectFailures, name).toBe(0);
@@ -110,6 +102,33 @@ describe("abuse scenario end to end", () => {
       // lineless text client does: the newcomer gets in while the drips go on.
       expect(outcome?.newChatter?.connected, name).toBe(true);
       expect(run.stdout).toMatch(new RegExp(`${name}: [\\s\\S]*a new chatter gets in`));
+    }
+  });
+
+  it("telnet attackers sending commands instead of lines are held back like line floods", async () => {
+    const json = join(tempDir(), "telnet.json");
+    const attacks = ["telnet-timing-mark-flood", "telnet-interrupt-flood"];
+    const run = await runBench([
+      "--quick",
+      "--scenario",
+      "abuse",
+      "--attack",
+      attacks.join(","),
+      "--json",
+      json,
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const abuse = results.scenarios.abuse!;
+    expect(abuse.attacks.map((a) => a.attack)).toEqual(attacks);
+    for (const figures of abuse.attacks) {
+      expect(figures.error, figures.attack).toBeUndefined();
+      expect(figures.baseline?.delivered).toBe(figures.baseline?.expected);
+      const outcome = figures.outcome;
+      expect(outcome?.connectFailures, figures.attack).toBe(0);
+      expect(outcome?.connections).toBe(abuse.scale.floodConnections);
+      // Every answer to a command costs budget: none of them is served without limit.
+      expect(outcome?.handling.byHandling[HANDLING.none], figures.attack).toBe(0);
     }
   });
 });
