@@ -48,4 +48,10 @@ export const MIGRATIONS: readonly string[] = [
     operator INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 2: direct messages between registered users share the messages table (and its id space,
+  // index and retention): `recipient` is the nick a DM went to, NULL for a room message, and
+  // room_key holds the two accounts' conversation key (store/types.ts dmConversation).
+  `
+  ALTER TABLE messages ADD COLUMN recipient TEXT;
+  `,
 ];

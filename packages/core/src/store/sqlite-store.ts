@@ -33,6 +33,7 @@ interface MessageRow {
   sender: string;
   body: string;
   action: number;
+  recipient?: string | null;
 }
 
 interface BanRow {
@@ -51,7 +52,7 @@ interface AccountRow {
   operator: number;
 }
 
-const COLUMNS = "id, ts, room, room_key, sender, body, action";
+const COLUMNS = "id, ts, room, room_key, sender, body, action, recipient";
 
 /**
  * Opens (or creates) the store of a data directory: `DIR/tcpchat.db`, creating DIR if needed.
@@ -140,6 +141,7 @@ function toMessage(row: MessageRow): StoredMessage {
     from: row.sender,
     text: row.body,
     action: row.action === 1,
+    ...(row.recipient == null ? {} : { to: row.recipient }),
   };
 }
 
@@ -172,7 +174,7 @@ export class SqliteStore implements ChatStore {
         ? `SQLite ${version} in memory (nothing is kept)`
         : `SQLite ${version} at ${file}`;
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (@id, @ts, @room, @roomKey, @from, @text, @action)`,
+      `INSERT INTO messages (${COLUMNS}) VALUES (@id, @ts, @room, @roomKey, @from, @text, @action, @to)`,
     );
     this.upsertRoom = db.prepare(
       "INSERT INTO rooms (room_key, room) VALUES (?, ?) ON CONFLICT (room_key) DO UPDATE SET room = excluded.room",
@@ -180,7 +182,11 @@ export class SqliteStore implements ChatStore {
     this.appendBatch = db.transaction((batch: readonly StoredMessage[]) => {
       let lastRoom = "";
       for (const message of batch) {
-        this.insertMessage.run({ ...message, action: message.action ? 1 : 0 });
+        this.insertMessage.run({
+          ...message,
+          action: message.action ? 1 : 0,
+          to: message.to ?? null,
+        });
         if (message.roomKey !== lastRoom) {
           this.upsertRoom.run(message.roomKey, message.room);
           lastRoom = message.roomKey;
