@@ -217,13 +217,15 @@ function applyFrame(state: ChatState, frame: ServerFrame): void {
     case "dm": {
       const peer = state.isMe(frame.from) ? frame.to : frame.from;
       const thread = state.openDm(peer);
-      state.add(thread, {
+      const line: ChatLine = {
         id: frame.id,
         ts: frame.ts,
         from: frame.from,
         text: frame.text,
         kind: LINE_KIND.message,
-      });
+      };
+      if (frame.history) state.addHistory(thread, { ...line, history: true });
+      else state.add(thread, line);
       return;
     }
     case "crowd":

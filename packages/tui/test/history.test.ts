@@ -1,6 +1,7 @@
-import { openDataDirectory, type StoredMessage } from "@tcpchat/core";
+import { dmConversation, openDataDirectory, type StoredMessage } from "@tcpchat/core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Cleanup, requireBuild, startServer, startTui } from "./harness.js";
+import { Cleanup, requireBuild, startClient, startServer, startTui } from "./harness.js";
+import type { TmuxPane } from "./tmux.js";
 
 const cleanup = new Cleanup();
 beforeAll(requireBuild);
@@ -38,6 +39,28 @@ function shownNumbers(rows: string[]): number[] {
   return numbers;
 }
 
+/** The status bar's "scrolled back N lines" figure (0 at the bottom). */
+function scrolledBack(rows: string[]): number {
+  for (const row of rows) {
+    const match = /scrolled back (\d+) lines/.exec(row);
+    if (match) return Number(match[1]);
+  }
+  return 0;
+}
+
+/**
+ * The screen after a PageUp: scrolled further than `before` (so the key was handled; a PageUp is
+ * pressed only while there is more above) and with no history request under way (the status bar
+ * says "loading history" meanwhile).
+ */
+function settledAfter(pane: TmuxPane, before: string): Promise<string[]> {
+  const from = scrolledBack(before.split("\n"));
+  return pane.waitFor(
+    (rows) => scrolledBack(rows) > from && !rows.some((r) => r.includes("loading history")),
+    "PageUp to scroll and the older page to arrive",
+  );
+}
+
 describe("TUI history in tmux against a server with a store", () => {
   it("pages older history in with PageUp, in order and without duplicates, up to its start", async () => {
     const store = seededStore();
@@ -48,15 +71,13 @@ describe("TUI history in tmux against a server with a store", () => {
     const joined = await pane.waitForText("old message 120");
     expect(Math.min(...shownNumbers(joined))).toBe(101);
 
-    const seen = new Set<number>();
+    const seen = new Set(shownNumbers(joined));
     let screen = joined;
     for (let press = 0; press < 30; press++) {
       await pane.press("PageUp");
       const before = screen.join("\n");
-      // The view moves, or (at the top) fills with the older page when it arrives.
-      screen = await pane
-        .waitFor((rows) => rows.join("\n") !== before, "the view to change", 3000)
-        .catch(() => pane.capture());
+      // The view moves (or stays, at the start); an older page asked for has come in.
+      screen = await settledAfter(pane, before);
       const numbers = shownNumbers(screen);
       // On every screen: oldest first, each once, nothing skipped.
       for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBe(numbers[i - 1]! + 1);
@@ -84,5 +105,51 @@ describe("TUI history in tmux against a server with a store", () => {
     expect(found[resultRow - 1]).toContain("old message 042");
     await pane.type("/history since 2d\r");
     await pane.waitForText("*** 20 messages of history");
+  });
+
+  it("registers, then pages the stored DMs with a registered nick in its DM tab", async () => {
+    const store = openDataDirectory(":memory:");
+    cleanup.add(() => store.close());
+    // 60 DMs between the accounts alice and bob, stored before this run.
+    const conversation = dmConversation("alice", "bob");
+    const start = Date.now() - 3_600_000;
+    store.appendMessages(
+      Array.from({ length: 60 }, (_, i) => ({
+        id: i + 1,
+        ts: start + (i + 1) * 1000,
+        room: conversation,
+        roomKey: conversation,
+        from: i % 2 === 0 ? "alice" : "bob",
+        to: i % 2 === 0 ? "bob" : "alice",
+        text: `old message ${String(i + 1).padStart(3, "0")}`,
+        action: false,
+      })),
+    );
+    const { port } = await startServer(cleanup, 0, { store });
+    const bob = await startClient(cleanup, port, "bob");
+    await bob.register("correct-horse");
+    const pane = await startTui(cleanup, { port, nick: "alice", columns: 100, rows: 30 });
+    await pane.waitForText("[online]");
+    await pane.type("/register correct-horse\r");
+    await pane.waitForText("Registered alice");
+    await pane.type("/history bob\r");
+    const first = await pane.waitForText("*** 20 messages of history");
+    expect(first[0]).toContain("@bob");
+    expect(shownNumbers(first)).toEqual(Array.from({ length: 20 }, (_, i) => 41 + i));
+    const seen = new Set(shownNumbers(first));
+    let screen = first;
+    for (let press = 0; press < 10; press++) {
+      await pane.press("PageUp");
+      const before = screen.join("\n");
+      screen = await settledAfter(pane, before);
+      const numbers = shownNumbers(screen);
+      for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBe(numbers[i - 1]! + 1);
+      for (const n of numbers) seen.add(n);
+      if (screen.some((r) => r.includes("Start of the history of your conversation with bob"))) {
+        break;
+      }
+    }
+    expect(screen.some((r) => r.includes("Start of the history of your conversation"))).toBe(true);
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   });
 });

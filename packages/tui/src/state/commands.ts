@@ -12,7 +12,7 @@ export const COMMANDS = {
   who: "/who [ROOM]  list the members of a room",
   rooms: "/rooms  list rooms and their sizes",
   history:
-    "/history [N | since TIME]  earlier messages of this tab (TIME: 30m, 2h, 1d or 2026-11-30T09:00Z); PgUp at the top loads older ones too",
+    "/history [NICK] [N | since TIME]  earlier messages of this tab, or your stored DMs with NICK (TIME: 30m, 2h, 1d or 2026-11-30T09:00Z); PgUp at the top loads older ones too",
   search: "/search WORDS  find messages of this tab's room with every word",
   register: "/register PASSWORD  register your nick (use --tls: the password crosses the network)",
   login: "/login NAME PASSWORD  log in to a registered nick",

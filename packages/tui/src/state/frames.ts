@@ -48,6 +48,19 @@ export function onFrame(state: AppState, frame: IncomingFrame, now: number): Red
       const other = own ? frame.to : frame.from;
       const key = dmKey(other);
       let next = ensureBuffer(state, "dm", other);
+      // Stored DMs (an older page, /history NICK) go where their id belongs, once.
+      if (frame.history) {
+        return only(
+          addHistoryLine(next, key, {
+            ts: frame.ts,
+            kind: "message",
+            nick: frame.from,
+            text: frame.text,
+            id: frame.id,
+            history: true,
+          }),
+        );
+      }
       if (findBuffer(next, key)!.lines.some((l) => l.id === frame.id)) return only(next);
       next = appendLine(next, key, {
         ts: frame.ts,

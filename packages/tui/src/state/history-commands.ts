@@ -3,10 +3,10 @@
  * grammar for every client), sent as requests for the shown tab.
  */
 import { ERROR_CODES, parseTextLine } from "@tcpchat/core";
-import { activeBuffer } from "./buffers.js";
+import { activeBuffer, dmKey, ensureBuffer, switchTo } from "./buffers.js";
 import { online, only, type Reduction, showError } from "./reduction.js";
 import { startRequest } from "./scrollback.js";
-import type { AppState, Effect } from "./types.js";
+import type { AppState, ChatBuffer, Effect, HistoryQueryFields } from "./types.js";
 
 /** What one `/history` asks for when it names no count. */
 export const DEFAULT_HISTORY_LIMIT = 20;
@@ -37,6 +37,12 @@ export function historyCommand(
       }),
     );
   }
+  // `/history NICK`: the stored DMs with NICK, in (and opening) that DM tab.
+  if (parsed.type === "history" && parsed.nick !== undefined) {
+    const opened = switchTo(ensureBuffer(state, "dm", parsed.nick), dmKey(parsed.nick));
+    const { nick: _nick, ...rest } = parsed;
+    return historyRequest(opened, activeBuffer(opened), rest);
+  }
   const buffer = activeBuffer(state);
   if (parsed.type === "register") {
     return { state, effects: [{ type: "register", password: parsed.password }] };
@@ -57,6 +63,37 @@ export function historyCommand(
       }),
     );
   }
+  if (parsed.type === "search" && buffer.pendingHistory !== undefined) {
+    return only(
+      showError(state, {
+        code: "CHAT_ERR_BAD_ARGUMENT",
+        message: "A history request for this tab is still under way.",
+        hint: "Wait for its answer, then ask again.",
+      }),
+    );
+  }
+  if (parsed.type === "search") {
+    const limit = DEFAULT_HISTORY_LIMIT;
+    const effect: Effect = {
+      type: "search",
+      bufferKey: buffer.key,
+      room: buffer.name,
+      text: parsed.text,
+    };
+    return {
+      state: startRequest(state, buffer.key, "search", limit, parsed.text),
+      effects: [effect],
+    };
+  }
+  return historyRequest(state, buffer, parsed);
+}
+
+/** A `/history` for a room or DM tab (a DM tab asks for the stored DMs with its nick). */
+function historyRequest(
+  state: AppState,
+  buffer: ChatBuffer,
+  parsed: { dir?: HistoryQueryFields["dir"]; ts?: number; limit?: number },
+): Reduction {
   if (buffer.pendingHistory !== undefined) {
     return only(
       showError(state, {
@@ -66,26 +103,17 @@ export function historyCommand(
       }),
     );
   }
-  let effect: Effect;
-  let next: AppState;
-  if (parsed.type === "search") {
-    const limit = DEFAULT_HISTORY_LIMIT;
-    next = startRequest(state, buffer.key, "search", limit, parsed.text);
-    effect = { type: "search", bufferKey: buffer.key, room: buffer.name, text: parsed.text };
-  } else {
-    const limit = parsed.limit ?? DEFAULT_HISTORY_LIMIT;
-    next = startRequest(state, buffer.key, "history", limit);
-    effect = {
-      type: "history",
-      bufferKey: buffer.key,
-      target: buffer.name,
-      dm: buffer.kind === "dm",
-      query: {
-        limit,
-        ...(parsed.dir === undefined ? {} : { dir: parsed.dir }),
-        ...(parsed.ts === undefined ? {} : { ts: parsed.ts }),
-      },
-    };
-  }
-  return { state: next, effects: [effect] };
+  const limit = parsed.limit ?? DEFAULT_HISTORY_LIMIT;
+  const effect: Effect = {
+    type: "history",
+    bufferKey: buffer.key,
+    target: buffer.name,
+    dm: buffer.kind === "dm",
+    query: {
+      limit,
+      ...(parsed.dir === undefined ? {} : { dir: parsed.dir }),
+      ...(parsed.ts === undefined ? {} : { ts: parsed.ts }),
+    },
+  };
+  return { state: startRequest(state, buffer.key, "history", limit), effects: [effect] };
 }
