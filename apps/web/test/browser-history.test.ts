@@ -1,7 +1,14 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ChatServer, createServer, openDataDirectory, type SqliteStore } from "@tcpchat/core";
+import {
+  type ChatServer,
+  createClient,
+  createServer,
+  dmConversation,
+  openDataDirectory,
+  type SqliteStore,
+} from "@tcpchat/core";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatPage } from "./chat-page.js";
@@ -31,6 +38,20 @@ function seededStore(): SqliteStore {
       roomKey: "lobby",
       from: "archivist",
       text: `old message ${String(i + 1).padStart(3, "0")}`,
+      action: false,
+    })),
+  );
+  // 30 DMs between the accounts dmalice and dmbob (registered by the DM test), after those.
+  const conversation = dmConversation("dmalice", "dmbob");
+  store.appendMessages(
+    Array.from({ length: 30 }, (_, i) => ({
+      id: STORED + 1 + i,
+      ts: start + (STORED + 1 + i) * 1000,
+      room: conversation,
+      roomKey: conversation,
+      from: i % 2 === 0 ? "dmalice" : "dmbob",
+      to: i % 2 === 0 ? "dmbob" : "dmalice",
+      text: `stored dm ${String(i + 1).padStart(2, "0")}`,
       action: false,
     })),
   );
@@ -130,6 +151,31 @@ describe.skipIf(!haveChromium && !inCi)("history in the browser chat (chromium)"
     await reader.waitForLine("5 messages of history, each in its place.");
     expect(await oldNumbers(reader)).toEqual([...upTo(1, 120), 42]);
     await page.close();
+  });
+
+  it("pages the stored DMs of two registered users in their thread", async () => {
+    const bob = createClient({ port, nick: "dmbob" });
+    await bob.connect();
+    try {
+      await bob.register("correct-horse-9");
+      const alice = await ChatPage.join(browser, `http://127.0.0.1:${port}/`, "dmalice", 800);
+      await alice.say("/register correct-horse-9");
+      await alice.waitForLine("Registered dmalice.");
+      await alice.say("/msg dmbob still there?");
+      await alice.waitForLine("still there?");
+      await alice.page.click("#log .load-older");
+      await alice.waitForLine("stored dm 01");
+      await alice.page.locator("#log .history-top.start").waitFor();
+      const texts = await alice.lineTexts();
+      expect(texts).toEqual([
+        ...Array.from({ length: 30 }, (_, i) => `stored dm ${String(i + 1).padStart(2, "0")}`),
+        "still there?",
+      ]);
+      expect(await alice.page.locator("#log .line.history").count()).toBe(30);
+      await alice.page.close();
+    } finally {
+      await bob.quit();
+    }
   });
 
   it("registers and logs in from the composer", async () => {
