@@ -101,7 +101,11 @@ export function finishHistory(
     const pending = conversation.pendingHistory;
     if (pending?.ref !== ref) continue;
     conversation.pendingHistory = undefined;
-    if (failed) return true;
+    // A refused older page would be refused again on every scroll to the top: stop asking.
+    if (failed) {
+      if (pending.kind === "older") conversation.historyStart = true;
+      return true;
+    }
     const now = Date.now();
     if (pending.kind === "older") {
       if (pending.received < pending.limit) conversation.historyStart = true;

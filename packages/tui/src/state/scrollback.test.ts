@@ -172,3 +172,19 @@ describe("scrollback: /history, /search, /register, /login", () => {
     expect(findBuffer(state, LOBBY)!.lines.at(-1)!.code).toBe("CHAT_ERR_BAD_ARGUMENT");
   });
 });
+
+describe("scrollback: a refused older page", () => {
+  it("shows the error once and stops asking on PageUp", () => {
+    let { state, effects } = run(withHistory(1, 3), { type: "key", name: "pageup" });
+    expect(effects).toHaveLength(1);
+    state = run(state, {
+      type: "history-done",
+      bufferKey: LOBBY,
+      now: NOW,
+      error: { code: "CHAT_ERR_HISTORY_OFF", message: "This server keeps no history.", hint: "" },
+    }).state;
+    expect(findBuffer(state, LOBBY)!.lines.at(-1)!.code).toBe("CHAT_ERR_HISTORY_OFF");
+    ({ effects } = run(state, { type: "key", name: "pageup" }, { type: "key", name: "pageup" }));
+    expect(effects).toEqual([]);
+  });
+});

@@ -154,7 +154,15 @@ export function onHistoryDone(
   const pending = buffer?.pendingHistory;
   if (buffer === undefined || pending === undefined) return only(state);
   const cleared = updateBuffer(state, key, (b) => ({ ...b, pendingHistory: undefined }));
-  if (error !== undefined) return only(appendLine(cleared, key, errorLine(error, now)));
+  if (error !== undefined) {
+    // An older page refused (no history kept, a guest's DMs) would be refused on every PageUp
+    // at the top: say it once and stop asking (/history still asks; /clear starts over).
+    const stopped =
+      pending.kind === "older"
+        ? updateBuffer(cleared, key, (b) => ({ ...b, historyStart: true }))
+        : cleared;
+    return only(appendLine(stopped, key, errorLine(error, now)));
+  }
   switch (pending.kind) {
     case "older": {
       if (pending.received >= pending.limit) return only(cleared);
