@@ -6,6 +6,7 @@ import {
   createConversation,
   LINE_KIND,
 } from "./conversation.js";
+import { addHistoryLine, finishHistory } from "./history.js";
 
 /** The key of a room's conversation. */
 export const roomKey = (room: string): string => `#${nameKey(room)}`;
@@ -31,6 +32,14 @@ export class ChatState {
     { key: string; text: string; kind: ChatLine["kind"] }
   >();
 
+  /** Lines to show when a request is acknowledged (register, login), by ref. */
+  private readonly ackNotes = new Map<string, string>();
+
+  /** Shows `text` in the shown conversation when the request `ref` is acknowledged. */
+  noteOnAck(ref: string, text: string): void {
+    this.ackNotes.set(ref, text);
+  }
+
   /** Remembers a send or DM so that its ack shows it (the server may not echo it). */
   expectAck(ref: string, key: string, text: string, kind: ChatLine["kind"]): void {
     this.pending.set(ref, { key, text, kind });
@@ -38,6 +47,13 @@ export class ChatState {
 
   /** The ack of a request: a pending send becomes a line unless its echo already came. */
   acked(ref: string, id: string | undefined, ts: number): void {
+    if (finishHistory(this.conversations.values(), ref, false)) return;
+    const note = this.ackNotes.get(ref);
+    if (note !== undefined) {
+      this.ackNotes.delete(ref);
+      this.note(note);
+      return;
+    }
     const sent = this.pending.get(ref);
     this.pending.delete(ref);
     const conversation = sent && this.conversations.get(sent.key);
@@ -47,7 +63,10 @@ export class ChatState {
 
   /** A request failed: forget its pending send. */
   failed(ref: string | undefined): void {
-    if (ref !== undefined) this.pending.delete(ref);
+    if (ref === undefined) return;
+    this.pending.delete(ref);
+    this.ackNotes.delete(ref);
+    finishHistory(this.conversations.values(), ref, true);
   }
 
   /**
@@ -94,6 +113,19 @@ export class ChatState {
     }
     appendLine(conversation, line);
     if (this.active !== conversation.key && line.kind !== LINE_KIND.event) conversation.unread++;
+  }
+
+  /**
+   * Adds a message from history (on join, an older page, /history, /search): in id order, once,
+   * never unread. After a reconnect the rejoin sends history again: the lines shown say what
+   * is already there.
+   */
+  addHistory(conversation: Conversation, line: ChatLine): void {
+    const id = line.id;
+    const seen =
+      id !== undefined && (this.seenIds.has(id) || conversation.lines.some((l) => l.id === id));
+    addHistoryLine(conversation, line, seen);
+    if (id !== undefined) this.seenIds.add(id);
   }
 
   /** A line for the conversation on screen (local errors, notices). */
@@ -170,25 +202,30 @@ function applyFrame(state: ChatState, frame: ServerFrame): void {
     case "nick":
       renameEverywhere(state, frame.old, frame.new, frame.ts);
       return;
-    case "message":
-      state.add(state.room(frame.room), {
+    case "message": {
+      const line: ChatLine = {
         id: frame.id,
         ts: frame.ts,
         from: frame.from,
         text: frame.text,
         kind: frame.action ? LINE_KIND.action : LINE_KIND.message,
-      });
+      };
+      if (frame.history) state.addHistory(state.room(frame.room), { ...line, history: true });
+      else state.add(state.room(frame.room), line);
       return;
+    }
     case "dm": {
       const peer = state.isMe(frame.from) ? frame.to : frame.from;
       const thread = state.openDm(peer);
-      state.add(thread, {
+      const line: ChatLine = {
         id: frame.id,
         ts: frame.ts,
         from: frame.from,
         text: frame.text,
         kind: LINE_KIND.message,
-      });
+      };
+      if (frame.history) state.addHistory(thread, { ...line, history: true });
+      else state.add(thread, line);
       return;
     }
     case "crowd":

@@ -1,14 +1,23 @@
-import type { ClientFrame } from "@tcpchat/core/protocol";
-import type { Conversation } from "./conversation.js";
+import { type ClientFrame, parseTextLine } from "@tcpchat/core/protocol";
+import type { Conversation, PendingHistory } from "./conversation.js";
+import { historyTarget } from "./history.js";
 
 /** What the composer's text asks for: a request to send, or a problem to show. */
 export type Command =
-  | { readonly frame: ClientFrame; readonly echo?: { key: string; text: string; action: boolean } }
+  | {
+      readonly frame: ClientFrame;
+      readonly echo?: { key: string; text: string; action: boolean };
+      /** A history or search request: the conversation waits for its messages. */
+      readonly history?: PendingHistory;
+    }
   | { readonly problem: string };
 
 /** The slash commands the page knows, for the help line. */
 export const COMMAND_HELP =
-  "/join ROOM, /part [ROOM], /msg NICK TEXT, /me ACTION, /nick NAME, /who, /help";
+  "/join ROOM, /part [ROOM], /msg NICK TEXT, /me ACTION, /nick NAME, /who, /history [N | since TIME], /search WORDS, /register PASSWORD, /login NAME PASSWORD, /help";
+
+/** What `/history` and `/search` ask for when they name no count. */
+export const DEFAULT_HISTORY_LIMIT = 20;
 
 /**
  * Turns what was typed in `conversation` into a request (spec 4.1). Plain text is a message to
@@ -46,6 +55,12 @@ export function parseComposer(input: string, conversation: Conversation, ref: st
       return { frame: { type: "who", ref, room: roomOf(conversation) } };
     case "help":
       return { frame: { type: "help", ref } };
+    case "history":
+    case "search":
+    case "register":
+    case "login":
+    case "identify":
+      return historyOrAccount(text.replace(/^\/identify\b/i, "/login"), conversation, ref);
     default:
       return { problem: `Unknown command /${name}. Commands: ${COMMAND_HELP}` };
   }
@@ -61,4 +76,29 @@ function say(text: string, conversation: Conversation, ref: string, action: bool
     return { frame: { type: "dm", ref, to: conversation.title, text }, echo };
   }
   return { frame: { type: "send", ref, room: conversation.title, text, action }, echo };
+}
+
+/** `/history`, `/search`, `/register`, `/login`: core's text grammar, sent as JSON requests. */
+function historyOrAccount(text: string, conversation: Conversation, ref: string): Command {
+  const parsed = parseTextLine(text);
+  if (parsed === null) return { problem: "Nothing to send." };
+  if (parsed instanceof Error) return { problem: parsed.message };
+  if (parsed.type === "register" || parsed.type === "auth") return { frame: { ...parsed, ref } };
+  if (conversation.pendingHistory !== undefined) {
+    return { problem: "A history request for this conversation is still under way." };
+  }
+  if (parsed.type === "search") {
+    if (conversation.kind !== "room") return { problem: "/search works in a room." };
+    const limit = DEFAULT_HISTORY_LIMIT;
+    return {
+      frame: { ...parsed, ref, room: conversation.title, limit },
+      history: { ref, kind: "search", limit, received: 0, insertAt: 0, text: parsed.text },
+    };
+  }
+  if (parsed.type !== "history") return { problem: `Unknown command ${text}` };
+  const limit = parsed.limit ?? DEFAULT_HISTORY_LIMIT;
+  return {
+    frame: { ...parsed, ref, ...historyTarget(conversation), limit },
+    history: { ref, kind: "history", limit, received: 0, insertAt: 0 },
+  };
 }

@@ -7,6 +7,25 @@ export interface ChatLine {
   readonly from?: string;
   readonly text: string;
   readonly kind: LineKind;
+  /** Said before the page saw it (history on join, an older page, `/history`, `/search`). */
+  readonly history?: boolean;
+}
+
+/** A history or search request under way for a conversation (one at a time). */
+export interface PendingHistory {
+  /** The request's ref: its ack or error ends it. */
+  readonly ref: string;
+  /** `older`: the page before the oldest message shown; `history`: /history; `search`: /search. */
+  readonly kind: "older" | "history" | "search";
+  /** Most messages asked for: fewer in an older page means the start of history. */
+  readonly limit: number;
+  /** Messages that came for it so far. */
+  received: number;
+  /** Older page: messages older than this id go on top, at `insertAt`, oldest first. */
+  readonly beforeId?: number;
+  insertAt: number;
+  /** Search: the words, for the closing line. */
+  readonly text?: string;
 }
 
 /** How a line is shown. */
@@ -34,6 +53,10 @@ export interface Conversation {
   readonly nicks: Set<string>;
   /** False once the session left the room (kept so its history stays readable). */
   joined: boolean;
+  /** The history request under way, if any. */
+  pendingHistory: PendingHistory | undefined;
+  /** An older page came back short: there is nothing before the first line. */
+  historyStart: boolean;
 }
 
 /** Lines kept per conversation: older ones are dropped so a long session stays light. */
@@ -49,8 +72,18 @@ export function createConversation(key: string, kind: Conversation["kind"], titl
     unread: 0,
     nicks: new Set(),
     joined: kind === "room",
+    pendingHistory: undefined,
+    historyStart: false,
   };
   return conversation;
+}
+
+/**
+ * Puts a line at `index`. Unlike {@link appendLine} it drops nothing: older pages were asked
+ * for, so they may take a conversation past the cap (each append then drops one line).
+ */
+export function insertLine(conversation: Conversation, index: number, line: ChatLine): void {
+  conversation.lines.splice(index, 0, line);
 }
 
 /** Appends a line, dropping the oldest beyond the cap. */

@@ -5,6 +5,7 @@ import { attachComposer } from "./composer.js";
 import { Connection, LINK_STATE, type LinkState } from "./connection.js";
 import { LINE_KIND } from "./conversation.js";
 import { byId } from "./dom.js";
+import { olderRequest, startHistory } from "./history.js";
 import { renderLog, renderNicks, renderTabs, type ViewActions } from "./view.js";
 
 /** Where the page finds the server: `?ws=` for a dev server, else this page's own host. */
@@ -33,6 +34,11 @@ const actions: ViewActions = {
     }
     state.conversations.delete(conversation.key);
     if (state.active === conversation.key) state.active = state.conversations.keys().next().value;
+    render();
+  },
+  loadOlder: (conversation) => {
+    const frame = olderRequest(conversation, nextRef());
+    if (frame !== undefined && !connection?.send(frame)) conversation.pendingHistory = undefined;
     render();
   },
   openDm: (nick) => {
@@ -78,7 +84,7 @@ function render(): void {
       : link.state;
   byId("retry").hidden = link.state !== LINK_STATE.waiting;
   renderTabs(state, byId("tabs"), actions);
-  renderLog(conversation, byId("log"), actions);
+  renderLog(conversation, byId("log"), actions, link.state === LINK_STATE.online);
   renderNicks(state, conversation, byId("nick-list"), actions);
   const count =
     conversation?.kind === "room" ? `${conversation.nicks.size} here` : "Direct message";
@@ -98,8 +104,11 @@ function send(text: string): boolean {
     render();
     return false;
   }
-  const { frame, echo } = command;
+  const { frame, echo, history } = command;
   if (!request(frame)) return false;
+  if (history !== undefined) startHistory(conversation, history);
+  if (frame.type === "register") state.noteOnAck(ref, `Registered ${state.nick}.`);
+  if (frame.type === "auth") state.noteOnAck(ref, `Logged in as ${frame.name}.`);
   if (echo !== undefined) {
     const key = frame.type === "dm" ? state.openDm(frame.to).key : echo.key;
     state.expectAck(ref, key, echo.text, echo.action ? LINE_KIND.action : LINE_KIND.message);
@@ -171,6 +180,16 @@ byId<HTMLFormElement>("join-room").addEventListener("submit", (event) => {
   }
 });
 byId("retry").addEventListener("click", () => connection?.retryNow());
+// Scrolled to the top: ask for the page before the oldest message shown.
+byId("log").addEventListener("scroll", (event) => {
+  const log = event.currentTarget as HTMLElement;
+  const conversation =
+    state.active === undefined ? undefined : state.conversations.get(state.active);
+  if (log.scrollTop > 0 || conversation === undefined || link.state !== LINK_STATE.online) return;
+  if (conversation.pendingHistory === undefined && !conversation.historyStart) {
+    actions.loadOlder(conversation);
+  }
+});
 byId("toggle-rooms").addEventListener("click", () => chat.classList.toggle("show-rooms"));
 byId("toggle-nicks").addEventListener("click", () => chat.classList.toggle("show-nicks"));
 attachComposer(byId<HTMLTextAreaElement>("composer"), { onSend: send });

@@ -7,6 +7,8 @@ export interface ViewActions {
   readonly show: (key: string) => void;
   readonly close: (conversation: Conversation) => void;
   readonly openDm: (nick: string) => void;
+  /** Asks for the page of history before the oldest message shown. */
+  readonly loadOlder: (conversation: Conversation) => void;
 }
 
 /** The conversation tabs, each with its unread count and a close button. */
@@ -47,7 +49,35 @@ function renderLine(line: ChatLine, actions: ViewActions): HTMLElement {
     parts.push(line.kind === "action" ? "* " : "", from, " ");
   }
   parts.push(element("span", { class: "text" }, line.text));
+  if (line.history === true) {
+    // Marked in words as well as in style: screen readers and copied text say it too.
+    return element(
+      "li",
+      { class: `line ${line.kind} history`, title: "from history: said before you came" },
+      ...parts,
+    );
+  }
   return element("li", { class: `line ${line.kind}` }, ...parts);
+}
+
+/** The first row of the log: a button for older history, or where history starts. */
+function historyTop(
+  conversation: Conversation,
+  actions: ViewActions,
+  online: boolean,
+): HTMLElement {
+  if (conversation.historyStart) {
+    return element("li", { class: "history-top start" }, "Start of the history");
+  }
+  const loading = conversation.pendingHistory?.kind === "older";
+  const button = element(
+    "button",
+    { type: "button", class: "load-older" },
+    loading ? "Loading older messages…" : "Load older messages",
+  );
+  if (loading || !online) button.setAttribute("disabled", "");
+  button.addEventListener("click", () => actions.loadOlder(conversation));
+  return element("li", { class: "history-top" }, button);
 }
 
 /** The shown conversation's history; stays scrolled to the bottom when it was there. */
@@ -55,10 +85,18 @@ export function renderLog(
   conversation: Conversation | undefined,
   log: HTMLElement,
   actions: ViewActions,
+  online: boolean,
 ): void {
-  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-  log.replaceChildren(...(conversation?.lines ?? []).map((line) => renderLine(line, actions)));
-  if (atBottom) log.scrollTop = log.scrollHeight;
+  const fromBottom = log.scrollHeight - log.scrollTop;
+  const atBottom = fromBottom - log.clientHeight < 40;
+  const sameConversation = log.dataset.key === conversation?.key;
+  const rows = (conversation?.lines ?? []).map((line) => renderLine(line, actions));
+  if (conversation !== undefined) rows.unshift(historyTop(conversation, actions, online));
+  log.replaceChildren(...rows);
+  log.dataset.key = conversation?.key ?? "";
+  if (atBottom || !sameConversation) log.scrollTop = log.scrollHeight;
+  // Lines put above (an older page) leave the lines in view where they were.
+  else log.scrollTop = log.scrollHeight - fromBottom;
 }
 
 /** The members of the shown room (a DM shows its peer); a click opens a DM. */

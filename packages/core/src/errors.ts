@@ -316,6 +316,11 @@ export const ERROR_CODES = {
     message: "The server could not read its history just now.",
     hint: "Try again in a moment; the operator sees why in the server log.",
   },
+  CHAT_ERR_DM_HISTORY_ACCOUNTS: {
+    kind: "protocol",
+    message: "Direct messages are kept only between registered users who are logged in.",
+    hint: "Log in with /login NAME PASSWORD (or register with /register PASSWORD); the other nick must be registered too. A guest's DMs are never stored.",
+  },
   CHAT_ERR_ACCOUNTS_OFF: {
     kind: "protocol",
     message: "This server keeps no accounts.",

@@ -42,7 +42,7 @@ const HELP = [
   "*** type a line to say it in the current room; commands:",
   "***   /join ROOM   /part [ROOM]   /nick NAME   /msg NICK TEXT   /me TEXT",
   "***   /who [ROOM]  /rooms   /ping   /quit [REASON]   /help   //TEXT sends /TEXT",
-  "***   /history [N | since TIME]   /search WORDS   /register PASSWORD   /login NAME PASSWORD",
+  "***   /history [NICK] [N | since TIME]   /search WORDS   /register PASSWORD   /login NAME PASSWORD",
   "***   /kick NICK [REASON] (operator accounts)",
   "***   up/down arrows: history; Ctrl+D or Ctrl+C: quit",
 ].join("\n");

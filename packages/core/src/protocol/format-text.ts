@@ -17,7 +17,9 @@ export function formatTextLine(frame: ServerFrame): string | null {
         : `${room} <${frame.from}> ${frame.text}`;
     }
     case "dm":
-      return `*dm* <${frame.from}> ${frame.text}`;
+      return frame.history
+        ? `*dm* [history ${historyTime(frame.ts)}] <${frame.from}> -> ${frame.to}: ${frame.text}`
+        : `*dm* <${frame.from}> ${frame.text}`;
     case "join":
       return `#${frame.room} --> ${frame.nick} joined`;
     case "part":

@@ -76,6 +76,8 @@ export const CLIENT_FRAME_SCHEMAS = {
     type: v.literal("history"),
     ref: REF,
     room: v.optional(v.string()),
+    /** A nick instead of a room: the stored DMs between the session's account and that nick's. */
+    nick: v.optional(v.string()),
     dir: v.optional(v.picklist(HISTORY_DIRECTIONS)),
     id: v.optional(v.string()),
     ts: v.optional(v.number()),
@@ -132,6 +134,8 @@ export const SERVER_FRAME_SCHEMAS = {
     from: v.string(),
     to: v.string(),
     text: v.string(),
+    /** Set on stored DMs sent for a `history` request with a nick, not said just now. */
+    history: v.optional(v.boolean()),
   }),
   join: v.object({ type: v.literal("join"), ts: TS, room: v.string(), nick: v.string() }),
   part: v.object({

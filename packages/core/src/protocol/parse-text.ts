@@ -11,7 +11,7 @@ export const TEXT_COMMANDS = {
   msg: "/msg NICK TEXT      send a direct message",
   me: "/me TEXT            act in the current room (* nick waves)",
   history:
-    "/history [N | since TIME]  earlier messages of the current room (TIME: 30m, 2h, 1d or 2026-11-30T09:00Z)",
+    "/history [NICK] [N | since TIME]  earlier messages of the current room, or your stored DMs with NICK (TIME: 30m, 2h, 1d or 2026-11-30T09:00Z)",
   search: "/search WORDS       find messages of the current room with every word",
   register: "/register PASSWORD  register your current nick (use TLS: the line is not encrypted)",
   login: "/login NAME PASSWORD  log in to a registered nick",
@@ -98,8 +98,23 @@ export function parseTextLine(
 
 const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** `/history`, `/history 50`, `/history since 2h`, `/history since 2026-11-30T09:00Z`. */
+/**
+ * `/history`, `/history 50`, `/history since 2h`, `/history since 2026-11-30T09:00Z`; with a
+ * nick first (`/history bob 50`), the stored DMs with bob. A number or `since` is never a nick.
+ */
 function parseHistory(rest: string, now: number): ClientFrame | ProtocolError {
+  const [first, afterFirst] = firstWord(rest);
+  if (first === "" || /^\d+$/.test(first) || first.toLowerCase() === "since") {
+    return parseHistoryQuery(rest, now);
+  }
+  const query = parseHistoryQuery(afterFirst.trim(), now);
+  return query instanceof ProtocolError ? query : { ...query, nick: first };
+}
+
+type HistoryFrame = Extract<ClientFrame, { type: "history" }>;
+
+/** The count or time of a `/history`: `""`, `50`, `since 2h`, `since 2026-11-30T09:00Z`. */
+function parseHistoryQuery(rest: string, now: number): HistoryFrame | ProtocolError {
   if (rest === "") return { type: "history" };
   if (/^\d{1,6}$/.test(rest)) return { type: "history", limit: Number(rest) };
   const since = /^since\s+(\S+)$/i.exec(rest);

@@ -4,6 +4,7 @@ import { nameKey, normalizeName } from "../protocol/names.js";
 import { neutralizeField } from "../protocol/text-safety.js";
 import type { HistoryAnchor, HistoryQuery, StoredMessage } from "../store/types.js";
 import { whenDone } from "../store/types.js";
+import { dmConversationOf, dmHistoryFrame } from "./dm-history.js";
 import type { ChatHub } from "./hub.js";
 import type { Room } from "./room.js";
 import type { Session } from "./session.js";
@@ -60,7 +61,7 @@ export function sendJoinHistory(hub: ChatHub, session: Session, room: Room): voi
   );
 }
 
-/** The `history` request (text: `/history [N | since TIME]`). */
+/** The `history` request (text: `/history [NICK] [N | since TIME]`), for a room or a DM conversation. */
 export function historyRequest(
   hub: ChatHub,
   session: Session,
@@ -71,7 +72,11 @@ export function historyRequest(
   if (history === undefined) {
     return hub.replyError(session, new ProtocolError("CHAT_ERR_HISTORY_OFF"), request.ref);
   }
-  const roomKey = roomKeyOf(hub, session, request.room, request.ref);
+  // A nick names a DM conversation (IRCv3 chathistory takes a nick as target).
+  const roomKey =
+    request.nick !== undefined
+      ? dmConversationOf(hub, session, request.nick, request.ref)
+      : roomKeyOf(hub, session, request.room, request.ref);
   if (roomKey === undefined) return;
   const limit = requestLimit(request.limit, history.settings.joinLimit || 20);
   const dir =
@@ -141,7 +146,11 @@ function reply(
     (messages) => {
       if (!session.open) return;
       hub.chargeWork(session, baseCost + Math.floor(messages.length / MESSAGES_PER_WORK_TOKEN));
-      for (const message of messages) session.sendFrame(historyFrame(message));
+      for (const message of messages) {
+        session.sendFrame(
+          message.to === undefined ? historyFrame(message) : dmHistoryFrame(message),
+        );
+      }
       if (!session.structured) {
         session.sendLine(
           messages.length === 0

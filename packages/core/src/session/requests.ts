@@ -1,11 +1,12 @@
 import { PROTOCOL_VERSION } from "../defaults.js";
 import { FramingError, ProtocolError } from "../errors.js";
 import { isSingleLine } from "../framing/line-encoder.js";
-import type { ClientFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
+import type { ClientFrame, DmFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
 import { TEXT_COMMANDS } from "../protocol/parse-text.js";
 import { neutralizeField, neutralizeText } from "../protocol/text-safety.js";
 import type { Codec } from "./codec.js";
+import { recordDirectMessage } from "./dm-history.js";
 import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
 import type { Room } from "./room.js";
@@ -187,10 +188,11 @@ export function directMessage(
   const id = hub.messageId();
   // A DM to the operator's nick goes to the operator console (the `dm` event).
   const to = target === null ? hub.settings.operatorNick : target.nick;
-  const frame: ServerFrame = { type: "dm", id, ts: now, from: session.nick, to, text };
+  const frame: DmFrame = { type: "dm", id, ts: now, from: session.nick, to, text };
   if (target !== null) {
     target.sendFrame(frame);
     hub.stats.deliveries += 1;
+    recordDirectMessage(hub, session, target, frame);
   }
   if (session.structured) {
     if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });

@@ -24,7 +24,7 @@ interface Waiter {
 }
 
 /** Values per message in a posted batch (see history-worker.js). */
-const ROW_FIELDS = 7;
+const ROW_FIELDS = 8;
 
 /**
  * Commits history batches on a worker thread that owns its own write connection, so that the
@@ -56,7 +56,7 @@ export class BackgroundWriter implements MessageSink {
   /** Resolves with the time of the commit (ms since the epoch) once the worker reports it. */
   appendMessages(batch: readonly StoredMessage[]): Promise<number | undefined> {
     if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
-    const rows: Array<string | number> = new Array(batch.length * ROW_FIELDS);
+    const rows: Array<string | number | null> = new Array(batch.length * ROW_FIELDS);
     let i = 0;
     for (const m of batch) {
       rows[i++] = m.id;
@@ -66,6 +66,7 @@ export class BackgroundWriter implements MessageSink {
       rows[i++] = m.from;
       rows[i++] = m.text;
       rows[i++] = m.action ? 1 : 0;
+      rows[i++] = m.to ?? null;
     }
     const seq = this.nextSeq++;
     const worker = this.worker ?? this.start();

@@ -11,8 +11,11 @@
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 
-/** Values per message in a posted batch: id, ts, room, roomKey, from, text, action (0 or 1). */
-const ROW_FIELDS = 7;
+/**
+ * Values per message in a posted batch: id, ts, room, roomKey, from, text, action (0 or 1), and
+ * the recipient of a direct message (null for a room message).
+ */
+const ROW_FIELDS = 8;
 
 const db = new Database(workerData.file, { timeout: workerData.lockTimeoutMs });
 // The main thread opened the file first (migrations, WAL): this connection only writes. It
@@ -23,7 +26,7 @@ if (workerData.maxPageCount !== undefined) db.pragma(`max_page_count = ${workerD
 // Kept in step with SqliteStore.appendMessages (the in-memory store's path); the full-text index
 // is written beside each row, not by a trigger (migration 2).
 const insertMessage = db.prepare(
-  "INSERT INTO messages (id, ts, room, room_key, sender, body, action) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  "INSERT INTO messages (id, ts, room, room_key, sender, body, action, recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 );
 const indexMessage = db.prepare("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)");
 const upsertRoom = db.prepare(
@@ -34,7 +37,17 @@ const appendRows = db.transaction((rows) => {
   for (let i = 0; i < rows.length; i += ROW_FIELDS) {
     const id = rows[i];
     const text = rows[i + 5];
-    insertMessage.run(id, rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4], text, rows[i + 6]);
+    // id, ts, room, roomKey, from, text, action, recipient: positional, no object per message.
+    insertMessage.run(
+      id,
+      rows[i + 1],
+      rows[i + 2],
+      rows[i + 3],
+      rows[i + 4],
+      text,
+      rows[i + 6],
+      rows[i + 7],
+    );
     indexMessage.run(id, text);
     if (rows[i + 3] !== lastRoom) {
       upsertRoom.run(rows[i + 3], rows[i + 2]);

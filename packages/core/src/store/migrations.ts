@@ -56,4 +56,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP TRIGGER IF EXISTS messages_fts_insert;
   `,
+  // 3: direct messages between registered users share the messages table (and its id space,
+  // index and retention): `recipient` is the nick a DM went to, NULL for a room message, and
+  // room_key holds the two accounts' conversation key (store/types.ts dmConversation).
+  `
+  ALTER TABLE messages ADD COLUMN recipient TEXT;
+  `,
 ];

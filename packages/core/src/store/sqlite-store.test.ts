@@ -73,8 +73,9 @@ describe("SQLite store", () => {
     open(dir).close();
     const db = new Database(join(dir, DATA_FILE_NAME));
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    // One row per migration applied, in order.
     expect(db.prepare("SELECT version FROM schema_version").pluck().all()).toEqual(
-      MIGRATIONS.map((_, i) => i + 1),
+      MIGRATIONS.map((_, index) => index + 1),
     );
     db.close();
     const again = open(dir);

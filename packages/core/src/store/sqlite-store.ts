@@ -41,6 +41,7 @@ interface MessageRow {
   sender: string;
   body: string;
   action: number;
+  recipient?: string | null;
 }
 
 interface BanRow {
@@ -59,7 +60,7 @@ interface AccountRow {
   operator: number;
 }
 
-const COLUMNS = "id, ts, room, room_key, sender, body, action";
+const COLUMNS = "id, ts, room, room_key, sender, body, action, recipient";
 
 /**
  * Opens (or creates) the store of a data directory: `DIR/tcpchat.db`, creating DIR if needed.
@@ -172,6 +173,7 @@ function toMessage(row: MessageRow): StoredMessage {
     from: row.sender,
     text: row.body,
     action: row.action === 1,
+    ...(row.recipient == null ? {} : { to: row.recipient }),
   };
 }
 
@@ -213,7 +215,7 @@ export class SqliteStore implements ChatStore {
         ? `SQLite ${version} in memory (nothing is kept)`
         : `SQLite ${version} at ${file}`;
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // The full-text index is written here, not by a trigger: see migration 2.
     this.indexMessage = db.prepare("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)");
@@ -224,7 +226,16 @@ export class SqliteStore implements ChatStore {
       let lastRoom = "";
       for (const m of batch) {
         // Positional parameters: no object per message to bind by name.
-        this.insertMessage.run(m.id, m.ts, m.room, m.roomKey, m.from, m.text, m.action ? 1 : 0);
+        this.insertMessage.run(
+          m.id,
+          m.ts,
+          m.room,
+          m.roomKey,
+          m.from,
+          m.text,
+          m.action ? 1 : 0,
+          m.to ?? null,
+        );
         this.indexMessage.run(m.id, m.text);
         if (m.roomKey !== lastRoom) {
           this.upsertRoom.run(m.roomKey, m.room);

@@ -8,7 +8,12 @@
 /** A value now, or later. */
 export type Awaitable<T> = T | Promise<T>;
 
-/** One room message as stored: its id is the hub's message id as a number (base 36 on the wire). */
+/**
+ * One message as stored: its id is the hub's message id as a number (base 36 on the wire). A
+ * room message has its room in `room`/`roomKey`. A direct message between two registered users
+ * has `to` (the recipient's nick), and its conversation in `room`/`roomKey`
+ * ({@link dmConversation}): a key no room can have, so room queries never see it.
+ */
 export interface StoredMessage {
   /** Unique and increasing across restarts (the hub continues after the store's last id). */
   readonly id: number;
@@ -22,6 +27,18 @@ export interface StoredMessage {
   readonly text: string;
   /** A `/me` action. */
   readonly action: boolean;
+  /** For a direct message: the recipient's nick as it was sent (undefined: a room message). */
+  readonly to?: string;
+}
+
+/**
+ * The conversation of two accounts (their keys, in either order) as a stored message's
+ * `room`/`roomKey`: `@a @b`, sorted. It holds a space, which no room name may (spec 5), so it
+ * can never be a room's key, and a history query for it names both accounts.
+ */
+export function dmConversation(accountA: string, accountB: string): string {
+  const [first, second] = accountA <= accountB ? [accountA, accountB] : [accountB, accountA];
+  return `@${first} @${second}`;
 }
 
 /**

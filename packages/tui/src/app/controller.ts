@@ -228,6 +228,21 @@ export class Controller {
       });
   }
 
+  /** Ends a buffer's history request: its messages have come (frames precede the ack). */
+  private historyDone(bufferKey: string) {
+    return (error?: unknown) =>
+      this.dispatch({
+        type: "history-done",
+        bufferKey,
+        now: Date.now(),
+        error: error === undefined ? undefined : toShownError(error),
+      });
+  }
+
+  private info(text: string): void {
+    this.dispatch({ type: "local-info", text, now: Date.now() });
+  }
+
   /** The request line would pass the server's line limit: refuse it here, with the reason. */
   private tooLong(frame: object): ChatError | undefined {
     const bytes = Buffer.byteLength(JSON.stringify({ ...frame, ref: "r0000000" }));
@@ -305,6 +320,34 @@ export class Controller {
         return;
       case "rooms":
         client.listRooms().catch(this.fail(this.current.active));
+        return;
+      case "history": {
+        const done = this.historyDone(effect.bufferKey);
+        // A DM buffer pages the conversation with that nick; a room buffer, the room.
+        const target = effect.dm ? { nick: effect.target } : { room: effect.target };
+        client.history({ ...target, ...effect.query }).then(() => done(), done);
+        return;
+      }
+      case "search": {
+        const done = this.historyDone(effect.bufferKey);
+        client.search(effect.text, { room: effect.room }).then(() => done(), done);
+        return;
+      }
+      case "register":
+        client
+          .register(effect.password)
+          .then(
+            () =>
+              this.info(
+                `Registered ${this.current.nick ?? "your nick"}: log in with /login next time.`,
+              ),
+            this.fail(this.current.active),
+          );
+        return;
+      case "login":
+        client
+          .login(effect.name, effect.password)
+          .then(() => this.info(`Logged in as ${effect.name}.`), this.fail(this.current.active));
         return;
       case "ping":
         this.measureLag();

@@ -38,6 +38,8 @@ export function newBuffer(kind: BufferKind, name: string): ChatBuffer {
     scroll: 0,
     members: [],
     joined: kind === "room",
+    pendingHistory: undefined,
+    historyStart: false,
   };
 }
 
@@ -123,7 +125,8 @@ export function switchTo(state: AppState, key: string): AppState {
 /** Index of the first line below the read marker, or -1 when there is nothing unread to mark. */
 export function readMarkerIndex(buffer: ChatBuffer): number {
   if (buffer.readMarker === undefined) return -1;
-  const index = buffer.lines.findIndex((l) => l.seq >= buffer.readMarker!);
+  // Lines from history (an older page put on top) were not said since the user looked.
+  const index = buffer.lines.findIndex((l) => l.seq >= buffer.readMarker! && l.history !== true);
   // A marker above the very first kept line marks nothing the user has seen.
   return index <= 0 ? -1 : index;
 }

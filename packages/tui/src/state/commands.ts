@@ -11,6 +11,11 @@ export const COMMANDS = {
   nick: "/nick NAME  change your nick",
   who: "/who [ROOM]  list the members of a room",
   rooms: "/rooms  list rooms and their sizes",
+  history:
+    "/history [NICK] [N | since TIME]  earlier messages of this tab, or your stored DMs with NICK (TIME: 30m, 2h, 1d or 2026-11-30T09:00Z); PgUp at the top loads older ones too",
+  search: "/search WORDS  find messages of this tab's room with every word",
+  register: "/register PASSWORD  register your nick (use --tls: the password crosses the network)",
+  login: "/login NAME PASSWORD  log in to a registered nick",
   clear: "/clear  clear this tab's lines",
   help: "/help  this list; keys: PgUp/PgDn scroll, Ctrl+N/Ctrl+P or Alt+1..9 switch tabs",
   quit: "/quit [REASON]  leave and exit",
@@ -29,7 +34,11 @@ const ALIASES: Record<string, CommandName> = {
   exit: "quit",
   wc: "close",
   action: "me",
+  identify: "login",
 };
+
+/** Commands whose line holds a password: never kept in the input history. */
+export const SECRET_COMMANDS: ReadonlySet<CommandName> = new Set(["register", "login"]);
 
 /** What a submitted line asks for. */
 export type Intent =

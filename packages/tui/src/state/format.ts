@@ -358,6 +358,14 @@ export function statusBar(state: AppState, now: number, columns: number): Row {
     { text: ` | ${where}`, style: "bar" },
   ];
   if (buffer.kind === "room") parts.push({ text: ` (${buffer.members.length})`, style: "bar" });
+  // Early in the bar, so a narrow terminal still shows it: a PageUp that shows nothing new yet
+  // is waiting for the server, not a dead key.
+  if (buffer.pendingHistory !== undefined) {
+    parts.push({
+      text: buffer.pendingHistory.kind === "search" ? " | searching…" : " | loading history…",
+      style: "warn",
+    });
+  }
   if (state.connection.lagMs !== undefined && state.connection.status === "open") {
     parts.push({ text: ` | lag ${state.connection.lagMs}ms`, style: "bar" });
   }

@@ -13,6 +13,7 @@ import {
 } from "./buffers.js";
 import { SELF_RECONNECT_HINT } from "./connection.js";
 import { announce, errorLine, online, only, type Reduction } from "./reduction.js";
+import { addHistoryLine } from "./scrollback.js";
 import type { AppState, Effect, IncomingFrame } from "./types.js";
 
 function mentions(text: string, nick: string | undefined): boolean {
@@ -26,32 +27,40 @@ export function onFrame(state: AppState, frame: IncomingFrame, now: number): Red
     case "welcome":
       return onWelcome(state, frame, now);
     case "message": {
-      let next = ensureBuffer(state, "room", frame.room);
+      const next = ensureBuffer(state, "room", frame.room);
       const own = state.nick !== undefined && foldName(frame.from) === foldName(state.nick);
-      // History comes again after a reconnect: a message already shown is not shown twice.
-      if (
-        frame.history &&
-        findBuffer(next, roomKey(frame.room))!.lines.some((l) => l.id === frame.id)
-      ) {
-        return only(next);
-      }
-      next = appendLine(next, roomKey(frame.room), {
+      const line = {
         ts: frame.ts,
-        kind: frame.action ? "action" : "message",
+        kind: frame.action ? ("action" as const) : ("message" as const),
         nick: frame.from,
         text: frame.text,
         id: frame.id,
         // Old talk neither highlights nor counts as unread.
         highlight: !frame.history && !own && mentions(frame.text, state.nick),
         ...(frame.history ? { history: true } : {}),
-      });
-      return only(next);
+      };
+      // History goes where its id belongs, once (it comes again after a reconnect).
+      if (frame.history) return only(addHistoryLine(next, roomKey(frame.room), line));
+      return only(appendLine(next, roomKey(frame.room), line));
     }
     case "dm": {
       const own = state.nick !== undefined && foldName(frame.from) === foldName(state.nick);
       const other = own ? frame.to : frame.from;
       const key = dmKey(other);
       let next = ensureBuffer(state, "dm", other);
+      // Stored DMs (an older page, /history NICK) go where their id belongs, once.
+      if (frame.history) {
+        return only(
+          addHistoryLine(next, key, {
+            ts: frame.ts,
+            kind: "message",
+            nick: frame.from,
+            text: frame.text,
+            id: frame.id,
+            history: true,
+          }),
+        );
+      }
       if (findBuffer(next, key)!.lines.some((l) => l.id === frame.id)) return only(next);
       next = appendLine(next, key, {
         ts: frame.ts,

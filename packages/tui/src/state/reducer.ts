@@ -20,6 +20,7 @@ import { browse, EMPTY_HISTORY } from "./history.js";
 import { type EditOp, EMPTY_INPUT, edit, insertText } from "./input.js";
 import { KEYMAP } from "./keymap.js";
 import { errorLine, only, type Reduction } from "./reduction.js";
+import { onHistoryDone, requestOlder } from "./scrollback.js";
 import { dropQueued, onDmSent, onRequestFailed, quit, say, submit } from "./submit.js";
 import type { Action, AppState, ChatBuffer, Effect, KeyAction } from "./types.js";
 
@@ -103,6 +104,8 @@ export function reduce(previous: AppState, action: Action): Reduction {
       return only(onDmSent(state, action));
     case "quit":
       return state.quitting ? only(state) : quit(state, action.reason);
+    case "history-done":
+      return onHistoryDone(state, action.bufferKey, action.now, action.error);
     case "local-info":
       return only(
         appendLine(state, state.active, { ts: action.now, kind: "info", text: action.text }),
@@ -141,8 +144,15 @@ function onKey(state: AppState, action: KeyAction): Reduction {
     }
     case "complete":
       return only(onComplete(base));
-    case "pageUp":
-      return only(scrollBy(base, Math.max(1, base.pageRows - 1)));
+    case "pageUp": {
+      const next = scrollBy(base, Math.max(1, base.pageRows - 1));
+      const buffer = activeBuffer(next);
+      // The top line is in view: fetch the page before it now, so the next PageUp shows it.
+      if (buffer.scroll + next.pageRows >= buffer.lines.length) {
+        return requestOlder(next, buffer.key);
+      }
+      return only(next);
+    }
     case "pageDown":
       return only(scrollBy(base, -Math.max(1, base.pageRows - 1)));
     case "scrollBottom":

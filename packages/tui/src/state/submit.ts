@@ -11,8 +11,9 @@ import {
   switchTo,
   updateBuffer,
 } from "./buffers.js";
-import { COMMANDS, firstWord, parseSubmit } from "./commands.js";
+import { COMMANDS, firstWord, parseSubmit, SECRET_COMMANDS } from "./commands.js";
 import { remember } from "./history.js";
+import { historyCommand } from "./history-commands.js";
 import { EMPTY_INPUT } from "./input.js";
 import { errorLine, online, only, type Reduction, showError } from "./reduction.js";
 import type { Action, AppState, Effect, ShownError, Target } from "./types.js";
@@ -23,13 +24,15 @@ export const OUTBOX_LIMIT = 100;
 /** Runs what the user typed: a message or a /command. */
 export function submit(state: AppState): Reduction {
   const line = state.input.text;
+  const intent = parseSubmit(line);
+  // A password must not come back with the Up key.
+  const secret = intent.type === "command" && SECRET_COMMANDS.has(intent.name);
   const next: AppState = {
     ...state,
     input: EMPTY_INPUT,
-    history: remember(state.history, line),
+    history: secret ? state.history : remember(state.history, line),
     completion: undefined,
   };
-  const intent = parseSubmit(line);
   switch (intent.type) {
     case "none":
       return only(state);
@@ -112,8 +115,20 @@ function runCommand(state: AppState, name: keyof typeof COMMANDS, args: string):
     }
     case "rooms":
       return requireOnline(state, { type: "rooms" });
+    case "history":
+    case "search":
+    case "register":
+    case "login":
+      return historyCommand(state, name, args);
     case "clear":
-      return only(updateBuffer(state, buffer.key, (b) => ({ ...b, lines: [], scroll: 0 })));
+      return only(
+        updateBuffer(state, buffer.key, (b) => ({
+          ...b,
+          lines: [],
+          scroll: 0,
+          historyStart: false,
+        })),
+      );
     case "help": {
       let next = state;
       for (const text of Object.values(COMMANDS)) {

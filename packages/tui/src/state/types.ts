@@ -67,6 +67,34 @@ export interface ChatBuffer {
   readonly members: readonly string[];
   /** For rooms: whether the session is (or should be, after a reconnect) in it. */
   readonly joined: boolean;
+  /** A history or search request for this buffer is under way (one at a time). */
+  readonly pendingHistory: PendingHistory | undefined;
+  /** Older history was asked for and the server had no more: PageUp asks no further. */
+  readonly historyStart: boolean;
+}
+
+/** What a buffer's history request is: PageUp's older page, `/history`, or `/search`. */
+export const HISTORY_REQUEST_KIND = {
+  older: "older",
+  history: "history",
+  search: "search",
+} as const;
+/** One of {@link HISTORY_REQUEST_KIND}. */
+export type HistoryRequestKind = (typeof HISTORY_REQUEST_KIND)[keyof typeof HISTORY_REQUEST_KIND];
+
+/** A history or search request under way for one buffer, and what its frames did so far. */
+export interface PendingHistory {
+  readonly kind: HistoryRequestKind;
+  /** Most messages asked for: fewer in an older page means the start of history. */
+  readonly limit: number;
+  /** Messages received for it so far (shown or already there). */
+  readonly received: number;
+  /** Older page: messages older than this id go above everything (at `insertAt`). */
+  readonly beforeId?: number;
+  /** Older page: where the next older message goes, counted from the top. */
+  readonly insertAt: number;
+  /** Search: the words, for the closing line. */
+  readonly text?: string;
 }
 
 /** Connection states: the ChatClient's own. */
@@ -190,6 +218,13 @@ export type Action =
       readonly ts: number;
     }
   | { readonly type: "local-info"; readonly text: string; readonly now: number }
+  /** A history or search request was answered (its messages came before); or it failed. */
+  | {
+      readonly type: "history-done";
+      readonly bufferKey: string;
+      readonly now: number;
+      readonly error?: ShownError | undefined;
+    }
   /** The server sent a line that is not a valid frame (or too long): logged in the status tab. */
   | { readonly type: "protocol-error"; readonly error: ShownError; readonly now: number }
   | { readonly type: "quit"; readonly reason: string | undefined };
@@ -209,8 +244,32 @@ export type Effect =
   | { readonly type: "nick"; readonly nick: string }
   | { readonly type: "who"; readonly room: string; readonly show?: boolean }
   | { readonly type: "rooms" }
+  | {
+      readonly type: "history";
+      readonly bufferKey: string;
+      /** The room, or the nick of a direct-message buffer. */
+      readonly target: string;
+      readonly dm: boolean;
+      readonly query: HistoryQueryFields;
+    }
+  | {
+      readonly type: "search";
+      readonly bufferKey: string;
+      readonly room: string;
+      readonly text: string;
+    }
+  | { readonly type: "register"; readonly password: string }
+  | { readonly type: "login"; readonly name: string; readonly password: string }
   | { readonly type: "ping" }
   | { readonly type: "quit"; readonly reason: string | undefined };
+
+/** The fields of a `history` request besides its target (spec 4.4: IRCv3 chathistory). */
+export interface HistoryQueryFields {
+  readonly dir?: "latest" | "before" | "after" | "around";
+  readonly id?: string;
+  readonly ts?: number;
+  readonly limit?: number;
+}
 
 /** Server frames the TUI reacts to (spec section 4.2). */
 export type IncomingFrame = ServerFrame;
