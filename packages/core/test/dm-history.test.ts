@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   createClient,
   dmConversation,
+  openDataDirectory,
   openSqliteStore,
   type ServerFrame,
   type SqliteStore,
@@ -11,6 +15,17 @@ import { LineClient, startServer } from "./helpers.js";
 function memoryStore(): SqliteStore & AsyncDisposable {
   const store = openSqliteStore(":memory:") as SqliteStore & AsyncDisposable;
   store[Symbol.asyncDispose] = async () => store.close();
+  return store;
+}
+
+/** A store in a data directory: history batches are committed by the writer's worker thread. */
+function diskStore(): SqliteStore & AsyncDisposable {
+  const dir = mkdtempSync(join(tmpdir(), "tcpchat-dm-history-"));
+  const store = openDataDirectory(dir) as SqliteStore & AsyncDisposable;
+  store[Symbol.asyncDispose] = async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
   return store;
 }
 
@@ -37,9 +52,12 @@ async function historyLines(client: LineClient, line: string): Promise<string[]>
   return client.lines.slice(from);
 }
 
-describe("direct-message history", () => {
+describe.each([
+  ["in memory", memoryStore],
+  ["on disk, written by a worker thread", diskStore],
+])("direct-message history, store %s", (_where, makeStore) => {
   it("stores DMs between registered users only, and only those two read them, across a restart", async () => {
-    await using store = memoryStore();
+    await using store = makeStore();
     {
       await using s = await startServer({ store, modeSettleMs: 50 });
       const alice = await registered(s.port, "alice");
