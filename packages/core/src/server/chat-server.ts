@@ -754,7 +754,7 @@ export class ChatServer extends EventEmitter {
       connection.destroy();
       return;
     }
-    (connection as WebSocketTransport & { [SESSION]?: Session })[SESSION] = this.hub.open(
+    connection.session = this.hub.open(
       connection,
       peerInfo(connection.socket as TcpSocket),
       Date.now(),
@@ -913,19 +913,16 @@ function socketHandlers(hub: ChatHub) {
       hub.receiveEnd(session);
       hub.close(session, { reason: "client closed the connection" }, true);
     },
-    onWebSocketMessage(
-      connection: WebSocketTransport & { [SESSION]?: Session },
-      bytes: Buffer,
-    ): void {
-      const session = connection[SESSION];
+    onWebSocketMessage(connection: WebSocketTransport, bytes: Buffer): void {
+      const session = connection.session;
       if (session === undefined) return;
       hub.receive(session, bytes);
       // A message ends its last line (spec "One port"): the newline is optional.
       if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) hub.receive(session, NEWLINE);
     },
-    onWebSocketClosed(connection: WebSocketTransport & { [SESSION]?: Session }): void {
+    onWebSocketClosed(connection: WebSocketTransport): void {
       // Only sessions that were opened (not ones refused while the server closes).
-      const session = connection[SESSION];
+      const session = connection.session;
       if (session !== undefined) hub.transportClosed(session, { reason: "connection closed" });
     },
     onClose(this: SocketWithSession, hadError: boolean): void {

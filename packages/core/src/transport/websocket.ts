@@ -8,6 +8,7 @@ import {
   type WebSocketFrameSink,
   type WsCloseCode,
 } from "../framing/index.js";
+import type { Session } from "../session/session.js";
 import type { Transport } from "../session/transport.js";
 import { answerUpgrade } from "./websocket-handshake.js";
 
@@ -158,6 +159,11 @@ function pathOf(url: string | undefined): string {
  * per peer. Control frames are whole frames too, so the two never interleave.
  */
 export class WebSocketTransport implements Transport, WebSocketFrameSink {
+  /**
+   * The session this connection carries, set by the server when it opens one. A declared field
+   * rather than a symbol added later: the object keeps its shape and needs no property array.
+   */
+  session: Session | undefined = undefined;
   private readonly reader: WebSocketFrameReader;
   /** A pong (or any frame) came since the last ping. */
   private alive = true;
