@@ -8,4 +8,19 @@ export {
   type TelnetFilterOptions,
   type TelnetOutput,
 } from "./telnet.js";
-export { encodeTextFrame, encodeTextFrameBytes, textFrameHeaderBytes } from "./websocket-frame.js";
+export {
+  encodeCloseFrame,
+  encodePongFrame,
+  encodeTextFrame,
+  encodeTextFrameBytes,
+  PING_FRAME,
+  textFrameHeaderBytes,
+} from "./websocket-frame.js";
+export {
+  isValidCloseCode,
+  WebSocketFrameReader,
+  type WebSocketFrameSink,
+  WS_CLOSE_CODES,
+  WS_OPCODES,
+  type WsCloseCode,
+} from "./websocket-reader.js";

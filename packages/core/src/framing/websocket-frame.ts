@@ -50,3 +50,40 @@ export function encodeTextFrameBytes(payload: Uint8Array): Buffer {
   frame.set(payload, header);
   return frame;
 }
+
+/** Opcode bytes with FIN set: control frames are never fragmented (RFC 6455 section 5.5). */
+const FIN_CLOSE = 0x88;
+const FIN_PING = 0x89;
+const FIN_PONG = 0x8a;
+
+/** A server's ping with no payload: the same two bytes for every peer. */
+export const PING_FRAME: Buffer = Buffer.from([FIN_PING, 0]);
+
+/** A server's pong echoing a ping's payload (at most 125 bytes; section 5.5.3). */
+export function encodePongFrame(payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(2 + payload.length);
+  frame[0] = FIN_PONG;
+  frame[1] = payload.length;
+  frame.set(payload, 2);
+  return frame;
+}
+
+/**
+ * A server's close frame (section 5.5.1): `code` undefined gives an empty body (the answer to a
+ * close that carried no status). The reason is cut to fit 123 bytes on a character boundary.
+ */
+export function encodeCloseFrame(code?: number, reason = ""): Buffer {
+  if (code === undefined) return Buffer.from([FIN_CLOSE, 0]);
+  let text = reason;
+  while (Buffer.byteLength(text, "utf8") > MAX_CLOSE_REASON_BYTES) text = text.slice(0, -1);
+  const length = 2 + Buffer.byteLength(text, "utf8");
+  const frame = Buffer.allocUnsafe(2 + length);
+  frame[0] = FIN_CLOSE;
+  frame[1] = length;
+  frame.writeUInt16BE(code, 2);
+  frame.write(text, 4, "utf8");
+  return frame;
+}
+
+/** Longest close reason RFC 6455 allows, in bytes (125 less the 2-byte status code). */
+const MAX_CLOSE_REASON_BYTES = 123;

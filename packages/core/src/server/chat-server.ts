@@ -30,7 +30,6 @@ import {
   type TlsCredentials,
   type TlsSocket,
   TlsUnwrapper,
-  type WebSocket,
   WebSocketGateway,
   WebSocketTransport,
 } from "../transport/index.js";
@@ -342,13 +341,10 @@ export class ChatServer extends EventEmitter {
             maxPayloadBytes: this.settings.maxLineBytes + 2,
             allowedOrigins: wsOptions.allowedOrigins,
             pingIntervalMs: wsOptions.pingIntervalMs ?? defaults.DEFAULT_WEBSOCKET_PING_INTERVAL_MS,
-            onOpen: (ws, socket) => this.startWebSocketSession(ws, socket, lingerMs),
-            onPeerClosing: (ws) => {
-              // Only sessions that were opened (not ones refused while the server closes).
-              if ((ws as WebSocket & { [SESSION]?: Session })[SESSION] !== undefined) {
-                this.handlers.onWebSocketClose.call(ws);
-              }
-            },
+            lingerMs,
+            onOpen: (connection) => this.startWebSocketSession(connection),
+            onMessage: this.handlers.onWebSocketMessage,
+            onClosed: this.handlers.onWebSocketClosed,
           });
     if (httpOptions !== undefined) {
       const loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -753,22 +749,17 @@ export class ChatServer extends EventEmitter {
   }
 
   /** A WebSocket is open: a session in the WebSocket codec, no text greeting (spec "One port"). */
-  private startWebSocketSession(ws: WebSocket, socket: TcpSocket, lingerMs: number): void {
+  private startWebSocketSession(connection: WebSocketTransport): void {
     if (this.closing !== undefined) {
-      ws.terminate();
+      connection.destroy();
       return;
     }
-    const session = this.hub.open(
-      new WebSocketTransport(ws, socket, lingerMs),
-      peerInfo(socket),
+    connection.session = this.hub.open(
+      connection,
+      peerInfo(connection.socket as TcpSocket),
       Date.now(),
       WS_CODEC,
     );
-    const tracked = ws as WebSocket & { [SESSION]?: Session };
-    tracked[SESSION] = session;
-    ws.on("message", this.handlers.onWebSocketMessage);
-    ws.on("close", this.handlers.onWebSocketClose);
-    ws.on("error", ignoreSocketError);
   }
 
   /** The figures of `GET /metrics`, in the Prometheus text format. */
@@ -922,22 +913,17 @@ function socketHandlers(hub: ChatHub) {
       hub.receiveEnd(session);
       hub.close(session, { reason: "client closed the connection" }, true);
     },
-    onWebSocketMessage(
-      this: WebSocket & { [SESSION]?: Session },
-      data: Buffer | ArrayBuffer | Buffer[],
-    ): void {
-      const session = this[SESSION]!;
-      const bytes = Buffer.isBuffer(data)
-        ? data
-        : Array.isArray(data)
-          ? Buffer.concat(data)
-          : Buffer.from(data);
+    onWebSocketMessage(connection: WebSocketTransport, bytes: Buffer): void {
+      const session = connection.session;
+      if (session === undefined) return;
       hub.receive(session, bytes);
       // A message ends its last line (spec "One port"): the newline is optional.
       if (bytes.length === 0 || bytes[bytes.length - 1] !== 0x0a) hub.receive(session, NEWLINE);
     },
-    onWebSocketClose(this: WebSocket & { [SESSION]?: Session }): void {
-      hub.transportClosed(this[SESSION]!, { reason: "connection closed" });
+    onWebSocketClosed(connection: WebSocketTransport): void {
+      // Only sessions that were opened (not ones refused while the server closes).
+      const session = connection.session;
+      if (session !== undefined) hub.transportClosed(session, { reason: "connection closed" });
     },
     onClose(this: SocketWithSession, hadError: boolean): void {
       hub.transportClosed(this[SESSION]!, {

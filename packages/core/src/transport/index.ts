@@ -25,8 +25,8 @@ export {
   type TlsUnwrapperOptions,
 } from "./tls-unwrap.js";
 export {
-  type WebSocket,
   WebSocketGateway,
   type WebSocketGatewayOptions,
   WebSocketTransport,
 } from "./websocket.js";
+export { answerUpgrade, type HandshakeAnswer } from "./websocket-handshake.js";
