@@ -120,6 +120,12 @@ export const ERROR_CODES = {
     message: "That nick was freed by a dropped connection and is kept for its owner for a while.",
     hint: "Pick another nick, or wait until the hold ends (the message says how long).",
   },
+  CHAT_ERR_NICK_RESERVED: {
+    kind: "protocol",
+    message:
+      "Nicks starting with guest- (or looking like it) are the ones the server gives to those who have not picked a nick.",
+    hint: "Pick a nick that does not start with guest-.",
+  },
   CHAT_ERR_NAME_CONFUSABLE: {
     kind: "protocol",
     message:

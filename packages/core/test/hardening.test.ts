@@ -200,6 +200,47 @@ describe("names people can tell apart", () => {
     expect(await mallory.waitFor(/^!!! /)).toMatch(new RegExp(`^!!! ${code}: `));
   });
 
+  it.each([
+    ["guest- and any letters", "guest-alice"],
+    ["GUEST- in capitals", "GUEST-1f3a00"],
+    ["a Cyrillic е in guest-", "gu\u0435st-1"],
+    ["a fullwidth ｇ in guest-", "\uff47uest-abc"],
+  ])("keeps the guests' namespace for the server: refuses %s", async (_what, nick) => {
+    await using s = await startServer();
+    const mallory = await greeted(s.port);
+    mallory.send(`/nick ${nick}`);
+    expect(await mallory.waitFor(/^!!! /)).toBe(
+      `!!! CHAT_ERR_NICK_RESERVED: The nick ${nick} starts with guest- (or looks like it): the server gives those to sessions that have not picked a nick. (hint: Pick a nick that does not start with guest-.)`,
+    );
+    expect(s.server.sessions()[0]!.nick).toBe(mallory.nick);
+  });
+
+  it("lets names that only begin like guest through, and a guest keep its own nick", async () => {
+    await using s = await startServer();
+    const c = await greeted(s.port);
+    c.send(`/nick ${c.nick.toUpperCase()}`);
+    await c.waitFor(`*** ${c.nick} is now known as ${c.nick.toUpperCase()}`);
+    c.send("/nick guestbook");
+    await c.waitFor(/is now known as guestbook$/);
+    c.send("/nick guest");
+    await c.waitFor(/is now known as guest$/);
+  });
+
+  it("gives a dropped guest its nick back when it reconnects from its address", async () => {
+    await using s = await startServer({ nickHoldMs: 60_000 });
+    const guest = await greeted(s.port);
+    const nick = guest.nick;
+    guest.socket.resetAndDestroy();
+    await until(() => s.server.sessions().length === 0, "the guest to be gone");
+    const other = await LineClient.open(s.port, "127.0.0.2");
+    await other.waitFor(/^\*\*\* tcpchat\//);
+    other.send(`/nick ${nick}`);
+    expect(await other.waitFor(/^!!! /)).toMatch(/^!!! CHAT_ERR_NICK_RESERVED: /);
+    const back = await greeted(s.port);
+    back.send(`/nick ${nick}`);
+    await back.waitFor(`*** ${back.nick} is now known as ${nick}`);
+  });
+
   it("refuses a room name that looks like an existing room", async () => {
     await using s = await startServer();
     const c = await greeted(s.port);

@@ -3,7 +3,7 @@ export * from "./format-text.js";
 export * from "./frame-schema.js";
 export * from "./frames.js";
 export * from "./lines.js";
-export { lookalikeKeys } from "./lookalikes.js";
+export { isGuestNick, lookalikeKeys } from "./lookalikes.js";
 export * from "./names.js";
 export { parseClientFrame } from "./parse-json.js";
 export {

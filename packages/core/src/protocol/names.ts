@@ -51,6 +51,12 @@ export function normalizeName(
   return name;
 }
 
+/**
+ * Start of the nicks the server gives to sessions that have not picked one (spec 5): the
+ * server's namespace, so nobody may pick a nick in it (CHAT_ERR_NICK_RESERVED).
+ */
+export const GUEST_NICK_PREFIX = "guest-";
+
 /** The key under which a name is unique: NFC plus Unicode case folding (spec 5). */
 export function nameKey(name: string): string {
   // toLowerCase after toUpperCase folds most special cases (e.g. ß/ẞ, final sigma) together.

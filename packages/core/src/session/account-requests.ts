@@ -1,6 +1,6 @@
 import { ProtocolError } from "../errors.js";
 import type { ClientFrame } from "../protocol/frames.js";
-import { nameKey, normalizeName } from "../protocol/names.js";
+import { GUEST_NICK_PREFIX, nameKey, normalizeName } from "../protocol/names.js";
 import { neutralizeField } from "../protocol/text-safety.js";
 import { hashPassword, verifyPassword } from "../store/password.js";
 import type { StoredAccount } from "../store/types.js";
@@ -76,7 +76,7 @@ export function register(
   warnIfClear(session);
   if (!mayTry(hub, session, request.ref)) return;
   const accounts = hub.accounts!;
-  if (session.nick.startsWith("guest-")) {
+  if (session.nick.startsWith(GUEST_NICK_PREFIX)) {
     return hub.replyError(
       session,
       new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {

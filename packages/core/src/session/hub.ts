@@ -3,7 +3,7 @@ import type { DecodedLine } from "../framing/line-decoder.js";
 import type { ClientFrame, PresenceFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
 import { lookalikeKeys } from "../protocol/lookalikes.js";
-import { nameKey, normalizeName } from "../protocol/names.js";
+import { GUEST_NICK_PREFIX, nameKey, normalizeName } from "../protocol/names.js";
 import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";
@@ -1052,7 +1052,7 @@ export class ChatHub implements InputOwner {
   /** A free random guest nick for a session. */
   guestNick(session: Session, now: number): string {
     for (;;) {
-      const nick = `guest-${Math.floor(Math.random() * 0xffffff)
+      const nick = `${GUEST_NICK_PREFIX}${Math.floor(Math.random() * 0xffffff)
         .toString(16)
         .padStart(6, "0")}`;
       if (this.nicks.conflict(session, nick, now) === null) return nick;

@@ -1,4 +1,4 @@
-import { lookalikeKeys } from "../protocol/lookalikes.js";
+import { isGuestKeys, lookalikeKeys } from "../protocol/lookalikes.js";
 import { nameKey } from "../protocol/names.js";
 import type { RoomBus } from "./bus.js";
 import type { Session } from "./session.js";
@@ -21,6 +21,11 @@ interface HeldNick {
  * Who holds which nick (spec 5): unique by case-folded key, unique by TR39 skeleton (no
  * lookalikes), the operator's nick reserved, and a nick freed by a dropped connection held
  * for its owner's address for a grace period (IRC's nick delay).
+ *
+ * Guest nicks (`guest-` and hex digits, given by the server) have no lookalike entries: nobody
+ * may pick a nick that looks like `guest-` (see {@link isGuestKeys}), and hex digits have no
+ * lookalikes among themselves, so the entries could never match. Most idle sessions are
+ * guests; the two entries and their strings were about 130 bytes each.
  */
 export class NickRegistry {
   private readonly byKey = new Map<string, Session | null>();
@@ -44,6 +49,17 @@ export class NickRegistry {
 
   has(key: string): boolean {
     return this.byKey.has(key) || this.held.has(key);
+  }
+
+  /**
+   * Whether `session` may ask for a nick in the guests' namespace: only its own, or the one it
+   * had before its connection dropped (held for its address), as a reconnecting client asks.
+   */
+  mayTakeGuestNick(session: Session, nick: string, now: number): boolean {
+    const key = nameKey(nick);
+    if (key === session.nickKey) return true;
+    const held = this.held.get(key);
+    return held !== undefined && held.until > now && held.address === session.peer.address;
   }
 
   /** Whether `session` may take `nick` now. */
@@ -78,7 +94,10 @@ export class NickRegistry {
   take(session: Session, nick: string): void {
     const oldKey = this.byKey.get(session.nickKey) === session ? session.nickKey : null;
     this.release(session, false, 0, false);
-    const key = nameKey(nick);
+    const folded = nameKey(nick);
+    // The key is most often the nick itself (lower case): one string for the nick, the
+    // session's key and the registry's, not two.
+    const key = folded === nick ? nick : folded;
     this.unhold(key);
     session.nick = nick;
     session.nickKey = key;
@@ -116,13 +135,17 @@ export class NickRegistry {
   }
 
   private index(nick: string, key: string | null): void {
+    const lookalikes = lookalikeKeys(nick);
+    if (isGuestKeys(lookalikes)) return;
     const owner = key ?? nameKey(nick);
-    for (const lookalike of lookalikeKeys(nick)) this.byLookalike.set(lookalike, owner);
+    for (const lookalike of lookalikes) this.byLookalike.set(lookalike, owner);
   }
 
   private unindex(nick: string): void {
     const key = nameKey(nick);
-    for (const lookalike of lookalikeKeys(nick)) {
+    const lookalikes = lookalikeKeys(nick);
+    if (isGuestKeys(lookalikes)) return;
+    for (const lookalike of lookalikes) {
       if (this.byLookalike.get(lookalike) === key) this.byLookalike.delete(lookalike);
     }
   }

@@ -2,6 +2,7 @@ import { PROTOCOL_VERSION } from "../defaults.js";
 import { FramingError, ProtocolError } from "../errors.js";
 import { isSingleLine } from "../framing/line-encoder.js";
 import type { ClientFrame, DmFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
+import { isGuestNick } from "../protocol/lookalikes.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
 import { TEXT_COMMANDS } from "../protocol/parse-text.js";
 import { neutralizeField, neutralizeText } from "../protocol/text-safety.js";
@@ -290,6 +291,16 @@ export function changeNick(
 ): void {
   const nick = normalizeName(raw, "nick", hub.settings.maxNameLength);
   if (nick instanceof ProtocolError) return hub.replyError(session, nick, ref);
+  // Guest nicks are the server's to give (spec 5); a reconnecting guest may take its own back.
+  if (isGuestNick(nick) && !hub.nicks.mayTakeGuestNick(session, nick, now)) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_NICK_RESERVED", {
+        message: `The nick ${nick} starts with guest- (or looks like it): the server gives those to sessions that have not picked a nick.`,
+      }),
+      ref,
+    );
+  }
   const owner = hub.accounts?.ownerOf(nick);
   if (owner !== undefined && owner !== session.account) {
     return hub.replyError(
