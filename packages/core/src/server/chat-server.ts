@@ -11,6 +11,7 @@ import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
 import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
+import type { Endpoint } from "../session/transport.js";
 import { History } from "../store/history.js";
 import type { HistoryWriterStats } from "../store/history-writer.js";
 import type { ChatStore } from "../store/types.js";
@@ -249,7 +250,7 @@ export class ChatServer extends EventEmitter {
   private readonly evictLineless: boolean;
   private readonly evictMinAgeMs: number;
   /** Reads first bytes when the port takes more than chat lines; undefined: greet at once. */
-  private readonly sniffer: FirstBytesSniffer<PeerInfo> | undefined;
+  private readonly sniffer: FirstBytesSniffer<Endpoint> | undefined;
   private readonly tls: TlsUnwrapper | undefined;
   private readonly tlsOnly: boolean;
   private readonly http: HttpHandler | undefined;
@@ -365,7 +366,7 @@ export class ChatServer extends EventEmitter {
     this.sniffer =
       this.tls === undefined && this.http === undefined
         ? undefined
-        : new FirstBytesSniffer<PeerInfo>(
+        : new FirstBytesSniffer<Endpoint>(
             options.sniffTimeoutMs ?? defaults.DEFAULT_SNIFF_TIMEOUT_MS,
             (socket, result) => this.routeSniffed(socket, result),
           );
@@ -564,9 +565,8 @@ export class ChatServer extends EventEmitter {
 
   private accept(socket: TcpSocket): void {
     socket.on("error", ignoreSocketError);
-    const peer = peerInfo(socket);
     if (this.closing !== undefined) {
-      this.refuse(socket, peer, {
+      this.refuse(socket, peerInfo(socket), {
         accept: false,
         code: "CHAT_ERR_REFUSED_SHUTTING_DOWN",
         message: ERROR_CODES.CHAT_ERR_REFUSED_SHUTTING_DOWN.message,
@@ -575,9 +575,10 @@ export class ChatServer extends EventEmitter {
       return;
     }
     if (this.policy === undefined) {
-      this.admit(socket, peer);
+      this.admit(socket, endpointOf(socket));
       return;
     }
+    const peer = peerInfo(socket);
     let decision: AcceptDecision | Promise<AcceptDecision>;
     try {
       const cap = this.policy.maxConnections;
@@ -667,7 +668,7 @@ export class ChatServer extends EventEmitter {
   }
 
   /** An accepted connection: a session now, or once its first bytes say what it is. */
-  private admit(socket: SocketWithSession, peer: PeerInfo): void {
+  private admit(socket: SocketWithSession, peer: Endpoint): void {
     if (this.sniffer === undefined) {
       this.startSession(socket, peer);
       return;
@@ -676,7 +677,7 @@ export class ChatServer extends EventEmitter {
   }
 
   /** Routes a connection by its first bytes (protocol spec, "One port"). */
-  private routeSniffed(socket: SocketWithSession, result: SniffResult<PeerInfo>): void {
+  private routeSniffed(socket: SocketWithSession, result: SniffResult<Endpoint>): void {
     const peer = result.context;
     if (this.closing !== undefined || socket.destroyed) {
       socket.destroy();
@@ -690,7 +691,7 @@ export class ChatServer extends EventEmitter {
       return;
     }
     if (this.tlsOnly && !encrypted) {
-      this.refuse(socket, peer, {
+      this.refuse(socket, peerInfo(socket), {
         accept: false,
         code: "CHAT_ERR_TLS_REQUIRED",
         message: ERROR_CODES.CHAT_ERR_TLS_REQUIRED.message,
@@ -722,7 +723,7 @@ export class ChatServer extends EventEmitter {
       socket.destroy();
       return;
     }
-    this.sniffer!.watch(socket, peerInfo(raw));
+    this.sniffer!.watch(socket, endpointOf(raw));
   }
 
   private refuse(
@@ -756,7 +757,7 @@ export class ChatServer extends EventEmitter {
     }
     connection.session = this.hub.open(
       connection,
-      peerInfo(connection.socket as TcpSocket),
+      endpointOf(connection.socket as TcpSocket),
       Date.now(),
       WS_CODEC,
     );
@@ -865,7 +866,7 @@ export class ChatServer extends EventEmitter {
     return formatMetrics(families);
   }
 
-  private startSession(socket: SocketWithSession, peer: PeerInfo, lateCheck = false): Session {
+  private startSession(socket: SocketWithSession, peer: Endpoint, lateCheck = false): Session {
     const session = this.hub.open(
       new TcpTransport(socket, Math.min(CLOSE_LINGER_MS, this.settings.shutdownGraceMs)),
       peer,
@@ -932,6 +933,15 @@ function socketHandlers(hub: ChatHub) {
     },
   };
   return handlers;
+}
+
+/**
+ * Who is at the other end of a socket, as a session keeps it. Without an accept policy only
+ * this is read: the local address is not, since Node keeps what it reads (an object and a
+ * string, about 90 bytes per connection) for the socket's life.
+ */
+function endpointOf(socket: TcpSocket): Endpoint {
+  return { address: normalizeAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
 }
 
 /** Who is at the other end of a socket, as the accept policy sees it. */

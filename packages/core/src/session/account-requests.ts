@@ -150,7 +150,7 @@ export function auth(
   const name = normalizeName(request.name, "nick", hub.settings.maxNameLength);
   if (name instanceof ProtocolError) return hub.replyError(session, name, request.ref);
   const key = nameKey(name);
-  const address = session.peer.address;
+  const address = session.address;
   const waitMs = accounts.throttle.waitMs(address, key, now);
   if (waitMs > 0) {
     return hub.replyError(

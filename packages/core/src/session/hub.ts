@@ -17,7 +17,7 @@ import * as historyRequests from "./history-requests.js";
 import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
 import * as requests from "./requests.js";
-import { Room } from "./room.js";
+import { NO_ROOMS, Room } from "./room.js";
 import { SESSION_STATE, Session, type SessionInfo, type SessionLimits } from "./session.js";
 import { type HubStats, newStats } from "./stats.js";
 import { refill } from "./token-bucket.js";
@@ -120,7 +120,7 @@ export class ChatHub implements InputOwner {
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
   private readonly replyPauseBytes: number;
   /** What every session of this hub is created with (shared, not copied per session). */
-  private readonly limits: SessionLimits;
+  readonly sessionLimits: SessionLimits;
 
   constructor(
     readonly settings: HubSettings,
@@ -129,7 +129,7 @@ export class ChatHub implements InputOwner {
     this.nicks = new NickRegistry(settings.operatorNick, settings.nickHoldMs);
     this.errors = new ErrorReplies(settings, this.stats);
     this.replyPauseBytes = Math.max(1, Math.floor(settings.sendQueueBytes / 4));
-    this.limits = {
+    this.sessionLimits = {
       maxLineBytes: settings.maxLineBytes,
       burst: settings.messageBurst,
       workBurst: settings.requestBurst,
@@ -274,7 +274,7 @@ export class ChatHub implements InputOwner {
     wireCodec: Codec | null = null,
   ): Session {
     const s = this.settings;
-    const session = new Session(++this.nextSession, transport, peer, now, this, this.limits);
+    const session = new Session(++this.nextSession, transport, peer, now, this);
     this.nicks.take(session, this.guestNick(session, now));
     this.sessions.add(session);
     this.lineless.add(session);
@@ -793,7 +793,7 @@ export class ChatHub implements InputOwner {
     this.stats.deliveries += room.flush();
     room.add(session);
     this.bus?.memberChanged(room.key, session.nick, true);
-    session.rooms = session.rooms.length === 0 ? [room] : [...session.rooms, room];
+    session.rooms = session.rooms.length === 0 ? room.alone : [...session.rooms, room];
     session.current = room;
     if (session.announced) this.announce(room, "join", session.nick, undefined, now);
     if (room.members.size > this.settings.announceRoomSize || session.structured) {
@@ -811,8 +811,11 @@ export class ChatHub implements InputOwner {
     this.stats.deliveries += room.flush();
     room.remove(session);
     this.bus?.memberChanged(room.key, session.nick, false);
-    const index = session.rooms.indexOf(room);
-    if (index !== -1) session.rooms.splice(index, 1);
+    if (session.rooms.includes(room)) {
+      const left = session.rooms.filter((other) => other !== room);
+      // Replaced, never changed in place: a one-room list is shared by the room's members.
+      session.rooms = left.length === 0 ? NO_ROOMS : left.length === 1 ? left[0]!.alone : left;
+    }
     if (session.current === room) session.current = session.rooms[session.rooms.length - 1];
     if (room.members.size === 0 && room.pendingFrames === 0 && room.crowdTimer === undefined) {
       // In a cluster the room lives on on other nodes: they hear the part, in turn with this

@@ -59,7 +59,7 @@ export class NickRegistry {
     const key = nameKey(nick);
     if (key === session.nickKey) return true;
     const held = this.held.get(key);
-    return held !== undefined && held.until > now && held.address === session.peer.address;
+    return held !== undefined && held.until > now && held.address === session.address;
   }
 
   /** Whether `session` may take `nick` now. */
@@ -83,7 +83,7 @@ export class NickRegistry {
     const held = this.held.get(key);
     if (held !== undefined) {
       if (held.until <= now) this.unhold(key);
-      else if (held.address !== session.peer.address) {
+      else if (held.address !== session.address) {
         return { kind: "held", holder: held.nick, untilMs: held.until - now };
       }
     }
@@ -114,7 +114,7 @@ export class NickRegistry {
     if (hold && this.holdMs > 0) {
       this.held.set(session.nickKey, {
         nick: session.nick,
-        address: session.peer.address,
+        address: session.address,
         until: now + this.holdMs,
       });
     } else {

@@ -3,6 +3,9 @@ import type { RoomBus } from "./bus.js";
 import { CODEC_COUNT, encodeBatch } from "./codec.js";
 import type { Session } from "./session.js";
 
+/** The rooms list of a session in no room: shared, never changed. */
+export const NO_ROOMS: readonly Room[] = [];
+
 /**
  * A room and its pending broadcast batch. Frames broadcast in an event-loop turn are kept as
  * frames; at flush the batch is encoded once per codec that has members (one buffer each) and
@@ -21,6 +24,11 @@ export class Room {
   crowdTimer: NodeJS.Timeout | undefined;
   /** In a cluster: the frames of the pending batch that this node's members produced. */
   private outbound: ServerFrame[] = [];
+  /**
+   * This room alone: the rooms list of every member in no other room, shared by them (most
+   * sessions are in one room; an array of their own was 56 bytes each). Never changed.
+   */
+  readonly alone: readonly Room[] = [this];
 
   constructor(
     readonly name: string,

@@ -2,7 +2,7 @@ import type { ChatErrorCode } from "../errors.js";
 import { LineDecoder } from "../framing/line-decoder.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import { type Codec, encodeBatch, TEXT_CODEC } from "./codec.js";
-import type { Room } from "./room.js";
+import { NO_ROOMS, type Room } from "./room.js";
 import type { TelnetInput } from "./telnet-session.js";
 import type { Endpoint, Transport } from "./transport.js";
 
@@ -20,6 +20,8 @@ export type SessionMode = "pending" | "text" | "structured";
 
 /** What the hub needs to know when a session queues or writes bytes. */
 export interface SessionOwner {
+  /** What its sessions are created with: one object per owner, not a field per session. */
+  readonly sessionLimits: SessionLimits;
   wrote(session: Session, bytes: number): void;
   /** Bytes are left queued in the session's transport (the stall sweep watches it until drained). */
   backlogged(session: Session): void;
@@ -56,8 +58,9 @@ export interface SessionLimits {
 }
 
 /**
- * State most sessions never use (nick changes, error replies, pings, the close): kept out of the
- * session until first needed, so that an idle connection does not pay a field for each.
+ * State most sessions never use (nick changes, error replies, pings, the close, accounts, a
+ * stalled or half-closed peer): kept out of the session until first needed, so that an idle
+ * connection does not pay a field (8 bytes) for each.
  */
 class RareState {
   nickTokens: number;
@@ -72,6 +75,11 @@ class RareState {
   closeCode: ChatErrorCode | undefined = undefined;
   closeReason = "";
   clientName: string | undefined = undefined;
+  account: string | undefined = undefined;
+  operator = false;
+  authPending = false;
+  endPending = false;
+  stalledSince = 0;
 
   constructor(limits: SessionLimits, connectedAt: number) {
     // Full buckets as of the connect: what they would hold had they been kept from the start.
@@ -100,10 +108,14 @@ export class Session {
   wireCodec: Codec | null = null;
   nick: string;
   nickKey: string;
-  /** Replaced, not grown, on join: most sessions are in one room, and `push` on an empty array reserves 17 slots. */
-  rooms: Room[] = [];
+  /**
+   * Replaced, never changed in place: most sessions are in one room, and their list is that
+   * room's {@link Room.alone}, shared by its members.
+   */
+  rooms: readonly Room[] = NO_ROOMS;
   current: Room | undefined;
-  readonly decoder: LineDecoder;
+  /** Made on the first bytes (see {@link decoder}): a silent connection has none. */
+  private lineDecoder: LineDecoder | null = null;
   /** Set on the first IAC byte from a text-mode peer (see telnet-session.ts). */
   telnet: TelnetInput | undefined;
   /** Token bucket for messages, joins and parts (spec 7), as two numbers. */
@@ -118,12 +130,8 @@ export class Session {
   linesIn = 0;
   /** When the line being received started arriving (0: no partial line). */
   partialSince = 0;
-  /** When the transport last had bytes queued after a sweep found it empty (0: drained). */
-  stalledSince = 0;
   /** Input read but not processed yet (reading is paused while it is not null). */
   inbox: Buffer[] | null = null;
-  /** The peer ended its side while input was still waiting in the inbox. */
-  endPending = false;
   /** Past the send-queue limit: nothing more is written, it is cut off at the end of the turn. */
   overLimit = false;
   private personal: Buffer[] | null = null;
@@ -133,12 +141,9 @@ export class Session {
   private held: ServerFrame[] | null = null;
   /** Whether the rooms have heard this session arrive (deferred until its mode is known). */
   announced = false;
-  /** The account it is logged in to (its key), if any. */
-  account: string | undefined;
-  /** Logged in to an operator account: may /kick from its client. */
-  operator = false;
-  /** A password is being hashed or checked for it (one at a time). */
-  authPending = false;
+  /** Where it came from (see {@link peer}): two fields, not an object of their own. */
+  readonly address: string;
+  readonly port: number;
   /** See {@link RareState}; null until one of its fields is first written. */
   private rare: RareState | null = null;
 
@@ -146,14 +151,15 @@ export class Session {
     /** Serial number in its hub; the id (`s` + base 36) is derived from it when asked. */
     readonly serial: number,
     readonly transport: Transport,
-    readonly peer: Endpoint,
+    peer: Endpoint,
     readonly connectedAt: number,
     private readonly owner: SessionOwner,
-    private readonly limits: SessionLimits,
   ) {
+    const limits = owner.sessionLimits;
     this.nick = "";
     this.nickKey = "";
-    this.decoder = new LineDecoder({ maxLineBytes: limits.maxLineBytes });
+    this.address = peer.address;
+    this.port = peer.port;
     this.tokens = limits.burst;
     this.workTokens = limits.workBurst;
     this.tokensAt = connectedAt;
@@ -164,6 +170,23 @@ export class Session {
   /** The session's id, unique in its hub (`s1`, `s2`, ... `sa`, in base 36). */
   get id(): string {
     return `s${this.serial.toString(36)}`;
+  }
+
+  private get limits(): SessionLimits {
+    return this.owner.sessionLimits;
+  }
+
+  /** Where the session came from (a new object on each call). */
+  get peer(): Endpoint {
+    return { address: this.address, port: this.port };
+  }
+
+  /** Splits its input into lines; made when the first bytes arrive. */
+  get decoder(): LineDecoder {
+    if (this.lineDecoder === null) {
+      this.lineDecoder = new LineDecoder({ maxLineBytes: this.limits.maxLineBytes });
+    }
+    return this.lineDecoder;
   }
 
   private get more(): RareState {
@@ -248,6 +271,42 @@ export class Session {
   }
   set clientName(value: string | undefined) {
     this.more.clientName = value;
+  }
+
+  /** The account it is logged in to (its key), if any. */
+  get account(): string | undefined {
+    return this.rare?.account;
+  }
+  set account(value: string | undefined) {
+    if (value !== undefined || this.rare !== null) this.more.account = value;
+  }
+  /** Logged in to an operator account: may /kick from its client. */
+  get operator(): boolean {
+    return this.rare === null ? false : this.rare.operator;
+  }
+  set operator(value: boolean) {
+    if (value || this.rare !== null) this.more.operator = value;
+  }
+  /** A password is being hashed or checked for it (one at a time). */
+  get authPending(): boolean {
+    return this.rare === null ? false : this.rare.authPending;
+  }
+  set authPending(value: boolean) {
+    if (value || this.rare !== null) this.more.authPending = value;
+  }
+  /** The peer ended its side while input was still waiting in the inbox. */
+  get endPending(): boolean {
+    return this.rare === null ? false : this.rare.endPending;
+  }
+  set endPending(value: boolean) {
+    if (value || this.rare !== null) this.more.endPending = value;
+  }
+  /** When the transport last had bytes queued after a sweep found it empty (0: drained). */
+  get stalledSince(): number {
+    return this.rare === null ? 0 : this.rare.stalledSince;
+  }
+  set stalledSince(value: number) {
+    if (value !== 0 || this.rare !== null) this.more.stalledSince = value;
   }
 
   get structured(): boolean {
@@ -382,8 +441,8 @@ export class Session {
     return {
       id: this.id,
       nick: this.nick,
-      address: this.peer.address,
-      port: this.peer.port,
+      address: this.address,
+      port: this.port,
       mode: this.mode,
       rooms: this.rooms.map((room) => room.name),
       connectedAt: this.connectedAt,
