@@ -4,6 +4,7 @@
 // costs in objects and bytes, largest first.
 //
 //   node scripts/heap-census.mjs [--clients 10000] [--top 30] [--keep DIR] [--shapes Object,...]
+//                                [--max-connections N]
 //
 // The clients live in another process so that their sockets are not in the server's heap.
 // Build core first (`pnpm build`). The open-file limit must allow N sockets in each process.
@@ -66,7 +67,13 @@ async function runCensus() {
   const dir = keep ?? mkdtempSync(join(tmpdir(), "heap-census-"));
   mkdirSync(dir, { recursive: true });
 
-  const server = core.createServer();
+  // With --max-connections the server has an accept policy, as `tcpchat serve` always does.
+  const maxConnections = option("max-connections", undefined);
+  const server = core.createServer(
+    maxConnections === undefined
+      ? {}
+      : { policy: core.createAcceptPolicy({ maxConnections: Number(maxConnections) }) },
+  );
   const { port } = await server.listen(0, "127.0.0.1");
   // A few clients come and go first: compiled code and grown pools are in the baseline.
   await withClients(port, 50, () => waitForSettled(server, 50));

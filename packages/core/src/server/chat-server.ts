@@ -222,8 +222,32 @@ export interface ListenAddress {
 const SESSION = Symbol("tcpchat.session");
 /** How long a closing connection may take to read what is queued to it before it is destroyed. */
 const CLOSE_LINGER_MS = 2000;
-const RELEASE = Symbol("tcpchat.release");
-type SocketWithSession = TcpSocket & { [SESSION]?: Session; [RELEASE]?: () => void };
+const ADMISSION = Symbol("tcpchat.admission");
+type SocketWithSession = TcpSocket & { [SESSION]?: Session; [ADMISSION]?: Admission };
+
+/**
+ * A connection the accept policy let in, released to that policy once: at close, or earlier
+ * when it is evicted to make room. A plain object and a listener shared by every socket, not
+ * a closure and a `once` wrapper per connection (about 200 bytes less each).
+ */
+class Admission {
+  private released = false;
+
+  constructor(
+    private readonly policy: AcceptPolicy | undefined,
+    private readonly peer: PeerInfo,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.policy?.released?.(this.peer);
+  }
+}
+
+function releaseAdmission(this: SocketWithSession): void {
+  this[ADMISSION]?.release();
+}
 
 /**
  * A multi-client chat server over TCP (text and structured clients on one port).
@@ -592,7 +616,7 @@ export class ChatServer extends EventEmitter {
           evicted?.transport instanceof TcpTransport ||
           evicted?.transport instanceof WebSocketTransport
         ) {
-          (evicted.transport.socket as SocketWithSession)[RELEASE]?.();
+          (evicted.transport.socket as SocketWithSession)[ADMISSION]?.release();
         } else if (evicted === undefined) {
           this.evictUnfinished(now);
         }
@@ -640,7 +664,7 @@ export class ChatServer extends EventEmitter {
     const oldest = tls === undefined || (http !== undefined && http.since < tls.since) ? http : tls;
     if (oldest === undefined || now - oldest.since < this.evictMinAgeMs) return;
     this.hub.stats.evictions += 1;
-    (oldest.socket as SocketWithSession)[RELEASE]?.();
+    (oldest.socket as SocketWithSession)[ADMISSION]?.release();
     oldest.socket.destroy();
   }
 
@@ -653,16 +677,8 @@ export class ChatServer extends EventEmitter {
       this.refuse(socket, peer, decision);
       return;
     }
-    const policy = this.policy;
-    let released = false;
-    // Released once: at close, or earlier when the connection is evicted to make room.
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      policy?.released?.(peer);
-    };
-    (socket as SocketWithSession)[RELEASE] = release;
-    socket.once("close", release);
+    (socket as SocketWithSession)[ADMISSION] = new Admission(this.policy, peer);
+    socket.on("close", releaseAdmission);
     this.admit(socket, peer);
     socket.resume();
   }
@@ -718,7 +734,7 @@ export class ChatServer extends EventEmitter {
     const secure = socket as TlsSocket & SocketWithSession;
     socket.on("error", ignoreSocketError);
     // Eviction at the cap releases the policy slot through the session's own socket.
-    if (raw[RELEASE] !== undefined) secure[RELEASE] = raw[RELEASE];
+    if (raw[ADMISSION] !== undefined) secure[ADMISSION] = raw[ADMISSION];
     if (this.closing !== undefined) {
       socket.destroy();
       return;
@@ -874,6 +890,8 @@ export class ChatServer extends EventEmitter {
     socket[SESSION] = session;
     socket.on("data", lateCheck ? this.handlers.onDataAfterSilence : this.handlers.onData);
     socket.on("end", this.handlers.onEnd);
+    // The session's close handler releases the admission: one 'close' listener, not an array.
+    if (socket[ADMISSION] !== undefined) socket.off("close", releaseAdmission);
     socket.on("close", this.handlers.onClose);
     return session;
   }
@@ -927,6 +945,7 @@ function socketHandlers(hub: ChatHub) {
       if (session !== undefined) hub.transportClosed(session, { reason: "connection closed" });
     },
     onClose(this: SocketWithSession, hadError: boolean): void {
+      this[ADMISSION]?.release();
       hub.transportClosed(this[SESSION]!, {
         reason: hadError ? "connection reset" : "connection closed",
       });
