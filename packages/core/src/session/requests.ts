@@ -9,6 +9,8 @@ import type { Codec } from "./codec.js";
 import { recordDirectMessage } from "./dm-history.js";
 import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
+import { holdRegisteredNick } from "./login-grace.js";
+import { sendJoinTopic } from "./operator-requests.js";
 import type { Room } from "./room.js";
 import type { Session } from "./session.js";
 import { refill } from "./token-bucket.js";
@@ -57,7 +59,10 @@ export function hello(
     session.clientName = neutralizeField(hello.client, MAX_CLIENT_NAME_LENGTH);
   }
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
-    changeNick(hub, session, hello.nick, undefined, now);
+    // A registered nick brought at connect is held for a grace period (see login-grace.ts).
+    if (!holdRegisteredNick(hub, session, hello.nick, now)) {
+      changeNick(hub, session, hello.nick, undefined, now);
+    }
   }
   let joined: Room | undefined;
   if (hello.room !== undefined) {
@@ -84,7 +89,10 @@ export function hello(
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));
   }
-  if (joined !== undefined) sendJoinHistory(hub, session, joined);
+  if (joined !== undefined) {
+    sendJoinTopic(hub, session, joined);
+    sendJoinHistory(hub, session, joined);
+  }
   // What the rooms said between the greeting and the hello, now as JSON, after the welcome.
   session.flushPersonal();
   session.releaseHeld();
@@ -238,7 +246,10 @@ export function joinRequest(
   const room = hub.joinRoom(session, rawName, now, ref);
   if (room === undefined) return;
   hub.ack(session, ref, now);
-  if (!wasIn.has(room)) sendJoinHistory(hub, session, room);
+  if (!wasIn.has(room)) {
+    sendJoinTopic(hub, session, room);
+    sendJoinHistory(hub, session, room);
+  }
 }
 
 export function partRoom(
