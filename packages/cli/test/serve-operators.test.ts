@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type CliProcess, killAllCli, runCli, waitUntil } from "./helpers/cli-process.js";
+
+const dirs: string[] = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await killAllCli();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tcpchat-serve-operators-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** `tcpchat serve` on 127.0.0.1, a free port, with `args`; resolves once it listens. */
+async function serve(args: string[]): Promise<{ proc: CliProcess; port: number }> {
+  const proc = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--no-console", ...args]);
+  const match = await proc.waitForStderr(/listening on 127\.0\.0\.1:(\d+)/);
+  return { proc, port: Number(match[1]) };
+}
+
+/** A raw line client (what nc is), from `localAddress`. */
+function lineClient(port: number, localAddress = "127.0.0.1") {
+  const socket = connect({ host: "127.0.0.1", port, localAddress });
+  sockets.push(socket);
+  let text = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => (text += chunk));
+  socket.on("error", () => {});
+  const lines = () => text.split("\n");
+  return {
+    send: (line: string) => socket.write(`${line}\n`),
+    lines,
+    /** The first line matching `pattern` from line `from` on. */
+    waitFor: async (pattern: RegExp, from = 0) => {
+      const find = () =>
+        lines()
+          .slice(from)
+          .find((line) => pattern.test(line));
+      await waitUntil(() => find() !== undefined, `a line matching ${pattern}`).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}; got:\n${text}`);
+        },
+      );
+      return find()!;
+    },
+  };
+}
+
+/** Sends a line and waits for the first line after it that matches. */
+async function ask(client: ReturnType<typeof lineClient>, line: string, answer: RegExp) {
+  const from = client.lines().length - 1;
+  client.send(line);
+  return client.waitFor(answer, from);
+}
+
+async function stop(proc: CliProcess): Promise<void> {
+  proc.signal("SIGTERM");
+  expect(await proc.waitExit()).toBe(0);
+}
+
+describe("serve --operators", () => {
+  it("an operator from the file bans and sets a topic from a client; both are back after a restart", async () => {
+    const dir = tempDir();
+    const data = join(dir, "data");
+    const operators = join(dir, "operators.txt");
+    writeFileSync(operators, "# who may /kick, /ban and /topic\nalice\n");
+    const first = await serve(["--data", data, "--operators", operators]);
+    // Nobody has registered alice yet: the log says that whoever does becomes an operator.
+    await first.proc.waitForStderr(/alice is in .*operators\.txt but not registered yet/);
+    const alice = lineClient(first.port);
+    await alice.waitFor(/you are \S+ in/);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    await ask(alice, "/login alice correct-horse", /^\*\*\* logged in as alice$/);
+    await ask(alice, "/topic welcome, read the rules", /^\*\*\* topic of #lobby: welcome/);
+    const spammer = lineClient(first.port, "127.0.0.9");
+    await spammer.waitFor(/you are \S+ in/);
+    await ask(spammer, "/nick spammer", /known as spammer$/);
+    expect(await ask(alice, "/ban spammer 1d flooding", /^\*\*\* banned /)).toBe(
+      "*** banned 127.0.0.9 (spammer) for 1d; disconnected 1",
+    );
+    await spammer.waitFor(/^!!! CHAT_ERR_KICKED: banned by alice: flooding/);
+    await stop(first.proc);
+
+    const second = await serve(["--data", data, "--operators", operators]);
+    await second.proc.waitForStderr(/restoredBans=1/);
+    const bob = lineClient(second.port);
+    const topic = await bob.waitFor(/^\*\*\* topic of #lobby/);
+    expect(topic).toMatch(
+      /^\*\*\* topic of #lobby: welcome, read the rules \(set by alice \d\d-\d\d \d\d:\d\dZ\)$/,
+    );
+    const refused = lineClient(second.port, "127.0.0.9");
+    await refused.waitFor(/^!!! CHAT_ERR_REFUSED_BANNED: .*banned by alice: flooding/);
+    await stop(second.proc);
+  });
+
+  it("SIGHUP re-reads the file: a name taken out loses its rights at once; a bad file keeps the list", async () => {
+    const dir = tempDir();
+    const operators = join(dir, "operators.txt");
+    writeFileSync(operators, "alice\n");
+    const server = await serve(["--data", join(dir, "data"), "--operators", operators]);
+    const alice = lineClient(server.port);
+    await alice.waitFor(/you are \S+ in/);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    await ask(alice, "/login alice correct-horse", /^\*\*\* logged in as alice$/);
+    await ask(alice, "/topic first", /^\*\*\* topic of #lobby: first/);
+
+    writeFileSync(operators, "alice\nnot a name\n");
+    server.proc.signal("SIGHUP");
+    await server.proc.waitForStderr(/SIGHUP: kept the previous operators: .*line 2: "not a name"/);
+    await ask(alice, "/topic second", /^\*\*\* topic of #lobby: second/);
+
+    writeFileSync(operators, "# nobody\n");
+    server.proc.signal("SIGHUP");
+    await server.proc.waitForStderr(/SIGHUP: 0 operator accounts from/);
+    expect(await ask(alice, "/topic third", /^!!! /)).toMatch(/^!!! CHAT_ERR_NOT_PERMITTED: /);
+    await stop(server.proc);
+  });
+
+  it("a bad operators file stops the server at start with CHAT_ERR_OPERATORS_FILE", async () => {
+    const dir = tempDir();
+    const operators = join(dir, "operators.txt");
+    writeFileSync(operators, "alice\n\nbob smith  # two words\n");
+    const bad = runCli(["serve", "--port", "0", "--data", ":memory:", "--operators", operators]);
+    expect(await bad.waitExit()).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^tcpchat: CHAT_ERR_OPERATORS_FILE: .*operators\.txt: line 3: "bob smith" is not an account name/m,
+    );
+    expect(bad.stderr).toMatch(/hint: Write one account name per line/);
+    const missing = runCli([
+      "serve",
+      "--port",
+      "0",
+      "--data",
+      ":memory:",
+      "--operators",
+      join(dir, "none"),
+    ]);
+    expect(await missing.waitExit()).toBe(2);
+    expect(missing.stderr).toMatch(/CHAT_ERR_OPERATORS_FILE: .*none: no such file/);
+    const grace = runCli(["serve", "--port", "0", "--data", ":memory:", "--login-grace", "soon"]);
+    expect(await grace.waitExit()).toBe(2);
+    expect(grace.stderr).toMatch(/--login-grace must look like 90s/);
+  });
+});
+
+describe("serve --login-grace", () => {
+  it("renames a client that brought a registered nick in its hello and did not log in", async () => {
+    const dir = tempDir();
+    const server = await serve(["--data", join(dir, "data"), "--login-grace", "1s"]);
+    const alice = lineClient(server.port);
+    await alice.waitFor(/you are \S+ in/);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    alice.send("/quit");
+    const impostor = lineClient(server.port);
+    await impostor.waitFor(/^\*\*\* tcpchat\/1 /);
+    impostor.send(JSON.stringify({ type: "hello", proto: 1, nick: "alice" }));
+    await impostor.waitFor(/"type":"welcome".*"nick":"alice"/);
+    await impostor.waitFor(/"text":"alice is registered: log in within 1 s/);
+    await impostor.waitFor(
+      /"text":"alice is registered and you did not log in to it within 1 s; you are now guest-[0-9a-f]{6}"/,
+    );
+    await stop(server.proc);
+  });
+});
