@@ -173,3 +173,41 @@ describe("serve --login-grace", () => {
     await stop(server.proc);
   });
 });
+
+describe("connect as an operator", () => {
+  it("brings a registered nick, logs in within the grace period, shows and sets the topic, bans", async () => {
+    const dir = tempDir();
+    const operators = join(dir, "operators.txt");
+    writeFileSync(operators, "alice\n");
+    const server = await serve(["--data", join(dir, "data"), "--operators", operators]);
+    const setup = lineClient(server.port);
+    await setup.waitFor(/you are \S+ in/);
+    await ask(setup, "/nick alice", /known as alice$/);
+    await ask(setup, "/register correct-horse", /^\*\*\* registered alice/);
+    setup.send("/quit");
+    const guest = lineClient(server.port, "127.0.0.7");
+    await guest.waitFor(/you are \S+ in/);
+    await ask(guest, "/nick visitor", /known as visitor$/);
+
+    const alice = runCli(["connect", `127.0.0.1:${server.port}`, "--nick", "alice"]);
+    await alice.waitForStderr(/you are alice in #lobby/);
+    await alice.waitForStderr(/alice is registered: log in within 30 s/);
+    alice.write("/topic\n");
+    await alice.waitForStdout(/^\*\*\* #lobby has no topic$/m);
+    alice.write("/topic be kind\n");
+    await alice.waitForStderr(/CHAT_ERR_NOT_PERMITTED/);
+    alice.write("/login alice correct-horse\n");
+    await alice.waitForStderr(/logged in as alice/);
+    alice.write("/topic be kind\n");
+    await alice.waitForStdout(/^\*\*\* topic of #lobby: be kind \(set by alice [^)]+\)$/m);
+    await guest.waitFor(/^\*\*\* topic of #lobby: be kind \(set by alice/);
+    alice.write("/ban visitor 15m\n");
+    await alice.waitForStderr(/banned 127\.0\.0\.7 \(visitor\) for 15m; disconnected 1/);
+    await guest.waitFor(/^!!! CHAT_ERR_KICKED: banned by alice/);
+    alice.write("/unban 127.0.0.7\n");
+    await alice.waitForStderr(/unbanned 127\.0\.0\.7/);
+    alice.endInput();
+    expect(await alice.waitExit()).toBe(0);
+    await stop(server.proc);
+  });
+});

@@ -13,7 +13,9 @@ import type { Session } from "./session.js";
  * another session holds it now. The owner logging in meanwhile takes the nick at once.
  *
  * @returns whether the session took the nick under the grace period (false: the caller changes
- * the nick the usual way, which refuses it with the reason).
+ * the nick the usual way, which refuses it with the reason). When true, the caller tells the
+ * session with {@link sendLoginGraceNotice} once its welcome is out (a client reads notices
+ * only after the welcome).
  */
 export function holdRegisteredNick(
   hub: ChatHub,
@@ -34,9 +36,6 @@ export function holdRegisteredNick(
   announceNick(hub, session, { type: "nick", ts: now, old, new: nick });
   if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: nick });
   const seconds = Math.ceil(graceMs / 1000);
-  session.sendLine(
-    `*** ${nick} is registered: log in within ${seconds} s (/login ${nick} PASSWORD, or an auth frame) or you will be renamed to a guest nick`,
-  );
   const key = nameKey(nick);
   // One timer per such hello, for the grace period only; unref'd so it never holds the process.
   setTimeout(() => {
@@ -49,4 +48,12 @@ export function holdRegisteredNick(
     );
   }, graceMs).unref();
   return true;
+}
+
+/** Tells a session that holds a registered nick under the grace period to log in. */
+export function sendLoginGraceNotice(hub: ChatHub, session: Session): void {
+  const seconds = Math.ceil((hub.accounts?.settings.loginGraceMs ?? 0) / 1000);
+  session.sendLine(
+    `*** ${session.nick} is registered: log in within ${seconds} s (/login ${session.nick} PASSWORD, or an auth frame) or you will be renamed to a guest nick`,
+  );
 }

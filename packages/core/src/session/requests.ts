@@ -9,7 +9,7 @@ import type { Codec } from "./codec.js";
 import { recordDirectMessage } from "./dm-history.js";
 import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
-import { holdRegisteredNick } from "./login-grace.js";
+import { holdRegisteredNick, sendLoginGraceNotice } from "./login-grace.js";
 import { sendJoinTopic } from "./operator-requests.js";
 import type { Room } from "./room.js";
 import type { Session } from "./session.js";
@@ -58,11 +58,11 @@ export function hello(
   if (hello.client !== undefined) {
     session.clientName = neutralizeField(hello.client, MAX_CLIENT_NAME_LENGTH);
   }
+  let inLoginGrace = false;
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
     // A registered nick brought at connect is held for a grace period (see login-grace.ts).
-    if (!holdRegisteredNick(hub, session, hello.nick, now)) {
-      changeNick(hub, session, hello.nick, undefined, now);
-    }
+    inLoginGrace = holdRegisteredNick(hub, session, hello.nick, now);
+    if (!inLoginGrace) changeNick(hub, session, hello.nick, undefined, now);
   }
   let joined: Room | undefined;
   if (hello.room !== undefined) {
@@ -89,6 +89,7 @@ export function hello(
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));
   }
+  if (inLoginGrace) sendLoginGraceNotice(hub, session);
   if (joined !== undefined) {
     sendJoinTopic(hub, session, joined);
     sendJoinHistory(hub, session, joined);
