@@ -2,13 +2,15 @@ import { EventEmitter } from "node:events";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { type ClusterOptions, type ClusterStats, RedisCluster } from "../cluster/redis-cluster.js";
 import * as defaults from "../defaults.js";
-import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
+import { ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "../errors.js";
 import type { ManagedAcceptPolicy } from "../policy/accept-policy.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
+import { nameKey, normalizeName } from "../protocol/names.js";
 import { Accounts, DEFAULT_ACCOUNT_SETTINGS } from "../session/accounts.js";
 import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
+import { setTopic, topicProblem } from "../session/operator-requests.js";
 import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
 import { Topics } from "../session/topics.js";
@@ -558,6 +560,32 @@ export class ChatServer extends EventEmitter {
   /** The operator speaks in a room (the default room unless given). */
   say(text: string, room?: string): boolean {
     return this.hub.say(text, room);
+  }
+
+  /**
+   * The operator sets a room's topic ("" clears it), as an operator account's `/topic` does:
+   * the room hears it, it is stored, joiners are shown it. The room need not have members.
+   * @throws {ProtocolError} CHAT_ERR_INVALID_ROOM for a bad room name, CHAT_ERR_BAD_ARGUMENT
+   * for a topic that is not one line of at most 300 characters.
+   */
+  setTopic(room: string, text: string): void {
+    const name = normalizeName(room.startsWith("#") ? room.slice(1) : room, "room");
+    if (name instanceof ProtocolError) throw name;
+    const problem = topicProblem(text);
+    if (problem !== undefined) throw problem;
+    setTopic(
+      this.hub,
+      { key: nameKey(name), name: this.hub.rooms.get(nameKey(name))?.name ?? name },
+      text,
+      this.settings.operatorNick,
+      Date.now(),
+    );
+  }
+
+  /** The topic of a room (by name, `#` optional), if it has one. */
+  topic(room: string): { text: string; by: string; ts: number } | undefined {
+    const topic = this.hub.topics.get(nameKey(room.startsWith("#") ? room.slice(1) : room));
+    return topic === undefined ? undefined : { text: topic.text, by: topic.by, ts: topic.ts };
   }
 
   /** The operator sends a direct message to a client by nick. Returns whether it was delivered. */

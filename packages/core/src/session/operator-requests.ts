@@ -177,7 +177,43 @@ function topicFrame(room: string, topic: StoredTopic | undefined): ServerFrame {
  */
 export function sendJoinTopic(hub: ChatHub, session: Session, room: Room): void {
   const topic = hub.topics.get(room.key);
-  if (topic !== undefined) session.sendFrame(topicFrame(room.name, topic));
+  if (topic === undefined) return;
+  session.sendFrame(topicFrame(room.name, topic));
+  // Out before the room's pending batch (the join itself, what was said after it).
+  if (session.codec !== null) session.flushPersonal();
+}
+
+/** Why a topic text cannot be a topic, or undefined when it can. */
+export function topicProblem(text: string): ProtocolError | undefined {
+  if (isSingleLine(text) && [...text].length <= MAX_TOPIC_LENGTH) return undefined;
+  return new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
+    message: `A topic is one line of at most ${MAX_TOPIC_LENGTH} characters.`,
+  });
+}
+
+/**
+ * Sets a room's topic ("" clears it) and tells the room, if it has members here; returns the
+ * frame the room heard. The text must have passed {@link topicProblem}.
+ */
+export function setTopic(
+  hub: ChatHub,
+  target: { key: string; name: string },
+  text: string,
+  by: string,
+  now: number,
+): ServerFrame {
+  const stored: StoredTopic = {
+    roomKey: target.key,
+    room: target.name,
+    text: neutralizeText(text),
+    by,
+    ts: now,
+  };
+  hub.topics.set(stored);
+  const frame = topicFrame(target.name, stored.text === "" ? undefined : stored);
+  const room = hub.rooms.get(target.key);
+  if (room !== undefined) hub.broadcast(room, frame);
+  return frame;
 }
 
 /**
@@ -213,27 +249,11 @@ export function topic(
     return hub.ack(session, request.ref, now);
   }
   if (!mayOperate(hub, session, request.ref)) return;
-  if (!isSingleLine(request.text) || [...request.text].length > MAX_TOPIC_LENGTH) {
-    return hub.replyError(
-      session,
-      new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
-        message: `A topic is one line of at most ${MAX_TOPIC_LENGTH} characters.`,
-      }),
-      request.ref,
-    );
-  }
+  const problem = topicProblem(request.text);
+  if (problem !== undefined) return hub.replyError(session, problem, request.ref);
   // Heard by the whole room, like a message: it costs a message token.
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, request.ref);
-  const stored: StoredTopic = {
-    roomKey: key,
-    room: name,
-    text: neutralizeText(request.text),
-    by: session.nick,
-    ts: now,
-  };
-  hub.topics.set(stored);
-  const frame = topicFrame(name, stored.text === "" ? undefined : stored);
-  if (room !== undefined) hub.broadcast(room, frame);
+  const frame = setTopic(hub, { key, name }, request.text, session.nick, now);
   if (room === undefined || !room.members.has(session)) session.sendFrame(frame);
   hub.ack(session, request.ref, now);
 }
