@@ -211,3 +211,23 @@ describe("connect as an operator", () => {
     await stop(server.proc);
   });
 });
+
+describe("the console's /topic", () => {
+  it("sets, shows and clears a room's topic; clients in the room hear it", async () => {
+    const dir = tempDir();
+    const proc = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--data", join(dir, "d")]);
+    const match = await proc.waitForStderr(/listening on 127\.0\.0\.1:(\d+)/);
+    const client = lineClient(Number(match[1]));
+    await client.waitFor(/you are \S+ in/);
+    proc.write("/topic #lobby read the rules\n");
+    await proc.waitForStdout(/\*\*\* topic of #lobby set/);
+    await client.waitFor(/^\*\*\* topic of #lobby: read the rules \(set by operator /);
+    proc.write("/topic lobby\n");
+    await proc.waitForStdout(/\*\*\* topic of #lobby: read the rules \(set by operator\)/);
+    proc.write(`/topic #lobby ${"x".repeat(301)}\n`);
+    await proc.waitForStdout(/!!! A topic is one line of at most 300 characters/);
+    proc.write("/topic #lobby --clear\n");
+    await client.waitFor(/^\*\*\* #lobby has no topic$/);
+    await stop(proc);
+  });
+});

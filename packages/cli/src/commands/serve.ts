@@ -91,7 +91,7 @@ ${serverFlagHelp()}
 Accept policy (who may connect; checked before a session exists):
 ${policyFlagHelp()}
 
-Console commands: /say /kick /ban /unban /bans /who /rooms /stats /shutdown /help
+Console commands: /say /kick /ban /unban /bans /topic /who /rooms /stats /shutdown /help
 
 Examples:
   tcpchat serve                                  every interface, port 3000
