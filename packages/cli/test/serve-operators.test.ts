@@ -231,3 +231,20 @@ describe("the console's /topic", () => {
     await stop(proc);
   });
 });
+
+describe("the console's /unban", () => {
+  it("lifts the stored ban under any spelling of its address, so a restart does not bring it back", async () => {
+    const dir = tempDir();
+    const data = join(dir, "d");
+    const first = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--data", data]);
+    await first.waitForStderr(/listening on 127\.0\.0\.1:(\d+)/);
+    first.write("/ban 127.0.0.9 2h spammer\n");
+    await first.waitForStdout(/banned 127\.0\.0\.9/);
+    first.write("/unban ::ffff:127.0.0.9\n");
+    await first.waitForStdout(/unbanned ::ffff:127\.0\.0\.9/);
+    await stop(first);
+    const second = await serve(["--data", data]);
+    await second.proc.waitForStderr(/restoredBans=0/);
+    await stop(second.proc);
+  });
+});
