@@ -52,6 +52,7 @@ const englishSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/guide/tls", "TLS"),
         ...ifPage("/guide/cluster", "Running a cluster"),
         ...ifPage("/guide/history", "History and accounts"),
+        ...ifPage("/guide/operators", "Operators, bans and topics"),
       ],
     },
     {
@@ -97,6 +98,7 @@ const koreanSidebar: DefaultTheme.Sidebar = {
         ...ifPage("/ko/guide/tls", "TLS"),
         ...ifPage("/ko/guide/cluster", "클러스터 운영"),
         ...ifPage("/ko/guide/history", "기록과 계정"),
+        ...ifPage("/ko/guide/operators", "운영자, ban, 토픽"),
       ],
     },
     {

@@ -167,3 +167,9 @@ export const DEFAULT_MIN_PASSWORD_LENGTH = 8;
  * yet, and that wait is capped (session.ts).
  */
 export const MAX_HISTORY_JOIN_LIMIT = 200;
+
+/**
+ * How long a client that brings a registered nick in its hello (not logged in to it) may keep
+ * it before it is renamed to a guest nick, in ms: time to send its `auth`.
+ */
+export const DEFAULT_LOGIN_GRACE_MS = 30_000;

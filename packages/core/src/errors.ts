@@ -362,6 +362,21 @@ export const ERROR_CODES = {
     message: "Only operator accounts may do that.",
     hint: "Log in to an operator account (/login NAME PASSWORD); the server's operator makes one with `tcpchat account op NAME`.",
   },
+  CHAT_ERR_BANS_OFF: {
+    kind: "protocol",
+    message: "This server has no ban list that clients can change.",
+    hint: "The server's owner gives it an accept policy (tcpchat serve always has one); until then, ban from the server's console.",
+  },
+  CHAT_ERR_NOT_BANNED: {
+    kind: "protocol",
+    message: "No ban has that target.",
+    hint: "Name the address or block exactly as it was banned (the console's /bans lists them).",
+  },
+  CHAT_ERR_OPERATORS_FILE: {
+    kind: "protocol",
+    message: "The operators file cannot be read or has a line that is not an account name.",
+    hint: "Write one account name per line (# starts a comment); names follow the nick rules.",
+  },
   CHAT_ERR_STORE_OPEN: {
     kind: "store",
     message: "The data directory or database file cannot be opened.",

@@ -31,8 +31,9 @@ export interface ModelTarget {
 
 /**
  * What a member of a room hears, the same for both kinds: `msg ROOM FROM TEXT`,
- * `join ROOM NICK`, `part ROOM NICK`, `nick OLD NEW`, `dm FROM TEXT`, and `hist ROOM FROM TEXT` for
- * a room message from history (on join, or asked for). Everything else (acks,
+ * `join ROOM NICK`, `part ROOM NICK`, `nick OLD NEW`, `dm FROM TEXT`, `hist ROOM FROM TEXT` for
+ * a room message from history (on join, or asked for), and `topic ROOM TEXT` (TEXT empty: the
+ * topic was cleared) when the topic changes or on joining a room that has one. Everything else (acks,
  * presence, notices, errors, the greeting) is not an event the model predicts.
  */
 export type HeardEvent = string;
@@ -44,6 +45,11 @@ const TEXT_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => HeardEvent]> = [
   [/^#(\S+) <-- (\S+) left(?: \(.*\))?$/, (m) => `part ${m[1]} ${m[2]}`],
   [/^\*\*\* (\S+) is now known as (\S+)$/, (m) => `nick ${m[1]} ${m[2]}`],
   [/^\*dm\* <(\S+)> (.*)$/, (m) => `dm ${m[1]} ${m[2]}`],
+  [
+    /^\*\*\* topic of #(\S+): (.*) \(set by \S+ \d\d-\d\d \d\d:\d\dZ\)$/,
+    (m) => `topic ${m[1]} ${m[2]}`,
+  ],
+  [/^\*\*\* #(\S+) has no topic$/, (m) => `topic ${m[1]} `],
 ];
 
 function heardFromText(line: string): HeardEvent | null {
@@ -67,6 +73,8 @@ function heardFromJson(line: string): HeardEvent | null {
       return `nick ${f["old"]} ${f["new"]}`;
     case "dm":
       return `dm ${f["from"]} ${f["text"]}`;
+    case "topic":
+      return `topic ${f["room"]} ${f["text"]}`;
     default:
       return null;
   }

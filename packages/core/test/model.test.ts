@@ -53,6 +53,14 @@ interface Model {
   said: Map<string, string[]>;
   /** Whether the server keeps history (one server with a store; the cluster runs keep none). */
   keepsHistory: boolean;
+  /** Each room's topic, set by the operator (one server only: a node keeps its own topics). */
+  topics: Map<string, string>;
+}
+
+/** The `topic` event a joiner of `room` hears, if the room has a topic. */
+function topicOf(model: Model, room: string): string[] {
+  const topic = model.topics.get(room);
+  return topic === undefined ? [] : [`topic ${room} ${topic}`];
 }
 
 /** The `hist` events of a room's last `limit` messages, oldest first. */
@@ -147,7 +155,11 @@ class Connect implements fc.AsyncCommand<Model, Real> {
       rooms: ["lobby"],
       current: "lobby",
       reading: true,
-      expected: [...historyOf(m, "lobby", JOIN_HISTORY), `join lobby ${nick}`],
+      expected: [
+        ...topicOf(m, "lobby"),
+        ...historyOf(m, "lobby", JOIN_HISTORY),
+        `join lobby ${nick}`,
+      ],
     });
     m.requests += 1;
     // Clients are spread over the nodes of a cluster.
@@ -188,8 +200,12 @@ class Join extends OnClient {
       for (const other of membersOf(m, this.room))
         other.expected.push(`join ${this.room} ${me.nick}`);
       me.rooms.push(this.room);
-      // History first: it is written before the room's batch that carries the join.
-      me.expected.push(...historyOf(m, this.room, JOIN_HISTORY), `join ${this.room} ${me.nick}`);
+      // The topic and history first: written before the room's batch that carries the join.
+      me.expected.push(
+        ...topicOf(m, this.room),
+        ...historyOf(m, this.room, JOIN_HISTORY),
+        `join ${this.room} ${me.nick}`,
+      );
     }
     me.current = this.room;
     m.requests += 1;
@@ -452,6 +468,32 @@ class AskHistory extends OnClient {
   }
 }
 
+/**
+ * The operator sets (or clears) a room's topic from the console: the room's members hear it in
+ * order with the room's messages, and whoever joins the room later is shown it.
+ */
+class SetTopic implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly room: string,
+    readonly clear: boolean,
+  ) {}
+  check(m: Readonly<Model>) {
+    return m.keepsHistory;
+  }
+  async run(m: Model, r: Real) {
+    const text = this.clear ? "" : `t${m.nextText++}`;
+    for (const member of membersOf(m, this.room))
+      member.expected.push(`topic ${this.room} ${text}`);
+    if (text === "") m.topics.delete(this.room);
+    else m.topics.set(this.room, text);
+    r.servers[0]!.setTopic(this.room, text);
+    await check(m, r);
+  }
+  toString() {
+    return `topic(${this.room}${this.clear ? ", clear" : ""})`;
+  }
+}
+
 const kind = fc.constantFrom<Kind>(...KINDS);
 const pick = fc.nat(20);
 const room = fc.constantFrom(...ROOMS);
@@ -471,6 +513,7 @@ const commands = [
   fc.tuple(pick, fc.boolean()).map(([p, reading]) => new Reading(p, reading)),
   fc.tuple(pick, room).map(([p, r]) => new Who(p, r)),
   fc.tuple(pick, room, fc.integer({ min: 1, max: 6 })).map(([p, r, n]) => new AskHistory(p, r, n)),
+  fc.tuple(room, fc.boolean()).map(([r, clear]) => new SetTopic(r, clear)),
 ];
 
 describe("the hub against a reference model, over real sockets", () => {
@@ -539,6 +582,7 @@ describe("the hub against a reference model, over real sockets", () => {
           requests: 0,
           said: new Map(),
           keepsHistory: s.keepsHistory,
+          topics: new Map(),
         };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);

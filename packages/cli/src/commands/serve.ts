@@ -31,6 +31,12 @@ import {
   setupData,
 } from "../serve/data-setup.js";
 import { createLogger, LOG_FORMAT, type LogFormat } from "../serve/logger.js";
+import {
+  operatorFlagHelp,
+  operatorFlagSpec,
+  operatorServerOptions,
+  setupOperators,
+} from "../serve/operators-setup.js";
 import { policyFlagHelp, policyFlagSpec } from "../serve/policy-flags.js";
 import { setupPolicy } from "../serve/policy-setup.js";
 import { serverFlagHelp, serverFlagSpec, serverOptionsFromFlags } from "../serve/server-flags.js";
@@ -47,7 +53,8 @@ const HELP = `Usage: tcpchat serve [--port N] [--host ADDR] [options]
 Runs a chat server. nc, telnet, \`tcpchat connect\` and the TUI all join on the same port.
 The console (this terminal) shows every room's traffic; a typed line is said in the default
 room as the operator. Logs go to stderr. Ctrl+C shuts down gracefully (clients are told and
-flushed); a second Ctrl+C exits at once. SIGHUP reloads --policy FILE and the TLS certificate.
+flushed); a second Ctrl+C exits at once. SIGHUP reloads --policy FILE, --operators FILE and
+the TLS certificate.
 
 Listening:
   --port N              TCP port (default ${DEFAULT_PORT}; 0 picks a free one)
@@ -72,8 +79,11 @@ HTTP and WebSocket (on the same port):
 Cluster (servers that share rooms, presence, nicks and DMs through Redis):
 ${clusterFlagHelp()}
 
-Data (history, bans and accounts survive a restart):
+Data (history, bans, topics and accounts survive a restart):
 ${dataFlagHelp()}
+
+Operators and accounts:
+${operatorFlagHelp()}
 
 Limits (every one has a default suited to a LAN chat):
 ${serverFlagHelp()}
@@ -81,7 +91,7 @@ ${serverFlagHelp()}
 Accept policy (who may connect; checked before a session exists):
 ${policyFlagHelp()}
 
-Console commands: /say /kick /ban /unban /bans /who /rooms /stats /shutdown /help
+Console commands: /say /kick /ban /unban /bans /topic /who /rooms /stats /shutdown /help
 
 Examples:
   tcpchat serve                                  every interface, port 3000
@@ -118,6 +128,7 @@ export const serveCommand: Command = {
       ...policyFlagSpec(),
       ...clusterFlagSpec(),
       ...dataFlagSpec(),
+      ...operatorFlagSpec(),
     });
     if (positionals.length > 0) {
       throw new UsageError(
@@ -132,7 +143,7 @@ export const serveCommand: Command = {
     let writeLog = (text: string): void => void io.stderr.write(text);
     const logger = createLogger(parseLogFormat(flags), { write: (text: string) => writeLog(text) });
     if (isWorkerPrimary(clustering)) return runWorkerPrimary(clustering.workers, logger);
-    const serverOptions = serverOptionsFromFlags(flags);
+    const serverOptions = { ...serverOptionsFromFlags(flags), ...operatorServerOptions(flags) };
     const tls = startupStep(() => setupTls(flags, logger));
     let data: ReturnType<typeof setupData>;
     try {
@@ -145,6 +156,15 @@ export const serveCommand: Command = {
     try {
       policy = await setupPolicy(flags, logger, { onAutomaticBan: data.saveAutomaticBan });
     } catch (error) {
+      data.close();
+      tls.close();
+      throw error;
+    }
+    let operators: Awaited<ReturnType<typeof setupOperators>>;
+    try {
+      operators = await setupOperators(flags, data.store, logger);
+    } catch (error) {
+      policy.close();
       data.close();
       tls.close();
       throw error;
@@ -179,6 +199,7 @@ export const serveCommand: Command = {
       throw await listenError(error, port, host);
     }
     server.off("error", ignoreListenError);
+    operators.apply(server);
     server.on("error", (error: Error) => logger.error("server-error", error.message));
     const stopServerLog = watchServerEvents(server, logger);
     // Workers share one port: the first one shows the banner for all of them.
@@ -225,6 +246,7 @@ export const serveCommand: Command = {
       const onSigterm = () => shutdown(undefined, "the server is stopping");
       const onSighup = () => {
         void policy.reload("SIGHUP");
+        void operators.reload("SIGHUP");
         tls.reload("SIGHUP");
       };
       process.on("SIGINT", interrupt);

@@ -44,6 +44,8 @@ const HELP = [
   "***   /who [ROOM]  /rooms   /ping   /quit [REASON]   /help   //TEXT sends /TEXT",
   "***   /history [NICK] [N | since TIME]   /search WORDS   /register PASSWORD   /login NAME PASSWORD",
   "***   /kick NICK [REASON] (operator accounts)",
+  "***   /ban NICK|ADDRESS [DURATION] [REASON], /unban ADDRESS (operator accounts)",
+  "***   /topic [#ROOM] [TEXT] (shows the topic; setting it: operator accounts)",
   "***   up/down arrows: history; Ctrl+D or Ctrl+C: quit",
 ].join("\n");
 
@@ -72,11 +74,14 @@ export async function runStructured(options: StructuredOptions): Promise<Structu
   const early: ChatError[] = [];
   const keep = (error: ChatError) => early.push(error);
   client.on("protocol-error", keep);
-  // Room messages that arrive with the welcome (history on join) come before the session's
-  // output exists; the rest (the hello's rename, the member list) the connected line sums up.
+  // Room messages (history on join), the room's topic and notices (log in to the nick you
+  // brought) that arrive with the welcome come before the session's output exists; the rest
+  // (the hello's rename, the member list) the connected line sums up.
   const earlyFrames: ServerFrame[] = [];
   const keepFrame = (frame: ServerFrame) => {
-    if (frame.type === "message") earlyFrames.push(frame);
+    if (frame.type === "message" || frame.type === "topic" || frame.type === "notice") {
+      earlyFrames.push(frame);
+    }
   };
   client.on("frame", keepFrame);
   try {
@@ -262,7 +267,10 @@ function converse(
         case "search":
         case "register":
         case "login":
-        case "kick": {
+        case "kick":
+        case "ban":
+        case "unban":
+        case "topic": {
           // Core parses these as the server does, so both agree on their arguments.
           const request = parseTextLine(line);
           if (request === null) return;
@@ -283,6 +291,14 @@ function converse(
             track(() => client.login(request.name, request.password));
           } else if (request.type === "kick") {
             track(() => client.kick(request.nick, request.reason));
+          } else if (request.type === "ban") {
+            const { type: _type, target, ...options } = request;
+            track(() => client.ban(target, options));
+          } else if (request.type === "unban") {
+            track(() => client.unban(request.target));
+          } else if (request.type === "topic") {
+            const { type: _type, ...options } = request;
+            track(() => client.topic(options));
           }
           return;
         }

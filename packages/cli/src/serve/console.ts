@@ -41,6 +41,7 @@ const HELP = [
   "  /ban ADDR|CIDR [DURATION] [--kick] [REASON]   refuse new connections from it (DURATION: 90s, 15m, 2h, 1d; default: until restart); --kick also disconnects it now",
   "  /unban ADDR|CIDR             lift a ban",
   "  /bans                        list bans",
+  "  /topic #ROOM [TEXT|--clear]  show, set or clear a room's topic (kept in the data directory)",
   "  /who [ROOM]                  clients (of a room, or all)",
   "  /rooms                       rooms and member counts",
   "  /stats                       connections, messages/s, bytes, cut-offs, refusals",
@@ -81,6 +82,22 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
       const match = /^#?(\S+)\s+(.+)$/.exec(args);
       if (!match) throw new UsageError("usage: /say #ROOM TEXT");
       if (!server.say(match[2]!, match[1]!)) print(`!!! no room #${match[1]}`);
+    },
+    topic: (args) => {
+      const match = /^#?(\S+)(?:\s+(.*))?$/.exec(args.trim());
+      if (!match) throw new UsageError("usage: /topic #ROOM [TEXT|--clear]");
+      const [, room, text] = match;
+      if (text === undefined) {
+        const topic = server.topic(room!);
+        print(
+          topic === undefined
+            ? `*** #${room} has no topic`
+            : `*** topic of #${room}: ${topic.text} (set by ${topic.by})`,
+        );
+        return;
+      }
+      server.setTopic(room!, text === "--clear" ? "" : text);
+      print(text === "--clear" ? `*** cleared the topic of #${room}` : `*** topic of #${room} set`);
     },
     msg: (args) => {
       const match = /^(\S+)\s+(.+)$/.exec(args);

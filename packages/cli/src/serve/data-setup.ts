@@ -5,6 +5,7 @@ import {
   type ChatServer,
   type HistoryOptions,
   openDataDirectory,
+  parseAddressOrCidr,
   type SqliteStore,
   StoreError,
 } from "@tcpchat/core";
@@ -169,7 +170,10 @@ export function setupData(flags: FlagValues, logger: Logger, workers = 1): DataS
         },
         unban(target) {
           const lifted = bans.unban(target);
-          writeSafely(logger, "unban", () => store.deleteBan(target));
+          // Stored under its canonical text: `/unban ::ffff:10.0.0.1` lifts the stored 10.0.0.1.
+          const range = parseAddressOrCidr(target);
+          const stored = typeof range === "string" ? target : range.text;
+          writeSafely(logger, "unban", () => store.deleteBan(stored));
           return lifted;
         },
       };

@@ -519,6 +519,27 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
     );
   }
 
+  /**
+   * Bans a connected nick's address, or an address or CIDR block, and disconnects who it covers
+   * (operator accounts only). `durationMs` omitted: until lifted.
+   */
+  ban(target: string, options: { durationMs?: number; reason?: string } = {}): Promise<AckFrame> {
+    return this.request({ type: "ban", target, ...options });
+  }
+
+  /** Lifts the ban of an address or CIDR block (operator accounts only). */
+  unban(target: string): Promise<AckFrame> {
+    return this.request({ type: "unban", target });
+  }
+
+  /**
+   * Asks for a room's topic (a `topic` frame answers, before the ack), or sets it with `text`
+   * ("" clears it; operator accounts only). `room` defaults to the current room.
+   */
+  topic(options: { room?: string; text?: string } = {}): Promise<AckFrame> {
+    return this.request({ type: "topic", ...options });
+  }
+
   /** Measures the round trip to the server, in ms. */
   ping(): Promise<number> {
     const started = performance.now();

@@ -34,6 +34,9 @@ export function formatTextLine(frame: ServerFrame): string | null {
       return `*** rooms: ${frame.rooms.map((r) => `#${r.name} (${r.members})`).join(", ") || "none"}`;
     case "error":
       return formatErrorLine(frame.code as never, frame.message, frame.hint);
+    case "topic":
+      if (frame.text === "") return `*** #${frame.room} has no topic`;
+      return `*** topic of #${frame.room}: ${frame.text}${frame.by === undefined ? "" : ` (set by ${frame.by}${frame.ts === undefined ? "" : ` ${historyTime(frame.ts)}`})`}`;
     case "notice":
       return `*** ${frame.text}`;
     case "shutdown":

@@ -102,6 +102,29 @@ export const CLIENT_FRAME_SCHEMAS = {
     nick: v.string(),
     reason: v.optional(v.string()),
   }),
+  /**
+   * Bans a connected nick's address, or an address or CIDR block, for `durationMs` (default:
+   * until lifted), and disconnects who it covers (operator accounts only).
+   */
+  ban: v.object({
+    type: v.literal("ban"),
+    ref: REF,
+    target: v.string(),
+    durationMs: v.optional(v.number()),
+    reason: v.optional(v.string()),
+  }),
+  /** Lifts the ban of an address or CIDR block (operator accounts only). */
+  unban: v.object({ type: v.literal("unban"), ref: REF, target: v.string() }),
+  /**
+   * Without `text`: asks for a room's topic. With it: sets the topic ("" clears it; operator
+   * accounts only). `room` defaults to the current room.
+   */
+  topic: v.object({
+    type: v.literal("topic"),
+    ref: REF,
+    room: v.optional(v.string()),
+    text: v.optional(v.string()),
+  }),
   quit: v.object({ type: v.literal("quit"), reason: v.optional(v.string()) }),
 } as const;
 
@@ -177,6 +200,17 @@ export const SERVER_FRAME_SCHEMAS = {
   }),
   ping: v.object({ type: v.literal("ping"), ref: v.string() }),
   pong: v.object({ type: v.literal("pong"), ref: REF }),
+  /**
+   * A room's topic: on join (when it has one), when it changes, and as the answer to `topic`.
+   * `text` "" means no topic; `by` and `ts` say who set it and when.
+   */
+  topic: v.object({
+    type: v.literal("topic"),
+    room: v.string(),
+    text: v.string(),
+    by: v.optional(v.string()),
+    ts: v.optional(TS),
+  }),
   notice: v.object({ type: v.literal("notice"), text: v.string() }),
   shutdown: v.object({ type: v.literal("shutdown"), reason: v.string(), deadlineMs: v.number() }),
 } as const;
@@ -200,6 +234,9 @@ export const CLIENT_FRAME_SCHEMA = v.variant("type", [
   C.register,
   C.auth,
   C.kick,
+  C.ban,
+  C.unban,
+  C.topic,
   C.quit,
 ]);
 
@@ -219,6 +256,7 @@ export const SERVER_FRAME_SCHEMA = v.variant("type", [
   S.error,
   S.ping,
   S.pong,
+  S.topic,
   S.notice,
   S.shutdown,
 ]);

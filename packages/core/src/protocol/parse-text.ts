@@ -16,6 +16,10 @@ export const TEXT_COMMANDS = {
   register: "/register PASSWORD  register your current nick (use TLS: the line is not encrypted)",
   login: "/login NAME PASSWORD  log in to a registered nick",
   kick: "/kick NICK [REASON]  disconnect someone (operator accounts only)",
+  ban: "/ban NICK|ADDRESS [DURATION] [REASON]  ban an address (DURATION: 90s, 15m, 2h, 1d; operators only)",
+  unban: "/unban ADDRESS      lift a ban of an address or CIDR block (operators only)",
+  topic:
+    "/topic [#ROOM] [TEXT]  show a room's topic; with TEXT set it, --clear clears it (operators only)",
   help: "/help               this list",
   quit: "/quit [REASON]      leave and close the connection",
 } as const;
@@ -85,6 +89,12 @@ export function parseTextLine(
       if (nick === "") return usage("kick");
       return reason === "" ? { type: "kick", nick } : { type: "kick", nick, reason };
     }
+    case "ban":
+      return parseBan(rest);
+    case "unban":
+      return rest === "" || rest.includes(" ") ? usage("unban") : { type: "unban", target: rest };
+    case "topic":
+      return parseTopic(rest);
     case "help":
       return { type: "help" };
     case "quit":
@@ -136,4 +146,49 @@ function parseHistoryQuery(rest: string, now: number): HistoryFrame | ProtocolEr
     });
   }
   return { type: "history", dir: "after", ts };
+}
+
+/** A duration word (`90s`, `15m`, `2h`, `1d`) in ms, or undefined when the word is not one. */
+function durationMs(word: string): number | undefined {
+  const duration = /^(\d{1,6})([smhd])$/i.exec(word);
+  if (duration === null) return undefined;
+  const unit = duration[2]!.toLowerCase() as keyof typeof DURATION_UNITS_MS;
+  return Number(duration[1]) * DURATION_UNITS_MS[unit];
+}
+
+/** `/ban TARGET [DURATION] [REASON]`: a second word that reads as a duration is one. */
+function parseBan(rest: string): ClientFrame | ProtocolError {
+  const [target, afterTarget] = firstWord(rest);
+  if (target === "") return usage("ban");
+  const [second, afterSecond] = firstWord(afterTarget);
+  const duration = durationMs(second);
+  const reason = duration === undefined ? afterTarget : afterSecond;
+  if (duration === 0) {
+    return new ProtocolError("CHAT_ERR_BAD_ARGUMENT", {
+      message: "A ban lasts at least 1 s; leave the duration out for a ban until lifted.",
+    });
+  }
+  return {
+    type: "ban",
+    target,
+    ...(duration === undefined ? {} : { durationMs: duration }),
+    ...(reason === "" ? {} : { reason }),
+  };
+}
+
+/** The word that clears a topic: `/topic --clear`, `/topic #room --clear`. */
+const CLEAR_TOPIC = "--clear";
+
+/** `/topic`, `/topic #room`, `/topic [#room] TEXT`, `/topic [#room] --clear`. */
+function parseTopic(rest: string): ClientFrame {
+  let room: string | undefined;
+  let text = rest;
+  if (rest.startsWith("#")) {
+    const [word, after] = firstWord(rest);
+    room = word.slice(1);
+    text = after;
+  }
+  const frame: ClientFrame = room === undefined ? { type: "topic" } : { type: "topic", room };
+  if (text === "") return frame;
+  return { ...frame, text: text === CLEAR_TOPIC ? "" : text };
 }

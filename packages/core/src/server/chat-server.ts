@@ -2,19 +2,22 @@ import { EventEmitter } from "node:events";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { type ClusterOptions, type ClusterStats, RedisCluster } from "../cluster/redis-cluster.js";
 import * as defaults from "../defaults.js";
-import { ChatError, type ChatErrorCode, ERROR_CODES } from "../errors.js";
+import { ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "../errors.js";
 import type { ManagedAcceptPolicy } from "../policy/accept-policy.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
-import { Accounts } from "../session/accounts.js";
+import { nameKey, normalizeName } from "../protocol/names.js";
+import { Accounts, DEFAULT_ACCOUNT_SETTINGS } from "../session/accounts.js";
 import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
+import { setTopic, topicProblem } from "../session/operator-requests.js";
 import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
+import { Topics } from "../session/topics.js";
 import type { Endpoint } from "../session/transport.js";
 import { History } from "../store/history.js";
 import type { HistoryWriterStats } from "../store/history-writer.js";
-import type { ChatStore } from "../store/types.js";
+import { type ChatStore, whenDone } from "../store/types.js";
 import {
   classifyFirstBytes,
   createTcpListener,
@@ -34,6 +37,7 @@ import {
   WebSocketGateway,
   WebSocketTransport,
 } from "../transport/index.js";
+import { banAuthority } from "./ban-authority.js";
 import { clusterMetrics } from "./cluster-metrics.js";
 import { formatMetrics, type MetricFamily } from "./metrics.js";
 
@@ -195,6 +199,11 @@ export interface ChatServerOptions {
   store?: ChatStore;
   /** How history behaves when there is a `store`. */
   history?: HistoryOptions;
+  /**
+   * How long a client whose hello brings a registered nick may hold it before it logs in, in ms
+   * (default 30000); then it is renamed to a guest nick. 0 refuses such a nick at once.
+   */
+  loginGraceMs?: number;
 }
 
 /** Live figures of a server. */
@@ -281,6 +290,7 @@ export class ChatServer extends EventEmitter {
   private readonly webSocket: WebSocketGateway | undefined;
   private readonly loopDelay: IntervalHistogram | undefined;
   private readonly history: History | undefined;
+  private readonly store: ChatStore | undefined;
   /** Refusals by the rule that decided and the code sent: what `/metrics` reports. */
   private readonly refusedByRule = new Map<string, { rule: string; code: string; count: number }>();
   /** The cluster this server is a node of, if any. */
@@ -335,8 +345,18 @@ export class ChatServer extends EventEmitter {
     if (options.store !== undefined) {
       this.history = createHistory(options.store, options.history ?? {}, this);
       this.hub.history = this.history;
-      this.hub.accounts = new Accounts(options.store);
+      this.hub.accounts = new Accounts(options.store, {
+        ...DEFAULT_ACCOUNT_SETTINGS,
+        loginGraceMs: options.loginGraceMs ?? DEFAULT_ACCOUNT_SETTINGS.loginGraceMs,
+      });
+      this.hub.topics = new Topics(options.store, (what, error) =>
+        this.hub.storeFailed(what, error),
+      );
     }
+    this.store = options.store;
+    this.hub.bans = banAuthority(this.policy, this.store, (what, error) =>
+      this.hub.storeFailed(what, error),
+    );
     this.handlers = socketHandlers(this.hub);
     this.tlsOnly = options.tlsOnly ?? false;
     if (this.tlsOnly && options.tls === undefined) {
@@ -429,6 +449,7 @@ export class ChatServer extends EventEmitter {
     if (this.history !== undefined) {
       this.hub.continueMessageIdsAfter(await this.history.store.lastMessageId());
       await this.hub.accounts?.load();
+      await this.hub.topics.load();
     }
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
@@ -455,6 +476,37 @@ export class ChatServer extends EventEmitter {
     sharedBans(this.policy)?.(undefined);
     this.policy = policy;
     this.linkBans();
+    // Operators' /ban from their clients acts on the policy in force.
+    this.hub.bans = banAuthority(policy, this.store, (what, error) =>
+      this.hub.storeFailed(what, error),
+    );
+  }
+
+  /**
+   * Makes these accounts operators (account names; an operators file), besides the accounts
+   * whose stored flag says so (`tcpchat account op NAME`). Replaces the previous list, and
+   * applies to sessions already logged in: one dropped from the list loses its rights at once
+   * (unless its stored flag grants them). Without a store there are no accounts: a no-op.
+   */
+  setOperators(names: readonly string[]): void {
+    const accounts = this.hub.accounts;
+    if (accounts === undefined) return;
+    accounts.setConfiguredOperators(names);
+    for (const session of this.hub.sessions) {
+      const key = session.account;
+      if (key === undefined) continue;
+      if (accounts.isConfiguredOperator(key)) {
+        session.operator = true;
+        continue;
+      }
+      whenDone(
+        () => accounts.store.getAccount(key),
+        (account) => {
+          if (session.account === key) session.operator = account?.operator === true;
+        },
+        (error) => this.hub.storeFailed("operator rights", error),
+      );
+    }
   }
 
   /** In a cluster, the accept policy's operator bans are shared with every node. */
@@ -533,6 +585,32 @@ export class ChatServer extends EventEmitter {
   /** The operator speaks in a room (the default room unless given). */
   say(text: string, room?: string): boolean {
     return this.hub.say(text, room);
+  }
+
+  /**
+   * The operator sets a room's topic ("" clears it), as an operator account's `/topic` does:
+   * the room hears it, it is stored, joiners are shown it. The room need not have members.
+   * @throws {ProtocolError} CHAT_ERR_INVALID_ROOM for a bad room name, CHAT_ERR_BAD_ARGUMENT
+   * for a topic that is not one line of at most 300 characters.
+   */
+  setTopic(room: string, text: string): void {
+    const name = normalizeName(room.startsWith("#") ? room.slice(1) : room, "room");
+    if (name instanceof ProtocolError) throw name;
+    const problem = topicProblem(text);
+    if (problem !== undefined) throw problem;
+    setTopic(
+      this.hub,
+      { key: nameKey(name), name: this.hub.rooms.get(nameKey(name))?.name ?? name },
+      text,
+      this.settings.operatorNick,
+      Date.now(),
+    );
+  }
+
+  /** The topic of a room (by name, `#` optional), if it has one. */
+  topic(room: string): { text: string; by: string; ts: number } | undefined {
+    const topic = this.hub.topics.get(nameKey(room.startsWith("#") ? room.slice(1) : room));
+    return topic === undefined ? undefined : { text: topic.text, by: topic.by, ts: topic.ts };
   }
 
   /** The operator sends a direct message to a client by nick. Returns whether it was delivered. */

@@ -8,3 +8,4 @@ export {
   type ServerStats,
   type WebSocketOptions,
 } from "./chat-server.js";
+export { loadOperatorsFile, parseOperatorsFile } from "./operators-file.js";

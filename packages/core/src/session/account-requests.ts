@@ -185,7 +185,7 @@ export function auth(
           accounts.throttle.succeeded(address, key);
           if (!session.open) return;
           session.account = account.key;
-          session.operator = account.operator;
+          session.operator = account.operator || accounts.isConfiguredOperator(account.key);
           takeAccountNick(hub, session, account.name, Date.now());
           session.sendLine(`*** logged in as ${account.name}`);
           hub.ack(session, request.ref, Date.now());
@@ -212,7 +212,7 @@ function takeAccountNick(hub: ChatHub, session: Session, nick: string, now: numb
     if (conflict === null || conflict.kind === "held") break;
     const holder = hub.nicks.get(conflict.holder);
     if (holder === undefined || holder === null || holder === session) break;
-    renameToGuest(hub, holder, nick, now);
+    renameToGuest(hub, holder, `${nick} is registered and its owner logged in`, now);
   }
   if (session.nickKey === nameKey(nick) && session.nick === nick) return;
   const old = session.nick;
@@ -221,17 +221,12 @@ function takeAccountNick(hub: ChatHub, session: Session, nick: string, now: numb
   if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: nick });
 }
 
-/** Moves a session off a registered nick to a fresh guest nick, telling it why. */
-export function renameToGuest(
-  hub: ChatHub,
-  session: Session,
-  registered: string,
-  now: number,
-): void {
+/** Moves a session off a registered nick to a fresh guest nick, telling it why (`why`). */
+export function renameToGuest(hub: ChatHub, session: Session, why: string, now: number): void {
   const old = session.nick;
   const guest = hub.guestNick(session, now);
   hub.nicks.take(session, guest);
-  session.sendLine(`*** ${registered} is registered and its owner logged in; you are now ${guest}`);
+  session.sendLine(`*** ${why}; you are now ${guest}`);
   announceNick(hub, session, { type: "nick", ts: now, old, new: guest });
   if (hub.events.listenerCount("nick") > 0) hub.events.emit("nick", { old, new: guest });
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_LOGIN_GRACE_MS } from "../defaults.js";
 import { lookalikeKeys } from "../protocol/lookalikes.js";
 import { nameKey } from "../protocol/names.js";
 import { DEFAULT_SCRYPT_PARAMS, type ScryptParams } from "../store/password.js";
@@ -15,6 +16,11 @@ export interface AccountSettings {
   /** scrypt cost of new hashes (checks use the cost stored with each hash). */
   scrypt: ScryptParams;
   throttle: LoginThrottleOptions;
+  /**
+   * How long a client that brings a registered nick in its hello may hold it before it logs in,
+   * in ms (default 30000; 0: such a hello is refused the nick at once).
+   */
+  loginGraceMs: number;
 }
 
 /** Default {@link AccountSettings}. */
@@ -22,6 +28,7 @@ export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   minPasswordLength: 8,
   scrypt: DEFAULT_SCRYPT_PARAMS,
   throttle: DEFAULT_LOGIN_THROTTLE,
+  loginGraceMs: DEFAULT_LOGIN_GRACE_MS,
 };
 
 /**
@@ -32,6 +39,8 @@ export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
 export class Accounts {
   /** Lookalike skeleton -> the account key it belongs to. */
   private readonly owners = new Map<string, string>();
+  /** Account keys made operators by the server's configuration (an operators file). */
+  private configuredOperators = new Set<string>();
   readonly throttle: LoginThrottle;
 
   constructor(
@@ -51,6 +60,16 @@ export class Accounts {
     const key = nameKey(nick);
     for (const skeleton of lookalikeKeys(nick)) this.owners.set(skeleton, key);
     this.owners.set(key, key);
+  }
+
+  /** Replaces the operators the configuration names (account names, any case). */
+  setConfiguredOperators(names: Iterable<string>): void {
+    this.configuredOperators = new Set([...names].map((name) => nameKey(name)));
+  }
+
+  /** Whether the configuration makes an account an operator (besides its stored flag). */
+  isConfiguredOperator(key: string): boolean {
+    return this.configuredOperators.has(key);
   }
 
   /** The account a nick belongs to (itself, or a registered nick it looks like), if any. */

@@ -16,11 +16,13 @@ import { ErrorReplies } from "./error-replies.js";
 import * as historyRequests from "./history-requests.js";
 import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
+import * as operatorRequests from "./operator-requests.js";
 import * as requests from "./requests.js";
 import { NO_ROOMS, Room } from "./room.js";
 import { SESSION_STATE, Session, type SessionInfo, type SessionLimits } from "./session.js";
 import { type HubStats, newStats } from "./stats.js";
 import { refill } from "./token-bucket.js";
+import { Topics } from "./topics.js";
 import type { Endpoint, Transport } from "./transport.js";
 
 /** Settings of a hub; every field has a default in defaults.ts (resolved by the server). */
@@ -117,6 +119,10 @@ export class ChatHub implements InputOwner {
   history: History | undefined;
   /** Registered nicks (undefined: the server keeps no accounts); set by the server. */
   accounts: Accounts | undefined;
+  /** The ban list operator accounts change (undefined: bans only from the console). */
+  bans: operatorRequests.BanAuthority | undefined;
+  /** Room topics (in memory; the server gives it its store before it listens). */
+  topics: Topics = new Topics(undefined, () => {});
   /** Bytes of replies queued to a session past which its input waits (a quarter of the queue). */
   private readonly replyPauseBytes: number;
   /** What every session of this hub is created with (shared, not copied per session). */
@@ -291,7 +297,10 @@ export class ChatHub implements InputOwner {
     // Joined at once (it hears the room, held until its mode is known), announced once its mode
     // is settled (see settleSilent).
     const lobby = this.joinRoom(session, s.defaultRoom, now);
-    if (lobby !== undefined) historyRequests.sendJoinHistory(this, session, lobby);
+    if (lobby !== undefined) {
+      operatorRequests.sendJoinTopic(this, session, lobby);
+      historyRequests.sendJoinHistory(this, session, lobby);
+    }
     if (wireCodec === null) this.unsettled.push(session);
     if (this.settleTimer === undefined && wireCodec === null) {
       this.settleTimer = setTimeout(this.settleSilentBound, s.modeSettleMs);
@@ -742,6 +751,12 @@ export class ChatHub implements InputOwner {
         return accountRequests.auth(this, session, request, now);
       case "kick":
         return accountRequests.kick(this, session, request, now);
+      case "ban":
+        return operatorRequests.ban(this, session, request, now);
+      case "unban":
+        return operatorRequests.unban(this, session, request, now);
+      case "topic":
+        return operatorRequests.topic(this, session, request, now);
       case "quit":
         return requests.quit(this, session, request.reason);
     }

@@ -10,6 +10,8 @@ import type { Codec } from "./codec.js";
 import { recordDirectMessage } from "./dm-history.js";
 import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
+import { holdRegisteredNick, sendLoginGraceNotice } from "./login-grace.js";
+import { sendJoinTopic } from "./operator-requests.js";
 import type { Room } from "./room.js";
 import type { Session } from "./session.js";
 import { refill } from "./token-bucket.js";
@@ -57,8 +59,11 @@ export function hello(
   if (hello.client !== undefined) {
     session.clientName = neutralizeField(hello.client, MAX_CLIENT_NAME_LENGTH);
   }
+  let inLoginGrace = false;
   if (hello.nick !== undefined && nameKey(hello.nick) !== session.nickKey) {
-    changeNick(hub, session, hello.nick, undefined, now);
+    // A registered nick brought at connect is held for a grace period (see login-grace.ts).
+    inLoginGrace = holdRegisteredNick(hub, session, hello.nick, now);
+    if (!inLoginGrace) changeNick(hub, session, hello.nick, undefined, now);
   }
   let joined: Room | undefined;
   if (hello.room !== undefined) {
@@ -85,7 +90,11 @@ export function hello(
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));
   }
-  if (joined !== undefined) sendJoinHistory(hub, session, joined);
+  if (inLoginGrace) sendLoginGraceNotice(hub, session);
+  if (joined !== undefined) {
+    sendJoinTopic(hub, session, joined);
+    sendJoinHistory(hub, session, joined);
+  }
   // What the rooms said between the greeting and the hello, now as JSON, after the welcome.
   session.flushPersonal();
   session.releaseHeld();
@@ -239,7 +248,10 @@ export function joinRequest(
   const room = hub.joinRoom(session, rawName, now, ref);
   if (room === undefined) return;
   hub.ack(session, ref, now);
-  if (!wasIn.has(room)) sendJoinHistory(hub, session, room);
+  if (!wasIn.has(room)) {
+    sendJoinTopic(hub, session, room);
+    sendJoinHistory(hub, session, room);
+  }
 }
 
 export function partRoom(

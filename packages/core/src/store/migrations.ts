@@ -62,4 +62,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE messages ADD COLUMN recipient TEXT;
   `,
+  // 4: room topics (rooms come and go with their members; their topics stay).
+  `
+  CREATE TABLE topics (
+    room_key TEXT PRIMARY KEY,
+    room TEXT NOT NULL,
+    body TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -83,6 +83,39 @@ describe("SQLite store", () => {
     expect(again.lastMessageId()).toBe(1);
   });
 
+  it("upgrades a database of schema 1 (no topics) and keeps what it held", () => {
+    const dir = tempDir();
+    const db = new Database(join(dir, DATA_FILE_NAME));
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    db.exec(MIGRATIONS[0]!);
+    db.prepare("INSERT INTO schema_version (version) VALUES (1)").run();
+    db.prepare(
+      "INSERT INTO bans (target, source, created_at, expires_at, reason) VALUES ('10.0.0.1', 'operator', 1, NULL, NULL)",
+    ).run();
+    db.close();
+    const store = open(dir);
+    expect(store.loadTopics()).toEqual([]);
+    expect(store.loadBans(2).map((b) => b.target)).toEqual(["10.0.0.1"]);
+    store.saveTopic({ roomKey: "lobby", room: "Lobby", text: "hello", by: "alice", ts: 5 });
+    expect(store.loadTopics()).toEqual([
+      { roomKey: "lobby", room: "Lobby", text: "hello", by: "alice", ts: 5 },
+    ]);
+  });
+
+  it("keeps one topic per room: a new one replaces it, deleting clears it", () => {
+    const store = open(tempDir());
+    store.saveTopic({ roomKey: "rust", room: "rust", text: "first", by: "alice", ts: 1 });
+    store.saveTopic({ roomKey: "rust", room: "Rust", text: "second", by: "bob", ts: 2 });
+    store.saveTopic({ roomKey: "go", room: "go", text: "gophers", by: "bob", ts: 3 });
+    expect(store.loadTopics().sort((a, b) => a.ts - b.ts)).toEqual([
+      { roomKey: "rust", room: "Rust", text: "second", by: "bob", ts: 2 },
+      { roomKey: "go", room: "go", text: "gophers", by: "bob", ts: 3 },
+    ]);
+    store.deleteTopic("rust");
+    store.deleteTopic("nothing-here");
+    expect(store.loadTopics().map((t) => t.roomKey)).toEqual(["go"]);
+  });
+
   it("refuses a database written by a newer schema, with CHAT_ERR_STORE_TOO_NEW", () => {
     const dir = tempDir();
     open(dir).close();

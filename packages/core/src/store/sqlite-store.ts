@@ -13,6 +13,7 @@ import type {
   StoredAccount,
   StoredBan,
   StoredMessage,
+  StoredTopic,
 } from "./types.js";
 
 /** The database file's name inside a data directory. */
@@ -429,6 +430,37 @@ export class SqliteStore implements ChatStore {
 
   accountKeys(): string[] {
     return this.db.prepare("SELECT key FROM accounts").pluck().all() as string[];
+  }
+
+  saveTopic(topic: StoredTopic): void {
+    this.db
+      .prepare(
+        `INSERT INTO topics (room_key, room, body, set_by, set_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (room_key) DO UPDATE SET room = excluded.room, body = excluded.body,
+           set_by = excluded.set_by, set_at = excluded.set_at`,
+      )
+      .run(topic.roomKey, topic.room, topic.text, topic.by, topic.ts);
+  }
+
+  deleteTopic(roomKey: string): void {
+    this.db.prepare("DELETE FROM topics WHERE room_key = ?").run(roomKey);
+  }
+
+  loadTopics(): StoredTopic[] {
+    const rows = this.db.prepare("SELECT * FROM topics").all() as Array<{
+      room_key: string;
+      room: string;
+      body: string;
+      set_by: string;
+      set_at: number;
+    }>;
+    return rows.map((row) => ({
+      roomKey: row.room_key,
+      room: row.room,
+      text: row.body,
+      by: row.set_by,
+      ts: row.set_at,
+    }));
   }
 
   /** Closes the history writer's thread (after its last batch), then the database and its lock. */

@@ -106,6 +106,19 @@ export interface ClosableMessageSink extends MessageSink {
   close(): Promise<void>;
 }
 
+/** A room's topic as stored. */
+export interface StoredTopic {
+  /** The room's case-folded key. */
+  readonly roomKey: string;
+  /** The room's display name when the topic was set. */
+  readonly room: string;
+  readonly text: string;
+  /** The nick that set it. */
+  readonly by: string;
+  /** When it was set, in ms since the Unix epoch. */
+  readonly ts: number;
+}
+
 /**
  * What a backend keeps. Message writes come in batches from the history writer (never from the
  * per-message path); a write that throws or rejects leaves the batch with the writer, which
@@ -144,6 +157,12 @@ export interface ChatStore {
   setOperator(key: string, operator: boolean): Awaitable<boolean>;
   /** Every registered account's key (loaded at start: nick checks are synchronous). */
   accountKeys(): Awaitable<string[]>;
+  /** Sets (or replaces) a room's topic. */
+  saveTopic(topic: StoredTopic): Awaitable<void>;
+  /** Clears a room's topic (nothing happens when it has none). */
+  deleteTopic(roomKey: string): Awaitable<void>;
+  /** Every room's topic (loaded at start: topics are few, and shown on every join). */
+  loadTopics(): Awaitable<StoredTopic[]>;
   close(): Awaitable<void>;
 }
 

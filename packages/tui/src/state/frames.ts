@@ -136,6 +136,17 @@ export function onFrame(state: AppState, frame: IncomingFrame, now: number): Red
       return only(state);
     case "notice":
       return only(appendLine(state, state.active, { ts: now, kind: "info", text: frame.text }));
+    case "topic": {
+      // On join, when it changes, or asked for: shown in the room's own tab.
+      const next = ensureBuffer(state, "room", frame.room);
+      const text =
+        frame.text === ""
+          ? `#${bareRoom(frame.room)} has no topic`
+          : `Topic of #${bareRoom(frame.room)}: ${frame.text}${frame.by === undefined ? "" : ` (set by ${frame.by})`}`;
+      return only(
+        appendLine(next, roomKey(frame.room), { ts: frame.ts ?? now, kind: "info", text }),
+      );
+    }
     case "shutdown": {
       const error = {
         code: "CHAT_ERR_SERVER_SHUTDOWN",

@@ -198,6 +198,20 @@ describe("reducer: tabs, unread counts and the read marker", () => {
   });
 });
 
+describe("reducer: room topics", () => {
+  it("shows a topic in its room's tab, set or cleared, even when another tab is active", () => {
+    let state = connected();
+    state = run(
+      state,
+      frame({ type: "topic", room: "lobby", text: "be kind", by: "alice", ts: NOW }),
+    ).state;
+    expect(text(state, roomKey("lobby")).at(-1)).toBe("Topic of #lobby: be kind (set by alice)");
+    state = run(state, frame({ type: "topic", room: "rust", text: "" })).state;
+    expect(text(state, roomKey("rust")).at(-1)).toBe("#rust has no topic");
+    expect(text(state, roomKey("lobby")).at(-1)).toBe("Topic of #lobby: be kind (set by alice)");
+  });
+});
+
 describe("reducer: completion", () => {
   it("completes nicks of the current room, the latest speaker first", () => {
     let { state } = run(
