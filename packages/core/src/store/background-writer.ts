@@ -90,6 +90,9 @@ export class BackgroundWriter implements MessageSink {
     const worker = this.worker;
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    // Referenced while it drains: an unreferenced worker lets the process run out of work and
+    // quit while close() is still awaited (exit code 13 from an awaiting top-level module).
+    worker.ref();
     // Messages are handled in order: every batch posted before this is committed first.
     worker.postMessage({ close: true });
     await exited;
