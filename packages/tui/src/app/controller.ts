@@ -352,6 +352,21 @@ export class Controller {
       case "ping":
         this.measureLag();
         return;
+      case "operator": {
+        // The server answers with notices (or a topic frame); only a refusal is shown here.
+        const { request } = effect;
+        const failed = this.fail(this.current.active);
+        if (request.type === "kick") client.kick(request.nick, request.reason).catch(failed);
+        else if (request.type === "unban") client.unban(request.target).catch(failed);
+        else if (request.type === "ban") {
+          const { type: _type, target, ...options } = request;
+          client.ban(target, options).catch(failed);
+        } else {
+          const { type: _type, ...options } = request;
+          client.topic(options).catch(failed);
+        }
+        return;
+      }
       case "quit":
         this.stop();
         client

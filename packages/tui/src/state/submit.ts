@@ -1,5 +1,5 @@
 /** What the user submits: messages (sent, or queued while offline) and /commands. */
-import { ERROR_CODES } from "@tcpchat/core";
+import { ChatError, type ClientFrame, ERROR_CODES, parseTextLine } from "@tcpchat/core";
 import {
   activeBuffer,
   appendLine,
@@ -11,12 +11,12 @@ import {
   switchTo,
   updateBuffer,
 } from "./buffers.js";
-import { COMMANDS, firstWord, parseSubmit, SECRET_COMMANDS } from "./commands.js";
+import { type CommandName, COMMANDS, firstWord, parseSubmit, SECRET_COMMANDS } from "./commands.js";
 import { remember } from "./history.js";
 import { historyCommand } from "./history-commands.js";
 import { EMPTY_INPUT } from "./input.js";
 import { errorLine, online, only, type Reduction, showError } from "./reduction.js";
-import type { Action, AppState, Effect, ShownError, Target } from "./types.js";
+import type { Action, AppState, Effect, OperatorRequest, ShownError, Target } from "./types.js";
 
 /** Most messages held while disconnected; past that, typing is refused visibly. */
 export const OUTBOX_LIMIT = 100;
@@ -120,6 +120,11 @@ function runCommand(state: AppState, name: keyof typeof COMMANDS, args: string):
     case "register":
     case "login":
       return historyCommand(state, name, args);
+    case "topic":
+    case "kick":
+    case "ban":
+    case "unban":
+      return operatorCommand(state, name, args);
     case "clear":
       return only(
         updateBuffer(state, buffer.key, (b) => ({
@@ -139,6 +144,35 @@ function runCommand(state: AppState, name: keyof typeof COMMANDS, args: string):
     case "quit":
       return quit(state, args === "" ? undefined : args);
   }
+}
+
+/**
+ * /topic, /kick, /ban and /unban: parsed by core as the server parses them (so both agree on
+ * durations and reasons); the server checks who may. A bare /topic asks about this tab's room.
+ */
+function operatorCommand(state: AppState, name: CommandName, args: string): Reduction {
+  const parsed = parseTextLine(args === "" ? `/${name}` : `/${name} ${args}`);
+  if (parsed instanceof ChatError) {
+    return only(
+      showError(state, { code: parsed.code, message: parsed.message, hint: parsed.hint }),
+    );
+  }
+  if (parsed === null || !isOperatorRequest(parsed)) return usage(state, name);
+  const buffer = activeBuffer(state);
+  const request =
+    parsed.type === "topic" && parsed.room === undefined && buffer.kind === "room"
+      ? { ...parsed, room: buffer.name }
+      : parsed;
+  return requireOnline(state, { type: "operator", request });
+}
+
+function isOperatorRequest(frame: ClientFrame): frame is OperatorRequest {
+  return (
+    frame.type === "topic" ||
+    frame.type === "kick" ||
+    frame.type === "ban" ||
+    frame.type === "unban"
+  );
 }
 
 function requireOnline(state: AppState, effect: Effect): Reduction {

@@ -1,4 +1,4 @@
-import type { ClientState, ServerFrame } from "@tcpchat/core";
+import type { ClientFrame, ClientState, ServerFrame } from "@tcpchat/core";
 /** The TUI's whole state, the actions that change it, and the effects it asks for. */
 import type { Completion } from "./completion.js";
 import type { History } from "./history.js";
@@ -261,7 +261,11 @@ export type Effect =
   | { readonly type: "register"; readonly password: string }
   | { readonly type: "login"; readonly name: string; readonly password: string }
   | { readonly type: "ping" }
+  | { readonly type: "operator"; readonly request: OperatorRequest }
   | { readonly type: "quit"; readonly reason: string | undefined };
+
+/** An operator's request, parsed by core as the server parses the same text command. */
+export type OperatorRequest = Extract<ClientFrame, { type: "kick" | "ban" | "unban" | "topic" }>;
 
 /** The fields of a `history` request besides its target (spec 4.4: IRCv3 chathistory). */
 export interface HistoryQueryFields {
