@@ -33,11 +33,17 @@ describe("bench broadcast-history", () => {
       expect(round.run).toMatchObject({ gaps: 0, duplicates: 0, receiversShort: 0 });
     }
     const [off, on] = figures?.rounds ?? [];
-    // History off keeps nothing; history on kept every message of its run (none dropped).
+    // History off keeps nothing; history on accounts for every message of its run: written,
+    // still waiting, or left out past the writer's bound (which a busy machine can reach), and
+    // then said so in a warning.
     expect(off?.written).toBeUndefined();
     expect(off?.lag).toBeUndefined();
-    expect((on?.written ?? 0) + (on?.queued ?? 0)).toBeGreaterThanOrEqual(on?.run.sent ?? 1);
-    expect(on?.dropped).toBe(0);
+    const dropped = on?.dropped ?? 0;
+    expect((on?.written ?? 0) + (on?.queued ?? 0) + dropped).toBeGreaterThanOrEqual(
+      on?.run.sent ?? 1,
+    );
+    if (dropped > 0)
+      expect(run.stdout + run.stderr).toContain(`history left out ${dropped} messages`);
     expect(on?.lag?.batches).toBeGreaterThan(0);
     expect(on?.lag?.p99Ms).toBeGreaterThanOrEqual(on?.lag?.p50Ms ?? 0);
     expect(figures?.ratio).toBeCloseTo((on?.deliveriesPerSec ?? 0) / (off?.deliveriesPerSec ?? 1));

@@ -113,6 +113,13 @@ async function runRound(
     const stats = run.server?.after.stats as
       | { historyLag?: HistoryLag; history?: { written: number; queued: number; dropped: number } }
       | undefined;
+    const dropped = stats?.history?.dropped ?? 0;
+    if (history && dropped > 0) {
+      // The writer's bound was reached: the chat went on, and history lost the oldest waiting.
+      ctx.warn(
+        `${server.label} broadcast-history: history left out ${dropped} messages (the writer fell more than its bound behind)`,
+      );
+    }
     return {
       history,
       deliveriesPerSec: run.deliveriesPerSec,
