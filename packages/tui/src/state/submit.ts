@@ -11,7 +11,7 @@ import {
   switchTo,
   updateBuffer,
 } from "./buffers.js";
-import { type CommandName, COMMANDS, firstWord, parseSubmit, SECRET_COMMANDS } from "./commands.js";
+import { COMMANDS, type CommandName, firstWord, parseSubmit, SECRET_COMMANDS } from "./commands.js";
 import { remember } from "./history.js";
 import { historyCommand } from "./history-commands.js";
 import { EMPTY_INPUT } from "./input.js";
