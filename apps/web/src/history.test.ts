@@ -1,6 +1,7 @@
+import { OLDER_HISTORY_PAGE_SIZE } from "@tcpchat/core/protocol";
 import { describe, expect, it } from "vitest";
 import { ChatState } from "./chat-state.js";
-import { OLDER_PAGE_SIZE, olderRequest } from "./history.js";
+import { olderRequest } from "./history.js";
 
 const LIMITS = {
   maxLineBytes: 16384,
@@ -62,7 +63,7 @@ describe("history in the page's state", () => {
       type: "history",
       ref: "w1",
       room: "lobby",
-      limit: OLDER_PAGE_SIZE,
+      limit: OLDER_HISTORY_PAGE_SIZE,
       dir: "before",
       id: (101).toString(36),
     });

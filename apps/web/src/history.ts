@@ -1,4 +1,10 @@
-import type { ClientFrame } from "@tcpchat/core/protocol";
+import {
+  type ClientFrame,
+  messageIdIndex,
+  messageIdValue,
+  OLDER_HISTORY_PAGE_SIZE,
+  oldestMessageId,
+} from "@tcpchat/core/protocol";
 import {
   appendLine,
   type ChatLine,
@@ -14,23 +20,6 @@ import {
  * `/search`. Messages from history go where their id belongs and are never counted as unread.
  */
 
-/** Messages asked for per older page. */
-export const OLDER_PAGE_SIZE = 50;
-
-/** A message id (base 36 on the wire) as a number; NaN for none. */
-export function idValue(id: string | undefined): number {
-  return id === undefined ? Number.NaN : Number.parseInt(id, 36);
-}
-
-function oldestId(conversation: Conversation): number | undefined {
-  let oldest: number | undefined;
-  for (const line of conversation.lines) {
-    const value = idValue(line.id);
-    if (!Number.isNaN(value) && (oldest === undefined || value < oldest)) oldest = value;
-  }
-  return oldest;
-}
-
 /** The target fields of a history request for a conversation: its room, or its DM peer. */
 export function historyTarget(conversation: Conversation): { room: string } | { nick: string } {
   return conversation.kind === "room" ? { room: conversation.title } : { nick: conversation.title };
@@ -42,11 +31,11 @@ export function historyTarget(conversation: Conversation): { room: string } | { 
  */
 export function olderRequest(conversation: Conversation, ref: string): ClientFrame | undefined {
   if (conversation.pendingHistory !== undefined || conversation.historyStart) return undefined;
-  const before = oldestId(conversation);
+  const before = oldestMessageId(conversation.lines);
   conversation.pendingHistory = {
     ref,
     kind: "older",
-    limit: OLDER_PAGE_SIZE,
+    limit: OLDER_HISTORY_PAGE_SIZE,
     received: 0,
     insertAt: 0,
     ...(before === undefined ? {} : { beforeId: before }),
@@ -55,7 +44,7 @@ export function olderRequest(conversation: Conversation, ref: string): ClientFra
     type: "history",
     ref,
     ...historyTarget(conversation),
-    limit: OLDER_PAGE_SIZE,
+    limit: OLDER_HISTORY_PAGE_SIZE,
     ...(before === undefined ? {} : { dir: "before" as const, id: before.toString(36) }),
   };
 }
@@ -80,13 +69,13 @@ export function addHistoryLine(conversation: Conversation, line: ChatLine, seen:
     return;
   }
   if (seen) return;
-  const value = idValue(line.id);
+  const value = messageIdValue(line.id);
   if (pending?.kind === "older" && (pending.beforeId === undefined || value < pending.beforeId)) {
     insertLine(conversation, pending.insertAt, line);
     pending.insertAt += 1;
     return;
   }
-  const index = conversation.lines.findIndex((l) => idValue(l.id) > value);
+  const index = messageIdIndex(conversation.lines, value);
   if (index < 0) appendLine(conversation, line);
   else insertLine(conversation, index, line);
 }

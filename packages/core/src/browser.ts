@@ -11,6 +11,12 @@
 export { PROTOCOL_VERSION } from "./defaults.js";
 export * from "./protocol/frame-schema.js";
 export * from "./protocol/frames.js";
+export {
+  messageIdIndex,
+  messageIdValue,
+  OLDER_HISTORY_PAGE_SIZE,
+  oldestMessageId,
+} from "./protocol/message-ids.js";
 export { type NameKind, nameKey, normalizeName } from "./protocol/names.js";
 export {
   type BadServerFrame,

@@ -4,6 +4,12 @@ export * from "./frame-schema.js";
 export * from "./frames.js";
 export * from "./lines.js";
 export { isGuestNick, lookalikeKeys } from "./lookalikes.js";
+export {
+  messageIdIndex,
+  messageIdValue,
+  OLDER_HISTORY_PAGE_SIZE,
+  oldestMessageId,
+} from "./message-ids.js";
 export * from "./names.js";
 export { parseClientFrame } from "./parse-json.js";
 export {

@@ -1,7 +1,7 @@
+import { OLDER_HISTORY_PAGE_SIZE } from "@tcpchat/core";
 import { describe, expect, it } from "vitest";
 import { findBuffer, roomKey } from "./buffers.js";
 import { initialState, reduce } from "./reducer.js";
-import { OLDER_PAGE_SIZE } from "./scrollback.js";
 import type { Action, AppState, Effect, IncomingFrame } from "./types.js";
 
 const NOW = 1_700_000_000_000;
@@ -85,7 +85,7 @@ describe("scrollback: PageUp at the top asks for older history", () => {
         bufferKey: LOBBY,
         target: "lobby",
         dm: false,
-        query: { dir: "before", id: (131).toString(36), limit: OLDER_PAGE_SIZE },
+        query: { dir: "before", id: (131).toString(36), limit: OLDER_HISTORY_PAGE_SIZE },
       },
     ]);
     // A second PageUp while the page is on its way asks nothing more.

@@ -3,6 +3,12 @@
  * message shown (IRCv3 chathistory BEFORE), `/history` and `/search` ask for more, and the
  * messages that answer are put in id order without showing one twice.
  */
+import {
+  messageIdIndex,
+  messageIdValue,
+  OLDER_HISTORY_PAGE_SIZE,
+  oldestMessageId,
+} from "@tcpchat/core";
 import { appendLine, dmKey, findBuffer, type NewLine, roomKey, updateBuffer } from "./buffers.js";
 import { errorLine, online, only, type Reduction } from "./reduction.js";
 import type {
@@ -14,24 +20,6 @@ import type {
   PendingHistory,
   ShownError,
 } from "./types.js";
-
-/** Messages asked for per older page. */
-export const OLDER_PAGE_SIZE = 50;
-
-/** A message id (base 36 on the wire) as a number, NaN when it is not one. */
-export function idValue(id: string | undefined): number {
-  return id === undefined ? Number.NaN : Number.parseInt(id, 36);
-}
-
-/** The oldest message id shown in a buffer, if any. */
-function oldestId(buffer: ChatBuffer): number | undefined {
-  let oldest: number | undefined;
-  for (const line of buffer.lines) {
-    const value = idValue(line.id);
-    if (!Number.isNaN(value) && (oldest === undefined || value < oldest)) oldest = value;
-  }
-  return oldest;
-}
 
 /** The target of a buffer's history requests: a room, or the other nick of a DM buffer. */
 function historyTarget(buffer: ChatBuffer): { target: string; dm: boolean } | undefined {
@@ -51,14 +39,14 @@ export function requestOlder(state: AppState, bufferKey: string): Reduction {
   }
   const target = historyTarget(buffer);
   if (target === undefined || !online(state)) return only(state);
-  const before = oldestId(buffer);
+  const before = oldestMessageId(buffer.lines);
   const query: HistoryQueryFields =
     before === undefined
-      ? { dir: "latest", limit: OLDER_PAGE_SIZE }
-      : { dir: "before", id: before.toString(36), limit: OLDER_PAGE_SIZE };
+      ? { dir: "latest", limit: OLDER_HISTORY_PAGE_SIZE }
+      : { dir: "before", id: before.toString(36), limit: OLDER_HISTORY_PAGE_SIZE };
   const pending: PendingHistory = {
     kind: "older",
-    limit: OLDER_PAGE_SIZE,
+    limit: OLDER_HISTORY_PAGE_SIZE,
     received: 0,
     insertAt: 0,
     ...(before === undefined ? {} : { beforeId: before }),
@@ -109,14 +97,14 @@ export function addHistoryLine(state: AppState, key: string, line: NewLine): App
     const { id: _id, ...result } = line;
     return appendLine(counted, key, result);
   }
-  const value = idValue(line.id);
+  const value = messageIdValue(line.id);
   if (buffer.lines.some((l) => l.id === line.id)) return counted;
   // An older page arrives oldest first: each message goes below the one before it, above
   // everything that was there (also the lines without an id, such as "Connected").
   const older =
     pending?.kind === "older" && (pending.beforeId === undefined || value < pending.beforeId);
   if (older) return insertLine(counted, key, pending.insertAt, line, true);
-  const index = buffer.lines.findIndex((l) => idValue(l.id) > value);
+  const index = messageIdIndex(buffer.lines, value);
   if (index < 0) return appendLine(counted, key, line);
   return insertLine(counted, key, index, line, false);
 }
