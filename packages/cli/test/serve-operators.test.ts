@@ -1,80 +1,24 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type CliProcess, killAllCli, runCli, waitUntil } from "./helpers/cli-process.js";
+import { killAllCli, runCli } from "./helpers/cli-process.js";
+import { ask, cleanUpLineClients, lineClient, tempDir } from "./helpers/line-client.js";
+import { startServe, stopServe } from "./helpers/serve.js";
 
-const dirs: string[] = [];
-const sockets: Socket[] = [];
 afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
   await killAllCli();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  cleanUpLineClients();
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "tcpchat-serve-operators-"));
-  dirs.push(dir);
-  return dir;
-}
-
-/** `tcpchat serve` on 127.0.0.1, a free port, with `args`; resolves once it listens. */
-async function serve(args: string[]): Promise<{ proc: CliProcess; port: number }> {
-  const proc = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--no-console", ...args]);
-  const match = await proc.waitForStderr(/listening on 127\.0\.0\.1:(\d+)/);
-  return { proc, port: Number(match[1]) };
-}
-
-/** A raw line client (what nc is), from `localAddress`. */
-function lineClient(port: number, localAddress = "127.0.0.1") {
-  const socket = connect({ host: "127.0.0.1", port, localAddress });
-  sockets.push(socket);
-  let text = "";
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => (text += chunk));
-  socket.on("error", () => {});
-  const lines = () => text.split("\n");
-  return {
-    send: (line: string) => socket.write(`${line}\n`),
-    lines,
-    /** The first line matching `pattern` from line `from` on. */
-    waitFor: async (pattern: RegExp, from = 0) => {
-      const find = () =>
-        lines()
-          .slice(from)
-          .find((line) => pattern.test(line));
-      await waitUntil(() => find() !== undefined, `a line matching ${pattern}`).catch(
-        (error: Error) => {
-          throw new Error(`${error.message}; got:\n${text}`);
-        },
-      );
-      return find()!;
-    },
-  };
-}
-
-/** Sends a line and waits for the first line after it that matches. */
-async function ask(client: ReturnType<typeof lineClient>, line: string, answer: RegExp) {
-  const from = client.lines().length - 1;
-  client.send(line);
-  return client.waitFor(answer, from);
-}
-
-async function stop(proc: CliProcess): Promise<void> {
-  proc.signal("SIGTERM");
-  expect(await proc.waitExit()).toBe(0);
-}
 
 describe("serve --operators", () => {
   it("an operator from the file bans and sets a topic from a client; both are back after a restart", async () => {
-    const dir = tempDir();
+    const dir = tempDir("serve-operators");
     const data = join(dir, "data");
     const operators = join(dir, "operators.txt");
     writeFileSync(operators, "# who may /kick, /ban and /topic\nalice\n");
-    const first = await serve(["--data", data, "--operators", operators]);
+    const first = await startServe(["--no-console", "--data", data, "--operators", operators]);
     // Nobody has registered alice yet: the log says that whoever does becomes an operator.
-    await first.proc.waitForStderr(/alice is in .*operators\.txt but not registered yet/);
+    await first.serve.waitForStderr(/alice is in .*operators\.txt but not registered yet/);
     const alice = lineClient(first.port);
     await alice.waitFor(/you are \S+ in/);
     await ask(alice, "/nick alice", /known as alice$/);
@@ -88,10 +32,10 @@ describe("serve --operators", () => {
       "*** banned 127.0.0.9 (spammer) for 1d; disconnected 1",
     );
     await spammer.waitFor(/^!!! CHAT_ERR_KICKED: banned by alice: flooding/);
-    await stop(first.proc);
+    await stopServe(first.serve);
 
-    const second = await serve(["--data", data, "--operators", operators]);
-    await second.proc.waitForStderr(/restoredBans=1/);
+    const second = await startServe(["--no-console", "--data", data, "--operators", operators]);
+    await second.serve.waitForStderr(/restoredBans=1/);
     const bob = lineClient(second.port);
     const topic = await bob.waitFor(/^\*\*\* topic of #lobby/);
     expect(topic).toMatch(
@@ -99,14 +43,20 @@ describe("serve --operators", () => {
     );
     const refused = lineClient(second.port, "127.0.0.9");
     await refused.waitFor(/^!!! CHAT_ERR_REFUSED_BANNED: .*banned by alice: flooding/);
-    await stop(second.proc);
+    await stopServe(second.serve);
   });
 
   it("SIGHUP re-reads the file: a name taken out loses its rights at once; a bad file keeps the list", async () => {
-    const dir = tempDir();
+    const dir = tempDir("serve-operators");
     const operators = join(dir, "operators.txt");
     writeFileSync(operators, "alice\n");
-    const server = await serve(["--data", join(dir, "data"), "--operators", operators]);
+    const server = await startServe([
+      "--no-console",
+      "--data",
+      join(dir, "data"),
+      "--operators",
+      operators,
+    ]);
     const alice = lineClient(server.port);
     await alice.waitFor(/you are \S+ in/);
     await ask(alice, "/nick alice", /known as alice$/);
@@ -115,19 +65,19 @@ describe("serve --operators", () => {
     await ask(alice, "/topic first", /^\*\*\* topic of #lobby: first/);
 
     writeFileSync(operators, "alice\nnot a name\n");
-    server.proc.signal("SIGHUP");
-    await server.proc.waitForStderr(/SIGHUP: kept the previous operators: .*line 2: "not a name"/);
+    server.serve.signal("SIGHUP");
+    await server.serve.waitForStderr(/SIGHUP: kept the previous operators: .*line 2: "not a name"/);
     await ask(alice, "/topic second", /^\*\*\* topic of #lobby: second/);
 
     writeFileSync(operators, "# nobody\n");
-    server.proc.signal("SIGHUP");
-    await server.proc.waitForStderr(/SIGHUP: 0 operator accounts from/);
+    server.serve.signal("SIGHUP");
+    await server.serve.waitForStderr(/SIGHUP: 0 operator accounts from/);
     expect(await ask(alice, "/topic third", /^!!! /)).toMatch(/^!!! CHAT_ERR_NOT_PERMITTED: /);
-    await stop(server.proc);
+    await stopServe(server.serve);
   });
 
   it("a bad operators file stops the server at start with CHAT_ERR_OPERATORS_FILE", async () => {
-    const dir = tempDir();
+    const dir = tempDir("serve-operators");
     const operators = join(dir, "operators.txt");
     writeFileSync(operators, "alice\n\nbob smith  # two words\n");
     const bad = runCli(["serve", "--port", "0", "--data", ":memory:", "--operators", operators]);
@@ -155,8 +105,14 @@ describe("serve --operators", () => {
 
 describe("serve --login-grace", () => {
   it("renames a client that brought a registered nick in its hello and did not log in", async () => {
-    const dir = tempDir();
-    const server = await serve(["--data", join(dir, "data"), "--login-grace", "1s"]);
+    const dir = tempDir("serve-operators");
+    const server = await startServe([
+      "--no-console",
+      "--data",
+      join(dir, "data"),
+      "--login-grace",
+      "1s",
+    ]);
     const alice = lineClient(server.port);
     await alice.waitFor(/you are \S+ in/);
     await ask(alice, "/nick alice", /known as alice$/);
@@ -170,16 +126,22 @@ describe("serve --login-grace", () => {
     await impostor.waitFor(
       /"text":"alice is registered and you did not log in to it within 1 s; you are now guest-[0-9a-f]{6}"/,
     );
-    await stop(server.proc);
+    await stopServe(server.serve);
   });
 });
 
 describe("connect as an operator", () => {
   it("brings a registered nick, logs in within the grace period, shows and sets the topic, bans", async () => {
-    const dir = tempDir();
+    const dir = tempDir("serve-operators");
     const operators = join(dir, "operators.txt");
     writeFileSync(operators, "alice\n");
-    const server = await serve(["--data", join(dir, "data"), "--operators", operators]);
+    const server = await startServe([
+      "--no-console",
+      "--data",
+      join(dir, "data"),
+      "--operators",
+      operators,
+    ]);
     const setup = lineClient(server.port);
     await setup.waitFor(/you are \S+ in/);
     await ask(setup, "/nick alice", /known as alice$/);
@@ -208,13 +170,13 @@ describe("connect as an operator", () => {
     await alice.waitForStderr(/unbanned 127\.0\.0\.7/);
     alice.endInput();
     expect(await alice.waitExit()).toBe(0);
-    await stop(server.proc);
+    await stopServe(server.serve);
   });
 });
 
 describe("the console's /topic", () => {
   it("sets, shows and clears a room's topic; clients in the room hear it", async () => {
-    const dir = tempDir();
+    const dir = tempDir("serve-operators");
     const proc = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--data", join(dir, "d")]);
     const match = await proc.waitForStderr(/listening on 127\.0\.0\.1:(\d+)/);
     const client = lineClient(Number(match[1]));
@@ -228,13 +190,13 @@ describe("the console's /topic", () => {
     await proc.waitForStdout(/!!! A topic is one line of at most 300 characters/);
     proc.write("/topic #lobby --clear\n");
     await client.waitFor(/^\*\*\* #lobby has no topic$/);
-    await stop(proc);
+    await stopServe(proc);
   });
 });
 
 describe("the console's /unban", () => {
   it("lifts the stored ban under any spelling of its address, so a restart does not bring it back", async () => {
-    const dir = tempDir();
+    const dir = tempDir("serve-operators");
     const data = join(dir, "d");
     const first = runCli(["serve", "--port", "0", "--host", "127.0.0.1", "--data", data]);
     await first.waitForStderr(/listening on 127\.0\.0\.1:(\d+)/);
@@ -242,9 +204,9 @@ describe("the console's /unban", () => {
     await first.waitForStdout(/banned 127\.0\.0\.9/);
     first.write("/unban ::ffff:127.0.0.9\n");
     await first.waitForStdout(/unbanned ::ffff:127\.0\.0\.9/);
-    await stop(first);
-    const second = await serve(["--data", data]);
-    await second.proc.waitForStderr(/restoredBans=0/);
-    await stop(second.proc);
+    await stopServe(first);
+    const second = await startServe(["--no-console", "--data", data]);
+    await second.serve.waitForStderr(/restoredBans=0/);
+    await stopServe(second.serve);
   });
 });

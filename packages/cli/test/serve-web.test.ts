@@ -1,42 +1,19 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { killAllCli, runCli } from "./helpers/cli-process.js";
+import { cleanUpLineClients, lineClient, tempDir } from "./helpers/line-client.js";
 import { startServe } from "./helpers/serve.js";
 
-const dirs: string[] = [];
 afterEach(async () => {
   await killAllCli();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  cleanUpLineClients();
 });
-
-/** Collects lines from a plain TCP client (what nc is). */
-function lineClient(port: number) {
-  const socket = connect({ host: "127.0.0.1", port });
-  let text = "";
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => (text += chunk));
-  socket.on("error", () => {});
-  return {
-    send: (line: string) => socket.write(`${line}\n`),
-    async waitFor(pattern: RegExp): Promise<void> {
-      const deadline = Date.now() + 10_000;
-      while (!pattern.test(text)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${text}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-    close: () => socket.destroy(),
-  };
-}
 
 describe("serve with HTTP and WebSocket on the same port", () => {
   it("serves the web root, /healthz and /metrics, and a WebSocket client chats with nc", async () => {
-    const root = mkdtempSync(join(tmpdir(), "tcpchat-web-root-"));
-    dirs.push(root);
+    const root = tempDir("web-root");
     writeFileSync(join(root, "index.html"), "<title>served by serve</title>");
     const { serve, port } = await startServe([
       "--web-root",
