@@ -1,13 +1,6 @@
 import type { HistoryLag } from "../servers/child-protocol.js";
-import { pickRoles } from "./broadcast.js";
-import {
-  type BroadcastFigures,
-  closeClients,
-  connectClients,
-  runBroadcast,
-  type ScenarioContext,
-  type ServerUnderTest,
-} from "./context.js";
+import { inBroadcastRoom } from "./broadcast.js";
+import type { BroadcastFigures, ScenarioContext, ServerUnderTest } from "./context.js";
 
 /** One closed-loop broadcast run with history off or on (a fresh server each time). */
 export interface HistoryRound {
@@ -86,50 +79,27 @@ async function runRound(
   server: ServerUnderTest,
   history: boolean,
 ): Promise<HistoryRound> {
-  const { options } = ctx;
-  const connected = await connectClients(ctx, server, options.clients);
-  if (connected.failed > 0) {
-    ctx.warn(`${server.label} broadcast-history: ${connected.failed} clients failed to connect`);
+  const label = `${server.label} broadcast, history ${history ? "on" : "off"}`;
+  const run = await inBroadcastRoom(ctx, server, "broadcast-history", (runIn) =>
+    runIn(label, { mode: "closed" }),
+  );
+  const stats = run.server?.after.stats as
+    | { historyLag?: HistoryLag; history?: { written: number; queued: number; dropped: number } }
+    | undefined;
+  const dropped = stats?.history?.dropped ?? 0;
+  if (history && dropped > 0) {
+    // The writer's bound was reached: the chat went on, and history lost the oldest waiting.
+    ctx.warn(
+      `${server.label} broadcast-history: history left out ${dropped} messages (the writer fell more than its bound behind)`,
+    );
   }
-  try {
-    const { senders, parsers } = pickRoles(options.clients, options.senders);
-    const run = await runBroadcast(ctx, {
-      server,
-      label: `${server.label} broadcast, history ${history ? "on" : "off"}`,
-      clients: connected.ready,
-      senders,
-      parsers,
-      paused: [],
-      request: {
-        mode: "closed",
-        size: options.size,
-        selfEcho: options.selfEcho,
-        window: options.window,
-        ratePerSender: 0,
-        durationMs: options.durationMs,
-        maxMessagesPerSender: 10_000_000,
-      },
-    });
-    const stats = run.server?.after.stats as
-      | { historyLag?: HistoryLag; history?: { written: number; queued: number; dropped: number } }
-      | undefined;
-    const dropped = stats?.history?.dropped ?? 0;
-    if (history && dropped > 0) {
-      // The writer's bound was reached: the chat went on, and history lost the oldest waiting.
-      ctx.warn(
-        `${server.label} broadcast-history: history left out ${dropped} messages (the writer fell more than its bound behind)`,
-      );
-    }
-    return {
-      history,
-      deliveriesPerSec: run.deliveriesPerSec,
-      lag: history ? stats?.historyLag : undefined,
-      written: history ? stats?.history?.written : undefined,
-      queued: history ? stats?.history?.queued : undefined,
-      dropped: history ? stats?.history?.dropped : undefined,
-      run,
-    };
-  } finally {
-    await closeClients(ctx);
-  }
+  return {
+    history,
+    deliveriesPerSec: run.deliveriesPerSec,
+    lag: history ? stats?.historyLag : undefined,
+    written: history ? stats?.history?.written : undefined,
+    queued: history ? stats?.history?.queued : undefined,
+    dropped: history ? stats?.history?.dropped : undefined,
+    run,
+  };
 }
