@@ -1,5 +1,6 @@
 import { SERVER_NODE_FLAGS } from "@tcpchat/core";
 import { ATTACKS, type AttackName } from "./abuse/scale.js";
+import { GENERATOR_KINDS, type GeneratorKind } from "./load/generator.js";
 import { LOAD_TRANSPORT_LIST, LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
 import { MIN_MESSAGE_BYTES } from "./message.js";
 
@@ -49,8 +50,13 @@ export interface BenchOptions {
   window: number;
   /** Open loop rate as a fraction of the closed loop's measured maximum. */
   openLoopFraction: number;
-  /** Load-generator worker threads. */
+  /** Load-generator worker threads (js) or processes (native). */
   workers: number | undefined;
+  /**
+   * `--generator`: which load generator drives the clients; undefined: native when it is built
+   * and speaks every transport asked for, else js (the run says why).
+   */
+  generator: GeneratorKind | undefined;
   json: string | undefined;
   markdown: boolean;
   /** `host:port` of another line-based server to measure instead of starting servers. */
@@ -96,7 +102,10 @@ Options:
   --duration SECONDS    length of each measured run (default 4)
   --window N            closed loop: messages in flight per sender (default 32)
   --open-rate FRACTION  open-loop rate as a share of the closed-loop maximum (default 0.5)
-  --workers N           load-generator threads (default: one per core)
+  --workers N           load-generator threads or processes (default: one per core)
+  --generator KIND      native (the C load generator built with the bench; tcp and ws)
+                        or js (worker threads; every transport). Default: native when it
+                        is built and speaks the transports asked for, else js
   --json FILE           write every raw figure and the machine info to FILE
   --markdown            print the results as a Markdown table
   --target HOST:PORT    measure another line-based chat server (connect, broadcast, echo)
@@ -235,6 +244,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     window: 32,
     openLoopFraction: 0.5,
     workers: undefined,
+    generator: undefined,
     json: undefined,
     markdown: false,
     target: undefined,
@@ -297,6 +307,14 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--workers":
         options.workers = positiveInt(name, value());
         break;
+      case "--generator": {
+        const kind = value();
+        if (kind !== GENERATOR_KINDS.js && kind !== GENERATOR_KINDS.native) {
+          throw new UsageError(`--generator takes native or js, not ${kind ?? "nothing"}`);
+        }
+        options.generator = kind;
+        break;
+      }
       case "--json":
         options.json = value();
         if (!options.json) throw new UsageError("--json needs a file name");

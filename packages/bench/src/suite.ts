@@ -3,7 +3,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { abuseScale } from "./abuse/scale.js";
 import { type BenchOptions, type ScenarioName, TRANSPORT_SCENARIOS } from "./args.js";
-import { LoadPool } from "./load/pool.js";
+import { chooseGenerator, startGenerator } from "./load/choose-generator.js";
+import type { GeneratorKind } from "./load/generator.js";
 import { LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
 import { Progress } from "./progress.js";
@@ -78,6 +79,10 @@ export interface BenchResults {
   /** Server labels, the measured one first (`tcpchat` or `target`), then the baseline. */
   servers: string[];
   loadGeneratorWorkers: number;
+  /** Which load generator ran (absent in results from before it could be chosen: js). */
+  generator?: GeneratorKind;
+  /** Why the native generator did not run, when it was passed over. */
+  generatorNotice?: string;
   serverOptions: { throughput: Record<string, unknown>; slowReader: Record<string, unknown> };
   scenarios: ScenarioResults;
   /** With `--sweep`: broadcast and idle figures at each room size (not the naive relay). */
@@ -228,8 +233,12 @@ export async function runSuite(
     warnings: [],
     errors: [],
   };
-  const pool = new LoadPool({ workers: options.workers, workerUrl: scripts.workerUrl });
+  const choice = chooseGenerator(options);
+  if (choice.notice) progress.note(choice.notice);
+  const pool = startGenerator(choice.kind, options.workers, scripts.workerUrl);
   results.loadGeneratorWorkers = pool.size;
+  results.generator = choice.kind;
+  results.generatorNotice = choice.notice;
   const ctx: ScenarioContext = {
     options,
     pool,

@@ -1,7 +1,17 @@
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import { nowUs } from "../clock.js";
+import {
+  GENERATOR_KINDS,
+  generatorOf,
+  type LoadGenerator,
+  type LoadGeneratorUsage,
+  splitByGenerator,
+  type UsageMark,
+} from "./generator.js";
 import type { WorkerInit, WorkerProgress, WorkerReply, WorkerRequest } from "./protocol.js";
+
+export type { LoadGeneratorUsage, UsageMark } from "./generator.js";
 
 /** Options of {@link LoadPool}. */
 export interface LoadPoolOptions {
@@ -11,22 +21,9 @@ export interface LoadPoolOptions {
   workerUrl?: URL;
 }
 
-/** How busy the load generator was during a span: its own CPU and each worker's event loop. */
-export interface LoadGeneratorUsage {
-  /** CPU time of the whole load-generator process divided by wall time (1 = one core busy). */
-  cpuCores: number;
-  /** Event-loop utilization of each worker, 0..1; near 1 means the worker could not keep up. */
-  workerUtilization: number[];
-  wallMs: number;
-}
-
-/** A span measurement started by {@link LoadPool.startUsage}. */
-export interface UsageMark {
-  stop(): LoadGeneratorUsage;
-}
-
 /** Load-generator workers and the requests that drive them. */
-export class LoadPool {
+export class LoadPool implements LoadGenerator {
+  readonly kind = GENERATOR_KINDS.js;
   readonly t0Us = nowUs();
   readonly #workers: Worker[] = [];
   readonly #progress: WorkerProgress[] = [];
@@ -116,14 +113,12 @@ export class LoadPool {
    * clients 2k and 2k+1 (an echo pair) always share a worker.
    */
   workerOf(id: number): number {
-    return Math.floor(id / 2) % this.#workers.length;
+    return generatorOf(id, this.#workers.length);
   }
 
   /** Splits client ids by the worker that holds them. */
   split(ids: readonly number[]): number[][] {
-    const parts: number[][] = this.#workers.map(() => []);
-    for (const id of ids) parts[this.workerOf(id)]!.push(id);
-    return parts;
+    return splitByGenerator(ids, this.#workers.length);
   }
 
   /** Starts measuring the load generator's CPU and the workers' event-loop use. */
@@ -141,7 +136,8 @@ export class LoadPool {
             (w, i) => w.performance.eventLoopUtilization(elu[i]).utilization,
           ),
           wallMs,
-        };
+          generator: GENERATOR_KINDS.js,
+        } satisfies LoadGeneratorUsage;
       },
     };
   }

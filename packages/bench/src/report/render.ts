@@ -1,5 +1,6 @@
 import { renderAbuse } from "../abuse/report.js";
 import { formatBytes, formatCount, formatMs, formatRatio } from "../format.js";
+import { GENERATOR_KINDS, type LoadGeneratorUsage } from "../load/generator.js";
 import type { BenchResults } from "../suite.js";
 import { clusterLines, clusterMarkdown } from "./cluster.js";
 import {
@@ -135,12 +136,13 @@ function loadGeneratorLines(results: BenchResults): string[] {
   const lines: string[] = [];
   const add = (
     label: string,
-    usage: { cpuCores: number; workerUtilization: number[] } | undefined,
+    usage: LoadGeneratorUsage | undefined,
   ) => {
     if (!usage) return;
     const busiest = Math.max(...usage.workerUtilization);
+    const unit = usage.generator === GENERATOR_KINDS.native ? "process" : "worker";
     lines.push(
-      `${label}: ${usage.cpuCores.toFixed(2)} cores, busiest worker ${(busiest * 100).toFixed(0)}%` +
+      `${label}: ${usage.cpuCores.toFixed(2)} cores, busiest ${unit} ${(busiest * 100).toFixed(0)}%` +
         (busiest > 0.9 ? " (saturated)" : `, headroom ${((1 - busiest) * 100).toFixed(0)}%`),
     );
   };
@@ -165,9 +167,16 @@ function describeRun(results: BenchResults): string {
   const m = results.machine;
   return (
     `${formatCount(o.clients)} clients, ${o.senders} senders, ${o.size} B messages, ${o.durationMs / 1000} s runs; ` +
-    `${m.cores} cores (${m.cpuModel}), Node ${m.node}, load generator: ${results.loadGeneratorWorkers} worker threads; ` +
+    `${m.cores} cores (${m.cpuModel}), Node ${m.node}, load generator: ${describeGenerator(results)}; ` +
     `load average ${formatLoad(m.loadAverage)} at start, ${formatLoad(results.loadAverageAtEnd)} at end`
   );
+}
+
+/** Which load generator ran, how many of it, and why not native when it was passed over. */
+function describeGenerator(results: BenchResults): string {
+  const n = results.loadGeneratorWorkers;
+  if (results.generator === GENERATOR_KINDS.native) return `native, ${n} processes`;
+  return `js, ${n} worker threads${results.generatorNotice ? ` (${results.generatorNotice.replace(/^load generator: js, /, "")})` : ""}`;
 }
 
 /** The plain-text report for stdout. */

@@ -3,7 +3,7 @@ import type { BenchOptions } from "../args.js";
 import { formatCount } from "../format.js";
 import { startMachineCpu } from "../kernel-counters.js";
 import { type LatencySummary, mergeHistograms, summarizeLatency } from "../latency.js";
-import type { LoadGeneratorUsage, LoadPool } from "../load/pool.js";
+import type { LoadGenerator, LoadGeneratorUsage } from "../load/generator.js";
 import type {
   BroadcastRequest,
   BroadcastResult,
@@ -37,7 +37,7 @@ export type ServerFactory = (options: Record<string, unknown>) => Promise<Server
 /** What every scenario gets. */
 export interface ScenarioContext {
   options: BenchOptions;
-  pool: LoadPool;
+  pool: LoadGenerator;
   progress: Progress;
   /** Problems worth a line under the table (saturated load generator, lost messages...). */
   warn(text: string): void;
