@@ -13,7 +13,9 @@ const sources = readdirSync(join(packageDir, "native"))
 const compiler = process.env.CC || "cc";
 
 if (process.platform !== "linux") {
-  console.log("native load generator: not built (it needs Linux epoll); the bench uses --generator js");
+  console.log(
+    "native load generator: not built (it needs Linux epoll); the bench uses --generator js",
+  );
   process.exit(0);
 }
 mkdirSync(join(packageDir, "dist"), { recursive: true });
@@ -23,7 +25,9 @@ const built = spawnSync(
   { cwd: packageDir, encoding: "utf8" },
 );
 if (built.error) {
-  console.log(`native load generator: not built (${compiler}: ${built.error.message}); the bench uses --generator js`);
+  console.log(
+    `native load generator: not built (${compiler}: ${built.error.message}); the bench uses --generator js`,
+  );
   process.exit(0);
 }
 if (built.status !== 0) {

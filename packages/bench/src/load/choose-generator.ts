@@ -19,12 +19,13 @@ export class GeneratorUnavailableError extends Error {}
  */
 export function chooseGenerator(
   options: Pick<BenchOptions, "generator" | "transports">,
-  executable: string | undefined = nativeGeneratorPath(),
+  /** Where the native generator was built; null: it was not. */
+  executable: string | null = nativeGeneratorPath() ?? null,
 ): GeneratorChoice {
   if (options.generator === GENERATOR_KINDS.js) return { kind: GENERATOR_KINDS.js };
   const unsupported = options.transports.filter((t) => !NATIVE_TRANSPORTS.includes(t));
   let why: string | undefined;
-  if (executable === undefined) {
+  if (executable === null) {
     why = "the native load generator is not built (no C compiler at build time)";
   } else if (unsupported.length > 0) {
     why = `the native load generator does not speak ${unsupported.join(", ")}`;

@@ -2,7 +2,6 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import * as hdr from "hdr-histogram-js";
 import { nowUs } from "../clock.js";
 import { createLatencyHistogram, encodeHistogram } from "../latency.js";
 import {
@@ -18,7 +17,10 @@ import type { WorkerProgress, WorkerRequest } from "./protocol.js";
 import { LOAD_TRANSPORTS, type LoadTransport } from "./transport-kind.js";
 
 /** Transports the native generator speaks; TLS and JSON lines stay on the worker threads. */
-export const NATIVE_TRANSPORTS: readonly LoadTransport[] = [LOAD_TRANSPORTS.tcp, LOAD_TRANSPORTS.ws];
+export const NATIVE_TRANSPORTS: readonly LoadTransport[] = [
+  LOAD_TRANSPORTS.tcp,
+  LOAD_TRANSPORTS.ws,
+];
 
 /** Where the built native generator is looked for: beside the bundle, or in dist/ from src/. */
 const CANDIDATES = [
@@ -66,7 +68,8 @@ function convertHistograms(result: unknown): unknown {
   if (result === null || typeof result !== "object") return result;
   const record = result as Record<string, unknown>;
   for (const key of ["histogram", "sendLag"]) {
-    if (Array.isArray(record[key])) record[key] = bucketsToHdr(record[key] as Array<[number, number]>);
+    if (Array.isArray(record[key]))
+      record[key] = bucketsToHdr(record[key] as Array<[number, number]>);
   }
   return record;
 }
@@ -216,7 +219,9 @@ export class NativeLoadPool implements LoadGenerator {
     return {
       stop: () => {
         const wallMs = performance.now() - start;
-        const spent = this.#children.map((c, i) => (processCpuMs(c.pid) ?? before[i]!) - before[i]!);
+        const spent = this.#children.map(
+          (c, i) => (processCpuMs(c.pid) ?? before[i]!) - before[i]!,
+        );
         const ownUsed = process.cpuUsage(own);
         const totalMs = spent.reduce((a, b) => a + b, 0) + (ownUsed.user + ownUsed.system) / 1000;
         return {

@@ -134,10 +134,7 @@ function targetLines(checks: TargetCheck[]): string[] {
 
 function loadGeneratorLines(results: BenchResults): string[] {
   const lines: string[] = [];
-  const add = (
-    label: string,
-    usage: LoadGeneratorUsage | undefined,
-  ) => {
+  const add = (label: string, usage: LoadGeneratorUsage | undefined) => {
     if (!usage) return;
     const busiest = Math.max(...usage.workerUtilization);
     const unit = usage.generator === GENERATOR_KINDS.native ? "process" : "worker";

@@ -1,0 +1,78 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { BenchResults } from "../src/suite.js";
+import { runBench, useBuiltBench } from "./bench-process.js";
+
+const tempDir = useBuiltBench("tcpchat-bench-generators-");
+
+/** A small broadcast run of tcpchat over TCP and WebSocket with the given generator. */
+async function broadcastWith(generator: "js" | "native"): Promise<{
+  results: BenchResults;
+  stdout: string;
+}> {
+  const json = join(tempDir(), `${generator}.json`);
+  const run = await runBench([
+    "--quick",
+    "--clients",
+    "8",
+    "--senders",
+    "3",
+    "--duration",
+    "0.2",
+    "--no-baseline",
+    "--scenario",
+    "broadcast",
+    "--transport",
+    "ws",
+    "--generator",
+    generator,
+    "--json",
+    json,
+  ]);
+  expect(run.code, run.stderr + run.stdout).toBe(0);
+  return { results: JSON.parse(await readFile(json, "utf8")) as BenchResults, stdout: run.stdout };
+}
+
+describe("the native and the JavaScript load generators", () => {
+  it("count every delivery exactly and report latency, over TCP and WebSocket alike", async () => {
+    const runs = [await broadcastWith("js"), await broadcastWith("native")];
+    for (const [i, kind] of (["js", "native"] as const).entries()) {
+      const { results, stdout } = runs[i]!;
+      expect(results.errors).toEqual([]);
+      expect(results.generator).toBe(kind);
+      expect(results.servers).toEqual(["tcpchat", "tcpchat ws"]);
+      expect(stdout).toContain(
+        kind === "native" ? "load generator: native, " : "load generator: js, ",
+      );
+      expect(stdout).toMatch(
+        kind === "native"
+          ? /tcpchat broadcast closed loop: [\d.]+ cores, busiest process \d+%/
+          : /tcpchat broadcast closed loop: [\d.]+ cores, busiest worker \d+%/,
+      );
+      for (const server of results.servers) {
+        const figures = results.scenarios.broadcast?.[server];
+        for (const run of [figures?.closed, figures?.open]) {
+          expect(run?.sent, `${kind} ${server}`).toBeGreaterThan(0);
+          // Every receiver (the senders too: tcpchat echoes) gets every message once.
+          expect(run?.expected).toBe((run?.sent ?? 0) * 8);
+          expect(run?.delivered, `${kind} ${server}`).toBe(run?.expected);
+          expect(run).toMatchObject({
+            gaps: 0,
+            duplicates: 0,
+            mismatchedStreams: 0,
+            receiversShort: 0,
+          });
+          expect(run?.checkedStreams).toBeGreaterThan(0);
+          expect(run?.latency.count).toBeGreaterThan(0);
+          expect(run?.latency.p99Ms).toBeGreaterThan(0);
+          expect(run?.loadGenerator.generator).toBe(kind);
+          expect(run?.loadGenerator.workerUtilization.length).toBe(results.loadGeneratorWorkers);
+        }
+      }
+    }
+    // The parsers are the scenario's choice, not the generator's: the same streams are checked.
+    const checked = runs.map((r) => r.results.scenarios.broadcast?.tcpchat?.closed.checkedStreams);
+    expect(checked[0]).toBe(checked[1]);
+  });
+});
