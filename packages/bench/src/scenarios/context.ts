@@ -370,7 +370,10 @@ async function waitForDeliveries(
   }));
 }
 
-/** Warns when a worker's event loop was busy most of the time: then it, not the server, limited. */
+/**
+ * Warns when a generator worker's event loop (or a native process's CPU) was busy most of the
+ * time: then it, not the server, limited.
+ */
 export function checkLoadGenerator(
   ctx: ScenarioContext,
   label: string,
@@ -378,8 +381,9 @@ export function checkLoadGenerator(
 ): void {
   const busiest = Math.max(...usage.workerUtilization);
   if (busiest > 0.9) {
+    const unit = usage.generator === "native" ? "process" : "worker";
     ctx.warn(
-      `${label}: a load-generator worker was busy ${(busiest * 100).toFixed(0)}% of the time; ` +
+      `${label}: a load-generator ${unit} was busy ${(busiest * 100).toFixed(0)}% of the time; ` +
         "it may have limited this figure (try --workers or fewer clients)",
     );
   }
