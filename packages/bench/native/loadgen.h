@@ -45,7 +45,7 @@ void write_progress(void);
 /* What a client's received lines are used for. */
 enum { SCAN_COUNT, SCAN_PARSE, SCAN_SETUP, SCAN_ECHO_A, SCAN_ECHO_B };
 /* Where a connection is in its life. */
-enum { C_CONNECTING, C_UPGRADING, C_GREETING, C_WELCOME, C_READY, C_CLOSED };
+enum { C_CONNECTING, C_UPGRADING, C_GREETING, C_WELCOME, C_WELCOME_LINE, C_READY, C_CLOSED };
 
 /* The longest tail of a split line a scanner keeps (message size + CR + trailer). */
 #define TAIL_MAX 4200
@@ -55,7 +55,8 @@ typedef struct Client {
   int fd;
   int state;
   int paused;
-  int ws;        /* WebSocket transport: JSON lines in frames, `"}` after a message's text */
+  int json;      /* JSON lines (structured mode): requests as JSON, `"}` after a message's text */
+  int ws;        /* WebSocket transport: JSON lines in frames */
   int closing;   /* close-all sent our FIN; waiting for the server's */
   int dirty;     /* has queued output not yet written */
   /* Output not yet written (the kernel's buffer was full, or waiting for the flush). */
@@ -117,6 +118,7 @@ typedef struct {
   int ready_on_connect;
   char greeting_prefix[256];
   int pause;
+  int json;
   int ws;
   char ws_path[256];
 } ConnectSpec;
@@ -140,6 +142,9 @@ int message_decode(const char *buf, size_t end_offset_len, size_t size, int64_t 
 size_t message_encode(char *out, int size, int64_t sender, int64_t seq, int64_t sent_at_us);
 
 /* ---- ws.c ---- */
+
+/* Largest WebSocket message the generator writes (whole JSON lines); see client_write_lines. */
+#define WS_MESSAGE_MAX 8192
 
 void ws_upgrade_request(Client *c, const ConnectSpec *spec, Str *out);
 int ws_check_head(Client *c, const char *head, const char **reason);

@@ -68,6 +68,7 @@ int client_open(int id, const ConnectSpec *spec) {
   c->peer = -1;
   c->sender_index = -1;
   c->state = C_CONNECTING;
+  c->json = spec->json;
   c->ws = spec->ws;
   c->connect_start_us = now_us();
   if (id >= g_clients_cap) {
@@ -163,16 +164,43 @@ void client_flush_all(void) {
 }
 
 void client_write_lines(Client *c, const char *lines, size_t n) {
-  if (!c->ws) {
+  if (!c->json) {
     client_queue(c, lines, n);
     return;
   }
   Str json = {0};
   ws_json_requests(lines, n, &json);
-  char *frame = malloc(json.len + 14);
+  if (!c->ws) {
+    client_queue(c, json.data, json.len);
+    free(json.data);
+    return;
+  }
+  /* One WebSocket message per WS_MESSAGE_MAX bytes of whole lines: the server closes a
+     connection whose message exceeds its line limit (16 KiB by default), and an open-loop
+     sender catching up after a stall writes many lines at once. */
+  char *frame = malloc((json.len < WS_MESSAGE_MAX ? json.len : WS_MESSAGE_MAX) + 14);
   if (!frame) abort();
-  size_t len = ws_frame(frame, json.data, json.len, 1);
-  client_queue(c, frame, len);
+  size_t start = 0;
+  while (start < json.len) {
+    size_t end = json.len - start <= WS_MESSAGE_MAX ? json.len : start + WS_MESSAGE_MAX;
+    if (end < json.len) {
+      /* Back to the end of the last whole line that fits (a longer line goes alone). */
+      size_t cut = end;
+      while (cut > start && json.data[cut - 1] != '\n') cut--;
+      if (cut > start) {
+        end = cut;
+      } else {
+        const char *lf = memchr(json.data + end, '\n', json.len - end);
+        end = lf ? (size_t)(lf - json.data) + 1 : json.len;
+      }
+    }
+    if (end - start > WS_MESSAGE_MAX) {
+      frame = realloc(frame, end - start + 14);
+      if (!frame) abort();
+    }
+    client_queue(c, frame, ws_frame(frame, json.data + start, end - start, 1));
+    start = end;
+  }
   free(frame);
   free(json.data);
 }
@@ -244,6 +272,23 @@ static void before_ready(Client *c, const char *buf, size_t n) {
     free(copy);
     return;
   }
+  if (c->state == C_WELCOME_LINE) {
+    /* JSON lines: ready on the welcome line; a text greeting before it is skipped. */
+    char *at = memmem(c->pre, c->pre_len, "\"type\":\"welcome\"", 16);
+    if (!at) {
+      if (c->pre_len >= PRE_MAX) connect_settle(c, "no welcome");
+      return;
+    }
+    char *lf = memchr(at, '\n', c->pre_len - (size_t)(at - c->pre));
+    size_t rest = lf ? c->pre_len - (size_t)(lf - c->pre) - 1 : 0;
+    char *pre = c->pre;
+    c->pre = NULL;
+    c->pre_len = 0;
+    connect_settle(c, NULL);
+    if (rest) scan_push(c, lf + 1, rest);
+    free(pre);
+    return;
+  }
   /* C_GREETING: ready when the first line starts with the prefix (connections.ts). */
   char *lf = memchr(c->pre, '\n', c->pre_len);
   if (!lf && c->pre_len < 4096) return;
@@ -287,6 +332,10 @@ static void on_connected(Client *c) {
     c->state = C_UPGRADING;
     client_queue(c, request.data, request.len);
     free(request.data);
+  } else if (c->json) {
+    static const char hello[] = "{\"type\":\"hello\",\"proto\":1}\n";
+    c->state = C_WELCOME_LINE;
+    client_queue(c, hello, sizeof hello - 1);
   } else if (g_connect_spec.ready_on_connect) {
     c->state = C_READY;
     connect_settle(c, NULL);

@@ -136,11 +136,13 @@ static void op_connect(int id, Request *q) {
            req_str(q, "greetingPrefix", ""));
   g_connect_spec.pause = req_int(q, "pause", 0) != 0;
   const char *transport = req_str(q, "transport", "tcp");
-  if (strcmp(transport, "tcp") != 0 && strcmp(transport, "ws") != 0) {
-    reply_error(id, "the native generator speaks tcp and ws only");
+  if (strcmp(transport, "tcp") != 0 && strcmp(transport, "ws") != 0 &&
+      strcmp(transport, "json") != 0) {
+    reply_error(id, "the native generator speaks tcp, json and ws only");
     return;
   }
   g_connect_spec.ws = strcmp(transport, "ws") == 0;
+  g_connect_spec.json = strcmp(transport, "tcp") != 0;
   snprintf(g_connect_spec.ws_path, sizeof g_connect_spec.ws_path, "%s", req_str(q, "wsPath", "/ws"));
   if (!conn.hist) conn.hist = hist_new();
   hist_reset(conn.hist);

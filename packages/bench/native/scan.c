@@ -19,7 +19,7 @@ void scan_reset(Client *c, int mode) {
 static uint64_t line_done(Client *c, const char *buf, size_t start, size_t lf) {
   size_t end = lf;
   if (end > start && buf[end - 1] == '\r') end--;
-  if (c->ws && end - start >= 2 && buf[end - 2] == '"' && buf[end - 1] == '}') end -= 2;
+  if (c->json && end - start >= 2 && buf[end - 2] == '"' && buf[end - 1] == '}') end -= 2;
   if (c->scan != SCAN_COUNT) on_line(c, buf, start, end);
   return end > start && buf[end - 1] == '~';
 }

@@ -103,7 +103,7 @@ Options:
   --window N            closed loop: messages in flight per sender (default 32)
   --open-rate FRACTION  open-loop rate as a share of the closed-loop maximum (default 0.5)
   --workers N           load-generator threads or processes (default: one per core)
-  --generator KIND      native (the C load generator built with the bench; tcp and ws)
+  --generator KIND      native (the C load generator built with the bench; tcp, json, ws)
                         or js (worker threads; every transport). Default: native when it
                         is built and speaks the transports asked for, else js
   --json FILE           write every raw figure and the machine info to FILE

@@ -6,7 +6,7 @@ import { runBench, useBuiltBench } from "./bench-process.js";
 
 const tempDir = useBuiltBench("tcpchat-bench-generators-");
 
-/** A small broadcast run of tcpchat over TCP and WebSocket with the given generator. */
+/** A small broadcast run of tcpchat over TCP, JSON lines and WebSocket with the given generator. */
 async function broadcastWith(generator: "js" | "native"): Promise<{
   results: BenchResults;
   stdout: string;
@@ -24,7 +24,7 @@ async function broadcastWith(generator: "js" | "native"): Promise<{
     "--scenario",
     "broadcast",
     "--transport",
-    "ws",
+    "json,ws",
     "--generator",
     generator,
     "--json",
@@ -35,13 +35,13 @@ async function broadcastWith(generator: "js" | "native"): Promise<{
 }
 
 describe("the native and the JavaScript load generators", () => {
-  it("count every delivery exactly and report latency, over TCP and WebSocket alike", async () => {
+  it("count every delivery exactly and report latency, over TCP, JSON lines and WebSocket alike", async () => {
     const runs = [await broadcastWith("js"), await broadcastWith("native")];
     for (const [i, kind] of (["js", "native"] as const).entries()) {
       const { results, stdout } = runs[i]!;
       expect(results.errors).toEqual([]);
       expect(results.generator).toBe(kind);
-      expect(results.servers).toEqual(["tcpchat", "tcpchat ws"]);
+      expect(results.servers).toEqual(["tcpchat", "tcpchat json", "tcpchat ws"]);
       expect(stdout).toContain(
         kind === "native" ? "load generator: native, " : "load generator: js, ",
       );

@@ -3,8 +3,10 @@
  * threads), against a tiny line relay made here, whose faults (a dropped line, a repeated line,
  * a wrong greeting) the generator must see.
  */
+import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
 import { mergeHistograms } from "../src/latency.js";
 import { NativeLoadPool } from "../src/load/native-pool.js";
 import type {
@@ -76,6 +78,44 @@ async function startRelay(greeting = "*** tcpchat/test\n", fault: Fault = (t) =>
   return relay;
 }
 
+/**
+ * A WebSocket relay on `/ws` speaking JSON lines as tcpchat does: `welcome` after `hello`, and
+ * every `send` goes to everyone as a `message` whose text is the last field. Messages longer
+ * than 16 KiB close the connection (1009), as tcpchat's line limit does.
+ */
+async function startWebSocketRelay(): Promise<Relay & { refused(): number }> {
+  const http = createHttpServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({ server: http, path: "/ws", maxPayload: 16 * 1024 + 2 });
+  let refused = 0;
+  wss.on("connection", (ws) => {
+    ws.on("close", (code) => {
+      if (code === 1009) refused++;
+    });
+    ws.on("message", (data) => {
+      for (const line of data.toString().split("\n")) {
+        if (line.length === 0) continue;
+        const request = JSON.parse(line) as { type: string; text?: string };
+        if (request.type === "hello") ws.send('{"type":"welcome","nick":"n"}\n');
+        if (request.type !== "send") continue;
+        const out = `{"type":"message","room":"lobby","from":"n","text":${JSON.stringify(request.text)}}\n`;
+        for (const peer of wss.clients) peer.send(out);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (http.address() as AddressInfo).port,
+    open: () => wss.clients.size,
+    refused: () => refused,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        http.close(() => resolve());
+      }),
+  };
+}
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -102,7 +142,7 @@ function connect(pool: NativeLoadPool, relay: Relay, clients: number[]) {
 }
 
 /** A closed-loop broadcast bounded by count: senders 0 and 1, every client parses. */
-async function broadcast(pool: NativeLoadPool, clients: number[], perSender: number) {
+async function broadcast(pool: NativeLoadPool, clients: number[], perSender: number, window = 4) {
   await pool.request(0, {
     op: "broadcast",
     mode: "closed",
@@ -111,7 +151,7 @@ async function broadcast(pool: NativeLoadPool, clients: number[], perSender: num
     paused: [],
     size: 64,
     selfEcho: true,
-    window: 4,
+    window,
     ratePerSender: 1,
     durationMs: 5000,
     maxMessagesPerSender: perSender,
@@ -196,6 +236,38 @@ describe("native load generator", () => {
     expect(counts.mismatched).toBe(3);
     expect(counts.receiversOff).toBe(3);
     expect(counts.delivered).toBe((total - 1) * 3);
+  });
+
+  it("speaks WebSocket: upgrade, welcome, masked frames, and a large write split into messages", async () => {
+    const relay = await startWebSocketRelay();
+    const pool = new NativeLoadPool({ workers: 1 });
+    cleanups.push(() => relay.close());
+    cleanups.push(() => pool.close());
+    const clients = [0, 1, 2];
+    const connected = await pool.request<ConnectResult>(0, {
+      op: "connect",
+      host: "127.0.0.1",
+      port: relay.port,
+      clients,
+      readyOn: "greeting",
+      greetingPrefix: "*** tcpchat/",
+      timeoutMs: 5000,
+      transport: "ws",
+      wsPath: "/ws",
+    });
+    expect(connected).toMatchObject({ ready: 3, failed: 0 });
+    // A window of 400 messages goes out in one write: about 36 KiB of JSON lines, more than
+    // one message may hold.
+    const { counts, total } = await broadcast(pool, clients, 800, 400);
+    expect(relay.refused()).toBe(0);
+    expect(counts).toMatchObject({
+      delivered: total * 3,
+      gaps: 0,
+      duplicates: 0,
+      mismatched: 0,
+      receiversOff: 0,
+      closed: 0,
+    });
   });
 
   it("refuses a server whose greeting is not the expected one, with the line as the reason", async () => {

@@ -27,10 +27,10 @@ describe("chooseGenerator", () => {
       kind: "js",
     });
     expect(() =>
-      chooseGenerator({ generator: "native", transports: ["tcp", "json"] }, "/x/loadgen"),
+      chooseGenerator({ generator: "native", transports: ["tcp", "tls"] }, "/x/loadgen"),
     ).toThrow(
       new GeneratorUnavailableError(
-        "--generator native: the native load generator does not speak json (use --generator js)",
+        "--generator native: the native load generator does not speak tls (use --generator js)",
       ),
     );
   });

@@ -16,9 +16,10 @@ import { encodeNativeRequest } from "./native-request.js";
 import type { WorkerProgress, WorkerRequest } from "./protocol.js";
 import { LOAD_TRANSPORTS, type LoadTransport } from "./transport-kind.js";
 
-/** Transports the native generator speaks; TLS and JSON lines stay on the worker threads. */
+/** Transports the native generator speaks; TLS stays on the worker threads. */
 export const NATIVE_TRANSPORTS: readonly LoadTransport[] = [
   LOAD_TRANSPORTS.tcp,
+  LOAD_TRANSPORTS.json,
   LOAD_TRANSPORTS.ws,
 ];
 

@@ -4,6 +4,7 @@ import type { Client, WorkerState } from "./worker-state.js";
 import {
   checkUpgradeResponse,
   encodeClientFrame,
+  encodeClientMessages,
   upgradeRequest,
   WS_OPCODES,
   WsFrameReader,
@@ -38,7 +39,7 @@ export function startWebSocketClient(
 ): void {
   const socket: Socket = client.socket;
   client.lineTrailer = JSON_MESSAGE_TRAILER;
-  client.encodeLines = (lines) => encodeClientFrame(textLinesToJsonRequests(lines));
+  client.encodeLines = (lines) => encodeClientMessages(textLinesToJsonRequests(lines));
   const { request, accept } = upgradeRequest(target.host, target.port, target.path);
   let head: string | undefined = "";
   let welcome = "";

@@ -6,6 +6,7 @@ import { textLinesToJsonRequests } from "./json-requests.js";
 import {
   checkUpgradeResponse,
   encodeClientFrame,
+  encodeClientMessages,
   upgradeRequest,
   WS_OPCODES,
   WsFrameReader,
@@ -167,5 +168,41 @@ describe("textLinesToJsonRequests", () => {
         '{"type":"send","text":"say \\"hi\\"\\\\"}\n',
     );
     for (const line of out.toString("utf8").trimEnd().split("\n")) JSON.parse(line);
+  });
+});
+
+describe("encodeClientMessages", () => {
+  /** Payloads of masked client frames with a zero key (as encodeClientFrame writes them). */
+  function payloads(frames: Buffer): string[] {
+    const out: string[] = [];
+    let at = 0;
+    while (at < frames.length) {
+      const short = frames[at + 1]! & 0x7f;
+      const lengthBytes = short < 126 ? 0 : short === 126 ? 2 : 8;
+      const length =
+        short < 126
+          ? short
+          : short === 126
+            ? frames.readUInt16BE(at + 2)
+            : frames.readUInt32BE(at + 6);
+      const start = at + 2 + lengthBytes + 4;
+      out.push(frames.toString("utf8", start, start + length));
+      at = start + length;
+    }
+    return out;
+  }
+
+  it("keeps a short write as one message", () => {
+    expect(payloads(encodeClientMessages(Buffer.from("a\nb\n"), 8))).toEqual(["a\nb\n"]);
+  });
+
+  it("splits a long write into messages of whole lines, none longer than the bound unless one line is", () => {
+    const lines = "aaa\nbbb\ncc\ndddddddddddd\ne\n";
+    expect(payloads(encodeClientMessages(Buffer.from(lines), 8))).toEqual([
+      "aaa\nbbb\n",
+      "cc\n",
+      "dddddddddddd\n",
+      "e\n",
+    ]);
   });
 });

@@ -200,3 +200,34 @@ export class WsFrameReader {
     this.handler.error(reason);
   }
 }
+
+/**
+ * Largest WebSocket message the load generator writes: whole JSON lines up to this many bytes
+ * per message. The server closes a connection whose message exceeds its line limit (16 KiB by
+ * default), and an open-loop sender catching up after a stall writes many lines at once.
+ */
+export const WS_MESSAGE_MAX_BYTES = 8192;
+
+/**
+ * JSON lines as client frames, one message per {@link WS_MESSAGE_MAX_BYTES} of whole lines (a
+ * longer line goes alone), concatenated for one write.
+ */
+export function encodeClientMessages(lines: Buffer, max = WS_MESSAGE_MAX_BYTES): Buffer {
+  if (lines.length <= max) return encodeClientFrame(lines);
+  const frames: Buffer[] = [];
+  let start = 0;
+  while (start < lines.length) {
+    let end = Math.min(lines.length, start + max);
+    if (end < lines.length) {
+      const lastLf = lines.lastIndexOf(0x0a, end - 1);
+      if (lastLf >= start) end = lastLf + 1;
+      else {
+        const nextLf = lines.indexOf(0x0a, end);
+        end = nextLf === -1 ? lines.length : nextLf + 1;
+      }
+    }
+    frames.push(encodeClientFrame(lines.subarray(start, end)));
+    start = end;
+  }
+  return Buffer.concat(frames);
+}
