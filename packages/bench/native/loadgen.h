@@ -123,6 +123,9 @@ typedef struct {
   char ws_path[256];
 } ConnectSpec;
 
+/* What the pending connect request asked for (connect.c). */
+extern ConnectSpec g_connect_spec;
+
 int client_open(int id, const ConnectSpec *spec);
 void client_on_event(Client *c, uint32_t events);
 void client_queue(Client *c, const char *bytes, size_t n);

@@ -295,7 +295,6 @@ static void before_ready(Client *c, const char *buf, size_t n) {
   size_t line_len = lf ? (size_t)(lf - c->pre) : 80;
   if (line_len > c->pre_len) line_len = c->pre_len;
   if (line_len > 0 && c->pre[line_len - 1] == '\r') line_len--;
-  extern ConnectSpec g_connect_spec;
   const char *prefix = g_connect_spec.greeting_prefix;
   size_t prefix_len = strlen(prefix);
   if (line_len >= prefix_len && memcmp(c->pre, prefix, prefix_len) == 0) {
@@ -325,7 +324,6 @@ static void on_connected(Client *c) {
   }
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  extern ConnectSpec g_connect_spec;
   if (c->ws) {
     Str request = {0};
     ws_upgrade_request(c, &g_connect_spec, &request);
