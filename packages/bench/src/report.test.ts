@@ -162,6 +162,33 @@ describe("report", () => {
     expect(text).toContain("met    broadcast deliveries >= 0.9x the coalescing relay: 1.20x");
   });
 
+  it("names the generator that ran: native processes by their busiest one, js and why not native", () => {
+    const results = sampleResults();
+    results.generator = "native";
+    const relay = results.scenarios.broadcast!["naive relay"]!;
+    relay.open = {
+      ...relay.open!,
+      loadGenerator: {
+        cpuCores: 0.35,
+        workerUtilization: [0.18, 0.15],
+        wallMs: 1000,
+        generator: "native",
+      },
+    };
+    let text = renderTable(results);
+    expect(text).toContain("load generator: native, 2 processes;");
+    expect(text).toContain(
+      "naive relay broadcast open loop: 0.35 cores, busiest process 18%, headroom 82%",
+    );
+    results.generator = "js";
+    results.generatorNotice =
+      "load generator: js, because the native load generator does not speak tls";
+    text = renderTable(results);
+    expect(text).toContain(
+      "load generator: js, 2 worker threads (because the native load generator does not speak tls);",
+    );
+  });
+
   it("names the better side of every ratio, and says why the relay wins a small run", () => {
     const results = sampleResults();
     results.options = parseArgs(["--quick"]);
@@ -288,5 +315,8 @@ describe("report", () => {
     expect(md).toContain(
       "| broadcast | closed loop deliveries | 6.00 M/s | 200.0 k/s | tcpchat 30.0x better |",
     );
+    // Which generator ran, and its headroom, as in the text report.
+    expect(md).toContain("load generator: js, 2 worker threads");
+    expect(md).toMatch(/\n- tcpchat broadcast closed loop: [\d.]+ cores, busiest worker \d+%/);
   });
 });

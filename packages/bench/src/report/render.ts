@@ -314,6 +314,10 @@ export function renderMarkdown(results: BenchResults): string {
     judged.length > 0 ? 1 : 0,
   );
   if (rest.length > 0) out.push("", ...rest.map((l) => `- Targets ${escapeCell(l)}`));
+  const generator = loadGeneratorLines(results);
+  if (generator.length > 0) {
+    out.push("", "Load generator CPU:", "", ...generator.map((l) => `- ${escapeCell(l)}`));
+  }
   const abuse = results.scenarios.abuse;
   // The abuse report is laid out as text; in Markdown it keeps its layout in a code block.
   if (abuse) out.push("", "```text", renderAbuse(abuse).trimEnd(), "```");
