@@ -97,8 +97,14 @@ int client_open(int id, const ConnectSpec *spec) {
   if (spec->local_address[0]) {
     struct sockaddr_storage local;
     socklen_t local_len;
-    if (parse_address(spec->local_address, 0, &local, &local_len) == family)
-      bind(c->fd, (struct sockaddr *)&local, local_len);
+    int err = parse_address(spec->local_address, 0, &local, &local_len) != family ? EINVAL
+              : bind(c->fd, (struct sockaddr *)&local, local_len) < 0           ? errno
+                                                                                 : 0;
+    if (err) {
+      client_close_now(c);
+      connect_settle(c, errno_name(err));
+      return -1;
+    }
   }
   if (connect(c->fd, (struct sockaddr *)&sa, len) < 0 && errno != EINPROGRESS) {
     int err = errno;

@@ -28,6 +28,8 @@ interface Relay {
   port: number;
   /** Connections open right now. */
   open(): number;
+  /** Remote addresses of the open connections. */
+  peers(): string[];
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ async function startRelay(greeting = "*** tcpchat/test\n", fault: Fault = (t) =>
   const relay: Relay = {
     port: (server.address() as AddressInfo).port,
     open: () => rooms.size,
+    peers: () => [...rooms.keys()].map((s) => s.remoteAddress ?? ""),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of rooms.keys()) socket.destroy();
@@ -106,6 +109,7 @@ async function startWebSocketRelay(): Promise<Relay & { refused(): number }> {
   return {
     port: (http.address() as AddressInfo).port,
     open: () => wss.clients.size,
+    peers: () => [],
     refused: () => refused,
     close: () =>
       new Promise<void>((resolve) => {
@@ -284,6 +288,25 @@ describe("native load generator", () => {
     cleanups.push(() => pool.close());
     const connected = await connect(pool, relay, [0]);
     expect(connected.failures).toEqual({ ECONNREFUSED: 1 });
+  });
+
+  it("binds to the local address asked for, and names one it cannot bind", async () => {
+    const { relay, pool } = await setUp();
+    const request = (localAddress: string, clients: number[]) =>
+      pool.request<ConnectResult>(0, {
+        op: "connect",
+        host: "127.0.0.1",
+        port: relay.port,
+        clients,
+        readyOn: "greeting",
+        greetingPrefix: "*** tcpchat/",
+        timeoutMs: 5000,
+        localAddress,
+      });
+    expect(await request("127.0.0.2", [0])).toMatchObject({ ready: 1, failed: 0 });
+    expect(relay.peers()).toEqual(["127.0.0.2"]);
+    // 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
+    expect((await request("192.0.2.1", [1])).failures).toEqual({ EADDRNOTAVAIL: 1 });
   });
 
   it("joins pairs and runs echo round trips in each pair's room", async () => {
