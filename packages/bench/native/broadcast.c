@@ -105,7 +105,7 @@ void broadcast_on_line(Client *c, const char *buf, size_t start, size_t end) {
 void op_broadcast(int id, Request *q) {
   bc.open = strcmp(req_str(q, "mode", "closed"), "open") == 0;
   bc.size = (int)req_int(q, "size", 64);
-  if (bc.size < 34 || (size_t)bc.size + 8 > TAIL_MAX) {
+  if (bc.size < 34 || bc.size > MAX_MESSAGE_BYTES) {
     reply_error(id, "message size out of range for the native generator");
     return;
   }

@@ -40,6 +40,7 @@ void free_forgotten(void) {
     free(forgotten[i]->out);
     free(forgotten[i]->pre);
     free(forgotten[i]->last_seq);
+    free(forgotten[i]->tail);
     free(forgotten[i]);
   }
   forgotten_len = 0;

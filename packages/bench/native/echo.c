@@ -40,7 +40,7 @@ void op_echo(int id, Request *q) {
     return;
   }
   echo.size = (int)req_int(q, "size", 64);
-  if (echo.size < 34 || (size_t)echo.size + 8 > TAIL_MAX) {
+  if (echo.size < 34 || echo.size > MAX_MESSAGE_BYTES) {
     reply_error(id, "message size out of range for the native generator");
     return;
   }

@@ -47,8 +47,8 @@ enum { SCAN_COUNT, SCAN_PARSE, SCAN_SETUP, SCAN_ECHO_A, SCAN_ECHO_B };
 /* Where a connection is in its life. */
 enum { C_CONNECTING, C_UPGRADING, C_GREETING, C_WELCOME, C_WELCOME_LINE, C_READY, C_CLOSED };
 
-/* The longest tail of a split line a scanner keeps (message size + CR + trailer). */
-#define TAIL_MAX 4200
+/* Largest bench message the native generator decodes (tcpchat's line limit is 16 KiB). */
+#define MAX_MESSAGE_BYTES 65536
 
 typedef struct Client {
   int id;
@@ -65,8 +65,8 @@ typedef struct Client {
   /* Scanner: lines counted, the tail of a line split across reads, and what lines are for. */
   int scan;
   uint64_t count;
-  char tail[TAIL_MAX];
-  size_t tail_len;
+  char *tail; /* allocated at the size kept (g_keep), so an idle client holds none */
+  size_t tail_len, tail_cap;
   /* Text seen before ready (greeting, HTTP answer, welcome). */
   char *pre;
   size_t pre_len;

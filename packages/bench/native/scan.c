@@ -2,6 +2,7 @@
  * Line scanning and the bench message format (src/line-scanner.ts, src/message.ts): a bench
  * message is a line whose text ends in `~`; its fields sit at fixed offsets from the line end.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "loadgen.h"
@@ -27,6 +28,11 @@ static uint64_t line_done(Client *c, const char *buf, size_t start, size_t lf) {
 static void append_tail(Client *c, const char *buf, size_t from, size_t n) {
   size_t rest = n - from;
   if (rest == 0) return;
+  if (c->tail_cap < g_keep) {
+    c->tail = realloc(c->tail, g_keep);
+    if (!c->tail) abort();
+    c->tail_cap = g_keep;
+  }
   if (rest >= g_keep) {
     memcpy(c->tail, buf + n - g_keep, g_keep);
     c->tail_len = g_keep;
@@ -49,7 +55,7 @@ uint64_t scan_push(Client *c, const char *buf, size_t n) {
   size_t first = (size_t)(lf - buf);
   if (c->tail_len > 0 && first < g_keep) {
     /* The line began in an earlier read: join what was kept with its end. */
-    char joined[2 * TAIL_MAX];
+    static char joined[2 * (MAX_MESSAGE_BYTES + 8)];
     memcpy(joined, c->tail, c->tail_len);
     memcpy(joined + c->tail_len, buf, first);
     found += line_done(c, joined, 0, c->tail_len + first);
