@@ -17,6 +17,7 @@ typedef struct {
   int id;
   int64_t seq, echoed;
   int stopped;
+  int started; /* present and open at the start: only these report what they sent */
   int watcher;
 } Sender;
 
@@ -186,7 +187,7 @@ void broadcast_finish(void) {
   int first = 1;
   for (int i = 0; i < bc.sender_count; i++) {
     Sender *s = &bc.senders[i];
-    if (s->watcher < -1) continue; /* not started here (absent or closed) */
+    if (!s->started) continue;
     str_printf(&r, "%s\"%d\":%lld", first ? "" : ",", s->id, (long long)s->seq);
     first = 0;
   }
@@ -221,9 +222,9 @@ void op_broadcast_start(int id) {
     Client *c = client_get(s->id);
     if (!c || c->state == C_CLOSED) {
       s->stopped = 1;
-      s->watcher = -2;
       continue;
     }
+    s->started = 1;
     bc.active++;
     if (!bc.open) {
       int64_t n = bc.window < bc.max_per_sender ? bc.window : bc.max_per_sender;
