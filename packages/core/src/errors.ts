@@ -240,6 +240,12 @@ export const ERROR_CODES = {
     message: "The server cannot reach the Redis of its cluster, so it did not start.",
     hint: "Check the --redis URL and that redis-server runs there (`redis-cli -u URL ping` answers PONG).",
   },
+  CHAT_ERR_CLUSTER_FULL: {
+    kind: "connection",
+    message:
+      "The cluster already has 64 live nodes: every slot for message ids is held, so this node did not start.",
+    hint: "Stop a node you do not need, or wait a few seconds for a node that died to lose its slot, then start again.",
+  },
   CHAT_ERR_TLS_UNTRUSTED: {
     kind: "connection",
     message:

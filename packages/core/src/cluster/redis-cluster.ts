@@ -5,11 +5,20 @@ import type { ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
 import { ClusterBans } from "./ban-sync.js";
 import { type Envelope, encodeEnvelope } from "./envelope.js";
+import { ClusterMessageIds, NODE_SLOTS } from "./message-ids.js";
 import { NickMirror } from "./nick-mirror.js";
 import { readLiveNodes, writeHeartbeat } from "./presence.js";
 import { RoomLog } from "./room-log.js";
+import { backfillRoom, type LogMark } from "./room-backfill.js";
 import { type ClusterRoom, RoomReceiver } from "./room-receiver.js";
-import { ADD_MEMBER, PRUNE_ROOM, PUBLISH_BATCH, REMOVE_MEMBER } from "./scripts.js";
+import {
+  ADD_MEMBER,
+  CLAIM_SLOT,
+  PRUNE_ROOM,
+  PUBLISH_BATCH,
+  RELEASE_SLOT,
+  REMOVE_MEMBER,
+} from "./scripts.js";
 import type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
 
 export type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
@@ -79,6 +88,12 @@ export class RedisCluster implements RoomBus {
   private readonly receiver: RoomReceiver;
   /** Operator bans shared with the other nodes (the server links its accept policy here). */
   readonly bans: ClusterBans;
+  /** This node's message ids, unique across the cluster (its slot is claimed in `start`). */
+  readonly messageIds = new ClusterMessageIds(0);
+  private readonly backfillBatches: number;
+  private slotClaimed = false;
+  /** Where each room's log stood when its last member here left (a later backfill starts there). */
+  private readonly marks = new Map<string, LogMark>();
 
   constructor(options: ClusterOptions) {
     this.nodeId = randomBytes(4).toString("hex");
@@ -87,6 +102,7 @@ export class RedisCluster implements RoomBus {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.nodeTtlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
     this.streamMaxLen = options.streamMaxLen ?? DEFAULT_STREAM_MAX_LEN;
+    this.backfillBatches = options.backfillBatches ?? this.streamMaxLen;
     this.describe = options.describe ?? (() => ({ connections: 0 }));
     this.client = createClient({
       url: options.url,
@@ -148,6 +164,12 @@ export class RedisCluster implements RoomBus {
       });
     }
     this.started = true;
+    const slot = await this.claimSlot();
+    if (slot < 0) {
+      this.client.destroy();
+      this.sub.destroy();
+      throw new ChatError("CHAT_ERR_CLUSTER_FULL");
+    }
     await this.heartbeat();
     await this.sub.subscribe(this.key("nicks"), (text) => this.nicks.heard(text));
     await this.sub.subscribe(this.key(`node:${this.nodeId}:dm`), (text) => this.dmMessage(text));
@@ -175,6 +197,10 @@ export class RedisCluster implements RoomBus {
             await this.removeMember(room.key, nick, this.nodeId);
         }
         await this.client.del(this.key(`node:${this.nodeId}`));
+        await this.client.eval(RELEASE_SLOT, {
+          keys: [this.key(`slot:${this.messageIds.slot}`)],
+          arguments: [this.nodeId],
+        });
         await this.client.sRem(this.key("nodes"), this.nodeId);
       }
     } catch {
@@ -213,10 +239,20 @@ export class RedisCluster implements RoomBus {
       ready: false,
       heard: false,
       closed: false,
+      backfill: undefined,
       listener: (text) => this.receiver.heard(room, text),
     };
     this.rooms.set(roomKey, room);
-    void this.subscribeRoom(room);
+    const subscribed = this.subscribeRoom(room);
+    if (this.hub?.keepsHistory === true) {
+      room.backfill = subscribed.finally(() => {
+        room.backfill = undefined;
+      });
+    }
+  }
+
+  historyPending(roomKey: string): Promise<void> | undefined {
+    return this.rooms.get(roomKey)?.backfill;
   }
 
   roomClosed(roomKey: string): void {
@@ -224,6 +260,8 @@ export class RedisCluster implements RoomBus {
     if (room === undefined) return;
     room.closed = true;
     this.rooms.delete(roomKey);
+    if (room.log.epoch !== "")
+      this.marks.set(roomKey, { epoch: room.log.epoch, seq: room.log.seq });
     this.unsubscribeRoom(room);
   }
 
@@ -397,6 +435,20 @@ export class RedisCluster implements RoomBus {
       for (const [nick, node] of Object.entries(members)) {
         if (node !== this.nodeId) room.remote.set(nick, node);
       }
+      await backfillRoom(room, {
+        nodeId: this.nodeId,
+        hub: this.hub,
+        maxBatches: this.backfillBatches,
+        mark: this.marks.get(room.key),
+        readNewest: async (key) => {
+          const newest = await this.client.xRevRange(this.roomKey(key, "log"), "+", "-", {
+            COUNT: 1,
+          });
+          return newest?.[0] ?? null;
+        },
+        readLog: (key, from, to, count) =>
+          this.client.xRange(this.roomKey(key, "log"), from, to, { COUNT: count }),
+      });
     } catch {
       // Redis is away: subReady catches this room up when it is back.
     }
@@ -458,8 +510,33 @@ export class RedisCluster implements RoomBus {
 
   // Presence
 
+  /**
+   * Claims (or renews) this node's slot for message ids; -1 when all are held. A node that lost
+   * its slot while Redis was away (another took it) moves to a free one: its ids stay unique,
+   * since they keep growing whatever the slot.
+   */
+  private async claimSlot(): Promise<number> {
+    const slot = Number(
+      await this.client.eval(CLAIM_SLOT, {
+        arguments: [
+          this.key("slot:"),
+          this.nodeId,
+          String(this.nodeTtlMs),
+          String(NODE_SLOTS),
+          String(this.slotClaimed ? this.messageIds.slot : -1),
+        ],
+      }),
+    );
+    if (slot >= 0) {
+      this.messageIds.slot = slot;
+      this.slotClaimed = true;
+    }
+    return slot;
+  }
+
   private async heartbeat(): Promise<void> {
     const started = Date.now();
+    await this.claimSlot();
     const info = { ...this.describe(), startedAt: this.startedAt };
     await writeHeartbeat(this.client, this.key("nodes"), this.key(`node:${this.nodeId}`), {
       nodeId: this.nodeId,

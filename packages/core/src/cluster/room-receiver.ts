@@ -19,6 +19,8 @@ export interface ClusterRoom {
   /** Subscribed (or failed to be): its batches may be published, the node will hear them. */
   ready: boolean;
   closed: boolean;
+  /** While the room fetches the history it missed (see room-backfill.ts); then undefined. */
+  backfill: Promise<void> | undefined;
   /** Its listener on the room's channel (removed alone: a reopened room has its own). */
   listener: (text: string) => void;
 }

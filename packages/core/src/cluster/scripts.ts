@@ -95,3 +95,33 @@ if redis.call('HLEN', KEYS[1]) == 0 then
 end
 return 0
 `;
+
+/**
+ * Claims a slot for a node's message ids (cluster/message-ids.ts): the node's current slot
+ * when it still holds it or it is free, else the first free one; each claim expires unless the
+ * heartbeat renews it. KEYS: none. ARGV: slot key prefix, node id, TTL in ms, slot count,
+ * preferred slot (-1: none). Returns the slot, or -1 when every slot is held.
+ */
+export const CLAIM_SLOT = `
+local function claim(i)
+  local key = ARGV[1] .. i
+  local holder = redis.call('GET', key)
+  if holder == false or holder == ARGV[2] then
+    redis.call('SET', key, ARGV[2], 'PX', ARGV[3])
+    return true
+  end
+  return false
+end
+local preferred = tonumber(ARGV[5])
+if preferred >= 0 and claim(preferred) then return preferred end
+for i = 0, tonumber(ARGV[4]) - 1 do
+  if claim(i) then return i end
+end
+return -1
+`;
+
+/** Frees a slot for message ids if `node` holds it. KEYS: slot key. ARGV: node id. */
+export const RELEASE_SLOT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`;

@@ -12,6 +12,11 @@ export interface ClusterOptions {
   nodeTtlMs?: number;
   /** Batches kept per room in its stream for catching up (default 10000; `MAXLEN ~`). */
   streamMaxLen?: number;
+  /**
+   * Most batches of a room's log a node reads when the room gets its first member here, to
+   * record in its history what was said while it had none (default: `streamMaxLen`).
+   */
+  backfillBatches?: number;
   /** Figures of this node that other nodes see (connections), read at each heartbeat. */
   describe?: () => { connections: number };
 }
@@ -22,6 +27,14 @@ export interface ClusterHub {
   announceRemoteNick(frame: ServerFrame, roomKey: string): void;
   nickLost(nickKey: string): void;
   deliverDm(toKey: string, frame: ServerFrame): boolean;
+  /** Whether this node keeps history (else nothing is fetched for it). */
+  readonly keepsHistory: boolean;
+  /** Records the message frames of a room's batch from the cluster in this node's history. */
+  recordRemote(roomKey: string, frames: readonly ServerFrame[]): void;
+  /**
+   * Which of `ids` (messages of a room) this node's history already has (null: it keeps none).
+   */
+  knownMessageIds(roomKey: string, ids: readonly number[]): Promise<Set<number>> | null;
 }
 
 /** A node of the cluster, as its heartbeat says. */

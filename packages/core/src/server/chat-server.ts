@@ -339,7 +339,7 @@ export class ChatServer extends EventEmitter {
         ...clusterOptions,
         describe: () => ({ connections: this.hub.sessions.size }),
       });
-      this.hub.attachBus(this.cluster, `${this.cluster.nodeId}-`);
+      this.hub.attachBus(this.cluster, this.cluster.messageIds);
       this.linkBans();
     }
     if (options.store !== undefined) {

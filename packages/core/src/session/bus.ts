@@ -30,4 +30,21 @@ export interface RoomBus {
   listRooms(): Promise<Array<{ name: string; members: number }>>;
   /** Sends a direct message to the node that holds its target; false if no node does. */
   sendDm(toKey: string, frame: ServerFrame): boolean;
+  /**
+   * While a room that just opened here fetches the history it missed from the cluster (see
+   * {@link ClusterHub.recordRemote}): a promise that settles when it has; otherwise undefined.
+   * Join history and history requests for the room wait for it.
+   */
+  historyPending(roomKey: string): Promise<void> | undefined;
+}
+
+/**
+ * Where a cluster node's message ids come from (ids unique across the nodes, see
+ * cluster/message-ids.ts). The hub asks it for each message instead of counting up itself.
+ */
+export interface MessageIdSource {
+  /** The next id (a safe integer, larger than every id this node made before). */
+  next(now: number): number;
+  /** Ids continue above `id` (the store's highest). */
+  continueAfter(id: number): void;
 }

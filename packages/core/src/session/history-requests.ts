@@ -49,6 +49,15 @@ export function historyFrame(message: StoredMessage): MessageFrame {
 export function sendJoinHistory(hub: ChatHub, session: Session, room: Room): void {
   const history = hub.history;
   if (history === undefined || history.settings.joinLimit <= 0) return;
+  hub.whenHistoryReady(room.key, () => sendLatest(hub, session, room, history));
+}
+
+function sendLatest(
+  hub: ChatHub,
+  session: Session,
+  room: Room,
+  history: NonNullable<ChatHub["history"]>,
+): void {
   whenDone(
     () => history.query({ kind: "latest", roomKey: room.key, limit: history.settings.joinLimit }),
     (messages) => {
@@ -97,7 +106,9 @@ export function historyRequest(
     }
     query = { kind: dir, roomKey, limit, anchor };
   }
-  reply(hub, session, request.ref, now, 0, () => history.query(query));
+  hub.whenHistoryReady(roomKey, () =>
+    reply(hub, session, request.ref, now, 0, () => history.query(query)),
+  );
 }
 
 /** The `search` request (text: `/search WORDS`). */
@@ -128,8 +139,10 @@ export function searchRequest(
     );
   }
   const limit = requestLimit(request.limit, history.settings.joinLimit || 20);
-  reply(hub, session, request.ref, now, SEARCH_BASE_COST, () =>
-    history.search(roomKey, words, limit),
+  hub.whenHistoryReady(roomKey, () =>
+    reply(hub, session, request.ref, now, SEARCH_BASE_COST, () =>
+      history.search(roomKey, words, limit),
+    ),
   );
 }
 

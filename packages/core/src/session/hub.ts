@@ -10,7 +10,7 @@ import { neutralizeText } from "../protocol/text-safety.js";
 import type { History } from "../store/history.js";
 import * as accountRequests from "./account-requests.js";
 import type { Accounts } from "./accounts.js";
-import type { RoomBus } from "./bus.js";
+import type { MessageIdSource, RoomBus } from "./bus.js";
 import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
 import { ErrorReplies } from "./error-replies.js";
 import * as historyRequests from "./history-requests.js";
@@ -109,8 +109,8 @@ export class ChatHub implements InputOwner {
   private openCount = 0;
   private nextSession = 0;
   private nextMessage = 0;
-  /** Prefix of message ids: empty alone, the node's id in a cluster (ids unique cluster-wide). */
-  private idPrefix = "";
+  /** In a cluster, where message ids come from (unique across the nodes); alone, a counter. */
+  private ids: MessageIdSource | undefined;
   /** Nick changes from other nodes, and who here was told of each. */
   private readonly remoteNicksTold = new Map<string, Set<Session>>();
   /** Where room batches go beyond this process; undefined when the server is alone. */
@@ -147,11 +147,11 @@ export class ChatHub implements InputOwner {
 
   /**
    * Joins a cluster: rooms created from now on publish their members' frames to `bus`, and
-   * message ids carry `idPrefix` so that they are unique across nodes. Called before listening.
+   * message ids come from `ids`, so that they are unique across nodes. Called before listening.
    */
-  attachBus(bus: RoomBus, idPrefix: string): void {
+  attachBus(bus: RoomBus, ids: MessageIdSource): void {
     this.bus = bus;
-    this.idPrefix = idPrefix;
+    this.ids = ids;
     this.nicks.cluster = bus;
   }
 
@@ -163,11 +163,56 @@ export class ChatHub implements InputOwner {
   deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void {
     const room = this.rooms.get(roomKey);
     if (room === undefined || frames.length === 0) return;
+    this.recordRemote(roomKey, frames);
     if (room.pendingFrames === 0) {
       this.dirtyRooms.push(room);
       this.scheduleFlush();
     }
     room.appendRemote(frames);
+  }
+
+  /**
+   * Every node records every message of the rooms it relays (another node's, live or fetched
+   * from the room's log), with the id its node gave it: ids are unique across the cluster
+   * (cluster/message-ids.ts), so a join, a history page or a search here sees them all.
+   */
+  recordRemote(roomKey: string, frames: readonly ServerFrame[]): void {
+    const history = this.history;
+    if (history === undefined) return;
+    for (const frame of frames) {
+      if (frame.type !== "message" || frame.history === true) continue;
+      const id = Number.parseInt(frame.id, 36);
+      if (!Number.isSafeInteger(id)) continue;
+      history.record({
+        id,
+        ts: frame.ts,
+        room: frame.room,
+        roomKey,
+        from: frame.from,
+        text: frame.text,
+        action: frame.action === true,
+      });
+    }
+  }
+
+  /** Whether this node keeps history (a cluster fetches a room's past only for one that does). */
+  get keepsHistory(): boolean {
+    return this.history !== undefined;
+  }
+
+  /** Which of a room's message ids this node's history has (null: it keeps no history). */
+  knownMessageIds(roomKey: string, ids: readonly number[]): Promise<Set<number>> | null {
+    return this.history === undefined ? null : this.history.knownIds(roomKey, ids);
+  }
+
+  /**
+   * Runs `read` once the room's history here is complete: at once, unless the room just opened
+   * on this node of a cluster and is still fetching what was said while it had no member here.
+   */
+  whenHistoryReady(roomKey: string, read: () => void): void {
+    const pending = this.bus?.historyPending(roomKey);
+    if (pending === undefined) read();
+    else pending.then(read, read);
   }
 
   /** In a cluster: a local nick change goes to the other nodes of its small rooms. */
@@ -1021,6 +1066,7 @@ export class ChatHub implements InputOwner {
   /** Message ids continue after `lastId` (the store's last), so they stay unique across restarts. */
   continueMessageIdsAfter(lastId: number): void {
     if (lastId > this.nextMessage) this.nextMessage = lastId;
+    this.ids?.continueAfter(lastId);
   }
 
   /**
@@ -1059,12 +1105,12 @@ export class ChatHub implements InputOwner {
 
   /** The next message's serial: the number history stores it by (its id without the prefix). */
   messageSerial(): number {
-    return ++this.nextMessage;
+    return this.ids === undefined ? ++this.nextMessage : this.ids.next(Date.now());
   }
 
-  /** The wire id of a message serial: base 36, after this node's prefix in a cluster. */
+  /** The wire id of a message serial: base 36 (spec 4.4). */
   messageIdOf(serial: number): string {
-    return this.idPrefix + serial.toString(36);
+    return serial.toString(36);
   }
 
   /** A free random guest nick for a session. */

@@ -13,6 +13,9 @@ import type {
   StoredMessage,
 } from "./types.js";
 
+/** Stored ids read per query by {@link History.knownIds}. */
+const KNOWN_IDS_PAGE = 500;
+
 /** Settings of {@link History}; every field has a default in defaults.ts. */
 export interface HistorySettings
   extends Omit<HistoryWriterOptions, "onPaused" | "onResumed" | "onWritten"> {
@@ -110,6 +113,41 @@ export class History {
     if (this.backgroundWriter === undefined) return this.afterFlush(read);
     const committed = this.writer.committed();
     return committed === undefined ? read() : committed.then(read);
+  }
+
+  /**
+   * Which of `ids` (messages of one room) are already stored or queued: a cluster node that
+   * fetches a room's past from the cluster's log records only the others (an id is stored once).
+   * Pages through the room's stored ids from the smallest asked for to the largest.
+   */
+  async knownIds(roomKey: string, ids: readonly number[]): Promise<Set<number>> {
+    const wanted = new Set(ids);
+    const found = new Set<number>();
+    if (wanted.size === 0) return found;
+    if (this.backgroundWriter === undefined) await this.writer.flush();
+    // Queued or in flight first, committed after: a batch that commits in between is then in
+    // the store, so nothing slips between the two reads.
+    for (const message of this.writer.pendingIn(roomKey))
+      if (wanted.has(message.id)) found.add(message.id);
+    let min = Number.POSITIVE_INFINITY;
+    let max = 0;
+    for (const id of wanted) {
+      if (id < min) min = id;
+      if (id > max) max = id;
+    }
+    let after = min - 1;
+    for (;;) {
+      const rows = await this.store.queryMessages({
+        kind: "after",
+        roomKey,
+        limit: KNOWN_IDS_PAGE,
+        anchor: { id: after },
+      });
+      for (const row of rows) if (wanted.has(row.id)) found.add(row.id);
+      const last = rows[rows.length - 1];
+      if (last === undefined || rows.length < KNOWN_IDS_PAGE || last.id >= max) return found;
+      after = last.id;
+    }
   }
 
   /** One retention batch (the timer calls it); returns how many messages it deleted. */
