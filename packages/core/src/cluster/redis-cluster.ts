@@ -8,8 +8,8 @@ import { type Envelope, encodeEnvelope } from "./envelope.js";
 import { ClusterMessageIds, NODE_SLOTS } from "./message-ids.js";
 import { NickMirror } from "./nick-mirror.js";
 import { readLiveNodes, writeHeartbeat } from "./presence.js";
-import { RoomLog } from "./room-log.js";
 import { backfillRoom, type LogMark } from "./room-backfill.js";
+import { RoomLog } from "./room-log.js";
 import { type ClusterRoom, RoomReceiver } from "./room-receiver.js";
 import {
   ADD_MEMBER,
