@@ -107,8 +107,18 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
     kick: (args) => {
       const [target, ...reason] = args.split(/\s+/).filter(Boolean);
       if (!target) throw new UsageError("usage: /kick NICK|ID [REASON]");
-      const done = server.kick(target, reason.join(" ") || undefined);
-      print(done ? `*** kicked ${target}` : `!!! nobody called ${target} is connected (see /who)`);
+      const why = reason.join(" ") || undefined;
+      if (server.kick(target, why)) return print(`*** kicked ${target}`);
+      // In a cluster the nick may be held on another node: that node kicks it and answers.
+      void server
+        .kickAnywhere(target, why)
+        .then((nick) =>
+          print(
+            nick === null
+              ? `!!! nobody called ${target} is connected (see /who)`
+              : `*** kicked ${nick} (on another node)`,
+          ),
+        );
     },
     ban: (args) => {
       const words = args.split(/\s+/).filter(Boolean);

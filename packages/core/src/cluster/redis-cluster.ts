@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
-import { ChatError } from "../errors.js";
+import { ChatError, type ChatErrorCode } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
 import { ClusterBans } from "./ban-sync.js";
@@ -19,6 +19,7 @@ import {
   RELEASE_SLOT,
   REMOVE_MEMBER,
 } from "./scripts.js";
+import { ClusterTopics } from "./topic-sync.js";
 import type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
 
 export type { ClusterHub, ClusterNodeInfo, ClusterOptions, ClusterStats } from "./types.js";
@@ -28,6 +29,8 @@ type Client = ReturnType<typeof createClient>;
 const DEFAULT_HEARTBEAT_MS = 1000;
 const DEFAULT_NODE_TTL_MS = 3000;
 const DEFAULT_STREAM_MAX_LEN = 10_000;
+/** How long a kick waits for the node that holds the nick to answer, in ms. */
+const KICK_TIMEOUT_MS = 2000;
 /**
  * A node of a tcpchat cluster on Redis: the {@link RoomBus} of a hub.
  *
@@ -88,6 +91,11 @@ export class RedisCluster implements RoomBus {
   private readonly receiver: RoomReceiver;
   /** Operator bans shared with the other nodes (the server links its accept policy here). */
   readonly bans: ClusterBans;
+  /** Room topics shared with the other nodes (the server links its topics here). */
+  readonly topics: ClusterTopics;
+  /** Kicks sent to other nodes, waiting for their answer: request id -> settle. */
+  private readonly kicks = new Map<number, (nick: string | null) => void>();
+  private nextKick = 0;
   /** This node's message ids, unique across the cluster (its slot is claimed in `start`). */
   readonly messageIds = new ClusterMessageIds(0);
   private readonly backfillBatches: number;
@@ -130,6 +138,12 @@ export class RedisCluster implements RoomBus {
       nodeId: this.nodeId,
       hashKey: this.key("bans"),
       channel: this.key("bans:changes"),
+    });
+    this.topics = new ClusterTopics({
+      client: this.client,
+      nodeId: this.nodeId,
+      hashKey: this.key("topics"),
+      channel: this.key("topics:changes"),
     });
     this.receiver = new RoomReceiver({
       nodeId: this.nodeId,
@@ -176,6 +190,7 @@ export class RedisCluster implements RoomBus {
     await this.nicks.load();
     await this.sub.subscribe(this.key("bans:changes"), (text) => this.bans.heard(text));
     await this.bans.load();
+    await this.sub.subscribe(this.key("topics:changes"), (text) => this.topics.heard(text));
     this.heartbeatTimer = setInterval(
       () => void this.heartbeat().catch(() => {}),
       this.heartbeatMs,
@@ -494,6 +509,7 @@ export class RedisCluster implements RoomBus {
       await this.heartbeat();
       await this.nicks.reclaimAll();
       await this.bans.restore();
+      await this.topics.restore();
       for (const room of this.rooms.values()) {
         for (const nick of room.local.keys()) {
           await this.addMember(room.key, nick);
@@ -599,16 +615,61 @@ export class RedisCluster implements RoomBus {
     }
   }
 
-  // Direct messages
+  /**
+   * Kicks a nick held on another node: asks that node (on its own channel, as a DM goes) and
+   * resolves with the nick as it was spelt there once it answers, or null when no node holds it,
+   * it is gone there, or no answer comes within `timeoutMs`.
+   */
+  kickRemote(
+    nickKey: string,
+    code: ChatErrorCode,
+    reason: string | undefined,
+    timeoutMs = KICK_TIMEOUT_MS,
+  ): Promise<string | null> {
+    const holder = this.nicks.remote(nickKey);
+    if (holder === undefined || !this.client.isReady) return Promise.resolve(null);
+    const id = ++this.nextKick;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(null), timeoutMs);
+      const settle = (nick: string | null) => {
+        clearTimeout(timer);
+        this.kicks.delete(id);
+        resolve(nick);
+      };
+      this.kicks.set(id, settle);
+      const request: KickRequest = { kick: { id, from: this.nodeId, nickKey, code, reason } };
+      void this.client
+        .publish(this.key(`node:${holder.node}:dm`), JSON.stringify(request))
+        .catch(() => settle(null));
+    });
+  }
+
+  // Direct messages (and kicks: the same channel, to the node that holds the nick)
 
   private dmMessage(text: string): void {
+    let message: { to?: string; frame?: ServerFrame } & Partial<KickRequest & KickAnswer>;
     try {
-      const { to, frame } = JSON.parse(text) as { to: string; frame: ServerFrame };
-      this.stats.dmsReceived += 1;
-      this.hub?.deliverDm(to, frame);
+      message = JSON.parse(text);
     } catch {
-      // Not a DM of this protocol: ignored.
+      return;
     }
+    if (message.kick !== undefined) return this.kickAsked(message.kick);
+    if (message.kicked !== undefined) {
+      this.kicks.get(message.kicked.id)?.(message.kicked.nick);
+      return;
+    }
+    if (typeof message.to !== "string" || message.frame === undefined) return;
+    this.stats.dmsReceived += 1;
+    this.hub?.deliverDm(message.to, message.frame);
+  }
+
+  /** Another node's operator kicks a nick held here: done, and the answer goes back. */
+  private kickAsked(request: KickRequest["kick"]): void {
+    const nick = this.hub?.kickLocal(request.nickKey, request.code, request.reason) ?? null;
+    const answer: KickAnswer = { kicked: { id: request.id, nick } };
+    void this.client
+      .publish(this.key(`node:${request.from}:dm`), JSON.stringify(answer))
+      .catch(() => {});
   }
 
   // Keys
@@ -620,6 +681,22 @@ export class RedisCluster implements RoomBus {
   private roomKey(roomKey: string, part: "meta" | "log" | "channel" | "members"): string {
     return `${this.prefix}:room:${roomKey}:${part}`;
   }
+}
+
+/** A kick sent to the node that holds the nick. */
+interface KickRequest {
+  kick: {
+    id: number;
+    from: string;
+    nickKey: string;
+    code: ChatErrorCode;
+    reason: string | undefined;
+  };
+}
+
+/** The answer: the nick kicked as it was spelt there, or null when it was not found. */
+interface KickAnswer {
+  kicked: { id: number; nick: string | null };
 }
 
 /** A new epoch for a room's log that starts now (used only if the log does not exist). */

@@ -125,3 +125,21 @@ export const RELEASE_SLOT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * Records a room's topic in the cluster's topic hash unless the hash has a newer one, and tells
+ * every node. KEYS: topics hash, channel of topic changes. ARGV: room key, topic (JSON, with
+ * `ts`), its ts, notice ("" for none). Returns 1 when recorded.
+ */
+export const CHANGE_TOPIC = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+  local ok, old = pcall(cjson.decode, held)
+  if ok and type(old) == 'table' and type(old.ts) == 'number' and old.ts > tonumber(ARGV[3]) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[4] ~= '' then redis.call('PUBLISH', KEYS[2], ARGV[4]) end
+return 1
+`;

@@ -1,3 +1,4 @@
+import type { ChatErrorCode } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 
 /** Options of a cluster node (`RedisCluster`). */
@@ -27,6 +28,11 @@ export interface ClusterHub {
   announceRemoteNick(frame: ServerFrame, roomKey: string): void;
   nickLost(nickKey: string): void;
   deliverDm(toKey: string, frame: ServerFrame): boolean;
+  /**
+   * Disconnects the session that holds a nick here, for an operator on another node; returns
+   * the nick as it was spelt, or null when no session here holds it.
+   */
+  kickLocal(nickKey: string, code: ChatErrorCode, reason: string | undefined): string | null;
   /** Whether this node keeps history (else nothing is fetched for it). */
   readonly keepsHistory: boolean;
   /** Records the message frames of a room's batch from the cluster in this node's history. */

@@ -451,6 +451,7 @@ export class ChatServer extends EventEmitter {
       await this.hub.accounts?.load();
       await this.hub.topics.load();
     }
+    await this.cluster?.topics.attach(this.hub.topics, (topic) => this.hub.showRemoteTopic(topic));
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.listener.once("error", onError);
@@ -564,6 +565,20 @@ export class ChatServer extends EventEmitter {
     if (session === undefined || !session.open) return false;
     this.hub.disconnect(session, code, reason);
     return true;
+  }
+
+  /**
+   * In a cluster: disconnects the session holding `nick` on whichever node holds it (this one
+   * included), telling it why. Resolves with the nick as spelt there, or null when no node holds
+   * it (or its node did not answer within 2 s). Alone, the same as {@link kick} by nick.
+   */
+  kickAnywhere(nick: string, reason?: string): Promise<string | null> {
+    const here = this.hub.find(nick);
+    if (here?.open) {
+      this.hub.disconnect(here, "CHAT_ERR_KICKED", reason);
+      return Promise.resolve(here.nick);
+    }
+    return new Promise((resolve) => this.hub.kickRemote(nick, "CHAT_ERR_KICKED", reason, resolve));
   }
 
   /** Disconnects every session the predicate picks; returns how many. */

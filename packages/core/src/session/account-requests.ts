@@ -245,21 +245,30 @@ export function kick(
   if (!session.operator) {
     return hub.replyError(session, new ProtocolError("CHAT_ERR_NOT_PERMITTED"), request.ref);
   }
-  const target = hub.nicks.get(request.nick);
-  if (target === undefined || target === null || !target.open) {
-    return hub.replyError(
+  const reason =
+    request.reason === undefined
+      ? `kicked by ${session.nick}`
+      : `kicked by ${session.nick}: ${neutralizeField(request.reason, MAX_KICK_REASON_LENGTH)}`;
+  const noSuchNick = () =>
+    hub.replyError(
       session,
       new ProtocolError("CHAT_ERR_NO_SUCH_NICK", {
         message: `Nobody called ${neutralizeField(request.nick, 40)} is connected.`,
       }),
       request.ref,
     );
+  const target = hub.nicks.get(request.nick);
+  if (target?.open) {
+    hub.disconnect(target, "CHAT_ERR_KICKED", reason);
+    session.sendLine(`*** kicked ${target.nick}`);
+    return hub.ack(session, request.ref, now);
   }
-  const reason =
-    request.reason === undefined
-      ? `kicked by ${session.nick}`
-      : `kicked by ${session.nick}: ${neutralizeField(request.reason, MAX_KICK_REASON_LENGTH)}`;
-  hub.disconnect(target, "CHAT_ERR_KICKED", reason);
-  session.sendLine(`*** kicked ${target.nick}`);
-  hub.ack(session, request.ref, now);
+  if (hub.remoteNick(request.nick) === undefined) return noSuchNick();
+  // Held on another node of the cluster: that node disconnects it and answers.
+  hub.kickRemote(request.nick, "CHAT_ERR_KICKED", reason, (kicked) => {
+    if (!session.open) return;
+    if (kicked === null) return noSuchNick();
+    session.sendLine(`*** kicked ${kicked} (on another node)`);
+    hub.ack(session, request.ref, Date.now());
+  });
 }

@@ -1,3 +1,4 @@
+import type { ChatErrorCode } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 
 /**
@@ -36,6 +37,15 @@ export interface RoomBus {
    * Join history and history requests for the room wait for it.
    */
   historyPending(roomKey: string): Promise<void> | undefined;
+  /**
+   * Kicks a nick held on another node; resolves with the nick as spelt there, or null when no
+   * node holds it (or its node did not answer).
+   */
+  kickRemote(
+    nickKey: string,
+    code: ChatErrorCode,
+    reason: string | undefined,
+  ): Promise<string | null>;
 }
 
 /**

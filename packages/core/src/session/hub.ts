@@ -8,6 +8,7 @@ import { parseClientFrame } from "../protocol/parse-json.js";
 import { parseTextLine } from "../protocol/parse-text.js";
 import { neutralizeText } from "../protocol/text-safety.js";
 import type { History } from "../store/history.js";
+import type { StoredTopic } from "../store/types.js";
 import * as accountRequests from "./account-requests.js";
 import type { Accounts } from "./accounts.js";
 import type { MessageIdSource, RoomBus } from "./bus.js";
@@ -193,6 +194,41 @@ export class ChatHub implements InputOwner {
         action: frame.action === true,
       });
     }
+  }
+
+  /**
+   * For an operator on another node of a cluster: disconnects the session holding a nick here.
+   * Returns the nick as spelt, or null when no open session here holds it.
+   */
+  kickLocal(nickKey: string, code: ChatErrorCode, reason: string | undefined): string | null {
+    const target = this.nicks.get(nickKey);
+    if (target === undefined || target === null || !target.open) return null;
+    const nick = target.nick;
+    this.disconnect(target, code, reason);
+    return nick;
+  }
+
+  /**
+   * Kicks a nick held on another node of the cluster; `done` gets the nick as spelt there, or
+   * null when no node holds it (or its node did not answer). Alone, `done(null)` at once.
+   */
+  kickRemote(
+    nick: string,
+    code: ChatErrorCode,
+    reason: string | undefined,
+    done: (nick: string | null) => void,
+  ): void {
+    if (this.bus === undefined) return done(null);
+    this.bus.kickRemote(nameKey(nick), code, reason).then(done, () => done(null));
+  }
+
+  /** A topic set on another node: shown to the room's members here, if it has any. */
+  showRemoteTopic(topic: StoredTopic): void {
+    const room = this.rooms.get(topic.roomKey);
+    if (room === undefined) return;
+    this.deliverRemote(room.key, [
+      operatorRequests.topicFrame(room.name, topic.text === "" ? undefined : topic),
+    ]);
   }
 
   /** Whether this node keeps history (a cluster fetches a room's past only for one that does). */

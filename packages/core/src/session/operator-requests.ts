@@ -165,7 +165,7 @@ export function unban(
 }
 
 /** The topic frame of a room ("" when it has none). */
-function topicFrame(room: string, topic: StoredTopic | undefined): ServerFrame {
+export function topicFrame(room: string, topic: StoredTopic | undefined): ServerFrame {
   return topic === undefined
     ? { type: "topic", room, text: "" }
     : { type: "topic", room, text: topic.text, by: topic.by, ts: topic.ts };
@@ -209,9 +209,9 @@ export function setTopic(
     by,
     ts: now,
   };
-  hub.topics.set(stored);
-  const frame = topicFrame(target.name, stored.text === "" ? undefined : stored);
   const room = hub.rooms.get(target.key);
+  hub.topics.set(stored, room !== undefined);
+  const frame = topicFrame(target.name, stored.text === "" ? undefined : stored);
   if (room !== undefined) hub.broadcast(room, frame);
   return frame;
 }

@@ -8,6 +8,13 @@ import { whenDone } from "../store/types.js";
  */
 export class Topics {
   private readonly byRoom = new Map<string, StoredTopic>();
+  /** When each room's topic was last cleared (a cluster compares a change from elsewhere). */
+  private readonly clearedAt = new Map<string, number>();
+  /**
+   * Told of every topic set here (not of one applied from elsewhere); `relayed`: the room heard
+   * it in a batch of this node. A cluster shares topics through it.
+   */
+  onLocalChange: ((topic: StoredTopic, relayed: boolean) => void) | undefined;
 
   /**
    * @param store where topics outlive the process (none: kept in memory only).
@@ -29,11 +36,39 @@ export class Topics {
     return this.byRoom.get(roomKey);
   }
 
-  /** Sets a room's topic; "" clears it. */
-  set(topic: StoredTopic): void {
+  /** Every topic held (for a cluster that writes back what is newer here). */
+  all(): StoredTopic[] {
+    return [...this.byRoom.values()];
+  }
+
+  /**
+   * Sets a room's topic; "" clears it.
+   * @param relayed whether the room heard it in a batch (a cluster's other nodes did too).
+   */
+  set(topic: StoredTopic, relayed = false): void {
+    this.keep(topic);
+    this.onLocalChange?.(topic, relayed);
+  }
+
+  /**
+   * A topic set on another node of a cluster: kept (and stored) here unless what this node has
+   * is newer. Returns whether it was kept.
+   */
+  applyRemote(topic: StoredTopic): boolean {
+    const known = this.byRoom.get(topic.roomKey)?.ts ?? this.clearedAt.get(topic.roomKey) ?? 0;
+    if (known > topic.ts) return false;
+    const same = this.byRoom.get(topic.roomKey);
+    if (same !== undefined && same.ts === topic.ts && same.text === topic.text) return false;
+    if (same === undefined && topic.text === "" && this.clearedAt.has(topic.roomKey)) return false;
+    this.keep(topic);
+    return true;
+  }
+
+  private keep(topic: StoredTopic): void {
     const store = this.store;
     if (topic.text === "") {
       this.byRoom.delete(topic.roomKey);
+      this.clearedAt.set(topic.roomKey, topic.ts);
       if (store !== undefined) {
         whenDone(
           () => store.deleteTopic(topic.roomKey),
@@ -43,6 +78,7 @@ export class Topics {
       }
       return;
     }
+    this.clearedAt.delete(topic.roomKey);
     this.byRoom.set(topic.roomKey, topic);
     if (store !== undefined) {
       whenDone(

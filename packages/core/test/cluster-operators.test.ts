@@ -1,0 +1,149 @@
+import { RedisServer, until } from "@tcpchat/testing/redis-server";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createServer, openSqliteStore, type SqliteStore } from "../src/index.js";
+import { LineClient } from "./helpers.js";
+
+/**
+ * Topics and kicks across the nodes of a cluster on a real redis-server: a topic set on one
+ * node is the room's topic on every node (joins, `/topic`, a node that starts later), and a
+ * kick of a nick held on another node reaches it, and the operator hears the result.
+ */
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis?.[Symbol.asyncDispose]();
+});
+
+const open: LineClient[] = [];
+afterEach(() => {
+  for (const client of open.splice(0)) client.close();
+});
+
+async function startNode(prefix: string) {
+  const store: SqliteStore = openSqliteStore(":memory:");
+  const server = createServer({
+    store,
+    modeSettleMs: 50,
+    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+  });
+  const { port } = await server.listen(0, "127.0.0.1");
+  return {
+    server,
+    store,
+    port,
+    async [Symbol.asyncDispose]() {
+      await server.close({ graceMs: 200 });
+      store.close();
+    },
+  };
+}
+
+async function jsonMember(port: number, nick: string, room: string): Promise<LineClient> {
+  const client = await LineClient.open(port);
+  open.push(client);
+  client.send(JSON.stringify({ type: "hello", proto: 1, nick, room }));
+  await client.waitFor(/"type":"welcome"/);
+  return client;
+}
+
+async function ask(client: LineClient, line: string, answer: RegExp | string): Promise<string> {
+  const from = client.lines.length;
+  client.send(line);
+  return client.waitFor(answer, 5000, from);
+}
+
+/** Runs `attempt` until `done` holds for its result, or 5 s pass (then the last result). */
+async function retry<T>(attempt: () => Promise<T>, done: (result: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const result = await attempt();
+    if (done(result) || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const topicLines = (client: LineClient) =>
+  client.lines.filter((l) => l.includes('"type":"topic"')).map((l) => JSON.parse(l));
+
+describe("topics across nodes", () => {
+  it("a topic set on node A is shown once to members on B, kept on B and shown to B's joiners", async () => {
+    await using a = await startNode("topics1");
+    await using b = await startNode("topics1");
+    await jsonMember(a.port, "alice", "dev");
+    const bob = await jsonMember(b.port, "bob", "dev");
+    a.server.setTopic("#dev", "release on friday");
+    await bob.waitFor(/"type":"topic".*release on friday/);
+    await until(() => b.server.topic("#dev")?.text === "release on friday", "B to keep the topic");
+    expect(b.server.topic("#dev")).toMatchObject({ by: "operator" });
+    const carol = await jsonMember(b.port, "carol", "dev");
+    await carol.waitFor(/"type":"topic".*release on friday/);
+    // Once: in A's batch, not again from B. A message after it proves nothing else is coming.
+    const probe = await jsonMember(a.port, "probe", "dev");
+    probe.send(JSON.stringify({ type: "send", text: "after the topic" }));
+    await bob.waitFor(/after the topic/);
+    expect(topicLines(bob)).toHaveLength(1);
+  });
+
+  it("a topic set where the room has no member reaches its members on other nodes; a clear anywhere clears it everywhere", async () => {
+    await using a = await startNode("topics2");
+    await using b = await startNode("topics2");
+    const dave = await jsonMember(b.port, "dave", "ops");
+    a.server.setTopic("#ops", "quiet please");
+    await dave.waitFor(/"type":"topic".*quiet please/);
+    await until(() => b.server.topic("ops")?.text === "quiet please", "B to keep the topic");
+    b.server.setTopic("#ops", "");
+    await until(() => a.server.topic("#ops") === undefined, "A to hear the clear");
+    await dave.waitFor(/"type":"topic","room":"ops","text":""/);
+    // A node that starts later reads the topics there are (none for #ops now, one for #dev).
+    a.server.setTopic("#dev", "standup at ten");
+    await until(() => b.server.topic("#dev") !== undefined, "B to hear the topic");
+    await using late = await startNode("topics2");
+    expect(late.server.topic("#dev")?.text).toBe("standup at ten");
+    expect(late.server.topic("#ops")).toBeUndefined();
+    expect(late.store.loadTopics().map((t) => t.text)).toEqual(["standup at ten"]);
+  });
+});
+
+describe("kicks across nodes", () => {
+  it("the console of node A kicks a nick held on node B, and hears who it kicked", async () => {
+    await using a = await startNode("kicks1");
+    await using b = await startNode("kicks1");
+    const bob = await LineClient.greeted(b.port);
+    open.push(bob);
+    await ask(bob, "/nick Bob", /known as Bob$/);
+    // Node A learns that B holds the nick asynchronously: asked again until it does.
+    expect(
+      await retry(
+        () => a.server.kickAnywhere("bob", "too noisy"),
+        (nick) => nick !== null,
+      ),
+    ).toBe("Bob");
+    await bob.waitFor(/^!!! CHAT_ERR_KICKED: .*too noisy/);
+    await bob.closed;
+    expect(await a.server.kickAnywhere("nobody-here", "x")).toBeNull();
+  });
+
+  it("an operator account's /kick on node A reaches a member on node B", async () => {
+    await using a = await startNode("kicks2");
+    await using b = await startNode("kicks2");
+    const alice = await LineClient.greeted(a.port);
+    open.push(alice);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    expect(a.store.setOperator("alice", true)).toBe(true);
+    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    const bob = await jsonMember(b.port, "bob", "lobby");
+    expect(
+      await retry(
+        () => ask(alice, "/kick bob enough", /kicked bob|^!!! /),
+        (answer) => !answer.includes("CHAT_ERR_NO_SUCH_NICK"),
+      ),
+    ).toBe("*** kicked bob (on another node)");
+    await bob.waitFor(/"code":"CHAT_ERR_KICKED".*kicked by alice: enough/);
+    await bob.closed;
+    expect(await ask(alice, "/kick bob again", /^!!! /)).toMatch(/^!!! CHAT_ERR_NO_SUCH_NICK: /);
+  });
+});
