@@ -80,7 +80,7 @@ describe("topics across nodes", () => {
     expect(b.server.topic("#dev")).toMatchObject({ by: "operator" });
     const carol = await jsonMember(b.port, "carol", "dev");
     await carol.waitFor(/"type":"topic".*release on friday/);
-    // Once: in A's batch, not again from B. A message after it proves nothing else is coming.
+    // Once: from B, not again in A's batch. A message after it proves nothing else is coming.
     const probe = await jsonMember(a.port, "probe", "dev");
     probe.send(JSON.stringify({ type: "send", text: "after the topic" }));
     await bob.waitFor(/after the topic/);

@@ -19,8 +19,6 @@ export interface ClusterTopicsOptions {
 interface TopicNotice {
   node: string;
   topic: StoredTopic;
-  /** Whether the room heard it in a batch of the node that set it (so other nodes' members did). */
-  relayed: boolean;
 }
 
 function isTopic(value: unknown): value is StoredTopic {
@@ -41,9 +39,10 @@ function isTopic(value: unknown): value is StoredTopic {
  * node (console or operator client) is written to a Redis hash and announced on a channel in one
  * script, which keeps the newest by time (a clear is kept too, as text ""), so that a late,
  * older change cannot undo a newer one. Every other node keeps it in its own topics (and its
- * store), so joins and `/topic` there show it; when the room did not hear it in a batch (no
- * member on the node that set it), members on the other nodes are shown it by their node. A
- * node that starts, or finds Redis again, reads the hash and writes back what is newer here.
+ * store), so joins and `/topic` there show it, and shows it to the room's members it has: the
+ * change is not relayed in the room's batch, which a node still subscribing to the room would
+ * miss. A node that starts, or finds Redis again, reads the hash and writes back what is newer
+ * here.
  */
 export class ClusterTopics {
   private topics: Topics | undefined;
@@ -58,7 +57,7 @@ export class ClusterTopics {
   async attach(topics: Topics, show: (topic: StoredTopic) => void): Promise<void> {
     this.topics = topics;
     this.show = show;
-    topics.onLocalChange = (topic, relayed) => this.publish(topic, relayed);
+    topics.onLocalChange = (topic) => this.publish(topic);
     await this.restore();
   }
 
@@ -71,9 +70,7 @@ export class ClusterTopics {
       return;
     }
     if (notice.node === this.options.nodeId || !isTopic(notice.topic)) return;
-    if (this.topics?.applyRemote(notice.topic) === true && notice.relayed !== true) {
-      this.show?.(notice.topic);
-    }
+    if (this.topics?.applyRemote(notice.topic) === true) this.show?.(notice.topic);
   }
 
   /** Reads the cluster's topics (newer ones are kept here), and writes back what is newer here. */
@@ -97,17 +94,17 @@ export class ClusterTopics {
     for (const topic of topics.all()) {
       const there = stored[topic.roomKey];
       if (!inRedis.has(topic.roomKey) || (there !== undefined && topicTs(there) < topic.ts)) {
-        await this.write(topic, false, false);
+        await this.write(topic, false);
       }
     }
   }
 
-  private publish(topic: StoredTopic, relayed: boolean): void {
+  private publish(topic: StoredTopic): void {
     if (!this.options.client.isReady) return;
-    void this.write(topic, relayed, true).catch(() => {});
+    void this.write(topic, true).catch(() => {});
   }
 
-  private async write(topic: StoredTopic, relayed: boolean, announce: boolean): Promise<void> {
+  private async write(topic: StoredTopic, announce: boolean): Promise<void> {
     const { client, nodeId, hashKey, channel } = this.options;
     await client.eval(CHANGE_TOPIC, {
       keys: [hashKey, channel],
@@ -115,7 +112,7 @@ export class ClusterTopics {
         topic.roomKey,
         JSON.stringify(topic),
         String(topic.ts),
-        announce ? JSON.stringify({ node: nodeId, topic, relayed } satisfies TopicNotice) : "",
+        announce ? JSON.stringify({ node: nodeId, topic } satisfies TopicNotice) : "",
       ],
     });
   }

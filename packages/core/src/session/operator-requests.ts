@@ -209,10 +209,15 @@ export function setTopic(
     by,
     ts: now,
   };
-  const room = hub.rooms.get(target.key);
-  hub.topics.set(stored, room !== undefined);
+  hub.topics.set(stored);
   const frame = topicFrame(target.name, stored.text === "" ? undefined : stored);
-  if (room !== undefined) hub.broadcast(room, frame);
+  const room = hub.rooms.get(target.key);
+  // In a cluster each node shows a topic change to its own members when it hears of it (the
+  // room's batch would miss a node whose subscription to the room is still under way).
+  if (room !== undefined) {
+    if (hub.clustered) hub.deliverRemote(room.key, [frame]);
+    else hub.broadcast(room, frame);
+  }
   return frame;
 }
 

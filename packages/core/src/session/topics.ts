@@ -10,11 +10,8 @@ export class Topics {
   private readonly byRoom = new Map<string, StoredTopic>();
   /** When each room's topic was last cleared (a cluster compares a change from elsewhere). */
   private readonly clearedAt = new Map<string, number>();
-  /**
-   * Told of every topic set here (not of one applied from elsewhere); `relayed`: the room heard
-   * it in a batch of this node. A cluster shares topics through it.
-   */
-  onLocalChange: ((topic: StoredTopic, relayed: boolean) => void) | undefined;
+  /** Told of every topic set here (not of one applied from elsewhere): a cluster shares them. */
+  onLocalChange: ((topic: StoredTopic) => void) | undefined;
 
   /**
    * @param store where topics outlive the process (none: kept in memory only).
@@ -41,13 +38,10 @@ export class Topics {
     return [...this.byRoom.values()];
   }
 
-  /**
-   * Sets a room's topic; "" clears it.
-   * @param relayed whether the room heard it in a batch (a cluster's other nodes did too).
-   */
-  set(topic: StoredTopic, relayed = false): void {
+  /** Sets a room's topic; "" clears it. */
+  set(topic: StoredTopic): void {
     this.keep(topic);
-    this.onLocalChange?.(topic, relayed);
+    this.onLocalChange?.(topic);
   }
 
   /**
