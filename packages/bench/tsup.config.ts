@@ -6,6 +6,7 @@ export default defineConfig({
     main: "src/main.ts",
     flood: "src/flood.ts",
     history: "src/history.ts",
+    "cluster-probe": "src/cluster-probe.ts",
     "load-worker": "src/load/worker.ts",
     "server-child": "src/server-child.ts",
   },
