@@ -152,6 +152,32 @@ describe("serve --redis and --workers", () => {
     );
   });
 
+  it("the console's /kick at one node ends a client on the other, and /topic there reaches the other's members", async () => {
+    const one = await startServe(["--redis", redis.url]);
+    const two = await startServe(["--no-console", "--redis", redis.url]);
+    const bob = await peer(two.port, "bob");
+    const carol = await peer(two.port, "carol");
+    one.serve.write("/topic #lobby set at node one\n");
+    await carol.waitFor(/topic.*set at node one/);
+    // Node one learns that node two holds bob asynchronously: asked again until it does.
+    let askedAt = 0;
+    await waitUntil(
+      () => {
+        if (one.serve.stdout.includes("*** kicked bob (on another node)")) return true;
+        if (Date.now() - askedAt > 200) {
+          askedAt = Date.now();
+          one.serve.write("/kick bob enough\n");
+        }
+        return false;
+      },
+      "node one to kick bob on node two",
+      10_000,
+    );
+    await bob.waitFor(/^!!! CHAT_ERR_KICKED: enough/);
+    one.serve.write("/kick nobody-at-all\n");
+    await one.serve.waitForStdout(/!!! nobody called nobody-at-all is connected/);
+  });
+
   it("a node killed with SIGKILL: its members leave the rooms of the other node", async () => {
     const flags = ["--no-console", "--redis", redis.url];
     const one = await startServe(flags);
