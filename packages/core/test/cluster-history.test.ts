@@ -206,6 +206,41 @@ describe.each(["memory", "disk"] as const)("history across nodes, stores %s", (k
   });
 });
 
+describe("history across nodes, both nodes talking at once", () => {
+  it("every message is stored once on both nodes, and both list the same ids in the same order", async () => {
+    const a = await startNode("hist4", "disk");
+    const b = await startNode("hist4", "memory");
+    try {
+      const alice = await jsonMember(a.port, "alice", "busy");
+      const bob = await jsonMember(b.port, "bob", "busy");
+      const texts = (who: string) => Array.from({ length: 40 }, (_, i) => `${who}${i}`);
+      const [fromA, fromB] = await Promise.all([say(alice, texts("a")), say(bob, texts("b"))]);
+      await alice.waitFor(/"text":"b39"/);
+      await bob.waitFor(/"text":"a39"/);
+      const sent = new Set([...fromA, ...fromB]);
+      expect(sent.size).toBe(80);
+      const onA = await ask(alice, { type: "history", limit: 100 }, "all-a");
+      const onB = await ask(bob, { type: "history", limit: 100 }, "all-b");
+      const idsA = onA.map((f) => f.id as string);
+      expect(new Set(idsA)).toEqual(sent);
+      expect(idsA).toHaveLength(80);
+      expect(onB.map((f) => f.id)).toEqual(idsA);
+      const values = idsA.map((id) => Number.parseInt(id, 36));
+      expect([...values].sort((x, y) => x - y)).toEqual(values);
+      // Each sender's messages in the order sent.
+      const order = (prefix: string) =>
+        onA.map((f) => f.text as string).filter((t) => t.startsWith(prefix));
+      expect(order("a")).toEqual(texts("a"));
+      expect(order("b")).toEqual(texts("b"));
+      await a.committedCleanly(80);
+      await b.committedCleanly(80);
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
+});
+
 describe("history across nodes, a node restarted on its data directory", () => {
   it("fetches what was said while it was down, and stores nothing twice", async () => {
     const a = await startNode("hist3", "disk");
