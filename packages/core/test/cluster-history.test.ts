@@ -37,6 +37,11 @@ function makeStore(kind: StoreKind, dir?: string): { store: ChatStore; dir: stri
   return { store: openDataDirectory(where), dir: where };
 }
 
+/** Waits until a node's batches are all in Redis (its outbox is empty): in the room's stream. */
+async function published(node: { server: { stats(): { cluster?: { outbox: number } } } }) {
+  await until(() => node.server.stats().cluster?.outbox === 0, "the node's outbox to empty");
+}
+
 async function startNode(prefix: string, kind: StoreKind, options: { dir?: string } = {}) {
   const { store, dir } = makeStore(kind, options.dir);
   const server = createServer({
@@ -98,6 +103,8 @@ async function say(client: LineClient, texts: readonly string[]): Promise<string
   });
   const lastRef = `s-${texts.at(-1)}-${texts.length - 1}`;
   await client.waitFor(new RegExp(`"ref":"${lastRef}"`), 5000, from);
+  // Its own copy comes from the room's flush, which hands the batch to the cluster first.
+  await client.waitFor(new RegExp(`"type":"message".*"text":"${texts.at(-1)}"`), 5000, from);
   const acks = framesOf(client, from).filter((f) => f.type === "ack");
   return texts.map((text, i) => acks.find((f) => f.ref === `s-${text}-${i}`)?.id as string);
 }
@@ -125,6 +132,7 @@ describe.each(["memory", "disk"] as const)("history across nodes, stores %s", (k
       expect([...values].sort((x, y) => x - y)).toEqual(values);
 
       // B has never had a member in #dev: the join fetches the room's past from its log.
+      await published(a);
       const bob = await jsonMember(b.port, "bob", "dev");
       await bob.waitFor(/"text":"m6"/);
       const joinHistory = framesOf(bob).filter((f) => f.history === true);
@@ -184,6 +192,7 @@ describe.each(["memory", "disk"] as const)("history across nodes, stores %s", (k
     try {
       const alice = await jsonMember(a.port, "alice", "ops");
       const early = await say(alice, ["e1", "e2"]);
+      await published(a);
       const bob = await jsonMember(b.port, "bob", "ops");
       await bob.waitFor(/"text":"e2"/);
       const [heard] = await say(alice, ["live"]);
@@ -192,6 +201,7 @@ describe.each(["memory", "disk"] as const)("history across nodes, stores %s", (k
       bob.send(JSON.stringify({ type: "part", room: "ops", ref: "left" }));
       await bob.waitFor(/"ref":"left"/);
       const missed = await say(alice, ["x1", "x2", "x3"]);
+      await published(a);
       const dave = await jsonMember(b.port, "dave", "ops");
       await dave.waitFor(/"text":"x3"/);
       expect(texts(framesOf(dave).filter((f) => f.history === true))).toEqual(["x1", "x2", "x3"]);
@@ -213,6 +223,8 @@ describe("history across nodes, both nodes talking at once", () => {
     try {
       const alice = await jsonMember(a.port, "alice", "busy");
       const bob = await jsonMember(b.port, "bob", "busy");
+      // B publishes bob's join once it hears the room, and A heard it: both are subscribed.
+      await alice.waitFor(/"type":"join".*"nick":"bob"/);
       const texts = (who: string) => Array.from({ length: 40 }, (_, i) => `${who}${i}`);
       const [fromA, fromB] = await Promise.all([say(alice, texts("a")), say(bob, texts("b"))]);
       await alice.waitFor(/"text":"b39"/);
@@ -248,6 +260,7 @@ describe("history across nodes, a node restarted on its data directory", () => {
     try {
       const alice = await jsonMember(a.port, "alice", "dev");
       const before = await say(alice, ["p1", "p2"]);
+      await published(a);
       const bob = await jsonMember(b.port, "bob", "dev");
       await bob.waitFor(/"text":"p2"/);
       const [own] = await say(bob, ["from b"]);
@@ -255,6 +268,7 @@ describe("history across nodes, a node restarted on its data directory", () => {
       const dir = b.dir!;
       await b.stop(false);
       const during = await say(alice, ["d1", "d2"]);
+      await published(a);
       b = await startNode("hist3", "disk", { dir });
       const erin = await jsonMember(b.port, "erin", "dev");
       await erin.waitFor(/"text":"d2"/);

@@ -17,6 +17,15 @@ describe("cluster message ids", () => {
     expect(fromA[2]).toBeGreaterThan(fromB[0]!);
   });
 
+  it("order by time within a millisecond, at 1/64 ms", () => {
+    const now = Date.UTC(2026, 10, 30, 12);
+    const a = new ClusterMessageIds(0);
+    const b = new ClusterMessageIds(1);
+    const first = b.next(now + 0.2);
+    const second = a.next(now + 0.5);
+    expect(second).toBeGreaterThan(first);
+  });
+
   it("runs ahead of the clock rather than repeat an id, and stays a safe integer for decades", () => {
     const now = Date.UTC(2026, 10, 30, 12);
     const ids = new ClusterMessageIds(5);

@@ -25,9 +25,12 @@ export class ClusterMessageIds {
   /** @param slot this node's slot, 0 to NODE_SLOTS - 1 (replaced if the node claims another). */
   constructor(public slot: number) {}
 
-  /** The next id, for a message accepted at `now` (ms since the Unix epoch). */
+  /**
+   * The next id, for a message accepted at `now` (ms since the Unix epoch, with its fraction:
+   * ids of two nodes within one millisecond order by time only if the clock is finer than that).
+   */
   next(now: number): number {
-    const tick = Math.max(this.lastTick + 1, (now - ID_EPOCH_MS) * TICKS_PER_MS);
+    const tick = Math.max(this.lastTick + 1, Math.floor((now - ID_EPOCH_MS) * TICKS_PER_MS));
     this.lastTick = tick;
     return tick * NODE_SLOTS + this.slot;
   }
