@@ -156,6 +156,13 @@ export const DEFAULT_HISTORY_FLUSH_MS = 20;
 export const DEFAULT_HISTORY_MAX_QUEUE = 50_000;
 /** How long after a failed history write the next try comes, in ms. */
 export const DEFAULT_HISTORY_RETRY_MS = 1000;
+/**
+ * Longest a committed message waits before the history writer's thread adds it to the full-text
+ * index, in ms (a search never waits for it: it has what is left indexed first).
+ */
+export const DEFAULT_FTS_INDEX_DELAY_MS = 1000;
+/** Committed messages that make the history writer's thread index at once, before the delay. */
+export const DEFAULT_FTS_INDEX_EVERY_ROWS = 4096;
 /** How often retention runs, in ms. */
 export const DEFAULT_RETENTION_EVERY_MS = 10_000;
 /** Most messages one retention run deletes (small batches keep the event loop free). */

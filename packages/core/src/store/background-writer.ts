@@ -9,6 +9,10 @@ export interface BackgroundWriterOptions {
   lockTimeoutMs: number;
   /** SQLite's max_page_count for the write connection (tests use it to fill the "disk"). */
   maxPageCount?: number;
+  /** Longest a committed message waits for the full-text index, in ms. */
+  indexDelayMs: number;
+  /** Committed messages not yet indexed that make the thread index them at once. */
+  indexEveryRows: number;
 }
 
 interface Reply {
@@ -68,11 +72,25 @@ export class BackgroundWriter implements MessageSink {
       rows[i++] = m.action ? 1 : 0;
       rows[i++] = m.to ?? null;
     }
+    return this.post((seq) => ({ seq, rows }));
+  }
+
+  /**
+   * Settles when every batch posted before it is in the full-text index: the thread indexes
+   * committed messages behind a mark, in larger transactions (migration 5), and a search asks
+   * it to catch up first. Rejects when the catch-up fails (the index then lags; nothing is lost).
+   */
+  indexed(): Promise<void> {
+    if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
+    return this.post((seq) => ({ seq, index: true })).then(() => undefined);
+  }
+
+  private post(message: (seq: number) => object): Promise<number | undefined> {
     const seq = this.nextSeq++;
     const worker = this.worker ?? this.start();
     return new Promise((resolve, reject) => {
       this.waiters.set(seq, { resolve, reject });
-      worker.postMessage({ seq, rows });
+      worker.postMessage(message(seq));
     });
   }
 
@@ -104,6 +122,8 @@ export class BackgroundWriter implements MessageSink {
         file: this.options.file,
         lockTimeoutMs: this.options.lockTimeoutMs,
         maxPageCount: this.options.maxPageCount,
+        indexDelayMs: this.options.indexDelayMs,
+        indexEveryRows: this.options.indexEveryRows,
       },
     });
     // Unreferenced: an owner that never closes the store does not keep the process alive.

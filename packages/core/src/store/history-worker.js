@@ -5,7 +5,8 @@
 // Plain JavaScript on purpose: the same file runs from src/ (tests) and is copied to dist/ by
 // tsup, and Node 20 cannot start a TypeScript worker. The protocol is in background-writer.ts:
 //   in:  { seq, rows }  rows: one flat array per batch, ROW_FIELDS values per message
-//        { close: true } commit nothing more, close the connection, exit
+//        { seq, index: true } add every committed message to the full-text index now
+//        { close: true } commit nothing more, index what is left, close the connection, exit
 //   out: { seq, committedAt } when the batch was committed (ms since the epoch), or
 //        { seq, error: { message, code } } when it was not
 import { parentPort, workerData } from "node:worker_threads";
@@ -16,59 +17,140 @@ import Database from "better-sqlite3";
  * the recipient of a direct message (null for a room message).
  */
 const ROW_FIELDS = 8;
+/**
+ * Rows per INSERT statement: one bind and step for 32 rows instead of 32 (measured with
+ * scripts/history-write-cost.mjs; 64 was no better). 32 x 8 parameters stay far below SQLite's
+ * limit of 32766.
+ */
+const ROWS_PER_INSERT = 32;
 
 const db = new Database(workerData.file, { timeout: workerData.lockTimeoutMs });
 // The main thread opened the file first (migrations, WAL): this connection only writes. It
 // must match the main connection's durability setting, which is per connection.
 db.pragma("synchronous = NORMAL");
 if (workerData.maxPageCount !== undefined) db.pragma(`max_page_count = ${workerData.maxPageCount}`);
+/** Longest a committed row waits for the full-text index, in ms. */
+const indexDelayMs = workerData.indexDelayMs;
+/** Committed rows not yet indexed that make the next catch-up run at once. */
+const indexEveryRows = workerData.indexEveryRows;
 
-// Kept in step with SqliteStore.appendMessages (the in-memory store's path); the full-text index
-// is written beside each row, not by a trigger (migration 2).
-const insertMessage = db.prepare(
-  "INSERT INTO messages (id, ts, room, room_key, sender, body, action, recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-);
-const indexMessage = db.prepare("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)");
+// Kept in step with SqliteStore (the main connection's path, sqlite-store.ts).
+const insertStatements = new Map();
+/** The INSERT of `count` rows (prepared once per count, at most ROWS_PER_INSERT of them). */
+function insertOf(count) {
+  let statement = insertStatements.get(count);
+  if (statement === undefined) {
+    const values = new Array(count).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+    statement = db.prepare(
+      `INSERT INTO messages (id, ts, room, room_key, sender, body, action, recipient) VALUES ${values}`,
+    );
+    insertStatements.set(count, statement);
+  }
+  return statement;
+}
 const upsertRoom = db.prepare(
   "INSERT INTO rooms (room_key, room) VALUES (?, ?) ON CONFLICT (room_key) DO UPDATE SET room = excluded.room",
 );
 const appendRows = db.transaction((rows) => {
-  let lastRoom = "";
-  for (let i = 0; i < rows.length; i += ROW_FIELDS) {
-    const id = rows[i];
-    const text = rows[i + 5];
-    // id, ts, room, roomKey, from, text, action, recipient: positional, no object per message.
-    insertMessage.run(
-      id,
-      rows[i + 1],
-      rows[i + 2],
-      rows[i + 3],
-      rows[i + 4],
-      text,
-      rows[i + 6],
-      rows[i + 7],
-    );
-    indexMessage.run(id, text);
-    if (rows[i + 3] !== lastRoom) {
-      upsertRoom.run(rows[i + 3], rows[i + 2]);
-      lastRoom = rows[i + 3];
-    }
+  // The flat array is already in column order: each statement binds a slice of it.
+  const step = ROWS_PER_INSERT * ROW_FIELDS;
+  for (let at = 0; at < rows.length; at += step) {
+    const end = Math.min(at + step, rows.length);
+    insertOf((end - at) / ROW_FIELDS).run(rows.slice(at, end));
   }
+  // Once per room of the batch (a batch holds a few rooms, many messages each).
+  const rooms = new Map();
+  for (let i = 3; i < rows.length; i += ROW_FIELDS) rooms.set(rows[i], rows[i - 1]);
+  for (const [roomKey, room] of rooms) upsertRoom.run(roomKey, room);
 });
+
+// The full-text index follows behind the durable mark of migration 5: one INSERT ... SELECT
+// over every row committed since the last catch-up, in a transaction of its own.
+const indexedThrough = db.prepare("SELECT indexed_through FROM fts_progress").pluck();
+const lastId = db.prepare("SELECT coalesce(max(id), 0) FROM messages").pluck();
+const indexRange = db.prepare(
+  "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ? AND id <= ?",
+);
+const setIndexedThrough = db.prepare("UPDATE fts_progress SET indexed_through = ?");
+const indexPending = db.transaction(() => {
+  const from = indexedThrough.get();
+  const to = lastId.get();
+  if (to <= from) return;
+  indexRange.run(from, to);
+  setIndexedThrough.run(to);
+}).immediate;
+
+/** Rows committed since the last catch-up (counted here: the mark is read only to index). */
+let unindexed = 0;
+let indexTimer;
+
+function catchUp() {
+  if (indexTimer !== undefined) clearTimeout(indexTimer);
+  indexTimer = undefined;
+  indexPending();
+  unindexed = 0;
+}
+
+/** After a commit: index now when enough rows wait, else within the delay. */
+function scheduleIndex() {
+  if (unindexed >= indexEveryRows) {
+    try {
+      catchUp();
+    } catch {
+      // A failed catch-up (a full disk) leaves the mark where it was: the timer tries again.
+      armIndexTimer();
+    }
+    return;
+  }
+  armIndexTimer();
+}
+
+function armIndexTimer() {
+  if (indexTimer !== undefined) return;
+  indexTimer = setTimeout(() => {
+    indexTimer = undefined;
+    try {
+      catchUp();
+    } catch {
+      armIndexTimer();
+    }
+  }, indexDelayMs);
+}
+
+function replyError(seq, error) {
+  parentPort.postMessage({
+    seq,
+    error: { message: String(error?.message ?? error), code: error?.code },
+  });
+}
 
 parentPort.on("message", (message) => {
   if (message.close === true) {
+    try {
+      catchUp();
+    } catch {
+      // Left to the next start: opening the store indexes what the mark shows is missing.
+    }
     db.close();
     parentPort.close();
+    return;
+  }
+  if (message.index === true) {
+    try {
+      catchUp();
+      parentPort.postMessage({ seq: message.seq, committedAt: Date.now() });
+    } catch (error) {
+      replyError(message.seq, error);
+    }
     return;
   }
   try {
     appendRows(message.rows);
     parentPort.postMessage({ seq: message.seq, committedAt: Date.now() });
   } catch (error) {
-    parentPort.postMessage({
-      seq: message.seq,
-      error: { message: String(error?.message ?? error), code: error?.code },
-    });
+    replyError(message.seq, error);
+    return;
   }
+  unindexed += message.rows.length / ROW_FIELDS;
+  scheduleIndex();
 });

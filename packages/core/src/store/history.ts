@@ -110,9 +110,14 @@ export class History {
   search(roomKey: string, words: readonly string[], limit: number): Awaitable<StoredMessage[]> {
     const capped = Math.min(limit, this.settings.maxRequestLimit);
     const read = () => this.store.searchMessages(roomKey, words, capped);
-    if (this.backgroundWriter === undefined) return this.afterFlush(read);
+    const backgroundWriter = this.backgroundWriter;
+    if (backgroundWriter === undefined) return this.afterFlush(read);
+    // Committed first, then indexed by the writer's thread (it indexes behind its commits); a
+    // failed catch-up still answers, from what the index has (the store indexes what it can).
+    const indexed = () =>
+      backgroundWriter.indexed === undefined ? read() : backgroundWriter.indexed().then(read, read);
     const committed = this.writer.committed();
-    return committed === undefined ? read() : committed.then(read);
+    return committed === undefined ? indexed() : committed.then(indexed);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { DEFAULT_FTS_INDEX_DELAY_MS, DEFAULT_FTS_INDEX_EVERY_ROWS } from "../defaults.js";
 import { type ChatErrorCode, StoreError } from "../errors.js";
 import { BackgroundWriter } from "./background-writer.js";
 import { MIGRATIONS } from "./migrations.js";
@@ -32,6 +33,14 @@ export interface SqliteStoreOptions {
    * a "disk" without filling one.
    */
   maxPageCount?: number;
+  /**
+   * Longest a message committed by the history writer's thread waits before it is added to the
+   * full-text index, in ms (default 1000). A search never misses it: it has the rest indexed
+   * first.
+   */
+  ftsIndexDelayMs?: number;
+  /** Committed messages that make the writer's thread index them before the delay (default 4096). */
+  ftsIndexEveryRows?: number;
 }
 
 interface MessageRow {
@@ -62,6 +71,10 @@ interface AccountRow {
 }
 
 const COLUMNS = "id, ts, room, room_key, sender, body, action, recipient";
+/** Rows per INSERT statement (as in history-worker.js, which says why). */
+const ROWS_PER_INSERT = 32;
+/** Values bound per message row, in COLUMNS order. */
+const ROW_FIELDS = 8;
 
 /**
  * Opens (or creates) the store of a data directory: `DIR/tcpchat.db`, creating DIR if needed.
@@ -98,7 +111,16 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db.pragma("synchronous = NORMAL");
     if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${options.maxPageCount}`);
     migrate(db);
-    return new SqliteStore(db, file, { lock, lockTimeoutMs, maxPageCount: options.maxPageCount });
+    const store = new SqliteStore(db, file, {
+      lock,
+      lockTimeoutMs,
+      maxPageCount: options.maxPageCount,
+      indexDelayMs: options.ftsIndexDelayMs ?? DEFAULT_FTS_INDEX_DELAY_MS,
+      indexEveryRows: options.ftsIndexEveryRows ?? DEFAULT_FTS_INDEX_EVERY_ROWS,
+    });
+    // What the last run committed and did not index (it stopped before its catch-up).
+    store.indexPending();
+    return store;
   } catch (error) {
     db.close();
     lock?.close();
@@ -192,10 +214,13 @@ export function ftsQuery(words: readonly string[]): string {
  */
 export class SqliteStore implements ChatStore {
   readonly description: string;
-  private readonly insertMessage: Database.Statement;
-  private readonly indexMessage: Database.Statement;
+  private readonly insertStatements = new Map<number, Database.Statement>();
   private readonly upsertRoom: Database.Statement;
   private readonly appendBatch: (batch: readonly StoredMessage[]) => void;
+  private readonly indexedThrough: Database.Statement;
+  private readonly lastId: Database.Statement;
+  private readonly indexRange: Database.Statement;
+  private readonly setIndexedThrough: Database.Statement;
 
   private writer: BackgroundWriter | undefined;
 
@@ -208,42 +233,89 @@ export class SqliteStore implements ChatStore {
       lock: Database.Database | undefined;
       lockTimeoutMs: number;
       maxPageCount: number | undefined;
-    } = { lock: undefined, lockTimeoutMs: 1000, maxPageCount: undefined },
+      indexDelayMs: number;
+      indexEveryRows: number;
+    } = {
+      lock: undefined,
+      lockTimeoutMs: 1000,
+      maxPageCount: undefined,
+      indexDelayMs: DEFAULT_FTS_INDEX_DELAY_MS,
+      indexEveryRows: DEFAULT_FTS_INDEX_EVERY_ROWS,
+    },
   ) {
     const version = (db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
     this.description =
       file === ":memory:"
         ? `SQLite ${version} in memory (nothing is kept)`
         : `SQLite ${version} at ${file}`;
-    this.insertMessage = db.prepare(
-      `INSERT INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // The full-text index is written here, not by a trigger: see migration 2.
-    this.indexMessage = db.prepare("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)");
     this.upsertRoom = db.prepare(
       "INSERT INTO rooms (room_key, room) VALUES (?, ?) ON CONFLICT (room_key) DO UPDATE SET room = excluded.room",
     );
+    // The full-text index follows the mark of migration 5 (not a trigger: see migration 2).
+    this.indexedThrough = db.prepare("SELECT indexed_through FROM fts_progress").pluck();
+    this.lastId = db.prepare("SELECT coalesce(max(id), 0) FROM messages").pluck();
+    this.indexRange = db.prepare(
+      "INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id > ? AND id <= ?",
+    );
+    this.setIndexedThrough = db.prepare("UPDATE fts_progress SET indexed_through = ?");
+    // Kept in step with history-worker.js (the thread's path), except that this path indexes
+    // each batch in its own transaction: it runs in memory and in tests, where a search must
+    // not wait for a thread that is not there.
     this.appendBatch = db.transaction((batch: readonly StoredMessage[]) => {
-      let lastRoom = "";
-      for (const m of batch) {
-        // Positional parameters: no object per message to bind by name.
-        this.insertMessage.run(
-          m.id,
-          m.ts,
-          m.room,
-          m.roomKey,
-          m.from,
-          m.text,
-          m.action ? 1 : 0,
-          m.to ?? null,
-        );
-        this.indexMessage.run(m.id, m.text);
-        if (m.roomKey !== lastRoom) {
-          this.upsertRoom.run(m.roomKey, m.room);
-          lastRoom = m.roomKey;
+      for (let at = 0; at < batch.length; at += ROWS_PER_INSERT) {
+        const end = Math.min(at + ROWS_PER_INSERT, batch.length);
+        const values: Array<string | number | null> = new Array((end - at) * ROW_FIELDS);
+        let i = 0;
+        for (let k = at; k < end; k++) {
+          const m = batch[k]!;
+          values[i++] = m.id;
+          values[i++] = m.ts;
+          values[i++] = m.room;
+          values[i++] = m.roomKey;
+          values[i++] = m.from;
+          values[i++] = m.text;
+          values[i++] = m.action ? 1 : 0;
+          values[i++] = m.to ?? null;
         }
+        this.insertOf(end - at).run(values);
       }
+      const rooms = new Map<string, string>();
+      for (const m of batch) rooms.set(m.roomKey, m.room);
+      for (const [roomKey, room] of rooms) this.upsertRoom.run(roomKey, room);
+      this.indexRows();
     });
+  }
+
+  /** The INSERT of `count` message rows, prepared once per count. */
+  private insertOf(count: number): Database.Statement {
+    let statement = this.insertStatements.get(count);
+    if (statement === undefined) {
+      const values = new Array(count).fill("(?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+      statement = this.db.prepare(`INSERT INTO messages (${COLUMNS}) VALUES ${values}`);
+      this.insertStatements.set(count, statement);
+    }
+    return statement;
+  }
+
+  /** Indexes the rows past the mark (inside the caller's transaction); false when none were. */
+  private indexRows(): boolean {
+    const from = this.indexedThrough.get() as number;
+    const to = this.lastId.get() as number;
+    if (to <= from) return false;
+    this.indexRange.run(from, to);
+    this.setIndexedThrough.run(to);
+    return true;
+  }
+
+  /**
+   * Adds every committed message not yet in the full-text index to it, on this connection: at
+   * open (what a stopped run left) and before a search (what the writer's thread has not caught
+   * up with yet; usually nothing, since a search asks the thread first). Two reads when there is
+   * nothing to do; the write transaction is taken only when there is.
+   */
+  indexPending(): void {
+    if ((this.lastId.get() as number) <= (this.indexedThrough.get() as number)) return;
+    this.db.transaction(() => this.indexRows()).immediate();
   }
 
   appendMessages(batch: readonly StoredMessage[]): void {
@@ -263,6 +335,8 @@ export class SqliteStore implements ChatStore {
       file: this.file,
       lockTimeoutMs: this.files.lockTimeoutMs,
       maxPageCount: this.files.maxPageCount,
+      indexDelayMs: this.files.indexDelayMs,
+      indexEveryRows: this.files.indexEveryRows,
     });
     return this.writer;
   }
@@ -319,6 +393,11 @@ export class SqliteStore implements ChatStore {
 
   searchMessages(roomKey: string, words: readonly string[], limit: number): StoredMessage[] {
     if (words.length === 0 || limit <= 0) return [];
+    try {
+      this.indexPending();
+    } catch {
+      // The index could not catch up (a full disk, a lock held too long): search what it has.
+    }
     const rows = this.db
       .prepare(
         `SELECT m.id, m.ts, m.room, m.room_key, m.sender, m.body, m.action

@@ -104,6 +104,11 @@ export interface MessageSink {
 export interface ClosableMessageSink extends MessageSink {
   /** Commits what it was given, then releases what it holds. */
   close(): Promise<void>;
+  /**
+   * Settles when every batch given before it can be found by a search, for a writer that
+   * indexes behind its commits (SQLite's thread indexes in larger, later transactions).
+   */
+  indexed?(): Promise<void>;
 }
 
 /** A room's topic as stored. */
