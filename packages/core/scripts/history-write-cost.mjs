@@ -196,6 +196,7 @@ const VARIANTS = {
     "DROP INDEX messages_room_ts",
   ],
   "multi64-noFTS": (db) => multiRow(db, 64, { index: "none" }),
+  "deferred32/4096": (db) => deferred(db, 32, 4096),
   "deferred64/1500": (db) => deferred(db, 64, 1500),
   "deferred64/6000": (db) => deferred(db, 64, 6000),
   "deferred64/30000": (db) => deferred(db, 64, 30000),
@@ -242,7 +243,7 @@ for (let r = 0; r < REPEAT; r++) {
     const wall = Number(process.hrtime.bigint() - wall0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const n = batches.length * BATCH;
-    const probe = TEXT === "bench" ? '"x"*' : VOCAB[1];
+    const probe = TEXT === "bench" ? '"x"*' : '"w"*';
     const hits = db
       .prepare("SELECT count(*) c FROM messages_fts WHERE messages_fts MATCH ?")
       .get(probe).c;

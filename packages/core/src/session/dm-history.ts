@@ -26,12 +26,17 @@ export function dmHistoryFrame(message: StoredMessage): DmFrame {
   };
 }
 
-/** Queues a delivered DM for the store when sender and recipient are both logged in. */
+/**
+ * Queues a delivered DM for the store when sender and recipient are both logged in. `serial` is
+ * the number its id was made from (hub.messageSerial): the id may carry a node prefix, and
+ * parsing it back cost a parse per DM.
+ */
 export function recordDirectMessage(
   hub: ChatHub,
   sender: Session,
   recipient: Session,
   frame: DmFrame,
+  serial: number,
 ): void {
   const history = hub.history;
   if (history === undefined || sender.account === undefined || recipient.account === undefined) {
@@ -39,7 +44,7 @@ export function recordDirectMessage(
   }
   const conversation = dmConversation(sender.account, recipient.account);
   history.record({
-    id: Number.parseInt(frame.id, 36),
+    id: serial,
     ts: frame.ts,
     room: conversation,
     roomKey: conversation,

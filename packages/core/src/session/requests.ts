@@ -195,14 +195,16 @@ export function directMessage(
   }
   if (!hub.takeToken(session, now)) return hub.rateLimited(session, dm.ref);
   hub.stats.messagesIn += 1;
-  const id = hub.messageId();
+  // The serial is what history stores the DM by: handed over, not parsed back from the id.
+  const serial = hub.messageSerial();
+  const id = hub.messageIdOf(serial);
   // A DM to the operator's nick goes to the operator console (the `dm` event).
   const to = target === null ? hub.settings.operatorNick : target.nick;
   const frame: DmFrame = { type: "dm", id, ts: now, from: session.nick, to, text };
   if (target !== null) {
     target.sendFrame(frame);
     hub.stats.deliveries += 1;
-    recordDirectMessage(hub, session, target, frame);
+    recordDirectMessage(hub, session, target, frame, serial);
   }
   if (session.structured) {
     if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });

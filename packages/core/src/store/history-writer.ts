@@ -24,6 +24,9 @@ export interface HistoryWriterOptions {
   onWritten?(count: number, lagMs: number): void;
 }
 
+/** Dropped messages left at the front of the queue before it is cut down (see dropOldest). */
+const COMPACT_AFTER = 1024;
+
 /** Figures of a {@link HistoryWriter}. */
 export interface HistoryWriterStats {
   /** Messages written to the store. */
@@ -49,7 +52,9 @@ export interface HistoryWriterStats {
  * next, so a slow disk makes batches bigger and commits fewer without blocking the chat.
  */
 export class HistoryWriter {
+  /** Waiting messages are `queue[head..]`: dropping the oldest moves `head`, never shifts. */
   private queue: StoredMessage[] = [];
+  private head = 0;
   /** The batch being written by an asynchronous sink (always empty with a synchronous one). */
   private inFlight: StoredMessage[] = [];
   /** Settles when the write under way has committed or failed. */
@@ -72,7 +77,12 @@ export class HistoryWriter {
 
   /** Whether messages are waiting or being written (not yet known to be committed). */
   get pending(): boolean {
-    return this.queue.length + this.inFlight.length > 0;
+    return this.waiting + this.inFlight.length > 0;
+  }
+
+  /** Messages in the queue (not the write under way). */
+  private get waiting(): number {
+    return this.queue.length - this.head;
   }
 
   /**
@@ -83,7 +93,10 @@ export class HistoryWriter {
   pendingIn(roomKey: string): StoredMessage[] {
     const found: StoredMessage[] = [];
     for (const m of this.inFlight) if (m.roomKey === roomKey) found.push(m);
-    for (const m of this.queue) if (m.roomKey === roomKey) found.push(m);
+    for (let i = this.head; i < this.queue.length; i++) {
+      const m = this.queue[i]!;
+      if (m.roomKey === roomKey) found.push(m);
+    }
     return found;
   }
 
@@ -105,13 +118,32 @@ export class HistoryWriter {
   record(message: StoredMessage): void {
     if (this.closed) return;
     this.queue.push(message);
-    if (this.queue.length + this.inFlight.length > this.options.maxQueue) {
-      this.queue.shift();
-      this.stats.dropped += 1;
-      this.droppedSincePause += 1;
-    }
-    this.stats.queued = this.queue.length + this.inFlight.length;
+    if (this.waiting + this.inFlight.length > this.options.maxQueue) this.dropOldest();
+    this.stats.queued = this.waiting + this.inFlight.length;
     this.arm(this.options.flushMs);
+  }
+
+  /**
+   * Leaves the oldest waiting message out of history. At the bound this runs for every message
+   * recorded, so it is O(1): `head` moves on, and the array is cut down (one copy of what
+   * waits) only once the dropped part is as long as the rest.
+   */
+  private dropOldest(): void {
+    this.head += 1;
+    this.stats.dropped += 1;
+    this.droppedSincePause += 1;
+    if (this.head >= COMPACT_AFTER && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The waiting messages, oldest first, taken out of the queue. */
+  private takeWaiting(): StoredMessage[] {
+    const taken = this.head === 0 ? this.queue : this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    return taken;
   }
 
   /**
@@ -123,9 +155,8 @@ export class HistoryWriter {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.queue.length === 0 || this.inFlight.length > 0) return;
-    const batch = this.queue;
-    this.queue = [];
+    if (this.waiting === 0 || this.inFlight.length > 0) return;
+    const batch = this.takeWaiting();
     this.inFlight = batch;
     let settle: (() => void) | undefined;
     const done = new Promise<void>((resolve) => {
@@ -137,7 +168,7 @@ export class HistoryWriter {
         this.inFlight = [];
         this.inFlightDone = undefined;
         this.stats.written += batch.length;
-        this.stats.queued = this.queue.length;
+        this.stats.queued = this.waiting;
         this.options.onWritten?.(
           batch.length,
           (typeof committedAt === "number" ? committedAt : Date.now()) - batch[0]!.ts,
@@ -149,8 +180,8 @@ export class HistoryWriter {
         }
         // What came during the write has waited already: it goes when its oldest message is
         // due (now, if it is: not a timer and a loop turn later), not a flushMs after this commit.
-        if (this.queue.length > 0) {
-          const dueIn = this.options.flushMs - (Date.now() - this.queue[0]!.ts);
+        if (this.waiting > 0) {
+          const dueIn = this.options.flushMs - (Date.now() - this.queue[this.head]!.ts);
           if (dueIn <= 0) void this.flush();
           else this.arm(dueIn);
         }
@@ -160,10 +191,11 @@ export class HistoryWriter {
         // The batch goes back in front of what came meanwhile, in order, within the bound.
         this.inFlight = [];
         this.inFlightDone = undefined;
-        this.queue = batch.concat(this.queue);
-        const over = this.queue.length - this.options.maxQueue;
+        const queue = batch.concat(this.takeWaiting());
+        const over = queue.length - this.options.maxQueue;
+        // One copy per failed write (each retryMs), not one per message.
+        this.queue = over > 0 ? queue.slice(over) : queue;
         if (over > 0) {
-          this.queue.splice(0, over);
           this.stats.dropped += over;
           this.droppedSincePause += over;
         }
