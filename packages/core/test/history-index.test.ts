@@ -202,4 +202,39 @@ describe("the full-text index behind the writer's commits", () => {
     );
     await store.close();
   });
+
+  it("retention runs on the writer's thread, never on the event loop's connection", async () => {
+    const dir = dataDir();
+    const real = openDataDirectory(dir);
+    // The real store, with its own pruneMessages (the main connection's) counted.
+    const store = Object.create(real) as typeof real;
+    let onMainConnection = 0;
+    store.pruneMessages = (...args) => {
+      onMainConnection += 1;
+      return real.pruneMessages(...args);
+    };
+    const s = await startServer({
+      store,
+      history: { joinLimit: 0, flushMs: 5, maxPerRoom: 3, retentionEveryMs: 20, retentionBatch: 2 },
+      ...UNLIMITED,
+    });
+    const alice = await LineClient.open(s.port);
+    await alice.waitFor(/^\*\*\* tcpchat\/1 /);
+    alice.send(JSON.stringify({ type: "hello", proto: 1, nick: "alice" }));
+    await alice.waitFor(/"type":"welcome"/);
+    for (const text of ["deploy one", "deploy two", "deploy three", "deploy four", "deploy five"]) {
+      alice.send(JSON.stringify({ type: "send", text, ref: text }));
+    }
+    await alice.waitFor(/"ref":"deploy five"/);
+    const kept = () =>
+      real.queryMessages({ kind: "latest", roomKey: "lobby", limit: 100 }).map((m) => m.text);
+    await until(() => kept().length === 3 && s.server.stats().history?.written === 5, "retention");
+    expect(kept()).toEqual(["deploy three", "deploy four", "deploy five"]);
+    expect(onMainConnection).toBe(0);
+    alice.close();
+    await s[Symbol.asyncDispose]();
+    // What retention deleted left the index too (its rows were indexed or never were).
+    expect(real.searchMessages("lobby", ["deploy"], 10).map((m) => m.text)).toEqual(kept());
+    await real.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { MessageSink, StoredMessage } from "./types.js";
+import type { MessageSink, RetentionRule, StoredMessage } from "./types.js";
 
 /** Options of {@link BackgroundWriter}. */
 export interface BackgroundWriterOptions {
@@ -19,11 +19,13 @@ interface Reply {
   seq: number;
   /** When the worker committed the batch, ms since the epoch. */
   committedAt?: number;
+  /** Messages a retention batch deleted. */
+  deleted?: number;
   error?: { message: string; code?: string };
 }
 
 interface Waiter {
-  resolve(committedAt: number | undefined): void;
+  resolve(reply: Reply): void;
   reject(error: Error): void;
 }
 
@@ -72,7 +74,18 @@ export class BackgroundWriter implements MessageSink {
       rows[i++] = m.action ? 1 : 0;
       rows[i++] = m.to ?? null;
     }
-    return this.post((seq) => ({ seq, rows }));
+    return this.post((seq) => ({ seq, rows })).then((reply) => reply.committedAt);
+  }
+
+  /**
+   * One retention batch on the thread (SqliteStore.pruneMessages' rule and budget): its deletes,
+   * and the full-text index deletes they trigger, leave the event loop too. Resolves with how
+   * many messages it deleted.
+   */
+  pruneMessages(rule: RetentionRule, now: number, budget: number): Promise<number> {
+    if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
+    const prune = { maxAgeMs: rule.maxAgeMs, maxPerRoom: rule.maxPerRoom, now, budget };
+    return this.post((seq) => ({ seq, prune })).then((reply) => reply.deleted ?? 0);
   }
 
   /**
@@ -85,7 +98,7 @@ export class BackgroundWriter implements MessageSink {
     return this.post((seq) => ({ seq, index: true })).then(() => undefined);
   }
 
-  private post(message: (seq: number) => object): Promise<number | undefined> {
+  private post(message: (seq: number) => object): Promise<Reply> {
     const seq = this.nextSeq++;
     const worker = this.worker ?? this.start();
     return new Promise((resolve, reject) => {
@@ -132,7 +145,7 @@ export class BackgroundWriter implements MessageSink {
       const waiter = this.waiters.get(reply.seq);
       if (waiter === undefined) return;
       this.waiters.delete(reply.seq);
-      if (reply.error === undefined) waiter.resolve(reply.committedAt);
+      if (reply.error === undefined) waiter.resolve(reply);
       else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     });
     const fail = (error: Error) => {

@@ -6,8 +6,9 @@
 // tsup, and Node 20 cannot start a TypeScript worker. The protocol is in background-writer.ts:
 //   in:  { seq, rows }  rows: one flat array per batch, ROW_FIELDS values per message
 //        { seq, index: true } add every committed message to the full-text index now
+//        { seq, prune: { maxAgeMs, maxPerRoom, now, budget } } one retention batch
 //        { close: true } commit nothing more, index what is left, close the connection, exit
-//   out: { seq, committedAt } when the batch was committed (ms since the epoch), or
+//   out: { seq, committedAt, deleted? } when the batch was committed (ms since the epoch), or
 //        { seq, error: { message, code } } when it was not
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
@@ -80,6 +81,34 @@ const indexPending = db.transaction(() => {
   setIndexedThrough.run(to);
 }).immediate;
 
+// Retention, kept in step with SqliteStore.pruneMessages (the path without this thread): ids
+// grow with time, so the oldest `budget` rows are the candidates for age, and each room is cut
+// below its maxPerRoom-th newest id. Here its deletes (and their full-text index deletes) do not
+// hold the event loop.
+const pruneByAge = db.prepare(
+  "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?) AND ts < ?",
+);
+const roomKeys = db.prepare("SELECT room_key FROM rooms").pluck();
+const cutoffOf = db
+  .prepare("SELECT id FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT 1 OFFSET ?")
+  .pluck();
+const trimRoom = db.prepare(
+  "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE room_key = ? AND id <= ? ORDER BY id LIMIT ?)",
+);
+const prune = db.transaction(({ maxAgeMs, maxPerRoom, now, budget }) => {
+  let deleted = 0;
+  if (maxAgeMs !== undefined && budget > 0)
+    deleted += pruneByAge.run(budget, now - maxAgeMs).changes;
+  if (maxPerRoom !== undefined) {
+    for (const roomKey of roomKeys.all()) {
+      if (deleted >= budget) break;
+      const cutoff = cutoffOf.get(roomKey, maxPerRoom);
+      if (cutoff !== undefined) deleted += trimRoom.run(roomKey, cutoff, budget - deleted).changes;
+    }
+  }
+  return deleted;
+});
+
 /** Rows committed since the last catch-up (counted here: the mark is read only to index). */
 let unindexed = 0;
 let indexTimer;
@@ -133,6 +162,15 @@ parentPort.on("message", (message) => {
     }
     db.close();
     parentPort.close();
+    return;
+  }
+  if (message.prune !== undefined) {
+    try {
+      const deleted = prune(message.prune);
+      parentPort.postMessage({ seq: message.seq, committedAt: Date.now(), deleted });
+    } catch (error) {
+      replyError(message.seq, error);
+    }
     return;
   }
   if (message.index === true) {

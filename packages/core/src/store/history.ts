@@ -157,12 +157,13 @@ export class History {
 
   /** One retention batch (the timer calls it); returns how many messages it deleted. */
   applyRetention(now: number): Awaitable<number> {
+    const { retention, retentionBatch } = this.settings;
     try {
-      const deleted = this.store.pruneMessages(
-        this.settings.retention,
-        now,
-        this.settings.retentionBatch,
-      );
+      // On the writer's thread when it has one (SQLite on disk), else on the store.
+      const deleted =
+        this.backgroundWriter?.pruneMessages !== undefined
+          ? this.backgroundWriter.pruneMessages(retention, now, retentionBatch)
+          : this.store.pruneMessages(retention, now, retentionBatch);
       if (deleted instanceof Promise) {
         return deleted.catch((error: unknown) => {
           this.events.onRetentionError?.(error);

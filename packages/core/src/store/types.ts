@@ -109,6 +109,11 @@ export interface ClosableMessageSink extends MessageSink {
    * indexes behind its commits (SQLite's thread indexes in larger, later transactions).
    */
   indexed?(): Promise<void>;
+  /**
+   * {@link ChatStore.pruneMessages} on the writer's own thread or connection, for a writer that
+   * has one: retention then never runs its deletes on the event loop.
+   */
+  pruneMessages?(rule: RetentionRule, now: number, budget: number): Promise<number>;
 }
 
 /** A room's topic as stored. */
