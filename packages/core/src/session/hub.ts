@@ -1139,7 +1139,7 @@ export class ChatHub implements InputOwner {
     return this.messageIdOf(this.messageSerial());
   }
 
-  /** The next message's serial: the number history stores it by (its id without the prefix). */
+  /** The next message's serial: the number its id encodes in base 36, and history stores it by. */
   messageSerial(): number {
     // performance.now() is finer than a millisecond: ids of two nodes order by time within one.
     return this.ids === undefined
