@@ -31,6 +31,12 @@ export interface OpenOptions {
   kind?: AttackerKind;
   /** With `tls`: the PEM certificate to trust. */
   tlsCa?: string;
+  /**
+   * The local address to connect from (default: the system's choice). Another loopback address
+   * (127.0.0.2) makes the attackers a peer of their own, apart from the chatters on 127.0.0.1.
+   * Plain TCP only (the TLS attackers need none).
+   */
+  localAddress?: string;
 }
 
 /**
@@ -198,7 +204,7 @@ export function openConnection(options: OpenOptions): Promise<AttackerConnection
     const socket =
       kind === ATTACKER_KINDS.tls
         ? connectTls({ host: options.host, port: options.port, ca: options.tlsCa })
-        : connect({ host: options.host, port: options.port });
+        : connect({ host: options.host, port: options.port, localAddress: options.localAddress });
     const onError = (err: Error) => reject(err);
     socket.once("error", onError);
     const ready = (attacker: AttackerConnection) => {

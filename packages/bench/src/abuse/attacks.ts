@@ -1,5 +1,6 @@
 import { encodeClientFrame } from "../load/ws-frames.js";
 import { ATTACKER_KINDS, openConnection } from "./attacker.js";
+import { historyFlood, loginFlood, registerFlood, searchFlood } from "./cost-attacks.js";
 import {
   AttackGroup,
   type AttackOutcome,
@@ -37,6 +38,13 @@ export interface AttackDefinition {
   serverOptions?(tls: { cert: string; key: string } | undefined): Record<string, unknown>;
   /** Whether the attack needs the run's TLS certificate. */
   needsTls?: boolean;
+  /**
+   * The server keeps a store (history, accounts) in a fresh data directory, seeded with this
+   * many messages in #big first (0: empty).
+   */
+  storeMessages?(scale: AbuseScale): number;
+  /** The attackers' local address, when they must be a peer apart from the chatters. */
+  attackerAddress?: string;
   create(target: AttackTarget, scale: AbuseScale): AttackRun;
 }
 
@@ -470,5 +478,39 @@ export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
       `${s.nonReaders} clients in #lobby that never read, ${s.loudTalkers} members of their side room sending ${s.loudMessageBytes / 1000} kB lines at 19/s`,
     phaseMs: (s) => s.phaseMs,
     create: kernelSendBuffer,
+  },
+  "search-flood": {
+    name: "search-flood",
+    title: (s) =>
+      `${s.readConnections} reading connections sending /search of two common words never said together, in a stored room of ${s.seededMessages.toLocaleString("en")} messages`,
+    phaseMs: (s) => s.phaseMs,
+    storeMessages: (s) => s.seededMessages,
+    create: searchFlood,
+  },
+  "history-flood": {
+    name: "history-flood",
+    title: (s) =>
+      `${s.readConnections} reading JSON connections asking for 100-message history pages (BEFORE/AROUND a random id) of a stored room of ${s.seededMessages.toLocaleString("en")} messages`,
+    phaseMs: (s) => s.phaseMs,
+    storeMessages: (s) => s.seededMessages,
+    create: historyFlood,
+  },
+  "register-flood": {
+    name: "register-flood",
+    title: (s) =>
+      `${s.passwordConnections} connections from 127.0.0.2 registering a fresh nick each, reconnecting for the next; a registered user on 127.0.0.1 logs in meanwhile`,
+    phaseMs: (s) => s.phaseMs,
+    storeMessages: () => 0,
+    attackerAddress: "127.0.0.2",
+    create: registerFlood,
+  },
+  "login-flood": {
+    name: "login-flood",
+    title: (s) =>
+      `${s.passwordConnections} connections from 127.0.0.2 sending /login with wrong passwords for ever new nicks; a registered user on 127.0.0.1 logs in meanwhile`,
+    phaseMs: (s) => s.phaseMs,
+    storeMessages: () => 0,
+    attackerAddress: "127.0.0.2",
+    create: loginFlood,
   },
 };

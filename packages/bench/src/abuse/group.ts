@@ -10,6 +10,8 @@ export interface AttackTarget {
   kind?: AttackerKind;
   /** With TLS attackers: the PEM certificate they trust (the run's own). */
   tlsCa?: string;
+  /** The attackers' local address (helpers and the canary use the system's choice). */
+  localAddress?: string;
 }
 
 /** What an attack did and how the server answered it (what `--json` keeps). */
@@ -41,6 +43,22 @@ export interface AttackOutcome {
   socketTable: boolean;
   /** slow-drip: whether a new chatter could connect and chat during the attack, and when. */
   newChatter?: NewChatterResult;
+  /** register-flood and login-flood: what the attackers' password requests got, and a real user's login. */
+  passwords?: PasswordOutcome;
+}
+
+/** The password attacks' figures: requests answered by kind, and a real user's logins meanwhile. */
+export interface PasswordOutcome {
+  /** Requests sent, and answers heard: done (registered, logged in), refused by code. */
+  requests: number;
+  done: number;
+  refused: Record<string, number>;
+  /**
+   * A registered user on another address logging in again and again during the attack: how
+   * long each login took (from /login to "logged in"), ms, and the attempts that never got in.
+   */
+  userLoginsMs: number[];
+  userLoginFailures: number;
 }
 
 /** slow-drip's check: can a real user still get in? */

@@ -17,6 +17,8 @@ export const ABUSE_TARGETS = {
   rssAboveIdleBytes: 150 * 1024 * 1024,
   /** Every attacking connection throttled, paused or cut off within this time of the start. */
   handledWithinMs: 1000,
+  /** Password attacks: a real user's login (a scrypt check) takes at most this long. */
+  loginWithinMs: 1000,
 } as const;
 
 /** One target and whether this attack's run met it. */
@@ -80,6 +82,22 @@ export function abuseChecks(f: AttackFigures): AbuseCheck[] {
       seen: chatter?.connected
         ? `yes, after ${formatMs(chatter.afterMs ?? 0)} (${chatter.attempts} attempts)`
         : `no, ${chatter?.attempts ?? 0} attempts refused`,
+    });
+  } else if (outcome.passwords !== undefined) {
+    // Password attackers reconnect (register) or wait for each answer (login): judged by what a
+    // real user on another address gets meanwhile, not by read pauses.
+    const p = outcome.passwords;
+    const slowest = p.userLoginsMs.length > 0 ? Math.max(...p.userLoginsMs) : undefined;
+    checks.push({
+      target: `a registered user on another address logs in within ${formatMs(t.loginWithinMs)}, every time`,
+      status: status(
+        slowest !== undefined && slowest <= t.loginWithinMs && p.userLoginFailures === 0,
+      ),
+      seen:
+        slowest === undefined
+          ? `never logged in (${p.userLoginFailures} attempts)`
+          : `${p.userLoginsMs.length} logins, slowest ${formatMs(slowest)}` +
+            (p.userLoginFailures > 0 ? `; ${p.userLoginFailures} never got in` : ""),
     });
   } else if (f.attack === "kernel-send-buffer") {
     // How soon a non-reader's buffers fill depends on the traffic it is sent, not on the server.
@@ -160,6 +178,23 @@ function attackerLines(f: AttackFigures): string[] {
         ` (${o.newChatter.attempts} attempts${refusals.length > 0 ? `; refused: ${refusals.join(", ")}` : ""})`,
     );
   }
+  if (o.passwords) {
+    const p = o.passwords;
+    const refused = Object.entries(p.refused)
+      .sort((x, y) => y[1] - x[1])
+      .map(([c, n]) => `${c} x${formatCount(n)}`);
+    const logins = [...p.userLoginsMs].sort((a, b) => a - b);
+    const median = logins[Math.floor(logins.length / 2)];
+    lines.push(
+      `passwords:  ${formatCount(p.requests)} requests, ${formatCount(p.done)} done` +
+        (refused.length > 0 ? `, refused: ${refused.join(", ")}` : ""),
+      `user:       ${logins.length} logins` +
+        (median === undefined
+          ? ""
+          : `, median ${formatMs(median)}, slowest ${formatMs(logins.at(-1) ?? 0)}`) +
+        (p.userLoginFailures > 0 ? `, ${p.userLoginFailures} never got in` : ""),
+    );
+  }
   const mem = o.kernelTcpMem;
   if (mem.before !== undefined && mem.peak !== undefined) {
     lines.push(
@@ -206,11 +241,17 @@ export function renderAbuse(abuse: AbuseFigures): string {
           ? f.outcome?.newChatter?.connected
             ? `newcomer in ${formatMs(f.outcome.newChatter.afterMs ?? 0)}`
             : "newcomer locked out"
-          : h?.allHandledMs !== undefined
-            ? `all by ${formatMs(h.allHandledMs)}`
-            : h?.firstSignMs !== undefined
-              ? `partly, from ${formatMs(h.firstSignMs)}`
-              : "no",
+          : f.outcome?.passwords
+            ? `user login ${
+                f.outcome.passwords.userLoginsMs.length > 0
+                  ? `<= ${formatMs(Math.max(...f.outcome.passwords.userLoginsMs))}`
+                  : "never"
+              }`
+            : h?.allHandledMs !== undefined
+              ? `all by ${formatMs(h.allHandledMs)}`
+              : h?.firstSignMs !== undefined
+                ? `partly, from ${formatMs(h.firstSignMs)}`
+                : "no",
       `${met}/${judged.length} met`,
     ];
   });

@@ -17,6 +17,11 @@ export const ATTACKS = [
   // Telnet's commands, which a text connection may send between its lines.
   "telnet-timing-mark-flood",
   "telnet-interrupt-flood",
+  // Requests that cost far more than a chat line: reads of a big stored room, and passwords.
+  "search-flood",
+  "history-flood",
+  "register-flood",
+  "login-flood",
 ] as const;
 /** One attack's name. */
 export type AttackName = (typeof ATTACKS)[number];
@@ -45,11 +50,18 @@ export interface AbuseScale {
   nonReaders: number;
   loudTalkers: number;
   loudMessageBytes: number;
+  /** search-flood and history-flood: messages seeded in #big before the server starts. */
+  seededMessages: number;
+  /** search-flood and history-flood: reading connections in #big asking as fast as allowed. */
+  readConnections: number;
+  /** register-flood and login-flood: connections asking for password work at once. */
+  passwordConnections: number;
 }
 
 /**
  * Full scale follows the findings (40 connections x 2 MiB, a 1,000-member room, 190 drips, 100
- * non-readers). --quick keeps every attack but smaller and shorter: a smoke test, not figures.
+ * non-readers, a stored room of 1 million messages as the history targets name). --quick keeps
+ * every attack but smaller and shorter: a smoke test, not figures.
  */
 export function abuseScale(quick: boolean): AbuseScale {
   return quick
@@ -68,6 +80,9 @@ export function abuseScale(quick: boolean): AbuseScale {
         nonReaders: 20,
         loudTalkers: 2,
         loudMessageBytes: 15_000,
+        seededMessages: 100_000,
+        readConnections: 4,
+        passwordConnections: 8,
       }
     : {
         chatters: 50,
@@ -84,5 +99,8 @@ export function abuseScale(quick: boolean): AbuseScale {
         nonReaders: 100,
         loudTalkers: 4,
         loudMessageBytes: 15_000,
+        seededMessages: 1_000_000,
+        readConnections: 8,
+        passwordConnections: 20,
       };
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ATTACK_DEFINITIONS } from "../abuse/attacks.js";
+import { seedRoom } from "../abuse/cost-attacks.js";
 import type { AttackOutcome } from "../abuse/group.js";
 import type { AbuseScale, AttackName } from "../abuse/scale.js";
 import type { LatencySummary } from "../latency.js";
@@ -137,8 +141,13 @@ async function runAttack(
   };
   let handle: ServerHandle | undefined;
   let attack: ReturnType<typeof definition.create> | undefined;
+  const seeded = definition.storeMessages?.(scale);
+  const dataDir =
+    seeded === undefined ? undefined : mkdtempSync(join(tmpdir(), "tcpchat-bench-abuse-"));
   try {
+    if (dataDir !== undefined && seeded !== undefined && seeded > 0) seedRoom(dataDir, seeded);
     handle = await startServerChild({
+      ...(dataDir === undefined ? {} : { dataDir }),
       kind: "tcpchat",
       options:
         definition.serverOptions?.(
@@ -160,7 +169,12 @@ async function runAttack(
       ctx.warn(`abuse/${name}: ${connected.failed} chatters failed to connect`);
     const chatters = Array.from({ length: scale.chatters }, (_, i) => i);
     attack = definition.create(
-      { host: handle.host, port: handle.port, tlsCa: certificate?.cert },
+      {
+        host: handle.host,
+        port: handle.port,
+        tlsCa: certificate?.cert,
+        localAddress: definition.attackerAddress,
+      },
       scale,
     );
     await attack.setup();
@@ -200,6 +214,7 @@ async function runAttack(
     attack?.close();
     await closeClients(ctx).catch(() => undefined);
     await handle?.close();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   }
   return figures;
 }
