@@ -363,6 +363,23 @@ export const ERROR_CODES = {
     message: "Too many failed logins; wait before trying again.",
     hint: "The message says how long. Failed logins are limited per address and per account.",
   },
+  CHAT_ERR_REGISTER_THROTTLED: {
+    kind: "protocol",
+    message: "Too many registrations from your address; wait before registering another nick.",
+    hint: "The message says how long. Each address may register a few nicks, then one at a time with growing waits.",
+  },
+  CHAT_ERR_READ_THROTTLED: {
+    kind: "protocol",
+    message:
+      "You asked for history or a search faster than your request budget allows; this one was not answered.",
+    hint: "Wait a moment between searches and history pages: each costs in proportion to the work it takes.",
+  },
+  CHAT_ERR_SERVER_BUSY: {
+    kind: "protocol",
+    message:
+      "The server is busy with costly requests of this kind just now; this one was not done.",
+    hint: "Retry in a second or two; the message says when, if it knows.",
+  },
   CHAT_ERR_NOT_PERMITTED: {
     kind: "protocol",
     message: "Only operator accounts may do that.",

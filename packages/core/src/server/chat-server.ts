@@ -90,6 +90,11 @@ export interface HistoryOptions {
   retentionEveryMs?: number;
   /** Most messages one retention run deletes (default 500). */
   retentionBatch?: number;
+  /**
+   * Event-loop time history and search reads may take per second, all clients together, in ms
+   * (default 250); past it, requests are answered CHAT_ERR_SERVER_BUSY.
+   */
+  readMsPerSecond?: number;
 }
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -1092,6 +1097,7 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
       maxQueue: options.maxQueue ?? defaults.DEFAULT_HISTORY_MAX_QUEUE,
       retryMs: options.retryMs ?? defaults.DEFAULT_HISTORY_RETRY_MS,
       writeThread: options.writeThread ?? true,
+      readMsPerSecond: options.readMsPerSecond ?? defaults.DEFAULT_HISTORY_READ_MS_PER_SECOND,
       retention: {
         ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
         ...(options.maxPerRoom === undefined ? {} : { maxPerRoom: options.maxPerRoom }),

@@ -4,16 +4,18 @@ import { GUEST_NICK_PREFIX, nameKey, normalizeName } from "../protocol/names.js"
 import { neutralizeField } from "../protocol/text-safety.js";
 import { hashPassword, verifyPassword } from "../store/password.js";
 import type { StoredAccount } from "../store/types.js";
-import { whenDone } from "../store/types.js";
 import type { ChatHub } from "./hub.js";
+import { PASSWORD_GATE_REFUSAL, type PasswordGateRefusal } from "./password-gate.js";
 import { announceNick } from "./requests.js";
 import type { Session } from "./session.js";
 
 /**
  * `register` and `auth` (text: `/register PASSWORD`, `/login NAME PASSWORD`). A password costs
  * a scrypt run (tens of ms of a thread-pool thread and 32 MiB): each attempt costs
- * {@link PASSWORD_WORK_COST} work tokens, one at a time per session, and failed logins are
- * throttled per address and per account. Only the holder of an account may use its nick.
+ * {@link PASSWORD_WORK_COST} work tokens, one at a time per session; the accounts' password gate
+ * bounds the hashes running or waiting server-wide and per address (a full gate answers at once,
+ * without hashing). Failed logins are throttled per address and per account, registrations per
+ * address. Only the holder of an account may use its nick.
  */
 
 /** Work tokens a password check costs (a session can try a few per second at most). */
@@ -100,11 +102,28 @@ export function register(
   }
   const problem = passwordProblem(hub, request.password);
   if (problem !== undefined) return hub.replyError(session, problem, request.ref);
-  hub.chargeWork(session, PASSWORD_WORK_COST);
-  session.authPending = true;
+  const address = session.address;
+  const waitMs = accounts.registrations.waitMs(address, "", now);
+  if (waitMs > 0) {
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_REGISTER_THROTTLED", {
+        message: `Too many registrations from your address; try again in ${Math.ceil(waitMs / 1000)} s.`,
+      }),
+      request.ref,
+    );
+  }
   const name = session.nick;
   const key = session.nickKey;
-  hashPassword(request.password, accounts.settings.scrypt)
+  const hashed = accounts.passwordGate.run(address, () =>
+    hashPassword(request.password, accounts.settings.scrypt),
+  );
+  if (typeof hashed === "string") return refusePasswordWork(hub, session, hashed, request.ref);
+  hub.chargeWork(session, PASSWORD_WORK_COST);
+  session.authPending = true;
+  // Counted when the work is taken on, not when it succeeds: each one costs a hash.
+  accounts.registrations.failed(address, key, now);
+  hashed
     .then((passwordHash) => {
       const account: StoredAccount = { key, name, passwordHash, createdAt: now, operator: false };
       return accounts.store.createAccount(account);
@@ -137,6 +156,27 @@ export function register(
     );
 }
 
+/** The reply to password work the gate refused: the server is busy, or the address has its share. */
+function refusePasswordWork(
+  hub: ChatHub,
+  session: Session,
+  refusal: PasswordGateRefusal,
+  ref: string | undefined,
+): void {
+  hub.stats.passwordsRefused += 1;
+  hub.replyError(
+    session,
+    refusal === PASSWORD_GATE_REFUSAL.busy
+      ? new ProtocolError("CHAT_ERR_SERVER_BUSY", {
+          message: "The server is checking many passwords just now; this one was not checked.",
+        })
+      : new ProtocolError("CHAT_ERR_LOGIN_THROTTLED", {
+          message: "Passwords from your address are still being checked; wait for their answers.",
+        }),
+    ref,
+  );
+}
+
 /** Logs in to an account: the session takes the account's nick (its holder is renamed). */
 export function auth(
   hub: ChatHub,
@@ -164,40 +204,35 @@ export function auth(
   if ([...request.password].length > MAX_PASSWORD_LENGTH) {
     return hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
   }
+  const checked = accounts.passwordGate.run(address, async () => {
+    const account = await accounts.store.getAccount(key);
+    if (account === undefined) {
+      decoyHash ??= hashPassword("decoy password", accounts.settings.scrypt);
+      await verifyPassword(request.password, await decoyHash);
+      return undefined;
+    }
+    return (await verifyPassword(request.password, account.passwordHash)) ? account : undefined;
+  });
+  if (typeof checked === "string") return refusePasswordWork(hub, session, checked, request.ref);
   hub.chargeWork(session, PASSWORD_WORK_COST);
   session.authPending = true;
-  whenDone(
-    () => accounts.store.getAccount(key),
+  checked.then(
     (account) => {
-      decoyHash ??= hashPassword("decoy password", accounts.settings.scrypt);
-      const check =
-        account === undefined
-          ? decoyHash.then((decoy) => verifyPassword(request.password, decoy)).then(() => false)
-          : verifyPassword(request.password, account.passwordHash);
-      check.then(
-        (ok) => {
-          session.authPending = false;
-          if (!ok || account === undefined) {
-            accounts.throttle.failed(address, key, Date.now());
-            hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
-            return;
-          }
-          accounts.throttle.succeeded(address, key);
-          if (!session.open) return;
-          session.account = account.key;
-          session.operator = account.operator || accounts.isConfiguredOperator(account.key);
-          takeAccountNick(hub, session, account.name, Date.now());
-          session.sendLine(`*** logged in as ${account.name}`);
-          hub.ack(session, request.ref, Date.now());
-        },
-        (error: unknown) => {
-          session.authPending = false;
-          hub.storeFailed("login", error);
-          hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
-        },
-      );
+      session.authPending = false;
+      if (account === undefined) {
+        accounts.throttle.failed(address, key, Date.now());
+        hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
+        return;
+      }
+      accounts.throttle.succeeded(address, key);
+      if (!session.open) return;
+      session.account = account.key;
+      session.operator = account.operator || accounts.isConfiguredOperator(account.key);
+      takeAccountNick(hub, session, account.name, Date.now());
+      session.sendLine(`*** logged in as ${account.name}`);
+      hub.ack(session, request.ref, Date.now());
     },
-    (error) => {
+    (error: unknown) => {
       session.authPending = false;
       hub.storeFailed("login", error);
       hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);

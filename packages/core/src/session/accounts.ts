@@ -8,6 +8,7 @@ import {
   LoginThrottle,
   type LoginThrottleOptions,
 } from "./login-throttle.js";
+import { DEFAULT_PASSWORD_GATE, PasswordGate, type PasswordGateOptions } from "./password-gate.js";
 
 /** Settings of {@link Accounts}. */
 export interface AccountSettings {
@@ -16,6 +17,10 @@ export interface AccountSettings {
   /** scrypt cost of new hashes (checks use the cost stored with each hash). */
   scrypt: ScryptParams;
   throttle: LoginThrottleOptions;
+  /** Registrations per address: a few free, then waits that double (as failed logins). */
+  registrationThrottle: LoginThrottleOptions;
+  /** Password hashes (register, login) running or waiting at once, server-wide and per address. */
+  passwordGate: PasswordGateOptions;
   /**
    * How long a client that brings a registered nick in its hello may hold it before it logs in,
    * in ms (default 30000; 0: such a hello is refused the nick at once).
@@ -23,11 +28,23 @@ export interface AccountSettings {
   loginGraceMs: number;
 }
 
+/**
+ * Registrations from one address: 5 free, then 10 s, 20 s, ... up to an hour between them. Each
+ * costs a password hash and a stored account, so a flood of fresh nicks is paced per address.
+ */
+export const DEFAULT_REGISTRATION_THROTTLE: LoginThrottleOptions = {
+  ...DEFAULT_LOGIN_THROTTLE,
+  baseDelayMs: 10_000,
+  maxDelayMs: 60 * 60_000,
+};
+
 /** Default {@link AccountSettings}. */
 export const DEFAULT_ACCOUNT_SETTINGS: AccountSettings = {
   minPasswordLength: 8,
   scrypt: DEFAULT_SCRYPT_PARAMS,
   throttle: DEFAULT_LOGIN_THROTTLE,
+  registrationThrottle: DEFAULT_REGISTRATION_THROTTLE,
+  passwordGate: DEFAULT_PASSWORD_GATE,
   loginGraceMs: DEFAULT_LOGIN_GRACE_MS,
 };
 
@@ -42,12 +59,18 @@ export class Accounts {
   /** Account keys made operators by the server's configuration (an operators file). */
   private configuredOperators = new Set<string>();
   readonly throttle: LoginThrottle;
+  /** Registrations per address (keys: the address, and the nick registered). */
+  readonly registrations: LoginThrottle;
+  /** Where every password hash waits for its turn. */
+  readonly passwordGate: PasswordGate;
 
   constructor(
     readonly store: ChatStore,
     readonly settings: AccountSettings = DEFAULT_ACCOUNT_SETTINGS,
   ) {
     this.throttle = new LoginThrottle(settings.throttle);
+    this.registrations = new LoginThrottle(settings.registrationThrottle);
+    this.passwordGate = new PasswordGate(settings.passwordGate);
   }
 
   /** Reads every registered nick from the store. */

@@ -12,14 +12,20 @@ import type { Session } from "./session.js";
 /**
  * History on join, `history` (IRCv3 chathistory) and `search` (FTS). Replies are room message
  * frames marked `history: true`; text clients see each line marked `[history TIME]`. They cost
- * work tokens by size, as `who` does: one per {@link MESSAGES_PER_WORK_TOKEN} messages, and a
- * search {@link SEARCH_BASE_COST} more for the index lookup.
+ * work tokens by size, as `who` does: one per {@link MESSAGES_PER_WORK_TOKEN} messages, a search
+ * {@link SEARCH_BASE_COST} more for the index lookup, and every read one per
+ * {@link MS_PER_WORK_TOKEN} ms it took on the event loop (see `reply`).
  */
 
 /** Messages per extra work token in a history or search reply. */
 const MESSAGES_PER_WORK_TOKEN = 10;
 /** What a full-text search costs before its reply (it reads an index, not one range). */
 const SEARCH_BASE_COST = 2;
+/**
+ * Ms of a read's time on the event loop per work token: at the default 50 tokens/s, one session's
+ * reads take at most 50 ms of the loop per second, sustained.
+ */
+const MS_PER_WORK_TOKEN = 1;
 /** Longest search text kept, in code points, and most words. */
 const MAX_SEARCH_LENGTH = 200;
 const MAX_SEARCH_WORDS = 8;
@@ -107,7 +113,9 @@ export function historyRequest(
     query = { kind: dir, roomKey, limit, anchor };
   }
   hub.whenHistoryReady(roomKey, () =>
-    reply(hub, session, request.ref, now, 0, () => history.query(query)),
+    reply(hub, session, request.ref, now, READ_KIND.history, (spent) =>
+      history.query(query, spent),
+    ),
   );
 }
 
@@ -140,25 +148,74 @@ export function searchRequest(
   }
   const limit = requestLimit(request.limit, history.settings.joinLimit || 20);
   hub.whenHistoryReady(roomKey, () =>
-    reply(hub, session, request.ref, now, SEARCH_BASE_COST, () =>
-      history.search(roomKey, words, limit),
+    reply(hub, session, request.ref, now, READ_KIND.search, (spent) =>
+      history.search(roomKey, words, limit, spent),
     ),
   );
 }
 
+/** The kinds of read, each with its own running cost estimate. */
+const READ_KIND = { history: "history", search: "search" } as const;
+type ReadKind = (typeof READ_KIND)[keyof typeof READ_KIND];
+
+/**
+ * Runs a read and sends its answer. The read costs the session work tokens before it runs (its
+ * kind's recent cost) and is set right once its time on the event loop is known: a read costs
+ * one token per {@link MS_PER_WORK_TOKEN} ms, besides its base cost and its reply's size. A
+ * session in debt (a read cost more than it had) is refused until its budget refills, and the
+ * server refuses every read while its own read budget is spent ({@link ReadBudget}).
+ */
 function reply(
   hub: ChatHub,
   session: Session,
   ref: string | undefined,
   now: number,
-  baseCost: number,
-  read: () => ReturnType<NonNullable<ChatHub["history"]>["query"]>,
+  kind: ReadKind,
+  read: (spent: (ms: number) => void) => ReturnType<NonNullable<ChatHub["history"]>["query"]>,
 ): void {
+  const budget = hub.history!.readBudget;
+  if (session.workTokens < 0) {
+    hub.stats.readsRefused += 1;
+    const waitMs = Math.ceil((-session.workTokens * 1000) / hub.settings.requestRate);
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_READ_THROTTLED", {
+        message: `Your last searches and history pages took more than your request budget; retry in ${waitMs} ms.`,
+      }),
+      ref,
+    );
+  }
+  const estimate = budget.begin(kind, now);
+  if (estimate === undefined) {
+    hub.stats.readsRefused += 1;
+    return hub.replyError(
+      session,
+      new ProtocolError("CHAT_ERR_SERVER_BUSY", {
+        message: `The server is answering many searches and history requests just now; retry in ${budget.waitMs()} ms.`,
+      }),
+      ref,
+    );
+  }
+  const baseCost = kind === READ_KIND.search ? SEARCH_BASE_COST : 0;
+  const upFront = baseCost + Math.ceil(estimate / MS_PER_WORK_TOKEN);
+  hub.chargeWork(session, upFront);
+  let readMs = 0;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    budget.end(kind, estimate, readMs);
+  };
   whenDone(
-    read,
+    () => read((ms) => (readMs += ms)),
     (messages) => {
+      end();
       if (!session.open) return;
-      hub.chargeWork(session, baseCost + Math.floor(messages.length / MESSAGES_PER_WORK_TOKEN));
+      const cost =
+        baseCost +
+        Math.ceil(readMs / MS_PER_WORK_TOKEN) +
+        Math.floor(messages.length / MESSAGES_PER_WORK_TOKEN);
+      hub.chargeWork(session, cost - upFront);
       for (const message of messages) {
         session.sendFrame(
           message.to === undefined ? historyFrame(message) : dmHistoryFrame(message),
@@ -174,6 +231,7 @@ function reply(
       hub.ack(session, ref, now);
     },
     (error) => {
+      end();
       hub.storeFailed("history read", error);
       hub.replyError(session, new ProtocolError("CHAT_ERR_HISTORY_UNAVAILABLE"), ref);
     },

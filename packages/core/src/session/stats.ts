@@ -26,6 +26,10 @@ export interface HubStats {
   stallCutoffs: number;
   /** Connections that never sent a line, closed at the connection cap to make room. */
   evictions: number;
+  /** History and search requests refused: the session's budget or the server's read time spent. */
+  readsRefused: number;
+  /** Password checks and registrations refused at once because too many were under way. */
+  passwordsRefused: number;
 }
 
 export function newStats(): HubStats {
@@ -45,5 +49,7 @@ export function newStats(): HubStats {
     lineTimeouts: 0,
     stallCutoffs: 0,
     evictions: 0,
+    readsRefused: 0,
+    passwordsRefused: 0,
   };
 }

@@ -4,6 +4,7 @@ import {
   type HistoryWriterStats,
 } from "./history-writer.js";
 import { withPending } from "./pending-reads.js";
+import { ReadBudget } from "./read-budget.js";
 import type {
   Awaitable,
   ChatStore,
@@ -31,6 +32,11 @@ export interface HistorySettings
   retentionEveryMs: number;
   /** Most messages one retention run deletes: small batches keep each run short. */
   retentionBatch: number;
+  /**
+   * Event-loop time that history and search reads may take per second, all clients together,
+   * ms (also the burst); past it requests are answered "busy, retry".
+   */
+  readMsPerSecond: number;
 }
 
 /** What {@link History} reports to its owner. */
@@ -54,6 +60,8 @@ export interface HistoryEvents {
  */
 export class History {
   readonly writer: HistoryWriter;
+  /** The event-loop time reads may take, server-wide (the request handlers charge it). */
+  readonly readBudget: ReadBudget;
   /** The store's own writer (a worker thread), or undefined: writes go through the store. */
   private readonly backgroundWriter: ClosableMessageSink | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -63,6 +71,11 @@ export class History {
     readonly settings: HistorySettings,
     private readonly events: HistoryEvents = {},
   ) {
+    this.readBudget = new ReadBudget(
+      settings.readMsPerSecond,
+      settings.readMsPerSecond,
+      Date.now(),
+    );
     this.backgroundWriter = settings.writeThread ? store.openMessageWriter?.() : undefined;
     this.writer = new HistoryWriter(this.backgroundWriter ?? store, {
       flushMs: settings.flushMs,
@@ -92,24 +105,36 @@ export class History {
     this.writer.record(message);
   }
 
-  /** Messages for a query (limit capped at `maxRequestLimit`), oldest first. */
-  query(query: HistoryQuery): Awaitable<StoredMessage[]> {
+  /**
+   * Messages for a query (limit capped at `maxRequestLimit`), oldest first. `spent`, if given,
+   * hears how long the store's own calls took on this thread, ms (when they run, maybe later).
+   */
+  query(query: HistoryQuery, spent?: (ms: number) => void): Awaitable<StoredMessage[]> {
     const capped = { ...query, limit: Math.min(query.limit, this.settings.maxRequestLimit) };
+    const read = timed(() => this.store.queryMessages(capped), spent);
     if (this.backgroundWriter === undefined || !this.writer.pending) {
-      return this.afterFlush(() => this.store.queryMessages(capped));
+      return this.afterFlush(read);
     }
     const pending = this.writer.pendingIn(capped.roomKey);
-    const stored = this.store.queryMessages(capped);
+    const stored = read();
     if (pending.length === 0) return stored;
     return stored instanceof Promise
       ? stored.then((rows) => withPending(capped, rows, pending))
       : withPending(capped, stored, pending);
   }
 
-  /** Messages of a room containing every word, the newest first-capped, oldest first. */
-  search(roomKey: string, words: readonly string[], limit: number): Awaitable<StoredMessage[]> {
+  /**
+   * Messages of a room containing every word, the newest first-capped, oldest first. `spent` as
+   * for {@link query}.
+   */
+  search(
+    roomKey: string,
+    words: readonly string[],
+    limit: number,
+    spent?: (ms: number) => void,
+  ): Awaitable<StoredMessage[]> {
     const capped = Math.min(limit, this.settings.maxRequestLimit);
-    const read = () => this.store.searchMessages(roomKey, words, capped);
+    const read = timed(() => this.store.searchMessages(roomKey, words, capped), spent);
     const backgroundWriter = this.backgroundWriter;
     if (backgroundWriter === undefined) return this.afterFlush(read);
     // Committed first, then indexed by the writer's thread (it indexes behind its commits); a
@@ -192,4 +217,17 @@ export class History {
     const flushed = this.writer.flush();
     return flushed instanceof Promise ? flushed.then(read) : read();
   }
+}
+
+/** `read`, telling `spent` how long each call took (synchronous time on this thread), ms. */
+function timed<T>(read: () => T, spent: ((ms: number) => void) | undefined): () => T {
+  if (spent === undefined) return read;
+  return () => {
+    const started = performance.now();
+    try {
+      return read();
+    } finally {
+      spent(performance.now() - started);
+    }
+  };
 }

@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { openSqliteStore, type SqliteStore, type StoredMessage } from "../src/index.js";
+import { LineClient, startServer } from "./helpers.js";
+
+/**
+ * Requests that cost far more than a chat line (searches and history pages of a stored room,
+ * password hashes) cost their senders, not everyone else.
+ */
+
+function memoryStore(): SqliteStore & AsyncDisposable {
+  const store = openSqliteStore(":memory:") as SqliteStore & AsyncDisposable;
+  store[Symbol.asyncDispose] = async () => store.close();
+  return store;
+}
+
+/** `count` messages in #lobby, each with "deploy" in it. */
+function seed(store: SqliteStore, count: number): void {
+  const batch: StoredMessage[] = [];
+  for (let id = 1; id <= count; id++) {
+    batch.push({
+      id,
+      ts: 1_700_000_000_000 + id,
+      room: "lobby",
+      roomKey: "lobby",
+      from: `user${id % 7}`,
+      text: `deploy number ${id} of the week`,
+      action: false,
+    });
+  }
+  store.appendMessages(batch);
+}
+
+/** Lines of `client` from `from` on that answer a search (found or not). */
+function answers(client: LineClient, from: number): number {
+  return client.lines
+    .slice(from)
+    .filter((l) => l.startsWith("*** end of history") || l === "*** no messages found").length;
+}
+
+describe("searches and history pages cost their sender", () => {
+  it("answers a burst of searches in one write only as far as the sender's budget goes", async () => {
+    await using store = memoryStore();
+    await using s = await startServer({ store, modeSettleMs: 50 });
+    const flooder = await LineClient.greeted(s.port);
+    const from = flooder.lines.length;
+    // 64 lines are what the server decodes of one peer at a time: before, every one of them was
+    // run before the charges of the first ones could stop the rest.
+    flooder.send("/search nothing-matches\n".repeat(64));
+    const refused = await flooder.waitFor(/^!!! CHAT_ERR_READ_THROTTLED/, 5000, from);
+    expect(refused).toMatch(
+      /^!!! CHAT_ERR_READ_THROTTLED: Your last searches and history pages took more than your request budget; retry in \d+ ms\./,
+    );
+    const answered = answers(flooder, from);
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(40);
+    // Another client's search is answered at once: the flood cost its sender.
+    const other = await LineClient.greeted(s.port);
+    const mark = other.lines.length;
+    other.send("/search nothing-matches");
+    await other.waitFor("*** no messages found", 5000, mark);
+    flooder.close();
+    other.close();
+  });
+
+  it("refuses every client's reads as busy once the server's read time is spent", async () => {
+    await using store = memoryStore();
+    seed(store, 5000);
+    // 1 ms of reads per second for the whole server: a few 100-message pages spend it.
+    await using s = await startServer({ store, modeSettleMs: 50, history: { readMsPerSecond: 1 } });
+    const readers = await Promise.all([1, 2, 3].map(() => LineClient.greeted(s.port)));
+    for (const reader of readers) reader.send("/search deploy\n".repeat(10));
+    const busy = await Promise.race(
+      readers.map((r) => r.waitFor(/^!!! CHAT_ERR_SERVER_BUSY/, 5000)),
+    );
+    expect(busy).toMatch(
+      /^!!! CHAT_ERR_SERVER_BUSY: The server is answering many searches and history requests just now; retry in \d+ ms\./,
+    );
+    // A newcomer with a full budget of its own is refused too: the server's share is spent.
+    const newcomer = await LineClient.greeted(s.port);
+    const mark = newcomer.lines.length;
+    newcomer.send(JSON.stringify({ type: "hello", proto: 1 }));
+    await newcomer.waitFor(/"type":"welcome"/, 5000, mark);
+    newcomer.send(JSON.stringify({ type: "history", ref: "h1", room: "lobby", limit: 100 }));
+    const reply = await newcomer.waitFor(/"ref":"h1"/, 5000, mark);
+    expect(JSON.parse(reply)).toMatchObject({
+      type: "error",
+      code: "CHAT_ERR_SERVER_BUSY",
+      ref: "h1",
+    });
+    for (const c of [...readers, newcomer]) c.close();
+  });
+});
+
+describe("password work is bounded per address", () => {
+  it("checks at most 2 passwords from one address at once; the rest are refused at once", async () => {
+    await using store = memoryStore();
+    await using s = await startServer({ store, modeSettleMs: 50 });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => LineClient.greeted(s.port)));
+    const marks = clients.map((c) => c.lines.length);
+    // Six logins in the same moment: a scrypt check takes tens of ms, so none is done yet when
+    // the last arrives.
+    clients.forEach((c, i) => c.send(`/login victim${i} wrong-password`));
+    const replies = await Promise.all(
+      clients.map((c, i) =>
+        c.waitFor(/^!!! CHAT_ERR_(LOGIN_FAILED|LOGIN_THROTTLED)/, 10_000, marks[i]),
+      ),
+    );
+    const checked = replies.filter((r) => r.startsWith("!!! CHAT_ERR_LOGIN_FAILED"));
+    const refused = replies.filter((r) => r.startsWith("!!! CHAT_ERR_LOGIN_THROTTLED"));
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused[0]).toMatch(
+      /CHAT_ERR_LOGIN_THROTTLED: Passwords from your address are still being checked; wait for their answers\./,
+    );
+    expect(checked.length).toBeGreaterThanOrEqual(2);
+    for (const c of clients) c.close();
+  });
+
+  it("paces registrations per address: 5 nicks, then a wait", async () => {
+    await using store = memoryStore();
+    await using s = await startServer({ store, modeSettleMs: 50 });
+    for (let i = 0; i < 5; i++) {
+      const c = await LineClient.greeted(s.port);
+      c.send(`/nick fresh${i}`);
+      await c.waitFor(new RegExp(`is now known as fresh${i}$`));
+      c.send("/register hunter2hunter2");
+      await c.waitFor(new RegExp(`^\\*\\*\\* registered fresh${i}:`), 10_000);
+      c.close();
+    }
+    const sixth = await LineClient.greeted(s.port);
+    sixth.send("/nick fresh5");
+    await sixth.waitFor(/is now known as fresh5$/);
+    sixth.send("/register hunter2hunter2");
+    expect(await sixth.waitFor(/^!!! /, 10_000)).toMatch(
+      /^!!! CHAT_ERR_REGISTER_THROTTLED: Too many registrations from your address; try again in 10 s\./,
+    );
+    expect(store.getAccount("fresh5")).toBeUndefined();
+    // Another address registers as before.
+    const elsewhere = await LineClient.open(s.port, "127.0.0.2");
+    await elsewhere.waitFor(/^\*\*\* tcpchat\/1 /);
+    elsewhere.send("/nick other");
+    await elsewhere.waitFor(/is now known as other$/);
+    elsewhere.send("/register hunter2hunter2");
+    await elsewhere.waitFor(/^\*\*\* registered other:/, 10_000);
+    sixth.close();
+    elsewhere.close();
+  });
+});
