@@ -33,7 +33,9 @@ export interface ModelTarget {
  * What a member of a room hears, the same for both kinds: `msg ROOM FROM TEXT`,
  * `join ROOM NICK`, `part ROOM NICK`, `nick OLD NEW`, `dm FROM TEXT`, `hist ROOM FROM TEXT` for
  * a room message from history (on join, or asked for), and `topic ROOM TEXT` (TEXT empty: the
- * topic was cleared) when the topic changes or on joining a room that has one. Everything else (acks,
+ * topic was cleared) when the topic changes or on joining a room that has one. A member an
+ * operator kicked or banned is heard leaving as `kick ROOM NICK` or `ban ROOM NICK` (its part
+ * carries the operator's reason). Everything else (acks,
  * presence, notices, errors, the greeting) is not an event the model predicts.
  */
 export type HeardEvent = string;
@@ -42,6 +44,8 @@ const TEXT_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => HeardEvent]> = [
   [/^#(\S+) \[history \d\d-\d\d \d\d:\d\dZ\] <(\S+)> (.*)$/, (m) => `hist ${m[1]} ${m[2]} ${m[3]}`],
   [/^#(\S+) <(\S+)> (.*)$/, (m) => `msg ${m[1]} ${m[2]} ${m[3]}`],
   [/^#(\S+) --> (\S+) joined$/, (m) => `join ${m[1]} ${m[2]}`],
+  [/^#(\S+) <-- (\S+) left \(kicked by [^)]*\)$/, (m) => `kick ${m[1]} ${m[2]}`],
+  [/^#(\S+) <-- (\S+) left \(banned by [^)]*\)$/, (m) => `ban ${m[1]} ${m[2]}`],
   [/^#(\S+) <-- (\S+) left(?: \(.*\))?$/, (m) => `part ${m[1]} ${m[2]}`],
   [/^\*\*\* (\S+) is now known as (\S+)$/, (m) => `nick ${m[1]} ${m[2]}`],
   [/^\*dm\* <(\S+)> (.*)$/, (m) => `dm ${m[1]} ${m[2]}`],
@@ -60,6 +64,13 @@ function heardFromText(line: string): HeardEvent | null {
   return null;
 }
 
+/** `kick` or `ban` when a part's reason says an operator removed the member. */
+function operatorRemoval(reason: string | undefined): "kick" | "ban" | undefined {
+  if (reason?.startsWith("kicked by ")) return "kick";
+  if (reason?.startsWith("banned by ")) return "ban";
+  return undefined;
+}
+
 function heardFromJson(line: string): HeardEvent | null {
   const f = JSON.parse(line) as Record<string, string>;
   switch (f["type"]) {
@@ -68,7 +79,7 @@ function heardFromJson(line: string): HeardEvent | null {
     case "join":
       return `join ${f["room"]} ${f["nick"]}`;
     case "part":
-      return `part ${f["room"]} ${f["nick"]}`;
+      return `${operatorRemoval(f["reason"]) ?? "part"} ${f["room"]} ${f["nick"]}`;
     case "nick":
       return `nick ${f["old"]} ${f["new"]}`;
     case "dm":
@@ -104,14 +115,25 @@ export class ModelClient {
 
   /**
    * Connects and takes `nick`: a text client reads the greeting and sends `/nick`, a JSON client
-   * reads the greeting and sends a hello, a WebSocket client sends a hello at once.
+   * reads the greeting and sends a hello, a WebSocket client sends a hello at once. From
+   * `localAddress` when given (another loopback address: a peer apart from the others).
    */
-  static async open(target: ModelTarget, kind: Kind, nick: string): Promise<ModelClient> {
+  static async open(
+    target: ModelTarget,
+    kind: Kind,
+    nick: string,
+    localAddress?: string,
+  ): Promise<ModelClient> {
     const client = new ModelClient(kind);
     if (overWebSocket(kind)) {
-      client.link = await client.openWebSocket(target, kind === "wss");
+      client.link = await client.openWebSocket(target, kind === "wss", localAddress);
     } else {
-      client.link = await client.openTcp(target, kind === "tls-text", kind === "telnet");
+      client.link = await client.openTcp(
+        target,
+        kind === "tls-text",
+        kind === "telnet",
+        localAddress,
+      );
       await client.until(() => client.lines.length > 0, "the greeting");
     }
     if (speaksText(kind)) client.write(`/nick ${nick}`);
@@ -141,9 +163,14 @@ export class ModelClient {
     this.link!.reset();
   }
 
-  private async openTcp(target: ModelTarget, secure: boolean, telnet: boolean): Promise<Link> {
+  private async openTcp(
+    target: ModelTarget,
+    secure: boolean,
+    telnet: boolean,
+    localAddress: string | undefined,
+  ): Promise<Link> {
     // The TCP socket is kept apart from TLS on it, because only a TCP handle can be reset.
-    const tcp = connect({ port: target.port, host: "127.0.0.1" });
+    const tcp = connect({ port: target.port, host: "127.0.0.1", localAddress });
     await new Promise<void>((resolve, reject) => {
       tcp.once("connect", resolve);
       tcp.once("error", reject);
@@ -186,10 +213,14 @@ export class ModelClient {
     };
   }
 
-  private async openWebSocket(target: ModelTarget, secure: boolean): Promise<Link> {
+  private async openWebSocket(
+    target: ModelTarget,
+    secure: boolean,
+    localAddress: string | undefined,
+  ): Promise<Link> {
     const ws = secure
-      ? new WebSocket(`wss://127.0.0.1:${target.port}/ws`, { ca: target.ca })
-      : new WebSocket(`ws://127.0.0.1:${target.port}/ws`);
+      ? new WebSocket(`wss://127.0.0.1:${target.port}/ws`, { ca: target.ca, localAddress })
+      : new WebSocket(`ws://127.0.0.1:${target.port}/ws`, { localAddress });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", resolve);
       ws.once("error", reject);

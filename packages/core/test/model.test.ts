@@ -1,8 +1,10 @@
+import { randomBytes, scryptSync } from "node:crypto";
+import { connect as tcpConnect } from "node:net";
 import { RedisServer } from "@tcpchat/testing/redis-server";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChatServer, openSqliteStore } from "../src/index.js";
-import { startServer } from "./helpers.js";
+import { type ChatServer, createAcceptPolicy, openSqliteStore } from "../src/index.js";
+import { LineClient, startServer } from "./helpers.js";
 import {
   KINDS,
   type Kind,
@@ -21,7 +23,8 @@ import { makeCertificate, removeCertificate } from "./peers.js";
  * has heard exactly the events of its rooms, each once and in order, and `/who` counts match the
  * model. The server keeps history: a client that joins a room first hears the room's last
  * {@link JOIN_HISTORY} messages as history, and asking for history gets the model's last
- * messages of that room.
+ * messages of that room. In the one-server runs an operator account kicks and bans members: the
+ * model knows who is gone and who hears it, and that a banned address is refused until unbanned.
  */
 
 const ROOMS = ["lobby", "alpha", "beta"] as const;
@@ -40,6 +43,8 @@ interface ModelMember {
   reading: boolean;
   /** Every event it must have heard, in order. */
   expected: string[];
+  /** Connected from {@link OUTSIDER_ADDRESS}: the one address an operator's ban may cover. */
+  outsider: boolean;
 }
 
 interface Model {
@@ -55,6 +60,10 @@ interface Model {
   keepsHistory: boolean;
   /** Each room's topic, set by the operator (one server only: a node keeps its own topics). */
   topics: Map<string, string>;
+  /** Whether an operator client is logged in (one server only; see {@link openOperator}). */
+  operator: boolean;
+  /** Whether {@link OUTSIDER_ADDRESS} is banned now. */
+  outsiderBanned: boolean;
 }
 
 /** The `topic` event a joiner of `room` hears, if the room has a topic. */
@@ -74,6 +83,8 @@ interface Real {
   servers: ChatServer[];
   targets: ModelTarget[];
   clients: Map<number, ModelClient>;
+  /** The operator's client (one server only), in a room of its own. */
+  operator: LineClient | undefined;
 }
 
 function requestsIn(real: Real): number {
@@ -137,14 +148,28 @@ function freeNick(model: Model, pick: number): string | undefined {
 }
 
 class Connect implements fc.AsyncCommand<Model, Real> {
+  /**
+   * @param outsider connect from {@link OUTSIDER_ADDRESS} (one-server runs, one such member at a
+   * time: a ban then removes exactly one member, so its parts come in the order of a quit's)
+   */
   constructor(
     readonly kind: Kind,
     readonly pick: number,
+    readonly outsider = false,
   ) {}
   check(m: Readonly<Model>) {
+    if (this.outsider && (!m.operator || [...m.members.values()].some((o) => o.outsider))) {
+      return false;
+    }
     return m.members.size < MAX_CLIENTS && freeNick(m as Model, this.pick) !== undefined;
   }
   async run(m: Model, r: Real) {
+    if (this.outsider && m.outsiderBanned) {
+      // Refused at accept time: nobody hears of it, and the server parses nothing from it.
+      expect(await refusedLine(r.targets[0]!)).toMatch(/CHAT_ERR_REFUSED_BANNED/);
+      await check(m, r);
+      return;
+    }
     const nick = freeNick(m, this.pick)!;
     m.usedNicks.add(nick);
     const id = m.nextId++;
@@ -160,15 +185,17 @@ class Connect implements fc.AsyncCommand<Model, Real> {
         ...historyOf(m, "lobby", JOIN_HISTORY),
         `join lobby ${nick}`,
       ],
+      outsider: this.outsider,
     });
     m.requests += 1;
     // Clients are spread over the nodes of a cluster.
     const target = r.targets[this.pick % r.targets.length]!;
-    r.clients.set(id, await ModelClient.open(target, this.kind, nick));
+    const from = this.outsider ? OUTSIDER_ADDRESS : undefined;
+    r.clients.set(id, await ModelClient.open(target, this.kind, nick, from));
     await check(m, r);
   }
   toString() {
-    return `connect(${this.kind})`;
+    return `connect(${this.kind}${this.outsider ? ", outsider" : ""})`;
   }
 }
 
@@ -494,6 +521,139 @@ class SetTopic implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+// Operator actions (one server): an operator account's client kicks, bans and unbans.
+
+/** Where outsiders connect from: a ban of their address covers no one else (all others use 127.0.0.1). */
+const OUTSIDER_ADDRESS = "127.0.0.2";
+const OPERATOR = { name: "boss", password: "boss-password" };
+
+/**
+ * A PHC string for the operator's password with a tiny scrypt cost (N = 16): the server checks
+ * any cost stored with a hash, and the runs need not pay 32 MiB per login.
+ */
+function cheapHash(password: string): string {
+  const salt = randomBytes(16);
+  const hash = scryptSync(password.normalize("NFC"), salt, 32, { N: 16, r: 8, p: 1 });
+  const b64 = (b: Buffer) => b.toString("base64").replace(/=+$/, "");
+  return `$scrypt$ln=4,r=8,p=1$${b64(salt)}$${b64(hash)}`;
+}
+
+/**
+ * Logs in to the operator account and moves to #ops, before any member connects (so the model
+ * hears nothing of it); its lines count in the server's requests, which the model then starts from.
+ */
+async function openOperator(port: number): Promise<LineClient> {
+  const operator = await LineClient.greeted(port);
+  const from = operator.lines.length;
+  operator.send(`/login ${OPERATOR.name} ${OPERATOR.password}`);
+  await operator.waitFor(`*** logged in as ${OPERATOR.name}`, 5000, from);
+  operator.send("/join #ops");
+  operator.send("/part #lobby");
+  await operator.waitFor(/^\*\*\* you left #lobby/, 5000, from);
+  return operator;
+}
+
+/** The first line a connection from {@link OUTSIDER_ADDRESS} hears (a refusal), or "" at close. */
+function refusedLine(target: ModelTarget): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({
+      port: target.port,
+      host: "127.0.0.1",
+      localAddress: OUTSIDER_ADDRESS,
+    });
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.includes("\n")) {
+        socket.destroy();
+        resolve(text.slice(0, text.indexOf("\n")));
+      }
+    });
+    socket.on("close", () => resolve(text));
+    socket.on("error", reject);
+  });
+}
+
+/** Sends an operator command and waits for its answer (the server has acted on it then). */
+async function operate(m: Model, r: Real, line: string, answer: RegExp): Promise<string> {
+  const operator = r.operator!;
+  const from = operator.lines.length;
+  m.requests += 1;
+  operator.send(line);
+  return operator.waitFor(answer, 5000, from);
+}
+
+/**
+ * Takes a member the operator removed out of the model: the members of its rooms hear it leave
+ * as `how` (kick or ban), and its nick is free again.
+ */
+async function removed(m: Model, r: Real, id: number, how: "kick" | "ban"): Promise<void> {
+  const me = m.members.get(id)!;
+  for (const room of me.rooms) {
+    for (const member of membersOf(m, room)) {
+      if (member !== me) member.expected.push(`${how} ${room} ${me.nick}`);
+    }
+  }
+  m.members.delete(id);
+  m.usedNicks.delete(me.nick);
+  const client = r.clients.get(id)!;
+  r.clients.delete(id);
+  // The server has let it go already; a client that does not read would keep its socket open.
+  client.reset();
+  await nickFreed(r, client, me.nick);
+  await check(m, r);
+}
+
+/** The operator kicks a member (`/kick NICK REASON`). */
+class Kick extends OnClient {
+  override check(m: Readonly<Model>) {
+    return m.operator && m.members.size > 0;
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = this.target(m);
+    await operate(m, r, `/kick ${me.nick} off you go`, new RegExp(`^\\*\\*\\* kicked ${me.nick}$`));
+    await removed(m, r, id, "kick");
+  }
+  override toString() {
+    return `kick(${this.pick})`;
+  }
+}
+
+/** The operator bans the outsider by nick (`/ban NICK`): its address is refused until unbanned. */
+class Ban implements fc.AsyncCommand<Model, Real> {
+  check(m: Readonly<Model>) {
+    return m.operator && !m.outsiderBanned && [...m.members.values()].some((o) => o.outsider);
+  }
+  async run(m: Model, r: Real) {
+    const [id, me] = [...m.members].find(([, o]) => o.outsider)!;
+    const answer = await operate(m, r, `/ban ${me.nick}`, /^\*\*\* banned /);
+    expect(answer).toBe(`*** banned ${OUTSIDER_ADDRESS} (${me.nick}) until lifted; disconnected 1`);
+    m.outsiderBanned = true;
+    await removed(m, r, id, "ban");
+  }
+  toString() {
+    return "ban(outsider)";
+  }
+}
+
+/** The operator lifts the outsiders' ban (`/unban ADDRESS`). */
+class Unban implements fc.AsyncCommand<Model, Real> {
+  check(m: Readonly<Model>) {
+    return m.operator && m.outsiderBanned;
+  }
+  async run(m: Model, r: Real) {
+    expect(await operate(m, r, `/unban ${OUTSIDER_ADDRESS}`, /^(\*\*\*|!!!) /)).toBe(
+      `*** unbanned ${OUTSIDER_ADDRESS}`,
+    );
+    m.outsiderBanned = false;
+    await check(m, r);
+  }
+  toString() {
+    return "unban(outsider)";
+  }
+}
+
 const kind = fc.constantFrom<Kind>(...KINDS);
 const pick = fc.nat(20);
 const room = fc.constantFrom(...ROOMS);
@@ -514,6 +674,11 @@ const commands = [
   fc.tuple(pick, room).map(([p, r]) => new Who(p, r)),
   fc.tuple(pick, room, fc.integer({ min: 1, max: 6 })).map(([p, r, n]) => new AskHistory(p, r, n)),
   fc.tuple(room, fc.boolean()).map(([r, clear]) => new SetTopic(r, clear)),
+  // Operator actions (one server; see the section above).
+  fc.tuple(kind, pick).map(([k, p]) => new Connect(k, p, true)),
+  pick.map((p) => new Kick(p)),
+  fc.constant(new Ban()),
+  fc.constant(new Unban()),
 ];
 
 describe("the hub against a reference model, over real sockets", () => {
@@ -548,12 +713,25 @@ describe("the hub against a reference model, over real sockets", () => {
     // One server keeps history; a node's store would hold only what its own members said, so
     // the cluster runs keep none (history across nodes is not the cluster's yet).
     const store = nodes === 1 ? openSqliteStore(":memory:") : undefined;
+    // Read by the server when it starts: the operator account, and an accept policy that bans.
+    store?.createAccount({
+      key: OPERATOR.name,
+      name: OPERATOR.name,
+      passwordHash: cheapHash(OPERATOR.password),
+      createdAt: Date.now(),
+      operator: true,
+    });
     const started: Array<Awaited<ReturnType<typeof startServer>>> = [];
     for (let i = 0; i < nodes; i++) {
       started.push(
         await startServer(
           store !== undefined
-            ? { ...options, store, history: { joinLimit: JOIN_HISTORY } }
+            ? {
+                ...options,
+                store,
+                history: { joinLimit: JOIN_HISTORY },
+                policy: createAcceptPolicy({}),
+              }
             : { ...options, redis: { url: redis!.url, prefix } },
         ),
       );
@@ -573,16 +751,25 @@ describe("the hub against a reference model, over real sockets", () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
         await using s = await startServers(nodes);
-        const real: Real = { servers: s.servers, targets: s.targets, clients: new Map() };
+        const operator = s.keepsHistory ? await openOperator(s.targets[0]!.port) : undefined;
+        const real: Real = {
+          servers: s.servers,
+          targets: s.targets,
+          clients: new Map(),
+          operator,
+        };
         const model: Model = {
           members: new Map(),
           nextId: 0,
           nextText: 0,
           usedNicks: new Set(),
-          requests: 0,
+          // The operator's lines were requests too.
+          requests: requestsIn(real),
           said: new Map(),
           keepsHistory: s.keepsHistory,
           topics: new Map(),
+          operator: operator !== undefined,
+          outsiderBanned: false,
         };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -594,6 +781,7 @@ describe("the hub against a reference model, over real sockets", () => {
           await check(model, real);
         } finally {
           for (const client of real.clients.values()) client.reset();
+          operator?.close();
         }
       }),
       { numRuns: runs },
