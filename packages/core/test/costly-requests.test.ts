@@ -99,7 +99,7 @@ describe("password work is bounded per address", () => {
     const marks = clients.map((c) => c.lines.length);
     // Six logins in the same moment: a scrypt check takes tens of ms, so none is done yet when
     // the last arrives.
-    clients.forEach((c, i) => c.send(`/login victim${i} wrong-password`));
+    for (const [i, c] of clients.entries()) c.send(`/login victim${i} wrong-password`);
     const replies = await Promise.all(
       clients.map((c, i) =>
         c.waitFor(/^!!! CHAT_ERR_(LOGIN_FAILED|LOGIN_THROTTLED)/, 10_000, marks[i]),
