@@ -61,6 +61,38 @@ function figures(more: Partial<AttackFigures> = {}): AttackFigures {
 const statuses = (f: AttackFigures) => abuseChecks(f).map((c) => c.status);
 
 describe("abuseChecks", () => {
+  it("judges a password attack by a real user's logins, not by the attackers' read pauses", () => {
+    const passwords = (userLoginsMs: number[], userLoginFailures = 0) => ({
+      requests: 700,
+      done: 5,
+      refused: { CHAT_ERR_REGISTER_THROTTLED: 695 },
+      userLoginsMs,
+      userLoginFailures,
+    });
+    const judged = (p: ReturnType<typeof passwords>) =>
+      abuseChecks(figures({ attack: "register-flood", outcome: outcome({ passwords: p }) }))[3]!;
+    expect(judged(passwords([300, 820]))).toMatchObject({
+      status: "met",
+      seen: "2 logins, slowest 820 ms",
+    });
+    expect(judged(passwords([300, 3360]))).toMatchObject({ status: "missed" });
+    expect(judged(passwords([300], 1))).toMatchObject({
+      status: "missed",
+      seen: "1 logins, slowest 300 ms; 1 never got in",
+    });
+    expect(judged(passwords([], 3)).seen).toBe("never logged in (3 attempts)");
+    const text = renderAbuse({
+      scale: abuseScale(true),
+      attacks: [
+        figures({ attack: "register-flood", outcome: outcome({ passwords: passwords([820]) }) }),
+      ],
+    });
+    expect(text).toContain("user login <= 820 ms");
+    expect(text).toContain(
+      "passwords:  700 requests, 5 done, refused: CHAT_ERR_REGISTER_THROTTLED x695",
+    );
+  });
+
   it("meets every target when the chatters barely notice and the attacker is cut off in time", () => {
     expect(statuses(figures())).toEqual(["met", "met", "met", "met"]);
   });
