@@ -7,6 +7,8 @@ export default defineConfig({
     // The history writer's thread: BackgroundWriter starts dist/history-worker.js beside
     // dist/index.js (a worker runs a file of its own, so it cannot live inside the bundle).
     "history-worker": "src/store/history-worker.js",
+    // The full-text search's thread (BackgroundSearch), the same way.
+    "search-worker": "src/store/search-worker.js",
   },
   format: ["esm"],
   dts: { entry: { index: "src/index.ts", browser: "src/browser.ts" } },

@@ -148,8 +148,8 @@ export const DEFAULT_HISTORY_JOIN_LIMIT = 20;
 /** Most messages one `/history` or `/search` request returns. */
 export const DEFAULT_HISTORY_MAX_REQUEST = 100;
 /**
- * Event-loop time history and search reads may take per second, all clients together, in ms: a
- * quarter of the loop. A full-text search of a room of a million messages takes up to ~30 ms.
+ * Time history and search reads may take per second (on the event loop, or a search's on the
+ * store's search thread), all clients together, in ms: a quarter of a core. A full-text search of a room of a million messages takes up to ~30 ms.
  */
 export const DEFAULT_HISTORY_READ_MS_PER_SECOND = 250;
 /** How long a message may wait before its batch is written to the store, in ms. */

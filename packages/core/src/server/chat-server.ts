@@ -91,7 +91,8 @@ export interface HistoryOptions {
   /** Most messages one retention run deletes (default 500). */
   retentionBatch?: number;
   /**
-   * Event-loop time history and search reads may take per second, all clients together, in ms
+   * Time history and search reads may take per second (on the event loop, or a search's on the
+   * store's search thread), all clients together, in ms
    * (default 250); past it, requests are answered CHAT_ERR_SERVER_BUSY.
    */
   readMsPerSecond?: number;

@@ -14,7 +14,7 @@ import type { Session } from "./session.js";
  * frames marked `history: true`; text clients see each line marked `[history TIME]`. They cost
  * work tokens by size, as `who` does: one per {@link MESSAGES_PER_WORK_TOKEN} messages, a search
  * {@link SEARCH_BASE_COST} more for the index lookup, and every read one per
- * {@link MS_PER_WORK_TOKEN} ms it took on the event loop (see `reply`).
+ * {@link MS_PER_WORK_TOKEN} ms it took (see `reply`).
  */
 
 /** Messages per extra work token in a history or search reply. */
@@ -22,8 +22,8 @@ const MESSAGES_PER_WORK_TOKEN = 10;
 /** What a full-text search costs before its reply (it reads an index, not one range). */
 const SEARCH_BASE_COST = 2;
 /**
- * Ms of a read's time on the event loop per work token: at the default 50 tokens/s, one session's
- * reads take at most 50 ms of the loop per second, sustained.
+ * Ms of a read's time per work token: at the default 50 tokens/s, one session's reads take at
+ * most 50 ms per second, sustained.
  */
 const MS_PER_WORK_TOKEN = 1;
 /** Longest search text kept, in code points, and most words. */
@@ -160,10 +160,11 @@ type ReadKind = (typeof READ_KIND)[keyof typeof READ_KIND];
 
 /**
  * Runs a read and sends its answer. The read costs the session work tokens before it runs (its
- * kind's recent cost) and is set right once its time on the event loop is known: a read costs
- * one token per {@link MS_PER_WORK_TOKEN} ms, besides its base cost and its reply's size. A
- * session in debt (a read cost more than it had) is refused until its budget refills, and the
- * server refuses every read while its own read budget is spent ({@link ReadBudget}).
+ * kind's recent cost) and is set right once its time is known (on the event loop, or on the
+ * store's search thread): a read costs one token per {@link MS_PER_WORK_TOKEN} ms, besides its
+ * base cost and its reply's size. A session in debt (a read cost more than it had) is refused
+ * until its budget refills, and the server refuses every read while its own read budget is spent
+ * (store/read-budget.ts).
  */
 function reply(
   hub: ChatHub,

@@ -1,8 +1,10 @@
 /**
- * Store reads (history pages, full-text searches) run on the event loop: this bounds the time
- * they may take there per second, all clients together, so that a flood of them is answered
- * "busy, retry" instead of delaying everyone's chat. Each client's own share is paced by its
- * request budget (session/history-requests.ts).
+ * Store reads (history pages, and full-text searches of a store in memory) run on the event
+ * loop; a search of a store on disk runs on the store's search thread, which shares the
+ * machine's cores with it. This bounds the time reads may take per second, all clients together,
+ * so that a flood of them is answered "busy, retry" instead of delaying everyone's chat (and
+ * everyone's searches). Each client's own share is paced by its request budget
+ * (session/history-requests.ts).
  */
 
 /** Tokens refill linearly up to a burst (the sessions' token-bucket arithmetic). */
@@ -19,7 +21,7 @@ const ESTIMATE_WEIGHT = 0.25;
 export const MAX_READS_IN_FLIGHT = 64;
 
 /**
- * A token bucket of milliseconds of store reads on the event loop, server-wide. A read may start
+ * A token bucket of milliseconds of store reads, server-wide. A read may start
  * while the bucket holds time and fewer than {@link MAX_READS_IN_FLIGHT} wait for an answer. It
  * is charged up front what reads of its kind cost lately (so that many reads started in one turn
  * all count), and set right when its own time is known (the bucket may go below zero: a long
@@ -60,7 +62,7 @@ export class ReadBudget {
     return estimate;
   }
 
-  /** Ends a read begun with `estimate`: what it took on the event loop (`ms`) replaces the estimate. */
+  /** Ends a read begun with `estimate`: the time it took (`ms`) replaces the estimate. */
   end(kind: string, estimate: number, ms: number): void {
     this.inFlight -= 1;
     this.ms += estimate - ms;

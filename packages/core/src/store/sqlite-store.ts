@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { DEFAULT_FTS_INDEX_DELAY_MS, DEFAULT_FTS_INDEX_EVERY_ROWS } from "../defaults.js";
 import { type ChatErrorCode, StoreError } from "../errors.js";
+import { BackgroundSearch } from "./background-search.js";
 import { BackgroundWriter } from "./background-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import type {
@@ -223,6 +224,8 @@ export class SqliteStore implements ChatStore {
   private readonly setIndexedThrough: Database.Statement;
 
   private writer: BackgroundWriter | undefined;
+  /** The full-text search's thread (a database on disk only), started at the first search. */
+  private searcher: BackgroundSearch | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -409,6 +412,31 @@ export class SqliteStore implements ChatStore {
     return rows.reverse().map(toMessage);
   }
 
+  searchInBackground(
+    roomKey: string,
+    words: readonly string[],
+    limit: number,
+    spent?: (ms: number) => void,
+  ): Promise<StoredMessage[]> | undefined {
+    if (this.file === ":memory:") return undefined;
+    if (words.length === 0 || limit <= 0) return Promise.resolve([]);
+    try {
+      // Usually nothing to do (two reads): History has the writer's thread index first.
+      this.indexPending();
+    } catch {
+      // The index could not catch up (a full disk, a lock held too long): search what it has.
+    }
+    if (this.searcher?.closed) this.searcher = undefined;
+    this.searcher ??= new BackgroundSearch({
+      file: this.file,
+      lockTimeoutMs: this.files.lockTimeoutMs,
+    });
+    return this.searcher.search(ftsQuery(words), roomKey, limit).then(({ rows, ms }) => {
+      spent?.(ms);
+      return rows.reverse().map(toMessage);
+    });
+  }
+
   lastMessageId(): number {
     const row = this.db.prepare("SELECT max(id) AS id FROM messages").get() as {
       id: number | null;
@@ -545,12 +573,14 @@ export class SqliteStore implements ChatStore {
   /** Closes the history writer's thread (after its last batch), then the database and its lock. */
   close(): void | Promise<void> {
     const writer = this.writer;
+    const searcher = this.searcher;
     this.writer = undefined;
+    this.searcher = undefined;
     const closeDatabase = () => {
       if (this.db.open) this.db.close();
       if (this.files.lock?.open) this.files.lock.close();
     };
-    if (writer === undefined) return closeDatabase();
-    return writer.close().then(closeDatabase);
+    if (writer === undefined && searcher === undefined) return closeDatabase();
+    return Promise.all([writer?.close(), searcher?.close()]).then(closeDatabase);
   }
 }

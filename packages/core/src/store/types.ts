@@ -153,6 +153,16 @@ export interface ChatStore {
     words: readonly string[],
     limit: number,
   ): Awaitable<StoredMessage[]>;
+  /**
+   * The same search on a thread of the store's own, off the event loop (SQLite on disk), or
+   * undefined when the store has none. `spent` hears the search's time on that thread, ms.
+   */
+  searchInBackground?(
+    roomKey: string,
+    words: readonly string[],
+    limit: number,
+    spent?: (ms: number) => void,
+  ): Promise<StoredMessage[]> | undefined;
   /** The highest message id stored, 0 when there is none. */
   lastMessageId(): Awaitable<number>;
   /** Deletes up to `budget` messages the rule no longer keeps; returns how many it deleted. */
