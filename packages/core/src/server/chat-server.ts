@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { availableParallelism } from "node:os";
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { type ClusterOptions, type ClusterStats, RedisCluster } from "../cluster/redis-cluster.js";
 import * as defaults from "../defaults.js";
@@ -354,6 +355,11 @@ export class ChatServer extends EventEmitter {
       this.hub.accounts = new Accounts(options.store, {
         ...DEFAULT_ACCOUNT_SETTINGS,
         loginGraceMs: options.loginGraceMs ?? DEFAULT_ACCOUNT_SETTINGS.loginGraceMs,
+        // Password hashes on half the cores at most: the event loop keeps a core of its own.
+        passwordGate: {
+          ...DEFAULT_ACCOUNT_SETTINGS.passwordGate,
+          maxRunning: Math.max(1, Math.floor(availableParallelism() / 2)),
+        },
       });
       this.hub.topics = new Topics(options.store, (what, error) =>
         this.hub.storeFailed(what, error),

@@ -7,8 +7,9 @@
 /** Limits of {@link PasswordGate}. */
 export interface PasswordGateOptions {
   /**
-   * Password hashes run at once (default 2: half of libuv's default thread pool of 4, so other
-   * work that needs the pool, and the event loop's core, still get their turn).
+   * Password hashes run at once (default 2, at most half of libuv's default thread pool of 4,
+   * so other work that needs the pool still gets its turn; the server uses half the machine's
+   * cores, at least 1, so that the event loop keeps a core of its own).
    */
   maxRunning: number;
   /** Hashes waiting for a free slot, at most (default 32); more are refused as busy. */
