@@ -1,6 +1,6 @@
 import { randomBytes, scryptSync } from "node:crypto";
 import { connect as tcpConnect } from "node:net";
-import { RedisServer } from "@tcpchat/testing/redis-server";
+import { RedisServer, until } from "@tcpchat/testing/redis-server";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ChatServer, createAcceptPolicy, openSqliteStore } from "../src/index.js";
@@ -21,9 +21,10 @@ import { makeCertificate, removeCertificate } from "./peers.js";
  * joining, parting, renaming, talking, sending DMs, quitting, closing, resetting and not
  * reading, checked against a small reference model after every step: every open, reading client
  * has heard exactly the events of its rooms, each once and in order, and `/who` counts match the
- * model. The server keeps history: a client that joins a room first hears the room's last
- * {@link JOIN_HISTORY} messages as history, and asking for history gets the model's last
- * messages of that room. In the one-server runs an operator account kicks and bans members: the
+ * model. The server keeps history (in a cluster, each node its own store, filled with the other
+ * nodes' messages through Redis): a client that joins a room first hears the room's last
+ * {@link JOIN_HISTORY} messages as history, wherever they were said, and asking for history gets
+ * the model's last messages of that room. Topics set on one node are shown on every node. In the one-server runs an operator account kicks and bans members: the
  * model knows who is gone and who hears it, and that a banned address is refused until unbanned.
  */
 
@@ -45,6 +46,8 @@ interface ModelMember {
   expected: string[];
   /** Connected from {@link OUTSIDER_ADDRESS}: the one address an operator's ban may cover. */
   outsider: boolean;
+  /** The server (node of a cluster) it is connected to. */
+  node: number;
 }
 
 interface Model {
@@ -56,8 +59,8 @@ interface Model {
   requests: number;
   /** Every room message so far, by room, as `FROM TEXT` (the sender's nick when it spoke). */
   said: Map<string, string[]>;
-  /** Whether the server keeps history (one server with a store; the cluster runs keep none). */
-  keepsHistory: boolean;
+  /** Servers the clients are spread over (the nodes of a cluster, or one). */
+  nodes: number;
   /** Each room's topic, set by the operator (one server only: a node keeps its own topics). */
   topics: Map<string, string>;
   /** Whether an operator client is logged in (one server only; see {@link openOperator}). */
@@ -72,9 +75,13 @@ function topicOf(model: Model, room: string): string[] {
   return topic === undefined ? [] : [`topic ${room} ${topic}`];
 }
 
+/** Whether some member connected to `node` is in `room` (the room is open on that node). */
+function openOnNode(model: Model, node: number, room: string): boolean {
+  return [...model.members.values()].some((o) => o.node === node && o.rooms.includes(room));
+}
+
 /** The `hist` events of a room's last `limit` messages, oldest first. */
 function historyOf(model: Model, room: string, limit: number): string[] {
-  if (!model.keepsHistory) return [];
   return (model.said.get(room) ?? []).slice(-limit).map((said) => `hist ${room} ${said}`);
 }
 
@@ -186,10 +193,11 @@ class Connect implements fc.AsyncCommand<Model, Real> {
         `join lobby ${nick}`,
       ],
       outsider: this.outsider,
+      node: this.pick % m.nodes,
     });
     m.requests += 1;
     // Clients are spread over the nodes of a cluster.
-    const target = r.targets[this.pick % r.targets.length]!;
+    const target = r.targets[this.pick % m.nodes]!;
     const from = this.outsider ? OUTSIDER_ADDRESS : undefined;
     r.clients.set(id, await ModelClient.open(target, this.kind, nick, from));
     await check(m, r);
@@ -484,6 +492,9 @@ class AskHistory extends OnClient {
     const client = r.clients.get(id)!;
     // A text client asks about its current room; a JSON client about any room, joined or not.
     const room = speaksText(me.kind) ? me.current : this.room;
+    // A node has a room's whole history only while the room is open there (it fills what it
+    // missed when the room opens): in a cluster, a JSON client asks about rooms of its node.
+    if (room !== undefined && m.nodes > 1 && !openOnNode(m, me.node, room)) return;
     if (room !== undefined) me.expected.push(...historyOf(m, room, this.limit));
     m.requests += 1;
     if (speaksText(me.kind)) client.write(`/history ${this.limit}`);
@@ -505,7 +516,9 @@ class SetTopic implements fc.AsyncCommand<Model, Real> {
     readonly clear: boolean,
   ) {}
   check(m: Readonly<Model>) {
-    return m.keepsHistory;
+    // In a cluster a step ends when every node shows the change, which a clear of no topic
+    // does not: its notice could reach another node's members after the next step.
+    return !this.clear || m.nodes === 1 || m.topics.has(this.room);
   }
   async run(m: Model, r: Real) {
     const text = this.clear ? "" : `t${m.nextText++}`;
@@ -514,6 +527,12 @@ class SetTopic implements fc.AsyncCommand<Model, Real> {
     if (text === "") m.topics.delete(this.room);
     else m.topics.set(this.room, text);
     r.servers[0]!.setTopic(this.room, text);
+    // Set on one node; the others learn of it through Redis. A joiner on another node is shown
+    // the topic its node knows, so the step ends when every node knows it.
+    await until(
+      () => r.servers.every((server) => (server.topic(this.room)?.text ?? "") === text),
+      `every node to know the topic of ${this.room}`,
+    );
     await check(m, r);
   }
   toString() {
@@ -710,39 +729,46 @@ describe("the hub against a reference model, over real sockets", () => {
     };
     if (nodes > 1 && redis === undefined) redis = await RedisServer.start();
     const prefix = `model${++cluster}`;
-    // One server keeps history; a node's store would hold only what its own members said, so
-    // the cluster runs keep none (history across nodes is not the cluster's yet).
-    const store = nodes === 1 ? openSqliteStore(":memory:") : undefined;
-    // Read by the server when it starts: the operator account, and an accept policy that bans.
-    store?.createAccount({
-      key: OPERATOR.name,
-      name: OPERATOR.name,
-      passwordHash: cheapHash(OPERATOR.password),
-      createdAt: Date.now(),
-      operator: true,
-    });
+    // Every server keeps history: in a cluster each node has a store of its own, and a room's
+    // messages from the other nodes reach it through Redis.
+    const stores = Array.from({ length: nodes }, () => openSqliteStore(":memory:"));
+    const store = stores[0]!;
+    // Read by the server when it starts: the operator account, and an accept policy that bans
+    // (one server only: operator actions are modelled there).
+    if (nodes === 1)
+      store.createAccount({
+        key: OPERATOR.name,
+        name: OPERATOR.name,
+        passwordHash: cheapHash(OPERATOR.password),
+        createdAt: Date.now(),
+        operator: true,
+      });
     const started: Array<Awaited<ReturnType<typeof startServer>>> = [];
     for (let i = 0; i < nodes; i++) {
       started.push(
         await startServer(
-          store !== undefined
+          nodes === 1
             ? {
                 ...options,
                 store,
                 history: { joinLimit: JOIN_HISTORY },
                 policy: createAcceptPolicy({}),
               }
-            : { ...options, redis: { url: redis!.url, prefix } },
+            : {
+                ...options,
+                store: stores[i]!,
+                history: { joinLimit: JOIN_HISTORY },
+                redis: { url: redis!.url, prefix },
+              },
         ),
       );
     }
     return {
       servers: started.map((s) => s.server),
       targets: started.map((s) => ({ port: s.port, ca: certificate.cert })),
-      keepsHistory: store !== undefined,
       async [Symbol.asyncDispose]() {
         for (const s of started) await s[Symbol.asyncDispose]();
-        store?.close();
+        for (const each of stores) each.close();
       },
     };
   }
@@ -751,7 +777,7 @@ describe("the hub against a reference model, over real sockets", () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
         await using s = await startServers(nodes);
-        const operator = s.keepsHistory ? await openOperator(s.targets[0]!.port) : undefined;
+        const operator = nodes === 1 ? await openOperator(s.targets[0]!.port) : undefined;
         const real: Real = {
           servers: s.servers,
           targets: s.targets,
@@ -766,7 +792,7 @@ describe("the hub against a reference model, over real sockets", () => {
           // The operator's lines were requests too.
           requests: requestsIn(real),
           said: new Map(),
-          keepsHistory: s.keepsHistory,
+          nodes,
           topics: new Map(),
           operator: operator !== undefined,
           outsiderBanned: false,

@@ -51,29 +51,36 @@ export function historyFrame(message: StoredMessage): MessageFrame {
  * Sends the room's last messages to a session that just joined it. Called after the join's own
  * replies (presence, ack, welcome) and written before the room's next batch, so the joiner reads
  * history, then live talk, in order. A session whose mode is not settled holds them like any frame.
+ * When the history does not answer at once (a room that just opened on this node of a cluster
+ * fetches what it missed first), the session's output waits for it, so the order is the same.
  */
 export function sendJoinHistory(hub: ChatHub, session: Session, room: Room): void {
   const history = hub.history;
   if (history === undefined || history.settings.joinLimit <= 0) return;
-  hub.whenHistoryReady(room.key, () => sendLatest(hub, session, room, history));
-}
-
-function sendLatest(
-  hub: ChatHub,
-  session: Session,
-  room: Room,
-  history: NonNullable<ChatHub["history"]>,
-): void {
-  whenDone(
-    () => history.query({ kind: "latest", roomKey: room.key, limit: history.settings.joinLimit }),
-    (messages) => {
-      if (!session.open || !room.members.has(session)) return;
-      for (const message of messages) session.sendFrame(historyFrame(message));
-      // Out before the room's pending batch (messages said after the join).
-      if (session.codec !== null) session.flushPersonal();
-    },
-    (error) => hub.storeFailed("history read", error),
+  let waiting = false;
+  let answered = false;
+  const deliver = (frames: MessageFrame[]): void => {
+    answered = true;
+    if (waiting) return session.historyArrived(frames);
+    for (const frame of frames) session.sendFrame(frame);
+    // Out before the room's pending batch (messages said after the join).
+    if (session.codec !== null) session.flushPersonal();
+  };
+  hub.whenHistoryReady(room.key, () =>
+    whenDone(
+      () => history.query({ kind: "latest", roomKey: room.key, limit: history.settings.joinLimit }),
+      (messages) =>
+        deliver(session.open && room.members.has(session) ? messages.map(historyFrame) : []),
+      (error) => {
+        deliver([]);
+        hub.storeFailed("history read", error);
+      },
+    ),
   );
+  if (!answered) {
+    waiting = true;
+    session.waitForHistory();
+  }
 }
 
 /** The `history` request (text: `/history [NICK] [N | since TIME]`), for a room or a DM conversation. */

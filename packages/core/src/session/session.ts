@@ -58,6 +58,24 @@ export interface SessionLimits {
 }
 
 /**
+ * Longest a session's output waits for a join's history (see {@link Session.waitForHistory}),
+ * in ms: a cluster's log that does not answer must not silence the session.
+ */
+const HISTORY_WAIT_MS = 2000;
+
+/** Output held back while a join's history is read (see {@link Session.waitForHistory}). */
+interface HistoryWait {
+  /** Histories still on their way. */
+  waits: number;
+  /** Where the history goes among the held frames, if the mode is not settled yet. */
+  mark: number;
+  /** Bytes written meanwhile, in order, and their total. */
+  bytes: Buffer[];
+  size: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
  * State most sessions never use (nick changes, error replies, pings, the close, accounts, a
  * stalled or half-closed peer): kept out of the session until first needed, so that an idle
  * connection does not pay a field (8 bytes) for each.
@@ -78,6 +96,7 @@ class RareState {
   account: string | undefined = undefined;
   operator = false;
   authPending = false;
+  historyWait: HistoryWait | null = null;
   endPending = false;
   stalledSince = 0;
 
@@ -339,6 +358,21 @@ export class Session {
     const held = this.held;
     if (held === null || this.codec === null) return;
     this.held = null;
+    const wait = this.rare?.historyWait ?? null;
+    if (wait !== null && wait.mark > 0) {
+      // A join's history is awaited: what was held before it (the welcome, the topic) goes now,
+      // the rest waits behind the history.
+      const before = encodeBatch(this.codec, held.slice(0, wait.mark));
+      const after = held.slice(wait.mark);
+      wait.mark = 0;
+      this.rare!.historyWait = null;
+      this.flushPersonal();
+      if (before !== null) this.writeNow(before);
+      this.rare!.historyWait = wait;
+      const rest = after.length > 0 ? encodeBatch(this.codec, after) : null;
+      if (rest !== null) this.writeNow(rest);
+      return;
+    }
     const bytes = encodeBatch(this.codec, held);
     if (bytes === null) return;
     // Room batches of this turn are written before personal frames: write now, in order.
@@ -417,9 +451,70 @@ export class Session {
     this.writeNow(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
+  /**
+   * A join's history is on its way (from a cluster's log, or a store that answers later): until
+   * {@link historyArrived}, what the session is written waits, so that it reads the history
+   * before its join and the talk that followed, as it does when the store answers at once.
+   */
+  waitForHistory(): void {
+    const more = this.more;
+    if (more.historyWait === null) {
+      // What the join queued for it alone (the topic) goes before the history, as it does when
+      // the store answers at once.
+      if (this.codec !== null) this.flushPersonal();
+      const timer = setTimeout(() => this.stopWaitingForHistory(), HISTORY_WAIT_MS);
+      timer.unref();
+      more.historyWait = { waits: 0, mark: this.held?.length ?? 0, bytes: [], size: 0, timer };
+    }
+    more.historyWait.waits++;
+  }
+
+  /** The history waited for: written before everything that waited behind it. */
+  historyArrived(frames: readonly ServerFrame[]): void {
+    const wait = this.rare?.historyWait ?? null;
+    if (wait === null) {
+      // Past the wait's deadline: it goes out as history does when the store answers at once.
+      for (const frame of frames) this.sendFrame(frame);
+      if (this.codec !== null) this.flushPersonal();
+      return;
+    }
+    if (this.codec === null) {
+      // Not settled: it takes its place among the held frames, before those held since.
+      if (frames.length > 0) {
+        this.held ??= [];
+        this.held.splice(wait.mark, 0, ...frames);
+        wait.mark += frames.length;
+      }
+    } else if (this.open && !this.overLimit) {
+      const bytes = encodeBatch(this.codec, frames);
+      if (bytes !== null) this.deliver(bytes);
+    }
+    if (--wait.waits === 0) this.stopWaitingForHistory();
+  }
+
+  private stopWaitingForHistory(): void {
+    const wait = this.rare?.historyWait ?? null;
+    if (wait === null) return;
+    this.rare!.historyWait = null;
+    clearTimeout(wait.timer);
+    for (const bytes of wait.bytes) this.writeNow(bytes);
+  }
+
   /** Hands bytes to the transport now (called by flushes only). */
   writeNow(bytes: Buffer): void {
     if (!this.open || this.overLimit) return;
+    const wait = this.rare?.historyWait ?? null;
+    if (wait !== null) {
+      wait.bytes.push(bytes);
+      wait.size += bytes.length;
+      // Bounded like a send queue: past it the order gives way, not the memory.
+      if (wait.size > this.limits.sendQueueBytes) this.stopWaitingForHistory();
+      return;
+    }
+    this.deliver(bytes);
+  }
+
+  private deliver(bytes: Buffer): void {
     this.transport.write(bytes);
     this.owner.wrote(this, bytes.length);
     const queued = this.transport.queuedBytes;
