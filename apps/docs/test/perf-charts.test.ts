@@ -58,6 +58,16 @@ describe("performance page generator", () => {
     expect(results).toContain(report.machine.node);
   });
 
+  it("names the load generator the report ran with: worker threads, or native processes", () => {
+    expect(rowCells(renderPerformance(report).results, "load generator")[1]).toBe(
+      `${report.loadGeneratorWorkers} worker threads on the same machine`,
+    );
+    const native = { ...report, generator: "native", loadGeneratorWorkers: 2 };
+    expect(rowCells(renderPerformance(native).results, "load generator")[1]).toBe(
+      "native, 2 processes on the same machine",
+    );
+  });
+
   it("writes every chart the page shows, and shows every chart it writes", () => {
     const { results, charts } = renderPerformance(report);
     const referenced = [...results.matchAll(/\]\(\/perf\/([\w-]+\.svg)\)/g)].map((m) => m[1]);

@@ -48,3 +48,15 @@ export function formatPercent(value) {
 export function formatRatio(value) {
   return value >= 10 ? `${value.toFixed(1)}x` : `${value.toFixed(2)}x`;
 }
+
+/**
+ * The load generator a report ran with: native processes or worker threads (reports from before
+ * the native generator name no kind: they ran worker threads).
+ * @param {{ generator?: string, loadGeneratorWorkers: number }} results
+ */
+export function generatorText(results) {
+  const n = results.loadGeneratorWorkers;
+  return results.generator === "native"
+    ? `native, ${n} process${n === 1 ? "" : "es"}`
+    : `${n} worker thread${n === 1 ? "" : "s"}`;
+}

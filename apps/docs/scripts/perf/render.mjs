@@ -11,6 +11,7 @@ import {
   formatPerSec,
   formatRatio,
   formatWhole,
+  generatorText,
 } from "./format.mjs";
 import { renderBarChart, SERIES_COLORS } from "./svg-chart.mjs";
 
@@ -192,7 +193,7 @@ function runDescription(results) {
     `| broadcast senders | ${o.senders}, ${o.window} messages in flight each (closed loop) |`,
     `| message size | ${o.size} bytes |`,
     `| length of each run | ${o.durationMs / 1000} s |`,
-    `| load generator | ${results.loadGeneratorWorkers} worker threads on the same machine |`,
+    `| load generator | ${generatorText(results)} on the same machine |`,
   ].join("\n");
 }
 

@@ -10,6 +10,7 @@ import {
   formatPerSec,
   formatRatio,
   formatWhole,
+  generatorText,
 } from "./format.mjs";
 
 /** The command that made `data/bench-transports.json` (the page shows it). */
@@ -158,7 +159,7 @@ export function renderTransports(results, scale) {
   const m = results.machine;
   const o = results.options;
   const out = [
-    `Measured on ${results.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}: ${m.cores} cores (${escapeCell(m.cpuModel)}), Node ${m.node}, ${m.platform}; ${formatCount(o.clients)} clients per scenario, ${o.senders} broadcast senders, ${o.size}-byte messages, ${o.durationMs / 1000} s runs; the load generator (${results.loadGeneratorWorkers} worker threads) ran on the same machine. Each column is the same tcpchat started afresh with what that kind of client needs (\`webSocket: true\`, a TLS certificate made for the run: ${escapeCell(results.tlsCertificate ?? "none")}).`,
+    `Measured on ${results.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}: ${m.cores} cores (${escapeCell(m.cpuModel)}), Node ${m.node}, ${m.platform}; ${formatCount(o.clients)} clients per scenario, ${o.senders} broadcast senders, ${o.size}-byte messages, ${o.durationMs / 1000} s runs; the load generator (${generatorText(results)}) ran on the same machine. Each column is the same tcpchat started afresh with what that kind of client needs (\`webSocket: true\`, a TLS certificate made for the run: ${escapeCell(results.tlsCertificate ?? "none")}).`,
     "",
     "```sh",
     TRANSPORTS_COMMAND,
