@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import { StoreThread, type ThreadReply } from "./store-thread.js";
 import type { MessageSink, RetentionRule, StoredMessage } from "./types.js";
 
 /** Options of {@link BackgroundWriter}. */
@@ -15,18 +15,11 @@ export interface BackgroundWriterOptions {
   indexEveryRows: number;
 }
 
-interface Reply {
-  seq: number;
+interface Reply extends ThreadReply {
   /** When the worker committed the batch, ms since the epoch. */
   committedAt?: number;
   /** Messages a retention batch deleted. */
   deleted?: number;
-  error?: { message: string; code?: string };
-}
-
-interface Waiter {
-  resolve(reply: Reply): void;
-  reject(error: Error): void;
 }
 
 /** Values per message in a posted batch (see history-worker.js). */
@@ -41,27 +34,33 @@ const ROW_FIELDS = 8;
  * store. A worker that dies fails its batches and is started again for the next one.
  */
 export class BackgroundWriter implements MessageSink {
-  private worker: Worker | undefined;
-  private readonly waiters = new Map<number, Waiter>();
-  private nextSeq = 1;
-  private closedFlag = false;
-  private closing: Promise<void> | undefined;
+  private readonly thread: StoreThread<Reply>;
 
-  constructor(private readonly options: BackgroundWriterOptions) {
+  constructor(options: BackgroundWriterOptions) {
+    this.thread = new StoreThread(
+      new URL("./history-worker.js", import.meta.url),
+      {
+        file: options.file,
+        lockTimeoutMs: options.lockTimeoutMs,
+        maxPageCount: options.maxPageCount,
+        indexDelayMs: options.indexDelayMs,
+        indexEveryRows: options.indexEveryRows,
+      },
+      "the history writer thread",
+    );
     // Started now, not at the first batch: loading the driver and preparing statements in a new
     // thread takes a while (about a second on a busy machine), which the first messages said
     // after the server starts should not wait for.
-    this.start();
+    this.thread.warmUp();
   }
 
   /** Whether close() was called: a closed writer takes no more batches. */
   get closed(): boolean {
-    return this.closedFlag;
+    return this.thread.closed;
   }
 
   /** Resolves with the time of the commit (ms since the epoch) once the worker reports it. */
   appendMessages(batch: readonly StoredMessage[]): Promise<number | undefined> {
-    if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
     const rows: Array<string | number | null> = new Array(batch.length * ROW_FIELDS);
     let i = 0;
     for (const m of batch) {
@@ -83,7 +82,6 @@ export class BackgroundWriter implements MessageSink {
    * many messages it deleted.
    */
   pruneMessages(rule: RetentionRule, now: number, budget: number): Promise<number> {
-    if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
     const prune = { maxAgeMs: rule.maxAgeMs, maxPerRoom: rule.maxPerRoom, now, budget };
     return this.post((seq) => ({ seq, prune })).then((reply) => reply.deleted ?? 0);
   }
@@ -94,17 +92,11 @@ export class BackgroundWriter implements MessageSink {
    * it to catch up first. Rejects when the catch-up fails (the index then lags; nothing is lost).
    */
   indexed(): Promise<void> {
-    if (this.closedFlag) return Promise.reject(new Error("the history writer thread is closed"));
     return this.post((seq) => ({ seq, index: true })).then(() => undefined);
   }
 
   private post(message: (seq: number) => object): Promise<Reply> {
-    const seq = this.nextSeq++;
-    const worker = this.worker ?? this.start();
-    return new Promise((resolve, reject) => {
-      this.waiters.set(seq, { resolve, reject });
-      worker.postMessage(message(seq));
-    });
+    return this.thread.post(message);
   }
 
   /**
@@ -112,53 +104,6 @@ export class BackgroundWriter implements MessageSink {
    * every call waits for the same exit.
    */
   close(): Promise<void> {
-    this.closedFlag = true;
-    this.closing ??= this.stop();
-    return this.closing;
-  }
-
-  private async stop(): Promise<void> {
-    const worker = this.worker;
-    if (worker === undefined) return;
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    // Referenced while it drains: an unreferenced worker lets the process run out of work and
-    // quit while close() is still awaited (exit code 13 from an awaiting top-level module).
-    worker.ref();
-    // Messages are handled in order: every batch posted before this is committed first.
-    worker.postMessage({ close: true });
-    await exited;
-  }
-
-  private start(): Worker {
-    const worker = new Worker(new URL("./history-worker.js", import.meta.url), {
-      workerData: {
-        file: this.options.file,
-        lockTimeoutMs: this.options.lockTimeoutMs,
-        maxPageCount: this.options.maxPageCount,
-        indexDelayMs: this.options.indexDelayMs,
-        indexEveryRows: this.options.indexEveryRows,
-      },
-    });
-    // Unreferenced: an owner that never closes the store does not keep the process alive.
-    worker.unref();
-    worker.on("message", (reply: Reply) => {
-      const waiter = this.waiters.get(reply.seq);
-      if (waiter === undefined) return;
-      this.waiters.delete(reply.seq);
-      if (reply.error === undefined) waiter.resolve(reply);
-      else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-    });
-    const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const waiter of this.waiters.values()) waiter.reject(error);
-      this.waiters.clear();
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => {
-      if (this.waiters.size > 0) fail(new Error(`the history writer thread exited (code ${code})`));
-      if (this.worker === worker) this.worker = undefined;
-    });
-    this.worker = worker;
-    return worker;
+    return this.thread.close();
   }
 }
