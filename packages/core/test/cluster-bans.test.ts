@@ -1,6 +1,7 @@
-import { RedisServer, until } from "@tcpchat/testing/redis-server";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { until } from "@tcpchat/testing/redis-server";
+import { describe, expect, it } from "vitest";
 import { createAcceptPolicy, createServer, type ManagedAcceptPolicy } from "../src/index.js";
+import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient } from "./helpers.js";
 
 /**
@@ -10,24 +11,14 @@ import { LineClient } from "./helpers.js";
 
 const BANNED_PEER = "127.0.0.3";
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.[Symbol.asyncDispose]();
-});
-
-const open: Array<{ close(): void }> = [];
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
+const cluster = clusterFixture();
+const open = cluster.open;
 
 async function startNode(prefix: string) {
   const policy: ManagedAcceptPolicy = createAcceptPolicy({});
   const server = createServer({
     policy,
-    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+    redis: cluster.nodeRedis(prefix),
   });
   const { port } = await server.listen(0, "127.0.0.1");
   return {

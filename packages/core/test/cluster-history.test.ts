@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RedisServer, until } from "@tcpchat/testing/redis-server";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { until } from "@tcpchat/testing/redis-server";
+import { describe, expect, it } from "vitest";
 import { type ChatStore, createServer, openDataDirectory, openSqliteStore } from "../src/index.js";
+import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient } from "./helpers.js";
 
 /**
@@ -13,18 +14,8 @@ import { LineClient } from "./helpers.js";
  * missed from the room's log exactly once.
  */
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.[Symbol.asyncDispose]();
-});
-
-const open: LineClient[] = [];
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
+const cluster = clusterFixture();
+const open = cluster.open;
 
 type Frame = Record<string, unknown>;
 
@@ -48,7 +39,7 @@ async function startNode(prefix: string, kind: StoreKind, options: { dir?: strin
     store,
     history: { joinLimit: 3 },
     modeSettleMs: 50,
-    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+    redis: cluster.nodeRedis(prefix),
   });
   const paused: unknown[] = [];
   server.on("history-paused", (error: unknown) => paused.push(error));

@@ -1,6 +1,7 @@
-import { RedisServer, until } from "@tcpchat/testing/redis-server";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { until } from "@tcpchat/testing/redis-server";
+import { describe, expect, it } from "vitest";
 import { createServer, openSqliteStore, type SqliteStore } from "../src/index.js";
+import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient } from "./helpers.js";
 
 /**
@@ -9,25 +10,15 @@ import { LineClient } from "./helpers.js";
  * kick of a nick held on another node reaches it, and the operator hears the result.
  */
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.[Symbol.asyncDispose]();
-});
-
-const open: LineClient[] = [];
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
+const cluster = clusterFixture();
+const open = cluster.open;
 
 async function startNode(prefix: string) {
   const store: SqliteStore = openSqliteStore(":memory:");
   const server = createServer({
     store,
     modeSettleMs: 50,
-    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+    redis: cluster.nodeRedis(prefix),
   });
   const { port } = await server.listen(0, "127.0.0.1");
   return {

@@ -1,26 +1,16 @@
-import { RedisServer } from "@tcpchat/testing/redis-server";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createServer } from "../src/index.js";
+import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient } from "./helpers.js";
 
 /** `/rooms` in a cluster on a real redis-server: every node's rooms, with every node's members. */
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.[Symbol.asyncDispose]();
-});
-
-const open: LineClient[] = [];
-afterEach(() => {
-  for (const client of open.splice(0)) client.close();
-});
+const cluster = clusterFixture();
+const open = cluster.open;
 
 async function startNode(prefix: string) {
   const server = createServer({
-    redis: { url: redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 },
+    redis: cluster.nodeRedis(prefix),
   });
   const { port } = await server.listen(0, "127.0.0.1");
   return {
