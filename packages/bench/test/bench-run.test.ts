@@ -131,19 +131,29 @@ describe("bench end to end", () => {
     // with CRLF, never back to its sender.
     const sockets = new Set<Socket>();
     let next = 0;
+    // With no greeting, a client is ready once TCP connects: before this relay has accepted
+    // it. Lines wait until all five are here, as they would reach a server that accepts at once.
+    const waiting: Array<() => void> = [];
     const server = createNetServer((socket) => {
       const name = `<user${next++}> `;
       sockets.add(socket);
+      if (sockets.size >= 5) for (const relay of waiting.splice(0)) relay();
       let partial = "";
       socket.setEncoding("utf8");
       socket.on("data", (text: string) => {
         const lines = (partial + text).split("\n");
         partial = lines.pop() ?? "";
-        for (const line of lines) {
-          for (const other of sockets) if (other !== socket) other.write(`${name}${line}\r\n`);
-        }
+        const relay = () => {
+          for (const line of lines) {
+            for (const other of sockets) if (other !== socket) other.write(`${name}${line}\r\n`);
+          }
+        };
+        if (sockets.size >= 5 && waiting.length === 0) relay();
+        else waiting.push(relay);
       });
       socket.on("error", () => {});
+      // A client that half-closes is leaving (the connect scenario's): it no longer counts.
+      socket.on("end", () => sockets.delete(socket));
       socket.on("close", () => sockets.delete(socket));
     });
     try {
