@@ -196,11 +196,18 @@ function count(outcome: PasswordOutcome, result: string | undefined): void {
 }
 
 /**
- * Connections from another address each registering a fresh nick, then reconnecting to register
- * the next (an account takes one registration per connection): `passwordConnections` requests in
- * flight at any time, each waiting for its answer.
+ * What both password attacks share: the canary, a registered user on this machine's own address
+ * whose logins are timed through the attack, and the attackers' loops that `attack` starts.
  */
-export function registerFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
+function passwordAttack(
+  target: AttackTarget,
+  scale: AbuseScale,
+  attack: (
+    group: AttackGroup,
+    stopAt: number,
+    outcome: ReturnType<typeof passwordOutcome>,
+  ) => Promise<Array<Promise<void>>>,
+): AttackRun {
   const group = new AttackGroup(target);
   const outcome = passwordOutcome();
   const loops: Array<Promise<void>> = [];
@@ -213,21 +220,7 @@ export function registerFlood(target: AttackTarget, scale: AbuseScale): AttackRu
       group.begin();
       const stopAt = group.startMs + scale.phaseMs;
       loops.push(userLogins(target, stopAt, outcome));
-      for (let k = 0; k < scale.passwordConnections; k++) {
-        loops.push(
-          (async () => {
-            for (let i = 0; performance.now() < stopAt; i++) {
-              const [attacker] = await group.open(1, true);
-              if (attacker === undefined) continue;
-              outcome.requests++;
-              const got = answer(attacker, /^\*\*\* registered /, ANSWER_MS);
-              attacker.send(`/nick rf${k}x${i}\n/register hunter2hunter2\n`);
-              count(outcome, await got);
-              attacker.destroy();
-            }
-          })(),
-        );
-      }
+      loops.push(...(await attack(group, stopAt, outcome)));
     },
     async stop() {
       await Promise.all(loops);
@@ -238,40 +231,40 @@ export function registerFlood(target: AttackTarget, scale: AbuseScale): AttackRu
 }
 
 /**
+ * Connections from another address each registering a fresh nick, then reconnecting to register
+ * the next (an account takes one registration per connection): `passwordConnections` requests in
+ * flight at any time, each waiting for its answer.
+ */
+export function registerFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
+  return passwordAttack(target, scale, async (group, stopAt, outcome) =>
+    Array.from({ length: scale.passwordConnections }, async (_, k) => {
+      for (let i = 0; performance.now() < stopAt; i++) {
+        const [attacker] = await group.open(1, true);
+        if (attacker === undefined) continue;
+        outcome.requests++;
+        const got = answer(attacker, /^\*\*\* registered /, ANSWER_MS);
+        attacker.send(`/nick rf${k}x${i}\n/register hunter2hunter2\n`);
+        count(outcome, await got);
+        attacker.destroy();
+      }
+    }),
+  );
+}
+
+/**
  * Reading connections from another address sending `/login` with a wrong password for nick
  * after nick, each as soon as the last was answered (a session checks one password at a time).
  */
 export function loginFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
-  const group = new AttackGroup(target);
-  const outcome = passwordOutcome();
-  const loops: Array<Promise<void>> = [];
-  return {
-    setup: async () => {
-      await group.openCanary();
-      await registerUser(group);
-    },
-    async start() {
-      group.begin();
-      const stopAt = group.startMs + scale.phaseMs;
-      loops.push(userLogins(target, stopAt, outcome));
-      const attackers = await group.open(scale.passwordConnections, true);
-      attackers.forEach((attacker, k) => {
-        loops.push(
-          (async () => {
-            for (let i = 0; performance.now() < stopAt && !attacker.closed; i++) {
-              outcome.requests++;
-              const got = answer(attacker, /^\*\*\* logged in as /, ANSWER_MS);
-              attacker.send(`/login victim${k}x${i} wrong-password\n`);
-              count(outcome, await got);
-            }
-          })(),
-        );
-      });
-    },
-    async stop() {
-      await Promise.all(loops);
-      return group.end({ passwords: outcome });
-    },
-    close: () => group.close(),
-  };
+  return passwordAttack(target, scale, async (group, stopAt, outcome) => {
+    const attackers = await group.open(scale.passwordConnections, true);
+    return attackers.map(async (attacker, k) => {
+      for (let i = 0; performance.now() < stopAt && !attacker.closed; i++) {
+        outcome.requests++;
+        const got = answer(attacker, /^\*\*\* logged in as /, ANSWER_MS);
+        attacker.send(`/login victim${k}x${i} wrong-password\n`);
+        count(outcome, await got);
+      }
+    });
+  });
 }
