@@ -80,12 +80,23 @@ function runKilledWriter(file: string, batches: number): Promise<NodeJS.Signals 
       if (++acked === ${batches}) process.kill(process.pid, "SIGKILL");
     });
     for (let b = 0; b < ${batches}; b++) {
-      const rows = [];
+      // A packed batch, as BackgroundWriter posts it: id, ts, action; five string lengths.
+      const numbers = [];
+      const lengths = [];
+      let text = "";
       for (let k = 1; k <= 150; k++) {
         const id = b * 150 + k;
-        rows.push(id, 1000 + id, "lobby", "lobby", "alice", "deploy number " + id, 0, null);
+        const body = "deploy number " + id;
+        numbers.push(id, 1000 + id, 0);
+        lengths.push(5, 5, 5, body.length, 0xffffffff);
+        text += "lobby" + "lobby" + "alice" + body;
       }
-      worker.postMessage({ seq: b + 1, rows });
+      worker.postMessage({
+        seq: b + 1,
+        numbers: Float64Array.from(numbers),
+        lengths: Uint32Array.from(lengths),
+        text,
+      });
     }
   `;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], {

@@ -4,7 +4,9 @@
 //
 // Plain JavaScript on purpose: the same file runs from src/ (tests) and is copied to dist/ by
 // tsup, and Node 20 cannot start a TypeScript worker. The protocol is in background-writer.ts:
-//   in:  { seq, rows }  rows: one flat array per batch, ROW_FIELDS values per message
+//   in:  { seq, numbers, lengths, text }  a batch, packed: per message, id, ts and action (0/1)
+//        in `numbers`; room, roomKey, from, text and the recipient joined in `text`, their
+//        lengths in `lengths` (NO_RECIPIENT for a room message)
 //        { seq, index: true } add every committed message to the full-text index now
 //        { seq, prune: { maxAgeMs, maxPerRoom, now, budget } } one retention batch
 //        { close: true } commit nothing more, index what is left, close the connection, exit
@@ -18,6 +20,36 @@ import Database from "better-sqlite3";
  * the recipient of a direct message (null for a room message).
  */
 const ROW_FIELDS = 8;
+/** Numbers and strings per message in a packed batch (background-writer.ts). */
+const NUMBER_FIELDS = 3;
+const STRING_FIELDS = 5;
+const NO_RECIPIENT = 0xffffffff;
+
+/** The flat rows (ROW_FIELDS values per message, in column order) of a packed batch. */
+function unpack({ numbers, lengths, text }) {
+  const count = numbers.length / NUMBER_FIELDS;
+  const rows = new Array(count * ROW_FIELDS);
+  let at = 0;
+  let r = 0;
+  const next = (length) => {
+    const start = at;
+    at += length;
+    return text.slice(start, at);
+  };
+  for (let i = 0; i < count; i++) {
+    const n = i * NUMBER_FIELDS;
+    const l = i * STRING_FIELDS;
+    rows[r++] = numbers[n];
+    rows[r++] = numbers[n + 1];
+    rows[r++] = next(lengths[l]);
+    rows[r++] = next(lengths[l + 1]);
+    rows[r++] = next(lengths[l + 2]);
+    rows[r++] = next(lengths[l + 3]);
+    rows[r++] = numbers[n + 2];
+    rows[r++] = lengths[l + 4] === NO_RECIPIENT ? null : next(lengths[l + 4]);
+  }
+  return rows;
+}
 /**
  * Rows per INSERT statement: one bind and step for 32 rows instead of 32 (measured with
  * scripts/history-write-cost.mjs; 64 was no better). 32 x 8 parameters stay far below SQLite's
@@ -182,13 +214,14 @@ parentPort.on("message", (message) => {
     }
     return;
   }
+  const rows = unpack(message);
   try {
-    appendRows(message.rows);
+    appendRows(rows);
     parentPort.postMessage({ seq: message.seq, committedAt: Date.now() });
   } catch (error) {
     replyError(message.seq, error);
     return;
   }
-  unindexed += message.rows.length / ROW_FIELDS;
+  unindexed += rows.length / ROW_FIELDS;
   scheduleIndex();
 });

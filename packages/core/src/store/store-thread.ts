@@ -44,14 +44,17 @@ export class StoreThread<R extends ThreadReply> {
     this.worker ??= this.start();
   }
 
-  /** Posts the request `message(seq)` and resolves with the thread's answer to it. */
-  post(message: (seq: number) => object): Promise<R> {
+  /**
+   * Posts the request `message(seq)` and resolves with the thread's answer to it; `transfer`
+   * moves buffers to the thread instead of copying them.
+   */
+  post(message: (seq: number) => object, transfer?: readonly ArrayBuffer[]): Promise<R> {
     if (this.closing !== undefined) return Promise.reject(new Error(`${this.name} is closed`));
     const seq = this.nextSeq++;
     const worker = this.worker ?? this.start();
     return new Promise((resolve, reject) => {
       this.waiters.set(seq, { resolve, reject });
-      worker.postMessage(message(seq));
+      worker.postMessage(message(seq), transfer);
     });
   }
 
