@@ -121,6 +121,12 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--sweep", "clients=10,x"])).toThrow(/positive whole number/);
   });
 
+  it("takes --pin, but not with --nodes (the nodes and Redis share the cores)", () => {
+    expect(parseArgs(["--"]).pin).toBe(false);
+    expect(parseArgs(["--pin"]).pin).toBe(true);
+    expect(() => parseArgs(["--pin", "--nodes", "2"])).toThrow(/--pin .* --nodes/);
+  });
+
   it("runs the cluster alone with --nodes, beside other scenarios only when they are named", () => {
     expect(parseArgs(["--"]).nodes).toBeUndefined();
     const alone = parseArgs(["--nodes", "2"]);

@@ -79,6 +79,11 @@ export interface BenchOptions {
    * clients spread across them in one room, beside a single node. Undefined: no cluster run.
    */
   nodes: number | undefined;
+  /**
+   * `--pin`: the server under test on CPUs of its own, the load generator on the others (see
+   * pinning.ts), so that neither preempts the other.
+   */
+  pin: boolean;
   help: boolean;
 }
 
@@ -113,6 +118,9 @@ Options:
   --greeting PREFIX     with --target: a client is ready when its first line starts with PREFIX
   --no-self-echo        with --target: the server does not send senders their own lines
                         (ncat --chat); the echo scenario then cannot run
+  --pin                 run each server on CPUs of its own (the first half) and the load
+                        generator on the rest (taskset), so that neither preempts the
+                        other; the report says which
   --no-baseline         skip the naive relay
   --server-cpu-prof DIR write a V8 CPU profile of each server child into DIR
   --server-node-flags "FLAGS"
@@ -257,6 +265,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     serverOptions: {},
     sweep: undefined,
     nodes: undefined,
+    pin: false,
     help: false,
   };
   let scenariosGiven = false;
@@ -337,6 +346,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--no-self-echo":
         options.selfEcho = false;
         break;
+      case "--pin":
+        options.pin = true;
+        break;
       case "--no-baseline":
         options.baseline = false;
         break;
@@ -387,6 +399,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   );
   if (options.nodes !== undefined) {
     if (options.target) throw new UsageError("--nodes starts its own servers; not with --target");
+    if (options.pin) {
+      throw new UsageError(
+        "--pin gives one server cores of its own; with --nodes the nodes and Redis share them",
+      );
+    }
     // The cluster run stands alone unless other scenarios are asked for by name.
     if (!scenariosGiven) options.scenarios = [];
   }

@@ -7,6 +7,7 @@ import { chooseGenerator, startGenerator } from "./load/choose-generator.js";
 import type { GeneratorKind } from "./load/generator.js";
 import { LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
+import { affinityOf, type CpuPinning, pinProcess, planPinning } from "./pinning.js";
 import { Progress } from "./progress.js";
 import type { TargetCheck } from "./report/targets.js";
 import { type AbuseFigures, runAbuseScenario } from "./scenarios/abuse.js";
@@ -26,7 +27,7 @@ import { type EchoFigures, runEchoScenario } from "./scenarios/echo.js";
 import { runSlowReaderScenario, type SlowReaderFigures } from "./scenarios/slow-reader.js";
 import { runSweepPoint, type SweepPoint } from "./scenarios/sweep.js";
 import { SERVER_KINDS, type ServerKind } from "./servers/child-protocol.js";
-import { startServerChild } from "./servers/server-handle.js";
+import { pinServerChildren, startServerChild } from "./servers/server-handle.js";
 import { makeRunCertificate, type RunCertificate } from "./tls-cert.js";
 
 /** Greeting prefix of tcpchat and of the naive relay. */
@@ -92,6 +93,8 @@ export interface BenchResults {
   errors: string[];
   /** With `--tls`: the certificate the TLS handshakes used. */
   tlsCertificate?: string;
+  /** With `--pin`: the CPUs the servers and the load generator ran on. */
+  pinning?: CpuPinning;
   /** Every target and whether this run met it (filled in when the report is written). */
   targets?: TargetCheck[];
 }
@@ -233,6 +236,7 @@ export async function runSuite(
     warnings: [],
     errors: [],
   };
+  const restoreAffinity = options.pin ? pinRun(results, progress) : undefined;
   const choice = chooseGenerator(options);
   if (choice.notice) progress.note(choice.notice);
   const pool = startGenerator(choice.kind, options.workers, scripts.workerUrl);
@@ -392,10 +396,35 @@ export async function runSuite(
     }
   } finally {
     await pool.close();
+    restoreAffinity?.();
   }
   results.durationMs = performance.now() - started;
   results.loadAverageAtEnd = loadavg();
   return results;
+}
+
+/**
+ * `--pin`: this process (and so the load generator's threads and processes, started after) on
+ * the generator's CPUs, server children on the server's. Returns what puts this process back
+ * where it could run before (a test runner's process outlives the run).
+ */
+function pinRun(results: BenchResults, progress: Progress): (() => void) | undefined {
+  const plan = planPinning();
+  const before = affinityOf(process.pid);
+  const why =
+    plan === undefined ? "one CPU has nothing to split" : pinProcess(process.pid, plan.generator);
+  if (plan === undefined || why !== undefined || before === undefined) {
+    const text = `--pin: not pinned (${why ?? "no CPU affinity here"})`;
+    results.warnings.push(text);
+    progress.note(`  warning: ${text}`);
+    return undefined;
+  }
+  results.pinning = plan;
+  pinServerChildren(plan.server);
+  return () => {
+    pinServerChildren(undefined);
+    pinProcess(process.pid, before);
+  };
 }
 
 /**

@@ -165,6 +165,9 @@ function describeRun(results: BenchResults): string {
   return (
     `${formatCount(o.clients)} clients, ${o.senders} senders, ${o.size} B messages, ${o.durationMs / 1000} s runs; ` +
     `${m.cores} cores (${m.cpuModel}), Node ${m.node}, load generator: ${describeGenerator(results)}; ` +
+    (results.pinning
+      ? `servers on CPU ${results.pinning.server}, load generator on CPU ${results.pinning.generator}; `
+      : "") +
     `load average ${formatLoad(m.loadAverage)} at start, ${formatLoad(results.loadAverageAtEnd)} at end`
   );
 }

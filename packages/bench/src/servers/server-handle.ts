@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
+import { pinProcess, threadsOffCpus } from "../pinning.js";
 import type {
   ChildMessage,
   ChildRequest,
@@ -44,6 +45,16 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
+let serverCpus: string | undefined;
+
+/**
+ * `--pin`: every server child started from now on runs on `cpus` (taskset syntax), it and every
+ * thread it starts; undefined: where the scheduler puts it.
+ */
+export function pinServerChildren(cpus: string | undefined): void {
+  serverCpus = cpus;
+}
+
 /** Starts a server under test in a child process of its own and waits until it listens. */
 export function startServerChild(opts: ServerChildOptions): Promise<ServerHandle> {
   const host = opts.host ?? "127.0.0.1";
@@ -62,6 +73,14 @@ export function startServerChild(opts: ServerChildOptions): Promise<ServerHandle
     execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  if (serverCpus !== undefined && child.pid !== undefined) {
+    // Now, before it has loaded anything: threads it starts later inherit the main thread's CPUs.
+    const why = pinProcess(child.pid, serverCpus);
+    if (why !== undefined) {
+      child.kill("SIGKILL");
+      return Promise.reject(new Error(`could not pin the server to CPU ${serverCpus}: ${why}`));
+    }
+  }
   const waiters = new Map<number, (m: ServerMeasure | undefined) => void>();
   let nextId = 1;
   let exited = false;
@@ -107,6 +126,16 @@ export function startServerChild(opts: ServerChildOptions): Promise<ServerHandle
       } else if (message.type === "listening") {
         clearTimeout(timer);
         child.off("exit", onExit);
+        // Started, with its threads: each must be where it was pinned, or the figures lie.
+        const off =
+          serverCpus !== undefined && child.pid !== undefined
+            ? threadsOffCpus(child.pid, serverCpus)
+            : [];
+        if (off.length > 0) {
+          child.kill("SIGKILL");
+          reject(new Error(`${off.length} threads of the server are not on CPU ${serverCpus}`));
+          return;
+        }
         resolve(handle(child, message.port));
       }
     });
