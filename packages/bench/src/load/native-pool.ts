@@ -4,14 +4,8 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { nowUs } from "../clock.js";
 import { createLatencyHistogram, encodeHistogram } from "../latency.js";
-import {
-  GENERATOR_KINDS,
-  generatorOf,
-  type LoadGenerator,
-  type LoadGeneratorUsage,
-  splitByGenerator,
-  type UsageMark,
-} from "./generator.js";
+import { GENERATOR_KINDS, type LoadGeneratorUsage, type UsageMark } from "./generator.js";
+import { GeneratorPool, type GeneratorReply } from "./generator-pool.js";
 import { encodeNativeRequest } from "./native-request.js";
 import type { WorkerProgress, WorkerRequest } from "./protocol.js";
 import { LOAD_TRANSPORTS, type LoadTransport } from "./transport-kind.js";
@@ -88,27 +82,21 @@ export interface NativeLoadPoolOptions {
  * the same requests (as lines on stdin) and the same replies (JSON lines on stdout), so the
  * scenarios do not know which one runs. Each process exits when its stdin closes.
  */
-export class NativeLoadPool implements LoadGenerator {
+export class NativeLoadPool extends GeneratorPool {
   readonly kind = GENERATOR_KINDS.native;
   /** Whole microseconds: the C side reads it as an integer. */
   readonly t0Us = Math.round(nowUs());
   readonly #children: ChildProcessWithoutNullStreams[] = [];
-  readonly #progress: WorkerProgress[] = [];
-  readonly #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void }
-  >();
-  #nextId = 1;
-  #failed: Error | undefined;
   #closing = false;
 
   constructor(options: NativeLoadPoolOptions = {}) {
     const executable = options.executable ?? nativeGeneratorPath();
+    super("native load generator");
     if (executable === undefined) throw new Error("the native load generator is not built");
     const count = Math.max(1, options.workers ?? cpus().length);
     for (let i = 0; i < count; i++) {
       const child = spawn(executable, [String(this.t0Us)], { stdio: ["pipe", "pipe", "pipe"] });
-      this.#progress.push(emptyProgress());
+      this.addProgressSlot();
       let partial = "";
       child.stdout.setEncoding("utf8");
       child.stdout.on("data", (text: string) => {
@@ -125,10 +113,10 @@ export class NativeLoadPool implements LoadGenerator {
       child.stderr.on("data", (text: string) => {
         stderr = (stderr + text).slice(-2000);
       });
-      child.on("error", (err) => this.#fail(err));
+      child.on("error", (err) => this.fail(err));
       child.on("exit", (code, signal) => {
         if (this.#closing) return;
-        this.#fail(
+        this.fail(
           new Error(
             `native load generator ${i} exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ""}`,
           ),
@@ -140,25 +128,9 @@ export class NativeLoadPool implements LoadGenerator {
 
   #onLine(index: number, line: string): void {
     if (line.length === 0) return;
-    const message = JSON.parse(line) as
-      | WorkerProgress
-      | { kind: "reply"; id: number; ok: boolean; result?: unknown; error?: string };
-    if (message.kind === "progress") {
-      this.#progress[index] = message;
-      return;
-    }
-    const waiter = this.#pending.get(message.id);
-    if (!waiter) return;
-    this.#pending.delete(message.id);
-    if (message.ok) waiter.resolve(convertHistograms(message.result));
-    else waiter.reject(new Error(`native load generator ${index}: ${message.error}`));
-  }
-
-  #fail(err: Error): void {
-    // A process that is gone would leave every later request waiting forever.
-    this.#failed ??= err;
-    for (const waiter of this.#pending.values()) waiter.reject(this.#failed);
-    this.#pending.clear();
+    const message = JSON.parse(line) as WorkerProgress | ({ kind: "reply" } & GeneratorReply);
+    if (message.kind === "progress") this.onProgress(index, message);
+    else this.onReply(index, message, convertHistograms);
   }
 
   /** Number of generator processes. */
@@ -171,42 +143,8 @@ export class NativeLoadPool implements LoadGenerator {
     return this.#children.map((c) => c.pid);
   }
 
-  progress(): Omit<WorkerProgress, "kind"> {
-    const sum = { ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
-    for (const p of this.#progress) {
-      sum.ready += p.ready;
-      sum.sent += p.sent;
-      sum.delivered += p.delivered;
-      sum.roundTrips += p.roundTrips;
-    }
-    return sum;
-  }
-
-  resetProgress(): void {
-    for (let i = 0; i < this.#progress.length; i++) this.#progress[i] = emptyProgress();
-  }
-
-  request<T>(index: number, req: WorkerRequest): Promise<T> {
-    const child = this.#children[index];
-    if (!child) return Promise.reject(new RangeError(`no native load generator ${index}`));
-    if (this.#failed) return Promise.reject(this.#failed);
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.stdin.write(encodeNativeRequest(id, req));
-    });
-  }
-
-  all<T>(build: (index: number) => WorkerRequest): Promise<T[]> {
-    return Promise.all(this.#children.map((_, i) => this.request<T>(i, build(i))));
-  }
-
-  workerOf(id: number): number {
-    return generatorOf(id, this.#children.length);
-  }
-
-  split(ids: readonly number[]): number[][] {
-    return splitByGenerator(ids, this.#children.length);
+  protected send(index: number, id: number, req: WorkerRequest): void {
+    this.#children[index]!.stdin.write(encodeNativeRequest(id, req));
   }
 
   /**
@@ -253,8 +191,4 @@ export class NativeLoadPool implements LoadGenerator {
       ),
     );
   }
-}
-
-function emptyProgress(): WorkerProgress {
-  return { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
 }

@@ -5,50 +5,60 @@
  */
 import type { WorkerRequest } from "./protocol.js";
 
-function field(key: string, value: string | number | boolean | undefined): string {
+type FieldValue = string | number | boolean | readonly number[] | undefined;
+
+/** ` key=value` (percent-encoded; booleans as 1/0), ` key=1,2,3` for a list, or nothing. */
+function field(key: string, value: FieldValue): string {
   if (value === undefined) return "";
+  if (Array.isArray(value)) return ` ${key}=${value.join(",")}`;
   const text = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
   return ` ${key}=${encodeURIComponent(text)}`;
 }
 
-function list(key: string, ids: readonly number[]): string {
-  return ` ${key}=${ids.join(",")}`;
-}
+/** The fields of each request that are written as they are, in this order. */
+const PLAIN_FIELDS = {
+  connect: [
+    "host",
+    "port",
+    "clients",
+    "readyOn",
+    "greetingPrefix",
+    "timeoutMs",
+    "localAddress",
+    "pause",
+    "transport",
+    "wsPath",
+  ],
+  broadcast: [
+    "mode",
+    "senders",
+    "parsers",
+    "paused",
+    "size",
+    "selfEcho",
+    "window",
+    "ratePerSender",
+    "durationMs",
+    "maxMessagesPerSender",
+    "nodeBlock",
+  ],
+  echo: ["size", "durationMs", "maxRoundTripsPerPair"],
+  "close-all": ["ids"],
+  "broadcast-start": [],
+  "broadcast-stop": [],
+} as const satisfies {
+  [Op in Exclude<WorkerRequest["op"], "join-pairs" | "counts">]: ReadonlyArray<
+    keyof Extract<WorkerRequest, { op: Op }>
+  >;
+};
 
 /** The request line (with its LF) for request `id`. */
 export function encodeNativeRequest(id: number, req: WorkerRequest): string {
   let line = `${id} ${req.op}`;
   switch (req.op) {
-    case "connect":
-      line +=
-        field("host", req.host) +
-        field("port", req.port) +
-        list("clients", req.clients) +
-        field("readyOn", req.readyOn) +
-        field("greetingPrefix", req.greetingPrefix) +
-        field("timeoutMs", req.timeoutMs) +
-        field("localAddress", req.localAddress) +
-        field("pause", req.pause) +
-        field("transport", req.transport) +
-        field("wsPath", req.wsPath);
-      break;
     case "join-pairs":
       line += ` pairs=${req.pairs.map((p) => `${p.a}:${p.b}:${encodeURIComponent(p.room)}`).join(",")}`;
       line += field("timeoutMs", req.timeoutMs);
-      break;
-    case "broadcast":
-      line +=
-        field("mode", req.mode) +
-        list("senders", req.senders) +
-        list("parsers", req.parsers) +
-        list("paused", req.paused) +
-        field("size", req.size) +
-        field("selfEcho", req.selfEcho) +
-        field("window", req.window) +
-        field("ratePerSender", req.ratePerSender) +
-        field("durationMs", req.durationMs) +
-        field("maxMessagesPerSender", req.maxMessagesPerSender) +
-        field("nodeBlock", req.nodeBlock);
       break;
     case "counts":
       if (req.expectedPerSender) {
@@ -58,18 +68,10 @@ export function encodeNativeRequest(id: number, req: WorkerRequest): string {
       }
       line += field("expectedPerReceiver", req.expectedPerReceiver);
       break;
-    case "echo":
-      line +=
-        field("size", req.size) +
-        field("durationMs", req.durationMs) +
-        field("maxRoundTripsPerPair", req.maxRoundTripsPerPair);
-      break;
-    case "close-all":
-      if (req.ids) line += list("ids", req.ids);
-      break;
-    case "broadcast-start":
-    case "broadcast-stop":
-      break;
+    default: {
+      const values = req as unknown as Record<string, FieldValue>;
+      for (const key of PLAIN_FIELDS[req.op]) line += field(key, values[key]);
+    }
   }
   return `${line}\n`;
 }

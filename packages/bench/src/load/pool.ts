@@ -1,14 +1,8 @@
 import { cpus } from "node:os";
 import { Worker } from "node:worker_threads";
 import { nowUs } from "../clock.js";
-import {
-  GENERATOR_KINDS,
-  generatorOf,
-  type LoadGenerator,
-  type LoadGeneratorUsage,
-  splitByGenerator,
-  type UsageMark,
-} from "./generator.js";
+import { GENERATOR_KINDS, type LoadGeneratorUsage, type UsageMark } from "./generator.js";
+import { GeneratorPool } from "./generator-pool.js";
 import type { WorkerInit, WorkerProgress, WorkerReply, WorkerRequest } from "./protocol.js";
 
 export type { LoadGeneratorUsage, UsageMark } from "./generator.js";
@@ -22,47 +16,25 @@ export interface LoadPoolOptions {
 }
 
 /** Load-generator workers and the requests that drive them. */
-export class LoadPool implements LoadGenerator {
+export class LoadPool extends GeneratorPool {
   readonly kind = GENERATOR_KINDS.js;
   readonly t0Us = nowUs();
   readonly #workers: Worker[] = [];
-  readonly #progress: WorkerProgress[] = [];
-  readonly #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void }
-  >();
-  #nextId = 1;
-  #failed: Error | undefined;
 
   constructor(options: LoadPoolOptions = {}) {
+    super("load worker");
     const count = Math.max(1, options.workers ?? cpus().length);
     const url = options.workerUrl ?? new URL("./load-worker.js", import.meta.url);
     for (let i = 0; i < count; i++) {
       const init: WorkerInit = { workerIndex: i, t0Us: this.t0Us };
       const worker = new Worker(url, { workerData: init });
-      this.#progress.push({ kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 });
+      this.addProgressSlot();
       worker.on("message", (message: WorkerReply | WorkerProgress) => {
-        if (message.kind === "progress") {
-          this.#progress[i] = message;
-          return;
-        }
-        const waiter = this.#pending.get(message.id);
-        if (!waiter) return;
-        this.#pending.delete(message.id);
-        if (message.ok) waiter.resolve(message.result);
-        else waiter.reject(new Error(`load worker ${i}: ${message.error}`));
+        if (message.kind === "progress") this.onProgress(i, message);
+        else this.onReply(i, message);
       });
-      worker.on("error", (err) => {
-        this.#failed ??= err;
-        for (const waiter of this.#pending.values()) waiter.reject(err);
-        this.#pending.clear();
-      });
-      worker.on("exit", (code) => {
-        // A worker that is gone would leave every later request waiting forever.
-        this.#failed ??= new Error(`load worker ${i} exited (code ${code})`);
-        for (const waiter of this.#pending.values()) waiter.reject(this.#failed);
-        this.#pending.clear();
-      });
+      worker.on("error", (err) => this.fail(err));
+      worker.on("exit", (code) => this.fail(new Error(`load worker ${i} exited (code ${code})`)));
       this.#workers.push(worker);
     }
   }
@@ -72,53 +44,8 @@ export class LoadPool implements LoadGenerator {
     return this.#workers.length;
   }
 
-  /** Sums of the workers' latest progress reports (sent twice a second). */
-  progress(): Omit<WorkerProgress, "kind"> {
-    const sum = { ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
-    for (const p of this.#progress) {
-      sum.ready += p.ready;
-      sum.sent += p.sent;
-      sum.delivered += p.delivered;
-      sum.roundTrips += p.roundTrips;
-    }
-    return sum;
-  }
-
-  /** Forgets the workers' last progress reports (at the start of a phase, until fresh ones come). */
-  resetProgress(): void {
-    for (let i = 0; i < this.#progress.length; i++) {
-      this.#progress[i] = { kind: "progress", ready: 0, sent: 0, delivered: 0, roundTrips: 0 };
-    }
-  }
-
-  /** Sends one request to worker `index` and waits for its reply. */
-  request<T>(index: number, req: WorkerRequest): Promise<T> {
-    const worker = this.#workers[index];
-    if (!worker) return Promise.reject(new RangeError(`no worker ${index}`));
-    if (this.#failed) return Promise.reject(this.#failed);
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ id, req });
-    });
-  }
-
-  /** Sends a request to every worker, built per worker, and waits for all replies. */
-  all<T>(build: (index: number) => WorkerRequest): Promise<T[]> {
-    return Promise.all(this.#workers.map((_, i) => this.request<T>(i, build(i))));
-  }
-
-  /**
-   * Which worker holds client `id`: clients are dealt round-robin two at a time, so that the
-   * clients 2k and 2k+1 (an echo pair) always share a worker.
-   */
-  workerOf(id: number): number {
-    return generatorOf(id, this.#workers.length);
-  }
-
-  /** Splits client ids by the worker that holds them. */
-  split(ids: readonly number[]): number[][] {
-    return splitByGenerator(ids, this.#workers.length);
+  protected send(index: number, id: number, req: WorkerRequest): void {
+    this.#workers[index]!.postMessage({ id, req });
   }
 
   /** Starts measuring the load generator's CPU and the workers' event-loop use. */
