@@ -1,34 +1,18 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DATA_FILE_NAME, openDataDirectory, type StoredMessage } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
+import { UNLIMITED_RATES, useDataDirs } from "./temp-store.js";
 
 // The full-text index follows the messages table behind a durable mark (migration 5): the
 // writer's thread indexes in larger transactions, a search has the rest indexed first, and a
 // restart indexes what a stopped run left.
 
 const WORKER = fileURLToPath(new URL("../src/store/history-worker.js", import.meta.url));
-const UNLIMITED = {
-  messageRate: 1_000_000,
-  messageBurst: 1_000_000,
-  requestRate: 1_000_000,
-  requestBurst: 1_000_000,
-};
-
-const dirs: string[] = [];
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "tcpchat-history-index-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const dataDir = useDataDirs("tcpchat-history-index-");
 
 function message(id: number, text = `deploy number ${id}`, roomKey = "lobby"): StoredMessage {
   return { id, ts: 1_000 + id, room: roomKey, roomKey, from: "alice", text, action: false };
@@ -158,7 +142,11 @@ describe("the full-text index behind the writer's commits", () => {
   it("a search through the server finds every committed message before the thread indexes it", async () => {
     const dir = dataDir();
     const store = openDataDirectory(dir, { ftsIndexDelayMs: 60_000 });
-    const s = await startServer({ store, history: { joinLimit: 0, flushMs: 5 }, ...UNLIMITED });
+    const s = await startServer({
+      store,
+      history: { joinLimit: 0, flushMs: 5 },
+      ...UNLIMITED_RATES,
+    });
     const alice = await LineClient.open(s.port);
     await alice.waitFor(/^\*\*\* tcpchat\/1 /);
     alice.send(JSON.stringify({ type: "hello", proto: 1, nick: "alice" }));
@@ -227,7 +215,7 @@ describe("the full-text index behind the writer's commits", () => {
     const s = await startServer({
       store,
       history: { joinLimit: 0, flushMs: 5, maxPerRoom: 3, retentionEveryMs: 20, retentionBatch: 2 },
-      ...UNLIMITED,
+      ...UNLIMITED_RATES,
     });
     const alice = await LineClient.open(s.port);
     await alice.waitFor(/^\*\*\* tcpchat\/1 /);

@@ -1,27 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDataDirectory } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
+import { UNLIMITED_RATES, useDataDirs } from "./temp-store.js";
 
-/** No rate limit: the tests send faster than a person types. */
-const UNLIMITED = {
-  messageRate: 1_000_000,
-  messageBurst: 1_000_000,
-  requestRate: 1_000_000,
-  requestBurst: 1_000_000,
-};
-
-const dirs: string[] = [];
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "tcpchat-history-worker-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const dataDir = useDataDirs("tcpchat-history-worker-");
 
 async function jsonClient(port: number, nick: string) {
   const client = await LineClient.open(port);
@@ -94,7 +76,7 @@ describe("history written by the worker thread", () => {
     const s = await startServer({
       store,
       history: { joinLimit: 0, flushMs: 60_000 },
-      ...UNLIMITED,
+      ...UNLIMITED_RATES,
     });
     const alice = await jsonClient(s.port, "alice");
     for (let i = 1; i <= 50; i++)
@@ -119,7 +101,7 @@ describe("history written by the worker thread", () => {
     const s = await startServer({
       store,
       history: { joinLimit: 0, flushMs: 5, retryMs: 20, maxQueue: 5000 },
-      ...UNLIMITED,
+      ...UNLIMITED_RATES,
     });
     const events: string[] = [];
     s.server.on("history-paused", (error: Error & { code?: string }) =>

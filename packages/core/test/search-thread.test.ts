@@ -1,19 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDataDirectory, openSqliteStore, type StoredMessage } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
+import { useDataDirs } from "./temp-store.js";
 
-const dirs: string[] = [];
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "tcpchat-search-thread-"));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const dataDir = useDataDirs("tcpchat-search-thread-");
 
 /** `count` messages in #lobby: "deploy" in every third, "lunch" in every fifth. */
 function messages(count: number): StoredMessage[] {
