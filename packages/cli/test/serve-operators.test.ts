@@ -2,7 +2,14 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAllCli, runCli } from "./helpers/cli-process.js";
-import { ask, cleanUpLineClients, lineClient, tempDir } from "./helpers/line-client.js";
+import {
+  ask,
+  cleanUpLineClients,
+  lineClient,
+  namedClient,
+  registeredClient,
+  tempDir,
+} from "./helpers/line-client.js";
 import { startServe, stopServe } from "./helpers/serve.js";
 
 afterEach(async () => {
@@ -10,31 +17,35 @@ afterEach(async () => {
   cleanUpLineClients();
 });
 
+/**
+ * A server with a data directory and an operators file holding `list`: the server, the file
+ * (to rewrite) and the arguments it was started with (to start it again on the same files).
+ */
+async function serveWithOperators(list: string) {
+  const dir = tempDir("serve-operators");
+  const operators = join(dir, "operators.txt");
+  writeFileSync(operators, list);
+  const args = ["--no-console", "--data", join(dir, "data"), "--operators", operators];
+  return { server: await startServe(args), operators, args };
+}
+
 describe("serve --operators", () => {
   it("an operator from the file bans and sets a topic from a client; both are back after a restart", async () => {
-    const dir = tempDir("serve-operators");
-    const data = join(dir, "data");
-    const operators = join(dir, "operators.txt");
-    writeFileSync(operators, "# who may /kick, /ban and /topic\nalice\n");
-    const first = await startServe(["--no-console", "--data", data, "--operators", operators]);
+    const { server: first, args } = await serveWithOperators(
+      "# who may /kick, /ban and /topic\nalice\n",
+    );
     // Nobody has registered alice yet: the log says that whoever does becomes an operator.
     await first.serve.waitForStderr(/alice is in .*operators\.txt but not registered yet/);
-    const alice = lineClient(first.port);
-    await alice.waitFor(/you are \S+ in/);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
-    await ask(alice, "/login alice correct-horse", /^\*\*\* logged in as alice$/);
+    const alice = await registeredClient(first.port, "alice", "correct-horse", { login: true });
     await ask(alice, "/topic welcome, read the rules", /^\*\*\* topic of #lobby: welcome/);
-    const spammer = lineClient(first.port, "127.0.0.9");
-    await spammer.waitFor(/you are \S+ in/);
-    await ask(spammer, "/nick spammer", /known as spammer$/);
+    const spammer = await namedClient(first.port, "spammer", "127.0.0.9");
     expect(await ask(alice, "/ban spammer 1d flooding", /^\*\*\* banned /)).toBe(
       "*** banned 127.0.0.9 (spammer) for 1d; disconnected 1",
     );
     await spammer.waitFor(/^!!! CHAT_ERR_KICKED: banned by alice: flooding/);
     await stopServe(first.serve);
 
-    const second = await startServe(["--no-console", "--data", data, "--operators", operators]);
+    const second = await startServe(args);
     await second.serve.waitForStderr(/restoredBans=1/);
     const bob = lineClient(second.port);
     const topic = await bob.waitFor(/^\*\*\* topic of #lobby/);
@@ -47,21 +58,8 @@ describe("serve --operators", () => {
   });
 
   it("SIGHUP re-reads the file: a name taken out loses its rights at once; a bad file keeps the list", async () => {
-    const dir = tempDir("serve-operators");
-    const operators = join(dir, "operators.txt");
-    writeFileSync(operators, "alice\n");
-    const server = await startServe([
-      "--no-console",
-      "--data",
-      join(dir, "data"),
-      "--operators",
-      operators,
-    ]);
-    const alice = lineClient(server.port);
-    await alice.waitFor(/you are \S+ in/);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
-    await ask(alice, "/login alice correct-horse", /^\*\*\* logged in as alice$/);
+    const { server, operators } = await serveWithOperators("alice\n");
+    const alice = await registeredClient(server.port, "alice", "correct-horse", { login: true });
     await ask(alice, "/topic first", /^\*\*\* topic of #lobby: first/);
 
     writeFileSync(operators, "alice\nnot a name\n");
@@ -113,10 +111,7 @@ describe("serve --login-grace", () => {
       "--login-grace",
       "1s",
     ]);
-    const alice = lineClient(server.port);
-    await alice.waitFor(/you are \S+ in/);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    const alice = await registeredClient(server.port, "alice", "correct-horse");
     alice.send("/quit");
     const impostor = lineClient(server.port);
     await impostor.waitFor(/^\*\*\* tcpchat\/1 /);
@@ -132,24 +127,10 @@ describe("serve --login-grace", () => {
 
 describe("connect as an operator", () => {
   it("brings a registered nick, logs in within the grace period, shows and sets the topic, bans", async () => {
-    const dir = tempDir("serve-operators");
-    const operators = join(dir, "operators.txt");
-    writeFileSync(operators, "alice\n");
-    const server = await startServe([
-      "--no-console",
-      "--data",
-      join(dir, "data"),
-      "--operators",
-      operators,
-    ]);
-    const setup = lineClient(server.port);
-    await setup.waitFor(/you are \S+ in/);
-    await ask(setup, "/nick alice", /known as alice$/);
-    await ask(setup, "/register correct-horse", /^\*\*\* registered alice/);
+    const { server } = await serveWithOperators("alice\n");
+    const setup = await registeredClient(server.port, "alice", "correct-horse");
     setup.send("/quit");
-    const guest = lineClient(server.port, "127.0.0.7");
-    await guest.waitFor(/you are \S+ in/);
-    await ask(guest, "/nick visitor", /known as visitor$/);
+    const guest = await namedClient(server.port, "visitor", "127.0.0.7");
 
     const alice = runCli(["connect", `127.0.0.1:${server.port}`, "--nick", "alice"]);
     await alice.waitForStderr(/you are alice in #lobby/);

@@ -58,3 +58,33 @@ export function cleanUpLineClients(): void {
   for (const socket of sockets.splice(0)) socket.destroy();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
+
+/** A {@link lineClient} (from `localAddress`) that is in the lobby under `nick`. */
+export async function namedClient(
+  port: number,
+  nick: string,
+  localAddress?: string,
+): Promise<LineClient> {
+  const client = lineClient(port, localAddress);
+  await client.waitFor(/you are \S+ in/);
+  await ask(client, `/nick ${nick}`, new RegExp(`known as ${nick}$`));
+  return client;
+}
+
+/**
+ * A {@link namedClient} that has registered `nick` with `password`; with `login`, it has also
+ * logged in to the account (as an operator must before using its rights).
+ */
+export async function registeredClient(
+  port: number,
+  nick: string,
+  password: string,
+  { login = false }: { login?: boolean } = {},
+): Promise<LineClient> {
+  const client = await namedClient(port, nick);
+  await ask(client, `/register ${password}`, new RegExp(`^\\*\\*\\* registered ${nick}`));
+  if (login) {
+    await ask(client, `/login ${nick} ${password}`, new RegExp(`^\\*\\*\\* logged in as ${nick}$`));
+  }
+  return client;
+}
