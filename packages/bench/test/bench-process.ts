@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { BroadcastFigures } from "../src/scenarios/context.js";
+import type { BenchResults } from "../src/suite.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -55,4 +57,41 @@ export function useBuiltBench(prefix: string): () => string {
     if (dir === undefined) throw new Error("the bench is not built yet (use it inside a test)");
     return dir;
   };
+}
+
+/** The small run the end-to-end tests share: 8 clients, 3 senders, 0.2 s each, `--quick`. */
+const QUICK_RUN = ["--quick", "--clients", "8", "--senders", "3", "--duration", "0.2"];
+
+/**
+ * Runs the bench on the small run every end-to-end test starts from, plus `args`, writing its
+ * JSON to `json`; fails the test unless the bench exits 0. Returns the output and the results.
+ */
+export async function runQuickBench(
+  json: string,
+  args: string[],
+): Promise<BenchRun & { results: BenchResults }> {
+  const run = await runBench([...QUICK_RUN, ...args, "--json", json]);
+  expect(run.code, run.stderr + run.stdout).toBe(0);
+  return { ...run, results: JSON.parse(await readFile(json, "utf8")) as BenchResults };
+}
+
+/**
+ * Checks that a broadcast run delivered every message it sent to each of `receivers` clients
+ * exactly once, in order (no gaps, duplicates or short receivers). `label` names it on failure.
+ */
+export function expectEveryDelivery(
+  run: BroadcastFigures | undefined,
+  receivers: number,
+  label: string,
+): void {
+  expect(run?.sent, label).toBeGreaterThan(0);
+  expect(run?.expected, label).toBe((run?.sent ?? 0) * receivers);
+  expect(run?.delivered, label).toBe(run?.expected);
+  expect(run, label).toMatchObject({
+    gaps: 0,
+    duplicates: 0,
+    mismatchedStreams: 0,
+    receiversShort: 0,
+  });
+  expect(run?.checkedStreams, label).toBeGreaterThan(0);
 }
