@@ -238,6 +238,20 @@ void client_begin_close(Client *c) {
   if (c->paused) client_close_now(c);
 }
 
+/*
+ * The line of `c->pre` ending at `lf` made the client ready: settle it, and hand what came
+ * after that line (none when `lf` is NULL) to the scanner as the first bytes of the run.
+ */
+static void ready_after_line(Client *c, const char *lf) {
+  size_t rest = lf ? c->pre_len - (size_t)(lf - c->pre) - 1 : 0;
+  char *pre = c->pre;
+  c->pre = NULL;
+  c->pre_len = 0;
+  connect_settle(c, NULL);
+  if (rest) scan_push(c, lf + 1, rest);
+  free(pre);
+}
+
 /* Bytes before ready: the greeting line, the HTTP answer, or frames until welcome. */
 static void before_ready(Client *c, const char *buf, size_t n) {
   if (c->state == C_WELCOME) {
@@ -285,14 +299,7 @@ static void before_ready(Client *c, const char *buf, size_t n) {
       if (c->pre_len >= PRE_MAX) connect_settle(c, "no welcome");
       return;
     }
-    char *lf = memchr(at, '\n', c->pre_len - (size_t)(at - c->pre));
-    size_t rest = lf ? c->pre_len - (size_t)(lf - c->pre) - 1 : 0;
-    char *pre = c->pre;
-    c->pre = NULL;
-    c->pre_len = 0;
-    connect_settle(c, NULL);
-    if (rest) scan_push(c, lf + 1, rest);
-    free(pre);
+    ready_after_line(c, memchr(at, '\n', c->pre_len - (size_t)(at - c->pre)));
     return;
   }
   /* C_GREETING: ready when the first line starts with the prefix (connections.ts). */
@@ -304,13 +311,7 @@ static void before_ready(Client *c, const char *buf, size_t n) {
   const char *prefix = g_connect_spec.greeting_prefix;
   size_t prefix_len = strlen(prefix);
   if (line_len >= prefix_len && memcmp(c->pre, prefix, prefix_len) == 0) {
-    size_t rest = lf ? c->pre_len - (size_t)(lf - c->pre) - 1 : 0;
-    char *pre = c->pre;
-    c->pre = NULL;
-    c->pre_len = 0;
-    connect_settle(c, NULL);
-    if (rest) scan_push(c, lf + 1, rest);
-    free(pre);
+    ready_after_line(c, lf);
   } else {
     char reason[128];
     if (line_len > 60) line_len = 60;

@@ -76,16 +76,30 @@ static int items(const char *v) {
   return n;
 }
 
-int req_ints(const Request *q, const char *key, int **out) {
+/*
+ * `n,n,...` (width 1) or `n:n,n:n,...` (width 2): the item count, and `width` numbers an item
+ * in a malloc'd array.
+ */
+static int numbers(const Request *q, const char *key, int width, int64_t **out) {
   char *v = find(q, key);
   int n = items(v);
-  *out = malloc(sizeof **out * (size_t)(n ? n : 1));
+  *out = malloc(sizeof **out * (size_t)(width * n + 1));
   if (!*out) abort();
   char *p = v;
-  for (int i = 0; i < n; i++) {
-    (*out)[i] = (int)strtol(p, &p, 10);
-    if (*p == ',') p++;
+  for (int i = 0; i < width * n; i++) {
+    (*out)[i] = strtoll(p, &p, 10);
+    if (*p == ':' || *p == ',') p++;
   }
+  return n;
+}
+
+int req_ints(const Request *q, const char *key, int **out) {
+  int64_t *wide;
+  int n = numbers(q, key, 1, &wide);
+  *out = malloc(sizeof **out * (size_t)(n ? n : 1));
+  if (!*out) abort();
+  for (int i = 0; i < n; i++) (*out)[i] = (int)wide[i];
+  free(wide);
   return n;
 }
 
@@ -111,16 +125,5 @@ int req_pairs(const Request *q, const char *key, int **ids, char ***rooms) {
 }
 
 int req_pairs_int(const Request *q, const char *key, int64_t **out) {
-  char *v = find(q, key);
-  int n = items(v);
-  *out = malloc(sizeof **out * (size_t)(2 * n + 1));
-  if (!*out) abort();
-  char *p = v;
-  for (int i = 0; i < n; i++) {
-    (*out)[2 * i] = strtoll(p, &p, 10);
-    if (*p == ':') p++;
-    (*out)[2 * i + 1] = strtoll(p, &p, 10);
-    if (*p == ',') p++;
-  }
-  return n;
+  return numbers(q, key, 2, out);
 }
