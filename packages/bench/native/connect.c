@@ -1,7 +1,7 @@
 /*
- * Connections as src/load/connections.ts and echo-run.ts handle them: connect and wait until
- * ready (or failed, or timed out), join pairs to rooms, close (a clean FIN, then a grace), and
- * forget clients safely within a loop turn.
+ * Connections as src/load/connections.ts, echo-run.ts and probe-run.ts handle them: connect and
+ * wait until ready (or failed, or timed out), join pairs to rooms, probe that the server has let
+ * every client in, close (a clean FIN, then a grace), and forget clients safely within a loop turn.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -280,18 +280,89 @@ void close_everything(void) {
   for (int i = 0; i < closing.count; i++) client_close_now(closing.list[i]);
 }
 
+/* A setup line, `J<6 digits>^` (message.ts setupLine), ends at `end`: its client id, or -1. */
+static int setup_line_client(const char *buf, size_t start, size_t end) {
+  if (end - start < 8 || buf[end - 8] != 'J' || buf[end - 1] != '^') return -1;
+  return atoi(buf + end - 7);
+}
+
 void join_on_line(Client *c, const char *buf, size_t start, size_t end) {
-  /* `J<6 digits>^`: this client's own setup line came back through the room. */
-  if (end - start >= 8 && buf[end - 8] == 'J' && buf[end - 1] == '^' && c->join_waiting &&
-      atoi(buf + end - 7) == c->id && join.id != 0) {
+  /* This client's own setup line came back through the room. */
+  if (c->join_waiting && join.id != 0 && setup_line_client(buf, start, end) == c->id) {
     c->join_waiting = 0;
     if (--join.waiting == 0) join_finish();
+  }
+}
+
+/* ---- probe (probe-run.ts): one round of the readiness probe ---- */
+
+static struct {
+  int id;
+  int *clients;
+  int count, waiting;
+  int64_t deadline_us;
+} probe;
+
+static void probe_finish(void) {
+  Str r = {0};
+  str_printf(&r, "{\"unheard\":[");
+  int listed = 0;
+  for (int i = 0; i < probe.count; i++) {
+    Client *c = client_get(probe.clients[i]);
+    if (!c || c->scan != SCAN_PROBE) continue;
+    if (c->probe_waiting) str_printf(&r, listed++ ? ",%d" : "%d", c->id);
+    c->probe_waiting = 0;
+    scan_reset(c, SCAN_COUNT);
+  }
+  str_add(&r, "]}", 2);
+  int id = probe.id;
+  free(probe.clients);
+  memset(&probe, 0, sizeof probe);
+  reply_ok(id, &r);
+  free(r.data);
+}
+
+void op_probe(int id, Request *q) {
+  if (probe.id != 0) {
+    reply_error(id, "a probe request is still pending");
+    return;
+  }
+  probe.id = id;
+  probe.deadline_us = now_us() + req_int(q, "timeoutMs", 1000) * 1000;
+  probe.count = req_ints(q, "clients", &probe.clients);
+  for (int i = 0; i < probe.count; i++) {
+    Client *c = client_get(probe.clients[i]);
+    /* Dropped by connect (never ready) or closed since: it cannot hear anything. */
+    if (!c || c->state == C_CLOSED) continue;
+    c->probe_waiting = 1;
+    probe.waiting++;
+    scan_reset(c, SCAN_PROBE);
+  }
+  int *senders = NULL;
+  int n = req_ints(q, "senders", &senders);
+  for (int i = 0; i < n; i++) {
+    Client *c = client_get(senders[i]);
+    if (!c || c->state == C_CLOSED) continue;
+    char line[32];
+    int len = snprintf(line, sizeof line, "J%06d^\n", c->id);
+    client_write_lines(c, line, (size_t)len);
+  }
+  free(senders);
+  if (probe.waiting == 0) probe_finish();
+}
+
+void probe_on_line(Client *c, const char *buf, size_t start, size_t end) {
+  /* Anyone's setup line: the server relays only to clients it has accepted. */
+  if (c->probe_waiting && probe.id != 0 && setup_line_client(buf, start, end) >= 0) {
+    c->probe_waiting = 0;
+    if (--probe.waiting == 0) probe_finish();
   }
 }
 
 void connect_tick(int64_t now) {
   if (conn.id && now >= conn.deadline_us) connect_finish();
   if (join.id && now >= join.deadline_us) join_finish();
+  if (probe.id && now >= probe.deadline_us) probe_finish();
   if (closing.id) close_all_check(now >= closing.deadline_us);
 }
 
@@ -299,6 +370,7 @@ int64_t connect_deadline_us(void) {
   int64_t next = INT64_MAX;
   if (conn.id && conn.deadline_us < next) next = conn.deadline_us;
   if (join.id && join.deadline_us < next) next = join.deadline_us;
+  if (probe.id && probe.deadline_us < next) next = probe.deadline_us;
   /* Closing: look every 10 ms for the sockets the server has closed. */
   if (closing.id && now_us() + 10000 < next) next = now_us() + 10000;
   return next;

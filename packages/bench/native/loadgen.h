@@ -43,7 +43,7 @@ void write_progress(void);
 /* ---- clients ---- */
 
 /* What a client's received lines are used for. */
-enum { SCAN_COUNT, SCAN_PARSE, SCAN_SETUP, SCAN_ECHO_A, SCAN_ECHO_B };
+enum { SCAN_COUNT, SCAN_PARSE, SCAN_SETUP, SCAN_PROBE, SCAN_ECHO_A, SCAN_ECHO_B };
 /* Where a connection is in its life. */
 enum { C_CONNECTING, C_UPGRADING, C_GREETING, C_WELCOME, C_WELCOME_LINE, C_READY, C_CLOSED };
 
@@ -92,6 +92,7 @@ typedef struct Client {
   int is_parser;
   int sender_index; /* index in the run's senders, or -1 */
   int join_waiting;
+  int probe_waiting; /* the readiness probe waits for a setup line to reach this client */
   int echo_leader; /* the `a` of an echo pair: it sends, its peer answers */
 } Client;
 

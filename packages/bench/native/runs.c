@@ -18,6 +18,9 @@ void on_line(Client *c, const char *buf, size_t start, size_t end) {
   case SCAN_SETUP:
     join_on_line(c, buf, start, end);
     break;
+  case SCAN_PROBE:
+    probe_on_line(c, buf, start, end);
+    break;
   case SCAN_ECHO_A:
   case SCAN_ECHO_B:
     echo_on_line(c, buf, start, end);
@@ -53,6 +56,7 @@ void handle_request(char *line) {
   const char *op = q.op;
   if (strcmp(op, "connect") == 0) op_connect(q.id, &q);
   else if (strcmp(op, "join-pairs") == 0) op_join_pairs(q.id, &q);
+  else if (strcmp(op, "probe") == 0) op_probe(q.id, &q);
   else if (strcmp(op, "broadcast") == 0) op_broadcast(q.id, &q);
   else if (strcmp(op, "broadcast-start") == 0) op_broadcast_start(q.id);
   else if (strcmp(op, "broadcast-stop") == 0) {

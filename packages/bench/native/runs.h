@@ -8,11 +8,13 @@
 #include "loadgen.h"
 #include "request.h"
 
-/* connect.c: connect, join-pairs, close-all. */
+/* connect.c: connect, join-pairs, probe, close-all. */
 void op_connect(int id, Request *q);
 void op_join_pairs(int id, Request *q);
+void op_probe(int id, Request *q);
 void op_close_all(int id, Request *q);
 void join_on_line(Client *c, const char *buf, size_t start, size_t end);
+void probe_on_line(Client *c, const char *buf, size_t start, size_t end);
 void connect_tick(int64_t now);
 int64_t connect_deadline_us(void);
 

@@ -116,6 +116,7 @@ Options:
   --target HOST:PORT    measure another line-based chat server (connect, broadcast, echo)
   --protocol text       the protocol of --target (only "text")
   --greeting PREFIX     with --target: a client is ready when its first line starts with PREFIX
+                        (without it: once a probe line has reached it through the room)
   --no-self-echo        with --target: the server does not send senders their own lines
                         (ncat --chat); the echo scenario then cannot run
   --pin                 run each server on CPUs of its own (the first half) and the load

@@ -37,6 +37,9 @@ describe("encodeNativeRequest", () => {
       }),
     ).toBe("2 counts expectedPerSender=0:5,7:9 expectedPerReceiver=14\n");
     expect(encodeNativeRequest(4, { op: "close-all", ids: [] })).toBe("4 close-all ids=\n");
+    expect(
+      encodeNativeRequest(6, { op: "probe", clients: [1, 4], senders: [], timeoutMs: 250 }),
+    ).toBe("6 probe clients=1,4 senders= timeoutMs=250\n");
     expect(encodeNativeRequest(5, { op: "close-all" })).toBe("5 close-all\n");
   });
 });

@@ -43,6 +43,7 @@ const PLAIN_FIELDS = {
     "nodeBlock",
   ],
   echo: ["size", "durationMs", "maxRoundTripsPerPair"],
+  probe: ["clients", "senders", "timeoutMs"],
   "close-all": ["ids"],
   "broadcast-start": [],
   "broadcast-stop": [],

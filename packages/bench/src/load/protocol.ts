@@ -42,6 +42,21 @@ export interface JoinPairsRequest {
 }
 
 /**
+ * One round of the readiness probe (servers without a greeting): each of `senders` writes one
+ * setup line to the room, and the reply comes once each of `clients` has received a setup line
+ * (anyone's) through the room, which the server relays only to clients it has accepted; or
+ * when `timeoutMs` has passed.
+ */
+export interface ProbeRequest {
+  op: "probe";
+  /** This generator's clients still to hear a setup line. */
+  clients: number[];
+  /** This generator's clients that write a setup line now (none: only listen). */
+  senders: number[];
+  timeoutMs: number;
+}
+
+/**
  * Prepares one broadcast run (senders send, every client counts what it receives); the run
  * begins with {@link BroadcastStartRequest} once every worker has prepared.
  */
@@ -106,6 +121,7 @@ export interface CloseAllRequest {
 export type WorkerRequest =
   | ConnectRequest
   | JoinPairsRequest
+  | ProbeRequest
   | BroadcastRequest
   | BroadcastStartRequest
   | BroadcastStopRequest
@@ -132,6 +148,12 @@ export interface ConnectResult {
 export interface JoinPairsResult {
   joined: number;
   failed: number;
+}
+
+/** Result of a probe request. */
+export interface ProbeResult {
+  /** Clients that heard no setup line within the round's time. */
+  unheard: number[];
 }
 
 /** Result of a broadcast-start request, sent when this worker's senders stop. */

@@ -6,6 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BroadcastRunner } from "./broadcast-run.js";
 import { closeClients, connectClients } from "./connections.js";
 import { joinPairs, runEcho } from "./echo-run.js";
+import { probeRoom } from "./probe-run.js";
 import type { WorkerInit, WorkerReply, WorkerRequest } from "./protocol.js";
 import { WorkerState } from "./worker-state.js";
 
@@ -20,6 +21,8 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return connectClients(state, req);
     case "join-pairs":
       return joinPairs(state, req);
+    case "probe":
+      return probeRoom(state, req);
     case "broadcast":
       broadcasts.prepare(req);
       return null;

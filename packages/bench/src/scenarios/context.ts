@@ -9,6 +9,7 @@ import type {
   BroadcastResult,
   ConnectResult,
   CountsResult,
+  ProbeResult,
 } from "../load/protocol.js";
 import type { LoadTransport } from "../load/transport-kind.js";
 import type { Progress } from "../progress.js";
@@ -63,7 +64,8 @@ export interface ConnectFigures {
 
 /**
  * Opens clients 0..n-1 (or firstId...) across the workers and waits until each is greeted (or
- * fails); with `pause`, each stops reading once greeted.
+ * fails); with `pause`, each stops reading once greeted. A server with no greeting is then
+ * probed (see {@link probeRoom}) before the clients count as ready, unless they are paused.
  */
 export async function connectClients(
   ctx: ScenarioContext,
@@ -95,6 +97,12 @@ export async function connectClients(
   const lastUs = Math.max(...results.map((r) => r.lastReadyUs));
   const ready = results.reduce((n, r) => n + r.ready, 0);
   const timeToAllReadyMs = ready > 0 ? (lastUs - startUs) / 1000 : 0;
+  if (server.greeting === undefined && !more.pause) {
+    await probeRoom(
+      ctx,
+      Array.from({ length: clients }, (_, i) => first + i),
+    );
+  }
   const handshakes = results.reduce((n, r) => n + (r.handshakes ?? 0), 0);
   const lastHandshakeUs = Math.max(...results.map((r) => r.lastHandshakeUs ?? 0));
   const handshakeSeconds = (lastHandshakeUs - startUs) / 1e6;
@@ -110,6 +118,51 @@ export async function connectClients(
     connectionsPerSec: timeToAllReadyMs > 0 ? ready / (timeToAllReadyMs / 1000) : 0,
     readyLatency: summarizeLatency(mergeHistograms(results.map((r) => r.histogram))),
   };
+}
+
+/** How long one probe round waits for its setup lines before the next round writes more. */
+const PROBE_ROUND_MS = 250;
+
+/**
+ * The readiness probe for a server that does not greet (`--target` without `--greeting`): a
+ * client is connected once TCP connects, before the server may have accepted it, and the lines
+ * sent meanwhile never reach it. So, round after round, one client (two without self-echo, so
+ * that each hears the other; other clients each round, in case one is gone) writes a setup
+ * line, until every client has heard one through the room: the server relays only to the
+ * clients it has accepted. Fails with what is wrong once the deadline passes.
+ */
+export async function probeRoom(ctx: ScenarioContext, ids: readonly number[]): Promise<void> {
+  const perRound = ctx.options.selfEcho ? 1 : 2;
+  if (ids.length < perRound) {
+    ctx.warn("readiness probe skipped: one client cannot hear its own line without self-echo");
+    return;
+  }
+  const deadlineMs = 10_000 + ids.length * 2;
+  const deadline = performance.now() + deadlineMs;
+  let unheard: readonly number[] = ids;
+  for (let round = 0; unheard.length > 0; round++) {
+    if (performance.now() >= deadline) {
+      throw new Error(
+        `readiness probe: ${unheard.length} of ${ids.length} clients heard no setup line ` +
+          `through the room within ${deadlineMs / 1000} s of connecting; the server has not ` +
+          "accepted them, or does not relay every line to every client (a server that greets " +
+          "its clients: give --greeting PREFIX)",
+      );
+    }
+    const senders = Array.from(
+      { length: perRound },
+      (_, i) => ids[(round * perRound + i) % ids.length]!,
+    );
+    const senderParts = ctx.pool.split(senders);
+    const waiting = ctx.pool.split(unheard);
+    const results = await ctx.pool.all<ProbeResult>((w) => ({
+      op: "probe",
+      clients: waiting[w]!,
+      senders: senderParts[w]!,
+      timeoutMs: PROBE_ROUND_MS,
+    }));
+    unheard = results.flatMap((r) => r.unheard);
+  }
 }
 
 /** Closes every client connection, or only those given. */
