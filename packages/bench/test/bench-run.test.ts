@@ -1,14 +1,14 @@
 import { readFile } from "node:fs/promises";
-import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createNaiveRelay, type NaiveRelay } from "../src/servers/naive-relay.js";
 import type { BenchResults } from "../src/suite.js";
 import { expectEveryDelivery, runBench, useBuiltBench } from "./bench-process.js";
+import { startNcatLikeRelay } from "./ncat-like-relay.js";
 
 const tempDir = useBuiltBench("tcpchat-bench-");
 
-/** How long the ncat-like relay below takes to let a connected client into its room. */
+/** How long the ncat-like relay takes to let a connected client into its room. */
 const ACCEPT_LAG_MS = 300;
 
 describe("bench end to end", () => {
@@ -132,47 +132,13 @@ describe("bench end to end", () => {
   it.each(["js", "native"])(
     "measures a server that does not echo senders, like ncat --chat, with --no-self-echo (%s generator)",
     async (generator) => {
-      // Like `ncat --chat`: no greeting, each line goes at once to every other client in the room
-      // as `<userN> line` with CRLF, never back to its sender. Like ncat on a busy machine, it lets
-      // a connection into the room a while after TCP has connected it: the bench's readiness probe
-      // must wait for that, or the first messages miss receivers (gaps).
-      const sockets = new Set<Socket>();
-      let next = 0;
-      const server = createNetServer((socket) => {
-        const name = `<user${next++}> `;
-        let leaving = false;
-        setTimeout(() => {
-          if (!leaving) sockets.add(socket);
-        }, ACCEPT_LAG_MS);
-        let partial = "";
-        socket.setEncoding("utf8");
-        socket.on("data", (text: string) => {
-          const lines = (partial + text).split("\n");
-          partial = lines.pop() ?? "";
-          for (const line of lines) {
-            for (const other of sockets) if (other !== socket) other.write(`${name}${line}\r\n`);
-          }
-        });
-        socket.on("error", () => {});
-        // A client that half-closes is leaving (the connect scenario's): it no longer counts.
-        const leave = () => {
-          leaving = true;
-          sockets.delete(socket);
-        };
-        socket.on("end", leave);
-        socket.on("close", leave);
-      });
-      const open = new Set<Socket>();
-      server.on("connection", (socket: Socket) => {
-        open.add(socket);
-        socket.on("close", () => open.delete(socket));
-      });
+      // It lets each client into its room a while after TCP has connected it: the readiness
+      // probe must wait for that, or the first messages miss receivers.
+      const relay = await startNcatLikeRelay({ acceptLagMs: ACCEPT_LAG_MS });
       try {
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        const { port } = server.address() as AddressInfo;
         const json = join(tempDir(), `no-echo-${generator}.json`);
         const run = await runBench(
-          `--target 127.0.0.1:${port} --no-self-echo --generator ${generator} --clients 5 --senders 2 --duration 0.2 --json ${json}`.split(
+          `--target 127.0.0.1:${relay.port} --no-self-echo --generator ${generator} --clients 5 --senders 2 --duration 0.2 --json ${json}`.split(
             " ",
           ),
         );
@@ -184,8 +150,7 @@ describe("bench end to end", () => {
         // Each sender's messages reach the four others, every one of them exactly once.
         expectEveryDelivery(results.scenarios.broadcast?.target?.closed, 4, generator);
       } finally {
-        for (const socket of open) socket.destroy();
-        await new Promise((resolve) => server.close(resolve));
+        await relay.close();
       }
     },
   );

@@ -71,7 +71,12 @@ export async function connectClients(
   ctx: ScenarioContext,
   server: ServerUnderTest,
   clients: number,
-  more: { firstId?: number; pause?: boolean } = {},
+  more: {
+    firstId?: number;
+    pause?: boolean;
+    /** Deadline of the readiness probe, ms (default: 10 s plus 2 ms a client). */
+    probeDeadlineMs?: number;
+  } = {},
 ): Promise<ConnectFigures> {
   const first = more.firstId ?? 0;
   const parts = ctx.pool.split(Array.from({ length: clients }, (_, i) => first + i));
@@ -98,10 +103,8 @@ export async function connectClients(
   const ready = results.reduce((n, r) => n + r.ready, 0);
   const timeToAllReadyMs = ready > 0 ? (lastUs - startUs) / 1000 : 0;
   if (server.greeting === undefined && !more.pause) {
-    await probeRoom(
-      ctx,
-      Array.from({ length: clients }, (_, i) => first + i),
-    );
+    const ids = Array.from({ length: clients }, (_, i) => first + i);
+    await probeRoom(ctx, ids, more.probeDeadlineMs);
   }
   const handshakes = results.reduce((n, r) => n + (r.handshakes ?? 0), 0);
   const lastHandshakeUs = Math.max(...results.map((r) => r.lastHandshakeUs ?? 0));
@@ -131,13 +134,16 @@ const PROBE_ROUND_MS = 250;
  * line, until every client has heard one through the room: the server relays only to the
  * clients it has accepted. Fails with what is wrong once the deadline passes.
  */
-export async function probeRoom(ctx: ScenarioContext, ids: readonly number[]): Promise<void> {
+export async function probeRoom(
+  ctx: ScenarioContext,
+  ids: readonly number[],
+  deadlineMs = 10_000 + ids.length * 2,
+): Promise<void> {
   const perRound = ctx.options.selfEcho ? 1 : 2;
   if (ids.length < perRound) {
     ctx.warn("readiness probe skipped: one client cannot hear its own line without self-echo");
     return;
   }
-  const deadlineMs = 10_000 + ids.length * 2;
   const deadline = performance.now() + deadlineMs;
   let unheard: readonly number[] = ids;
   for (let round = 0; unheard.length > 0; round++) {
