@@ -323,8 +323,7 @@ void op_counts(int id, Request *q) {
   if (!bc.hist) bc.hist = hist_new(), bc.send_lag = hist_new();
   str_hist(&r, bc.hist);
   str_add(&r, "}", 1);
-  reply_ok(id, &r);
-  free(r.data);
+  reply_ok_free(id, &r);
 }
 
 void broadcast_after_chunk(Client *c) {

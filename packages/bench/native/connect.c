@@ -96,8 +96,7 @@ static void connect_finish(void) {
   Histogram *hist = conn.hist;
   memset(&conn, 0, sizeof conn);
   conn.hist = hist;
-  reply_ok(id, &r);
-  free(r.data);
+  reply_ok_free(id, &r);
 }
 
 void connect_settle(Client *c, const char *reason) {
@@ -181,8 +180,7 @@ static void join_finish(void) {
   int id = join.id;
   free(join.pairs);
   memset(&join, 0, sizeof join);
-  reply_ok(id, &r);
-  free(r.data);
+  reply_ok_free(id, &r);
 }
 
 void op_join_pairs(int id, Request *q) {
@@ -245,8 +243,7 @@ static void close_all_check(int force) {
   int id = closing.id;
   free(closing.list);
   memset(&closing, 0, sizeof closing);
-  reply_ok(id, &r);
-  free(r.data);
+  reply_ok_free(id, &r);
 }
 
 void op_close_all(int id, Request *q) {
@@ -318,8 +315,7 @@ static void probe_finish(void) {
   int id = probe.id;
   free(probe.clients);
   memset(&probe, 0, sizeof probe);
-  reply_ok(id, &r);
-  free(r.data);
+  reply_ok_free(id, &r);
 }
 
 void op_probe(int id, Request *q) {

@@ -26,8 +26,7 @@ static void echo_finish(void) {
   str_add(&r, "}", 1);
   int id = echo.id;
   echo.id = 0;
-  reply_ok(id, &r);
-  free(r.data);
+  reply_ok_free(id, &r);
 }
 
 static void echo_send(Client *a) {

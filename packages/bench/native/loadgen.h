@@ -37,6 +37,8 @@ void str_printf(Str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void str_json(Str *s, const char *text);
 void str_hist(Str *s, const Histogram *h);
 void reply_ok(int id, const Str *result);
+/* reply_ok, then frees the result's text (every request's last step). */
+void reply_ok_free(int id, Str *result);
 void reply_error(int id, const char *message);
 void write_progress(void);
 

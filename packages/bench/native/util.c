@@ -127,6 +127,13 @@ void reply_ok(int id, const Str *result) {
   free(line.data);
 }
 
+void reply_ok_free(int id, Str *result) {
+  reply_ok(id, result);
+  free(result->data);
+  result->data = NULL;
+  result->len = result->cap = 0;
+}
+
 void reply_error(int id, const char *message) {
   Str line = {0};
   str_printf(&line, "{\"kind\":\"reply\",\"id\":%d,\"ok\":false,\"error\":", id);
