@@ -63,16 +63,24 @@ export function useBuiltBench(prefix: string): () => string {
 const QUICK_RUN = ["--quick", "--clients", "8", "--senders", "3", "--duration", "0.2"];
 
 /**
- * Runs the bench on the small run every end-to-end test starts from, plus `args`, writing its
- * JSON to `json`; fails the test unless the bench exits 0. Returns the output and the results.
+ * Runs the bench with `args`, writing its JSON to `json`; fails the test unless the bench exits
+ * 0. Returns the output and the results.
  */
-export async function runQuickBench(
+export async function runBenchJson(
   json: string,
   args: string[],
 ): Promise<BenchRun & { results: BenchResults }> {
-  const run = await runBench([...QUICK_RUN, ...args, "--json", json]);
+  const run = await runBench([...args, "--json", json]);
   expect(run.code, run.stderr + run.stdout).toBe(0);
   return { ...run, results: JSON.parse(await readFile(json, "utf8")) as BenchResults };
+}
+
+/** {@link runBenchJson} on the small run every end-to-end test starts from, plus `args`. */
+export function runQuickBench(
+  json: string,
+  args: string[],
+): Promise<BenchRun & { results: BenchResults }> {
+  return runBenchJson(json, [...QUICK_RUN, ...args]);
 }
 
 /**

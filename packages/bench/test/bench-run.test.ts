@@ -1,9 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createNaiveRelay, type NaiveRelay } from "../src/servers/naive-relay.js";
-import type { BenchResults } from "../src/suite.js";
-import { expectEveryDelivery, runBench, useBuiltBench } from "./bench-process.js";
+import { expectEveryDelivery, runBench, runBenchJson, useBuiltBench } from "./bench-process.js";
 import { startNcatLikeRelay } from "./ncat-like-relay.js";
 
 const tempDir = useBuiltBench("tcpchat-bench-");
@@ -14,7 +12,7 @@ const ACCEPT_LAG_MS = 300;
 describe("bench end to end", () => {
   it("runs every scenario against tcpchat and the naive relay and reports them side by side", async () => {
     const json = join(tempDir(), "quick.json");
-    const run = await runBench([
+    const run = await runBenchJson(json, [
       "--",
       "--quick",
       "--clients",
@@ -23,15 +21,12 @@ describe("bench end to end", () => {
       "3",
       "--duration",
       "0.2",
-      "--json",
-      json,
     ]);
     expect(run.stderr).not.toContain("bench failed");
-    expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("tcpchat vs naive relay");
     expect(run.stdout).toContain("tcpchat vs coalescing relay");
     expect(run.stderr).toMatch(/tcpchat broadcast closed loop .*delivered/);
-    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const results = run.results;
     expect(results.errors).toEqual([]);
     expect(results.servers).toEqual(["tcpchat", "naive relay", "coalescing relay"]);
     expect(results.machine.cores).toBeGreaterThan(0);
@@ -66,7 +61,7 @@ describe("bench end to end", () => {
 
   it("sweeps room sizes with --sweep, tcpchat beside the coalescing relay", async () => {
     const json = join(tempDir(), "sweep.json");
-    const run = await runBench([
+    const run = await runBenchJson(json, [
       "--quick",
       "--scenario",
       "connect",
@@ -76,12 +71,9 @@ describe("bench end to end", () => {
       "0.2",
       "--sweep",
       "clients=4,10",
-      "--json",
-      json,
     ]);
-    expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("Sweep (broadcast and idle memory by room size):");
-    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const results = run.results;
     expect(results.sweep?.map((p) => p.clients)).toEqual([4, 10]);
     for (const point of results.sweep ?? []) {
       expect(Object.keys(point.servers)).toEqual(["tcpchat", "coalescing relay"]);
@@ -99,7 +91,7 @@ describe("bench end to end", () => {
     try {
       const { port } = await relay.listen(0, "127.0.0.1");
       const json = join(tempDir(), "target.json");
-      const run = await runBench([
+      const run = await runBenchJson(json, [
         "--target",
         `127.0.0.1:${port}`,
         "--protocol",
@@ -112,11 +104,8 @@ describe("bench end to end", () => {
         "2",
         "--duration",
         "0.2",
-        "--json",
-        json,
       ]);
-      expect(run.code, run.stderr + run.stdout).toBe(0);
-      const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+      const results = run.results;
       expect(results.servers).toEqual(["target"]);
       expect(Object.keys(results.scenarios).sort()).toEqual(["broadcast", "connect", "echo"]);
       const closed = results.scenarios.broadcast?.target?.closed;
@@ -137,13 +126,13 @@ describe("bench end to end", () => {
       const relay = await startNcatLikeRelay({ acceptLagMs: ACCEPT_LAG_MS });
       try {
         const json = join(tempDir(), `no-echo-${generator}.json`);
-        const run = await runBench(
-          `--target 127.0.0.1:${relay.port} --no-self-echo --generator ${generator} --clients 5 --senders 2 --duration 0.2 --json ${json}`.split(
+        const run = await runBenchJson(
+          json,
+          `--target 127.0.0.1:${relay.port} --no-self-echo --generator ${generator} --clients 5 --senders 2 --duration 0.2`.split(
             " ",
           ),
         );
-        expect(run.code, run.stderr + run.stdout).toBe(0);
-        const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+        const results = run.results;
         expect(results.generator).toBe(generator);
         expect(results.errors).toEqual([]);
         expect(Object.keys(results.scenarios).sort()).toEqual(["broadcast", "connect"]);

@@ -1,15 +1,13 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BenchResults } from "../src/suite.js";
-import { runBench, useBuiltBench } from "./bench-process.js";
+import { runBenchJson, useBuiltBench } from "./bench-process.js";
 
 const tempDir = useBuiltBench("tcpchat-bench-cluster-");
 
 describe("bench --nodes end to end", () => {
   it("runs two nodes joined by a redis-server of its own beside a single node, and reports the cluster's figures", async () => {
     const json = join(tempDir(), "cluster.json");
-    const run = await runBench([
+    const run = await runBenchJson(json, [
       "--quick",
       "--nodes",
       "2",
@@ -19,14 +17,11 @@ describe("bench --nodes end to end", () => {
       "2",
       "--duration",
       "0.3",
-      "--json",
-      json,
     ]);
-    expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("Cluster:");
     expect(run.stdout).toMatch(/2 nodes open loop +[\d.]+ [kM]? *.*cross-node/);
     expect(run.stdout).toContain("cross-node p99 < 10 ms");
-    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const results = run.results;
     expect(results.errors).toEqual([]);
     // Only the cluster ran: no other scenario was asked for.
     expect(Object.keys(results.scenarios)).toEqual(["cluster"]);

@@ -1,15 +1,13 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BenchResults } from "../src/suite.js";
-import { runBench, useBuiltBench } from "./bench-process.js";
+import { runBenchJson, useBuiltBench } from "./bench-process.js";
 
 const tempDir = useBuiltBench("tcpchat-bench-history-");
 
 describe("bench broadcast-history", () => {
   it("runs broadcast with history off and on in one run and judges the ratio and the write lag", async () => {
     const json = join(tempDir(), "history.json");
-    const run = await runBench([
+    const run = await runBenchJson(json, [
       "--quick",
       "--scenario",
       "broadcast-history",
@@ -19,11 +17,8 @@ describe("bench broadcast-history", () => {
       "3",
       "--duration",
       "1",
-      "--json",
-      json,
     ]);
-    expect(run.code, run.stderr + run.stdout).toBe(0);
-    const results = JSON.parse(await readFile(json, "utf8")) as BenchResults;
+    const results = run.results;
     expect(results.errors).toEqual([]);
     const figures = results.scenarios["broadcast-history"];
     expect(figures?.rounds.map((r) => r.history)).toEqual([false, true]);
