@@ -72,6 +72,18 @@ export class LineClient {
     return client;
   }
 
+  /**
+   * A structured (JSON-line) client: greeted, it says hello as `nick` (in `room`, default the
+   * lobby) and waits for its welcome.
+   */
+  static async welcomed(port: number, nick: string, room?: string): Promise<LineClient> {
+    const client = await LineClient.open(port);
+    await client.waitFor(/^\*\*\* tcpchat\/1 /);
+    client.send(JSON.stringify({ type: "hello", proto: 1, nick, ...(room ? { room } : {}) }));
+    await client.waitFor(/"type":"welcome"/);
+    return client;
+  }
+
   send(line: string | Buffer): void {
     this.socket.write(typeof line === "string" ? `${line}\n` : line);
   }

@@ -147,10 +147,7 @@ describe("the full-text index behind the writer's commits", () => {
       history: { joinLimit: 0, flushMs: 5 },
       ...UNLIMITED_RATES,
     });
-    const alice = await LineClient.open(s.port);
-    await alice.waitFor(/^\*\*\* tcpchat\/1 /);
-    alice.send(JSON.stringify({ type: "hello", proto: 1, nick: "alice" }));
-    await alice.waitFor(/"type":"welcome"/);
+    const alice = await LineClient.welcomed(s.port, "alice");
     for (let i = 1; i <= 40; i++) {
       alice.send(JSON.stringify({ type: "send", text: `deploy step ${i}`, ref: `r${i}` }));
     }
@@ -217,10 +214,7 @@ describe("the full-text index behind the writer's commits", () => {
       history: { joinLimit: 0, flushMs: 5, maxPerRoom: 3, retentionEveryMs: 20, retentionBatch: 2 },
       ...UNLIMITED_RATES,
     });
-    const alice = await LineClient.open(s.port);
-    await alice.waitFor(/^\*\*\* tcpchat\/1 /);
-    alice.send(JSON.stringify({ type: "hello", proto: 1, nick: "alice" }));
-    await alice.waitFor(/"type":"welcome"/);
+    const alice = await LineClient.welcomed(s.port, "alice");
     for (const text of ["deploy one", "deploy two", "deploy three", "deploy four", "deploy five"]) {
       alice.send(JSON.stringify({ type: "send", text, ref: text }));
     }

@@ -5,13 +5,6 @@ import { UNLIMITED_RATES, useDataDirs } from "./temp-store.js";
 
 const dataDir = useDataDirs("tcpchat-history-worker-");
 
-async function jsonClient(port: number, nick: string) {
-  const client = await LineClient.open(port);
-  await client.waitFor(/^\*\*\* tcpchat\/1 /);
-  client.send(JSON.stringify({ type: "hello", proto: 1, nick }));
-  await client.waitFor(/"type":"welcome"/);
-  return client;
-}
 const parsed = (lines: readonly string[]) =>
   lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -29,7 +22,7 @@ describe("history written by the worker thread", () => {
     const store = openDataDirectory(dir);
     // A minute between batches: nothing is committed while the test runs, unless a read forces it.
     const s = await startServer({ store, history: { joinLimit: 3, flushMs: 60_000 } });
-    const alice = await jsonClient(s.port, "alice");
+    const alice = await LineClient.welcomed(s.port, "alice");
     for (let i = 1; i <= 4; i++) {
       alice.send(JSON.stringify({ type: "send", text: `deploy m${i}`, ref: `r${i}` }));
     }
@@ -39,7 +32,7 @@ describe("history written by the worker thread", () => {
       .map((f) => f["id"] as string);
     expect(store.lastMessageId()).toBe(0);
 
-    const bob = await jsonClient(s.port, "bob");
+    const bob = await LineClient.welcomed(s.port, "bob");
     await bob.waitFor(/"text":"deploy m4"/);
     const joined = parsed(bob.lines).filter((f) => f["history"] === true);
     expect(joined.map((f) => f["text"])).toEqual(["deploy m2", "deploy m3", "deploy m4"]);
@@ -78,7 +71,7 @@ describe("history written by the worker thread", () => {
       history: { joinLimit: 0, flushMs: 60_000 },
       ...UNLIMITED_RATES,
     });
-    const alice = await jsonClient(s.port, "alice");
+    const alice = await LineClient.welcomed(s.port, "alice");
     for (let i = 1; i <= 50; i++)
       alice.send(JSON.stringify({ type: "send", text: `m${i}`, ref: `r${i}` }));
     await alice.waitFor(/"ref":"r50"/);
@@ -107,8 +100,8 @@ describe("history written by the worker thread", () => {
     s.server.on("history-paused", (error: Error & { code?: string }) =>
       events.push(`paused: ${error.code}`),
     );
-    const alice = await jsonClient(s.port, "alice");
-    const bob = await jsonClient(s.port, "bob");
+    const alice = await LineClient.welcomed(s.port, "alice");
+    const bob = await LineClient.welcomed(s.port, "bob");
     const text = "x".repeat(400);
     for (let i = 1; i <= 600; i++)
       alice.send(JSON.stringify({ type: "send", text: `${i} ${text}`, ref: `r${i}` }));

@@ -10,14 +10,6 @@ import {
 } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
 
-/** A JSON-line client over the same LineClient: sends a hello and parses frames. */
-async function jsonClient(port: number, nick: string, room?: string) {
-  const client = await LineClient.open(port);
-  await client.waitFor(/^\*\*\* tcpchat\/1 /);
-  client.send(JSON.stringify({ type: "hello", proto: 1, nick, ...(room ? { room } : {}) }));
-  await client.waitFor(/"type":"welcome"/);
-  return client;
-}
 const frames = (client: LineClient) =>
   client.lines
     .filter((l) => l.startsWith("{"))
@@ -77,14 +69,14 @@ describe.each([
   it("a JSON client gets history frames flagged history after its welcome, and pages with ids", async () => {
     await using store = makeStore();
     await using s = await startServer({ store, history: { joinLimit: 2 } });
-    const alice = await jsonClient(s.port, "alice", "dev");
+    const alice = await LineClient.welcomed(s.port, "alice", "dev");
     for (let i = 1; i <= 12; i++)
       alice.send(JSON.stringify({ type: "send", text: `m${i}`, ref: `r${i}` }));
     await alice.waitFor(/"ref":"r12"/);
     const ids = frames(alice)
       .filter((f) => f["type"] === "ack" && f["id"])
       .map((f) => f["id"] as string);
-    const bob = await jsonClient(s.port, "bob", "dev");
+    const bob = await LineClient.welcomed(s.port, "bob", "dev");
     await bob.waitFor(/"text":"m12"/);
     const bobFrames = frames(bob);
     const welcome = bobFrames.findIndex((f) => f["type"] === "welcome");
@@ -163,13 +155,13 @@ describe.each([
     let lastId: string;
     {
       await using s = await startServer({ store });
-      const alice = await jsonClient(s.port, "alice");
+      const alice = await LineClient.welcomed(s.port, "alice");
       alice.send(JSON.stringify({ type: "send", text: "before", ref: "a" }));
       lastId = (JSON.parse(await alice.waitFor(/"ref":"a"/)) as { id: string }).id;
       alice.close();
     }
     await using s = await startServer({ store });
-    const bob = await jsonClient(s.port, "bob");
+    const bob = await LineClient.welcomed(s.port, "bob");
     bob.send(JSON.stringify({ type: "send", text: "after", ref: "b" }));
     const nextId = (JSON.parse(await bob.waitFor(/"ref":"b"/)) as { id: string }).id;
     expect(Number.parseInt(nextId, 36)).toBe(Number.parseInt(lastId, 36) + 1);
@@ -180,7 +172,7 @@ describe.each([
     await using store = makeStore();
     await using s = await startServer({ store, history: { joinLimit: 0, flushMs: 5 } });
     const writers = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => jsonClient(s.port, `writer${i}`)),
+      Array.from({ length: 8 }, (_, i) => LineClient.welcomed(s.port, `writer${i}`)),
     );
     const perWriter = 30;
     for (let n = 0; n < perWriter; n++) {

@@ -43,15 +43,6 @@ async function account(
   return client;
 }
 
-/** A JSON-line client: sends a hello and collects frames. */
-async function jsonClient(port: number, nick: string) {
-  const client = await LineClient.open(port);
-  await client.waitFor(/^\*\*\* tcpchat\/1 /);
-  client.send(JSON.stringify({ type: "hello", proto: 1, nick }));
-  await client.waitFor(/"type":"welcome"/);
-  return client;
-}
-
 describe("operators from any client", () => {
   it("a non-operator gets CHAT_ERR_NOT_PERMITTED with a hint for /ban, /unban and setting a topic", async () => {
     await using store = memoryStore();
@@ -283,7 +274,7 @@ describe("the login grace period", () => {
     await using s = await startServer({ store, modeSettleMs: 50, loginGraceMs: 400 });
     const owner = await account(s.port, store, "alice");
     owner.close();
-    const guest = await jsonClient(s.port, "alice");
+    const guest = await LineClient.welcomed(s.port, "alice");
     const welcome = JSON.parse(guest.lines.find((l) => l.includes('"welcome"'))!);
     expect(welcome.nick).toBe("alice");
     await guest.waitFor(
@@ -312,7 +303,7 @@ describe("the login grace period", () => {
     await using s = await startServer({ store, modeSettleMs: 50, loginGraceMs: graceMs });
     const owner = await account(s.port, store, "alice");
     owner.close();
-    const back = await jsonClient(s.port, "alice");
+    const back = await LineClient.welcomed(s.port, "alice");
     // The welcome is out, so the server has started the grace period by now.
     const welcomedAt = Date.now();
     back.send(JSON.stringify({ type: "auth", ref: "a1", name: "alice", password: PASSWORD }));
@@ -335,7 +326,7 @@ describe("the login grace period", () => {
     await using s = await startServer({ store, modeSettleMs: 50, loginGraceMs: 0 });
     const owner = await account(s.port, store, "alice");
     owner.close();
-    const guest = await jsonClient(s.port, "alice");
+    const guest = await LineClient.welcomed(s.port, "alice");
     await guest.waitFor(/CHAT_ERR_NICK_REGISTERED/);
     expect(JSON.parse(guest.lines.find((l) => l.includes('"welcome"'))!).nick).toMatch(/^guest-/);
     guest.close();
