@@ -12,7 +12,13 @@ export * from "./framing/index.js";
 export * from "./policy/index.js";
 export * from "./protocol/index.js";
 export * from "./server/index.js";
-export type { HubSettings, SessionInfo } from "./session/index.js";
+export type {
+  AccountSettings,
+  HubSettings,
+  LoginThrottleOptions,
+  PasswordGateOptions,
+  SessionInfo,
+} from "./session/index.js";
 export * from "./store/index.js";
 export {
   connectTcp,

@@ -144,4 +144,49 @@ describe("password work is bounded per address", () => {
     sixth.close();
     elsewhere.close();
   });
+
+  it("counts every password hash, and takes the operator's password limits in place of the defaults", async () => {
+    await using store = memoryStore();
+    // Registrations paced after 1 (not 5), at most 1 hash per address at once (not 2).
+    await using s = await startServer({
+      store,
+      modeSettleMs: 50,
+      passwordLimits: {
+        registrationThrottle: {
+          freeFailures: 1,
+          baseDelayMs: 60_000,
+          maxDelayMs: 60_000,
+          maxEntries: 100,
+          forgetAfterMs: 60_000,
+        },
+        passwordGate: { maxRunning: 1, maxWaiting: 4, maxPerAddress: 1 },
+      },
+    });
+    const first = await LineClient.greeted(s.port);
+    first.send("/nick fresh0");
+    await first.waitFor(/is now known as fresh0$/);
+    first.send("/register hunter2hunter2");
+    await first.waitFor(/^\*\*\* registered fresh0:/, 10_000);
+    expect(s.server.stats().passwordHashes).toBe(1);
+    const second = await LineClient.greeted(s.port);
+    second.send("/nick fresh1");
+    await second.waitFor(/is now known as fresh1$/);
+    second.send("/register hunter2hunter2");
+    expect(await second.waitFor(/^!!! /, 10_000)).toMatch(
+      /^!!! CHAT_ERR_REGISTER_THROTTLED: Too many registrations from your address; try again in 60 s\./,
+    );
+    // Two logins at once from one address: one is checked (a hash), the other refused unhashed.
+    const marks = [first.lines.length, second.lines.length];
+    first.send("/login fresh0 wrong-password");
+    second.send("/login fresh0 wrong-password");
+    const replies = await Promise.all(
+      [first, second].map((c, i) =>
+        c.waitFor(/^!!! CHAT_ERR_(LOGIN_FAILED|LOGIN_THROTTLED)/, 10_000, marks[i]),
+      ),
+    );
+    expect(replies.filter((r) => r.startsWith("!!! CHAT_ERR_LOGIN_FAILED"))).toHaveLength(1);
+    expect(s.server.stats().passwordHashes).toBe(2);
+    first.close();
+    second.close();
+  });
 });

@@ -8,7 +8,7 @@ import type { ManagedAcceptPolicy } from "../policy/accept-policy.js";
 import type { AcceptDecision, AcceptPolicy, PeerInfo } from "../policy/types.js";
 import { formatRefusalLine } from "../protocol/lines.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
-import { Accounts, DEFAULT_ACCOUNT_SETTINGS } from "../session/accounts.js";
+import { type AccountSettings, Accounts, DEFAULT_ACCOUNT_SETTINGS } from "../session/accounts.js";
 import { WS_CODEC } from "../session/codec.js";
 import { ChatHub, type HubSettings } from "../session/hub.js";
 import { setTopic, topicProblem } from "../session/operator-requests.js";
@@ -211,6 +211,14 @@ export interface ChatServerOptions {
    * (default 30000); then it is renamed to a guest nick. 0 refuses such a nick at once.
    */
   loginGraceMs?: number;
+  /**
+   * The password defences, each field replacing the default as a whole: failed-login and
+   * registration throttles per address and account, and the gate on password hashes running at
+   * once (default: as many as half the machine's cores, 32 waiting, 2 per address).
+   */
+  passwordLimits?: Partial<
+    Pick<AccountSettings, "throttle" | "registrationThrottle" | "passwordGate">
+  >;
 }
 
 /** Live figures of a server. */
@@ -360,6 +368,7 @@ export class ChatServer extends EventEmitter {
           ...DEFAULT_ACCOUNT_SETTINGS.passwordGate,
           maxRunning: Math.max(1, Math.floor(availableParallelism() / 2)),
         },
+        ...options.passwordLimits,
       });
       this.hub.topics = new Topics(options.store, (what, error) =>
         this.hub.storeFailed(what, error),

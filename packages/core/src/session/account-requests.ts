@@ -115,9 +115,10 @@ export function register(
   }
   const name = session.nick;
   const key = session.nickKey;
-  const hashed = accounts.passwordGate.run(address, () =>
-    hashPassword(request.password, accounts.settings.scrypt),
-  );
+  const hashed = accounts.passwordGate.run(address, () => {
+    hub.stats.passwordHashes += 1;
+    return hashPassword(request.password, accounts.settings.scrypt);
+  });
   if (typeof hashed === "string") return refusePasswordWork(hub, session, hashed, request.ref);
   hub.chargeWork(session, PASSWORD_WORK_COST);
   session.authPending = true;
@@ -205,6 +206,7 @@ export function auth(
     return hub.replyError(session, new ProtocolError("CHAT_ERR_LOGIN_FAILED"), request.ref);
   }
   const checked = accounts.passwordGate.run(address, async () => {
+    hub.stats.passwordHashes += 1;
     const account = await accounts.store.getAccount(key);
     if (account === undefined) {
       decoyHash ??= hashPassword("decoy password", accounts.settings.scrypt);

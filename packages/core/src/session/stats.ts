@@ -30,6 +30,8 @@ export interface HubStats {
   readsRefused: number;
   /** Password checks and registrations refused at once because too many were under way. */
   passwordsRefused: number;
+  /** Password hashes run: registrations and login checks (an unknown account's decoy included). */
+  passwordHashes: number;
 }
 
 export function newStats(): HubStats {
@@ -51,5 +53,6 @@ export function newStats(): HubStats {
     evictions: 0,
     readsRefused: 0,
     passwordsRefused: 0,
+    passwordHashes: 0,
   };
 }
