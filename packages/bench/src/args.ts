@@ -1,4 +1,5 @@
 import { SERVER_NODE_FLAGS } from "@tcpchat/core";
+import { ATTACKER_KIND_LIST, type AttackerKind } from "./abuse/attacker.js";
 import { ATTACKS, type AttackName } from "./abuse/scale.js";
 import { GENERATOR_KINDS, type GeneratorKind } from "./load/generator.js";
 import { LOAD_TRANSPORT_LIST, LOAD_TRANSPORTS, type LoadTransport } from "./load/transport-kind.js";
@@ -35,6 +36,11 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   /** The abuse scenario's attacks (default: all). */
   attacks: AttackName[];
+  /**
+   * The kinds of attacker that attacks run once per kind (the cost attacks) run with (default:
+   * every kind the server speaks).
+   */
+  attackerKinds: AttackerKind[];
   /**
    * How tcpchat's clients connect, in the order measured. TCP always comes first: it is the
    * figure the WebSocket and TLS targets are judged against, in the same run.
@@ -97,6 +103,9 @@ Options:
   --scenario LIST       comma-separated: ${SCENARIOS.join(", ")}
                         (default: all but abuse)
   --attack LIST         abuse: comma-separated: ${ATTACKS.join(", ")} (default: all)
+  --attacker LIST       abuse: the kinds of attacker that search-flood, history-flood,
+                        register-flood and login-flood run with, one run each:
+                        ${ATTACKER_KIND_LIST.join(", ")} (default: all)
   --transport LIST      comma-separated: ${LOAD_TRANSPORT_LIST.join(", ")} (default tcp); json, ws
                         and tls measure tcpchat again with JSON-line, WebSocket or TLS
                         clients, beside TCP text clients (scenarios
@@ -224,6 +233,22 @@ function parseTransports(raw: string | undefined): LoadTransport[] {
   return LOAD_TRANSPORT_LIST.filter((t) => names.includes(t));
 }
 
+function parseAttackerKinds(raw: string | undefined): AttackerKind[] {
+  const names = (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError("--attacker needs a list of kinds");
+  for (const name of names) {
+    if (!(ATTACKER_KIND_LIST as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `unknown kind of attacker "${name}"; choose from ${ATTACKER_KIND_LIST.join(", ")}`,
+      );
+    }
+  }
+  return ATTACKER_KIND_LIST.filter((k) => names.includes(k));
+}
+
 function parseAttacks(raw: string | undefined): AttackName[] {
   const names = (raw ?? "")
     .split(",")
@@ -246,6 +271,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     clients: quick ? 20 : 500,
     scenarios: [...DEFAULT_SCENARIOS],
     attacks: [...ATTACKS],
+    attackerKinds: [...ATTACKER_KIND_LIST],
     transports: [LOAD_TRANSPORTS.tcp],
     senders: quick ? 4 : 10,
     size: 64,
@@ -288,6 +314,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--attack":
       case "--attacks":
         options.attacks = parseAttacks(value());
+        break;
+      case "--attacker":
+      case "--attackers":
+        options.attackerKinds = parseAttackerKinds(value());
         break;
       case "--transport":
       case "--transports":

@@ -17,13 +17,8 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  type ChatStore,
-  createServer,
-  openDataDirectory,
-  type SqliteStore,
-  type StoredMessage,
-} from "@tcpchat/core";
+import { type ChatStore, createServer, openDataDirectory, type SqliteStore } from "@tcpchat/core";
+import { seedRoom } from "./seed-room.js";
 
 const USAGE = `pnpm bench:history [--messages N] [--members N] [--senders N] [--per-sender N] [--rounds N] [--json FILE]
 
@@ -34,19 +29,6 @@ const USAGE = `pnpm bench:history [--messages N] [--members N] [--senders N] [--
   --rounds N      rounds of history off and on, alternated (default 2)
   --json FILE     write every figure as JSON
 `;
-
-const WORDS = [
-  "deploy",
-  "build",
-  "lunch",
-  "review",
-  "merge",
-  "coffee",
-  "점심",
-  "회의",
-  "release",
-  "bug",
-];
 
 function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -66,25 +48,8 @@ function timeMany(times: number, run: () => unknown): { p50: number; p99: number
 /** Part 1: seeds a room and times the reads the protocol offers. */
 function bigRoom(dir: string, count: number) {
   const store = openDataDirectory(join(dir, "big"));
-  const batchSize = 10_000;
   const seedStarted = performance.now();
-  const now = Date.now();
-  for (let first = 1; first <= count; first += batchSize) {
-    const batch: StoredMessage[] = [];
-    for (let id = first; id < Math.min(first + batchSize, count + 1); id++) {
-      const rare = id % 100_000 === 0 ? " zanzibar" : "";
-      batch.push({
-        id,
-        ts: now - (count - id) * 100,
-        room: "big",
-        roomKey: "big",
-        from: `user${id % 97}`,
-        text: `${WORDS[id % WORDS.length]} ${WORDS[(id * 7) % WORDS.length]} message ${id}${rare}`,
-        action: false,
-      });
-    }
-    store.appendMessages(batch);
-  }
+  seedRoom(store, { room: "big", count, rare: { word: "zanzibar", every: 100_000 } });
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   const middle = Math.floor(count / 2);
   const figures = {

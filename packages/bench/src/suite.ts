@@ -389,6 +389,7 @@ export async function runSuite(
       progress.note("abuse: each attack against a fresh tcpchat server with default limits");
       results.scenarios.abuse = await runAbuseScenario(ctx, {
         attacks: options.attacks,
+        attackerKinds: options.attackerKinds,
         scale: abuseScale(options.quick),
         serverChildUrl: scripts.serverChildUrl,
         nodeFlags: options.serverNodeFlags,

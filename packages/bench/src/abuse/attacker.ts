@@ -1,9 +1,10 @@
 import { connect, type Socket } from "node:net";
 import { connect as connectTls } from "node:tls";
+import { TELNET_COMMAND, TELNET_OPTION, TelnetFilter } from "@tcpchat/core";
 import { JSON_HELLO } from "../load/json-requests.js";
 import {
   checkUpgradeResponse,
-  encodeClientFrame,
+  encodeClientMessages,
   upgradeRequest,
   WS_OPCODES,
   WsFrameReader,
@@ -13,11 +14,42 @@ import { errorCodeOf, LineWatch } from "./line-watch.js";
 
 /**
  * What an attacker speaks: text lines over TCP (like `nc`), JSON lines over TCP, WebSocket
- * (JSON lines in frames, upgraded on `/ws`), or text lines inside TLS.
+ * (JSON lines in frames, upgraded on `/ws`), text lines inside TLS, or telnet (option
+ * negotiation first, then text lines ending in CR LF, the server's commands filtered out of
+ * what it hears).
  */
-export const ATTACKER_KINDS = { text: "text", json: "json", ws: "ws", tls: "tls" } as const;
+export const ATTACKER_KINDS = {
+  text: "text",
+  json: "json",
+  ws: "ws",
+  tls: "tls",
+  telnet: "telnet",
+} as const;
 /** One kind of attacker. */
 export type AttackerKind = (typeof ATTACKER_KINDS)[keyof typeof ATTACKER_KINDS];
+/** Every kind of client the server speaks, in the order the bench reports them. */
+export const ATTACKER_KIND_LIST: readonly AttackerKind[] = Object.values(ATTACKER_KINDS);
+
+/** Whether `kind` speaks the JSON-lines protocol (JSON over TCP, or over WebSocket). */
+export function speaksJson(kind: AttackerKind | undefined): boolean {
+  return kind === ATTACKER_KINDS.json || kind === ATTACKER_KINDS.ws;
+}
+
+/**
+ * What a telnet client sends on connecting: it offers 8-bit input and window size and asks the
+ * server to suppress go-ahead. The server's first sight of a command makes it a telnet session.
+ */
+const TELNET_OPENING = Buffer.from([
+  TELNET_COMMAND.IAC,
+  TELNET_COMMAND.DO,
+  3, // SUPPRESS-GO-AHEAD
+  TELNET_COMMAND.IAC,
+  TELNET_COMMAND.WILL,
+  31, // NAWS
+  TELNET_COMMAND.IAC,
+  TELNET_COMMAND.WILL,
+  TELNET_OPTION.TRANSMIT_BINARY,
+]);
 
 /** Options of {@link openConnection}. */
 export interface OpenOptions {
@@ -34,7 +66,6 @@ export interface OpenOptions {
   /**
    * The local address to connect from (default: the system's choice). Another loopback address
    * (127.0.0.2) makes the attackers a peer of their own, apart from the chatters on 127.0.0.1.
-   * Plain TCP only (the TLS attackers need none).
    */
   localAddress?: string;
 }
@@ -54,6 +85,8 @@ export class AttackerConnection {
   #ourClose = false;
   /** A WebSocket attacker: what it reads goes through the frame reader first. */
   #frames: WsFrameReader | undefined;
+  /** A telnet attacker: the server's negotiation is taken out of what it reads. */
+  #telnet: TelnetFilter | undefined;
   #chunkMs: number | undefined;
 
   constructor(
@@ -72,6 +105,8 @@ export class AttackerConnection {
         error: () => this.socket.destroy(),
       });
     }
+    if (options.kind === ATTACKER_KINDS.telnet)
+      this.#telnet = new TelnetFilter({ requestBinaryInput: false });
     socket.on("error", () => this.#serverClosed());
     socket.on("close", () => {
       this.closed = true;
@@ -87,6 +122,10 @@ export class AttackerConnection {
 
   /** What the server sent: lines, or WebSocket frames holding lines. */
   #heard(chunk: Buffer, nowMs: number | undefined): void {
+    if (this.#telnet !== undefined) {
+      this.watch.push(this.#telnet.push(chunk).data, nowMs);
+      return;
+    }
     if (this.#frames === undefined) {
       this.watch.push(chunk, nowMs);
       return;
@@ -145,13 +184,26 @@ export class AttackerConnection {
     });
   }
 
-  /** Writes one line (or several) now; a WebSocket attacker sends them as one frame. */
+  /**
+   * Lines (each ending in LF) as this connection puts them on the wire: WebSocket messages of
+   * whole lines (at most 8 KiB each, under the server's message limit), CR LF line ends for
+   * telnet, the bytes as they are otherwise.
+   */
+  encode(text: string): Buffer {
+    const kind = this.options.kind;
+    if (kind === ATTACKER_KINDS.ws) return encodeClientMessages(Buffer.from(text));
+    if (kind === ATTACKER_KINDS.telnet) return Buffer.from(text.replace(/\r?\n/g, "\r\n"));
+    return Buffer.from(text);
+  }
+
+  /** Writes one line (or several) now, encoded for this connection's kind. */
   send(text: string): void {
+    this.sendBytes(this.encode(text));
+  }
+
+  /** Writes bytes already encoded for this connection's kind. */
+  sendBytes(bytes: Buffer): void {
     if (this.closed) return;
-    const bytes =
-      this.options.kind === ATTACKER_KINDS.ws
-        ? encodeClientFrame(Buffer.from(text))
-        : Buffer.from(text);
     this.appBytes += bytes.length;
     this.socket.write(bytes);
   }
@@ -201,12 +253,21 @@ export class AttackerConnection {
 export function openConnection(options: OpenOptions): Promise<AttackerConnection> {
   const kind = options.kind ?? ATTACKER_KINDS.text;
   return new Promise((resolve, reject) => {
+    const tcp = connect({
+      host: options.host,
+      port: options.port,
+      localAddress: options.localAddress,
+    });
+    // TLS goes over a TCP socket of its own making, so that it leaves from `localAddress` too.
     const socket =
       kind === ATTACKER_KINDS.tls
-        ? connectTls({ host: options.host, port: options.port, ca: options.tlsCa })
-        : connect({ host: options.host, port: options.port, localAddress: options.localAddress });
+        ? connectTls({ socket: tcp, host: options.host, ca: options.tlsCa })
+        : tcp;
     const onError = (err: Error) => reject(err);
     socket.once("error", onError);
+    // Under TLS the TCP socket's own errors (a refused connect) reach it first; later ones the
+    // TLS socket reports too, so this listener only keeps them from being thrown.
+    if (socket !== tcp) tcp.on("error", onError);
     const ready = (attacker: AttackerConnection) => {
       socket.off("error", onError);
       socket.setNoDelay(true);
@@ -226,6 +287,10 @@ export function openConnection(options: OpenOptions): Promise<AttackerConnection
           attacker.send(JSON_HELLO);
           ready(attacker);
         }, reject);
+      } else if (kind === ATTACKER_KINDS.telnet) {
+        const attacker = new AttackerConnection(socket, options);
+        attacker.sendBytes(TELNET_OPENING);
+        ready(attacker);
       } else ready(new AttackerConnection(socket, options));
     });
   });

@@ -1,5 +1,10 @@
 import { encodeClientFrame } from "../load/ws-frames.js";
-import { ATTACKER_KINDS, openConnection } from "./attacker.js";
+import {
+  ATTACKER_KIND_LIST,
+  ATTACKER_KINDS,
+  type AttackerKind,
+  openConnection,
+} from "./attacker.js";
 import { historyFlood, loginFlood, registerFlood, searchFlood } from "./cost-attacks.js";
 import {
   AttackGroup,
@@ -25,8 +30,8 @@ export interface AttackRun {
 /** What the abuse scenario knows about an attack. */
 export interface AttackDefinition {
   name: AttackName;
-  /** One line: what the attacker does. */
-  title(scale: AbuseScale): string;
+  /** One line: what the attacker does (`kind`: what it speaks, for attacks with `kinds`). */
+  title(scale: AbuseScale, kind?: AttackerKind): string;
   /** The attack phase's length, ms. */
   phaseMs(scale: AbuseScale): number;
   /** An accept policy for the server (core's PolicyConfig), if the attack needs one. */
@@ -38,6 +43,13 @@ export interface AttackDefinition {
   serverOptions?(tls: { cert: string; key: string } | undefined): Record<string, unknown>;
   /** Whether the attack needs the run's TLS certificate. */
   needsTls?: boolean;
+  /**
+   * The kinds of attacker the attack runs with, one run for each against a fresh server (which
+   * speaks that kind: WebSocket or TLS turned on as needed), each judged on its own: a defence
+   * missing for one kind of client shows as that kind's missed target. Without: one run, with
+   * the attackers the attack opens itself.
+   */
+  kinds?: readonly AttackerKind[];
   /**
    * The server keeps a store (history, accounts) in a fresh data directory, seeded with this
    * many messages in #big first (0: empty).
@@ -481,36 +493,40 @@ export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
   },
   "search-flood": {
     name: "search-flood",
-    title: (s) =>
-      `${s.readConnections} reading connections sending /search of two common words never said together, in a stored room of ${s.seededMessages.toLocaleString("en")} messages`,
+    title: (s, kind) =>
+      `${s.readConnections} reading ${kind} connections sending a search for two common words never said together, in a stored room of ${s.seededMessages.toLocaleString("en")} messages`,
     phaseMs: (s) => s.phaseMs,
     storeMessages: (s) => s.seededMessages,
+    kinds: ATTACKER_KIND_LIST,
     create: searchFlood,
   },
   "history-flood": {
     name: "history-flood",
-    title: (s) =>
-      `${s.readConnections} reading JSON connections asking for 100-message history pages (BEFORE/AROUND a random id) of a stored room of ${s.seededMessages.toLocaleString("en")} messages`,
+    title: (s, kind) =>
+      `${s.readConnections} reading ${kind} connections asking for history pages of a stored room of ${s.seededMessages.toLocaleString("en")} messages (JSON: 100 messages BEFORE/AROUND a random id; text: /history since a random time)`,
     phaseMs: (s) => s.phaseMs,
     storeMessages: (s) => s.seededMessages,
+    kinds: ATTACKER_KIND_LIST,
     create: historyFlood,
   },
   "register-flood": {
     name: "register-flood",
-    title: (s) =>
-      `${s.passwordConnections} connections from 127.0.0.2 registering a fresh nick each, reconnecting for the next; a registered user on 127.0.0.1 logs in meanwhile`,
+    title: (s, kind) =>
+      `${s.passwordConnections} ${kind} connections from 127.0.0.2 registering a fresh nick each, reconnecting for the next; a registered user on 127.0.0.1 logs in meanwhile`,
     phaseMs: (s) => s.phaseMs,
     storeMessages: () => 0,
     attackerAddress: "127.0.0.2",
+    kinds: ATTACKER_KIND_LIST,
     create: registerFlood,
   },
   "login-flood": {
     name: "login-flood",
-    title: (s) =>
-      `${s.passwordConnections} connections from 127.0.0.2 sending /login with wrong passwords for ever new nicks; a registered user on 127.0.0.1 logs in meanwhile`,
+    title: (s, kind) =>
+      `${s.passwordConnections} ${kind} connections from 127.0.0.2 logging in with wrong passwords for ever new nicks; a registered user on 127.0.0.1 logs in meanwhile`,
     phaseMs: (s) => s.phaseMs,
     storeMessages: () => 0,
     attackerAddress: "127.0.0.2",
+    kinds: ATTACKER_KIND_LIST,
     create: loginFlood,
   },
 };

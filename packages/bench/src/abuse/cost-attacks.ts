@@ -3,74 +3,47 @@
  * history pages of a big stored room (SQLite reads on the server's event loop), and passwords
  * (scrypt: tens of ms of a thread-pool thread and 32 MiB each).
  */
-import { openDataDirectory, type StoredMessage } from "@tcpchat/core";
-import { openConnection } from "./attacker.js";
+import { openDataDirectory } from "@tcpchat/core";
+import { SEED_WORDS, seedRoom } from "../seed-room.js";
+import { type AttackerConnection, openConnection } from "./attacker.js";
 import type { AttackRun } from "./attacks.js";
+import { type AnsweredRequest, type AttackerDialect, dialectOf } from "./dialect.js";
 import { AttackGroup, type AttackTarget, type PasswordOutcome, waitForLine } from "./group.js";
 import type { AbuseScale } from "./scale.js";
 
 /** The stored room the read attacks ask about. */
 export const SEEDED_ROOM = "big";
 
-/** Words of the seeded messages: message `id` holds WORDS[id % 10] and WORDS[7 * id % 10]. */
-const WORDS = [
-  "deploy",
-  "build",
-  "lunch",
-  "review",
-  "merge",
-  "coffee",
-  "점심",
-  "회의",
-  "release",
-  "bug",
-];
-
 /**
  * Searches for two words that are each in a tenth to a fifth of the messages but never in the
  * same one: the index walks both lists to the end and finds nothing, the costliest search a
  * client can make of this room (prefix matching included).
  */
-const COSTLY_SEARCHES = ["/search deploy lunch\n", "/search merge coffee\n"];
+const COSTLY_SEARCHES = [`${SEED_WORDS[0]} ${SEED_WORDS[2]}`, `${SEED_WORDS[4]} ${SEED_WORDS[5]}`];
 
 /** Writes `count` messages into #big of a fresh data directory at `dir` (then closes it). */
-export function seedRoom(dir: string, count: number): void {
+export function seedStoredRoom(dir: string, count: number): void {
   const store = openDataDirectory(dir);
   try {
-    const now = Date.now();
-    const batchSize = 10_000;
-    for (let first = 1; first <= count; first += batchSize) {
-      const batch: StoredMessage[] = [];
-      for (let id = first; id < Math.min(first + batchSize, count + 1); id++) {
-        batch.push({
-          id,
-          ts: now - (count - id) * 100,
-          room: SEEDED_ROOM,
-          roomKey: SEEDED_ROOM,
-          from: `user${id % 97}`,
-          text: `${WORDS[id % 10]} ${WORDS[(id * 7) % 10]} message ${id}`,
-          action: false,
-        });
-      }
-      store.appendMessages(batch);
-    }
+    seedRoom(store, { room: SEEDED_ROOM, count });
   } finally {
     store.close();
   }
 }
 
 /**
- * Reading connections that each send `chunk()` (about 64 KiB of requests) as fast as the socket
- * takes it: the server's request budget, not the socket, sets their pace.
+ * Reading connections in #big that each send `requests(k)` (about 64 KiB of requests, in
+ * their kind's words) as fast as the socket takes it: the server's request budget, not the
+ * socket, sets their pace.
  */
 function readingFlood(
   target: AttackTarget,
   scale: AbuseScale,
-  first: string,
-  chunk: (k: number) => () => Buffer,
+  requests: (dialect: AttackerDialect, k: number) => () => string,
 ): AttackRun {
   const group = new AttackGroup(target);
   const floods: Array<Promise<void>> = [];
+  const dialect = dialectOf(target.kind);
   return {
     setup: () => group.openCanary(),
     async start() {
@@ -78,8 +51,9 @@ function readingFlood(
       const stopAt = group.startMs + scale.phaseMs;
       const attackers = await group.open(scale.readConnections, true);
       attackers.forEach((attacker, k) => {
-        if (first !== "") attacker.send(first);
-        floods.push(attacker.flood(chunk(k), scale.floodBytes, stopAt));
+        attacker.send(dialect.joinInstead(SEEDED_ROOM));
+        const next = requests(dialect, k);
+        floods.push(attacker.flood(() => attacker.encode(next()), scale.floodBytes, stopAt));
       });
     },
     async stop() {
@@ -90,29 +64,45 @@ function readingFlood(
   };
 }
 
-/** Text connections in #big sending the costliest `/search` again and again. */
+/** Requests in a chunk of a reading flood (about 64 KiB of searches or history pages). */
+const REQUESTS_PER_CHUNK = 1000;
+
+/** Connections in #big sending the costliest search again and again. */
 export function searchFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
-  return readingFlood(target, scale, `/join #${SEEDED_ROOM}\n/part #lobby\n`, () => {
-    const text = Buffer.from(COSTLY_SEARCHES.join("").repeat(1500));
-    return () => text;
+  return readingFlood(target, scale, (dialect, k) => {
+    let n = 0;
+    return () => {
+      let text = "";
+      for (let i = 0; i < REQUESTS_PER_CHUNK; i++) {
+        n++;
+        text += dialect.search(SEEDED_ROOM, COSTLY_SEARCHES[n % 2]!, `s${k}.${n}`);
+      }
+      return text;
+    };
   });
 }
 
 /**
- * JSON connections asking for pages of #big (`before` and `around` a random message, 100 at a
- * time: the most a request may return), a thousand requests per chunk.
+ * Connections asking for pages of #big: structured kinds 100 messages `before` and `around` a
+ * random message (the most a request may return), text kinds `/history since` a random time.
  */
 export function historyFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
-  return readingFlood({ ...target, kind: "json" }, scale, "", (k) => {
+  // Seeded messages are 100 ms apart, the last one now.
+  const spanMinutes = Math.max(1, Math.floor((scale.seededMessages * 100) / 60_000));
+  return readingFlood(target, scale, (dialect, k) => {
     let n = 0;
     return () => {
       let text = "";
-      for (let i = 0; i < 1000; i++) {
-        const id = (1 + Math.floor(Math.random() * scale.seededMessages)).toString(36);
-        const dir = ++n % 2 === 0 ? "before" : "around";
-        text += `{"type":"history","ref":"h${k}.${n}","room":"${SEEDED_ROOM}","dir":"${dir}","id":"${id}","limit":100}\n`;
+      for (let i = 0; i < REQUESTS_PER_CHUNK; i++) {
+        n++;
+        const page = {
+          id: 1 + Math.floor(Math.random() * scale.seededMessages),
+          minutesAgo: 1 + Math.floor(Math.random() * spanMinutes),
+          around: n % 2 === 1,
+        };
+        text += dialect.history(SEEDED_ROOM, page, `h${k}.${n}`);
       }
-      return Buffer.from(text);
+      return text;
     };
   });
 }
@@ -122,25 +112,25 @@ const USER = { nick: "probeuser", password: "probe-password-1" };
 /** How long one password request may take before the bench counts it as unanswered, ms. */
 const ANSWER_MS = 5000;
 
-/** The first answer to a password request: done, an error code, or undefined (none in time). */
+/** Lines that mean "registered" and "logged in" to a text client. */
+const REGISTERED = /^\*\*\* registered /;
+const LOGGED_IN = /^\*\*\* logged in as /;
+
+/** The first answer to `request`: done, an error code, or undefined (none in time). */
 async function answer(
-  connection: Awaited<ReturnType<typeof openConnection>>,
-  done: RegExp,
+  connection: AttackerConnection,
+  request: AnsweredRequest,
   timeoutMs: number,
 ): Promise<string | undefined> {
-  const line = await waitForLine(
-    connection,
-    (l) => done.test(l) || l.startsWith("!!! CHAT_ERR_"),
-    timeoutMs,
-  );
-  if (line === undefined) return undefined;
-  return done.test(line) ? "done" : (/^!!! (CHAT_ERR_[A-Z0-9_]+)/.exec(line)?.[1] ?? "error");
+  const { answerOf } = dialectOf(connection.options.kind);
+  const line = await waitForLine(connection, (l) => answerOf(l, request) !== undefined, timeoutMs);
+  return line === undefined ? undefined : answerOf(line, request);
 }
 
 /**
  * A registered user on the chatters' address logging in over and over during the attack, each
- * time on a new connection; a busy or throttled answer is retried every 100 ms within the same
- * login (it counts in its time).
+ * time on a new text connection; a busy or throttled answer is retried every 100 ms within the
+ * same login (it counts in its time).
  */
 async function userLogins(
   target: AttackTarget,
@@ -148,6 +138,7 @@ async function userLogins(
   outcome: PasswordOutcome,
 ): Promise<void> {
   const { host, port } = target;
+  const request = { ref: "user", textDone: LOGGED_IN };
   while (performance.now() < stopAtMs) {
     const started = performance.now();
     const user = await openConnection({ host, port, reads: true, startMs: 0 }).catch(
@@ -155,7 +146,7 @@ async function userLogins(
     );
     let loggedIn = false;
     while (user !== undefined && !user.closed && performance.now() - started < ANSWER_MS) {
-      const got = answer(user, /^\*\*\* logged in as /, ANSWER_MS);
+      const got = answer(user, request, ANSWER_MS);
       user.send(`/login ${USER.nick} ${USER.password}\n`);
       const result = await got;
       if (result === "done") {
@@ -175,7 +166,7 @@ async function userLogins(
 /** Registers the user whose logins are timed (before the baseline, from the chatters' address). */
 async function registerUser(group: AttackGroup): Promise<void> {
   const user = await group.helper();
-  const got = answer(user, /^\*\*\* registered /, 10_000);
+  const got = answer(user, { ref: "user", textDone: REGISTERED }, 10_000);
   user.send(`/nick ${USER.nick}\n/register ${USER.password}\n`);
   const result = await got;
   user.destroy();
@@ -236,14 +227,16 @@ function passwordAttack(
  * flight at any time, each waiting for its answer.
  */
 export function registerFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
+  const dialect = dialectOf(target.kind);
   return passwordAttack(target, scale, async (group, stopAt, outcome) =>
     Array.from({ length: scale.passwordConnections }, async (_, k) => {
       for (let i = 0; performance.now() < stopAt; i++) {
         const [attacker] = await group.open(1, true);
         if (attacker === undefined) continue;
         outcome.requests++;
-        const got = answer(attacker, /^\*\*\* registered /, ANSWER_MS);
-        attacker.send(`/nick rf${k}x${i}\n/register hunter2hunter2\n`);
+        const request = { ref: `r${k}.${i}`, textDone: REGISTERED };
+        const got = answer(attacker, request, ANSWER_MS);
+        attacker.send(dialect.register(`rf${k}x${i}`, "hunter2hunter2", request.ref));
         count(outcome, await got);
         attacker.destroy();
       }
@@ -252,17 +245,19 @@ export function registerFlood(target: AttackTarget, scale: AbuseScale): AttackRu
 }
 
 /**
- * Reading connections from another address sending `/login` with a wrong password for nick
+ * Reading connections from another address sending a login with a wrong password for nick
  * after nick, each as soon as the last was answered (a session checks one password at a time).
  */
 export function loginFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
+  const dialect = dialectOf(target.kind);
   return passwordAttack(target, scale, async (group, stopAt, outcome) => {
     const attackers = await group.open(scale.passwordConnections, true);
     return attackers.map(async (attacker, k) => {
       for (let i = 0; performance.now() < stopAt && !attacker.closed; i++) {
         outcome.requests++;
-        const got = answer(attacker, /^\*\*\* logged in as /, ANSWER_MS);
-        attacker.send(`/login victim${k}x${i} wrong-password\n`);
+        const request = { ref: `l${k}.${i}`, textDone: LOGGED_IN };
+        const got = answer(attacker, request, ANSWER_MS);
+        attacker.send(dialect.login(`victim${k}x${i}`, "wrong-password", request.ref));
         count(outcome, await got);
       }
     });

@@ -1,6 +1,7 @@
 import { formatBytes, formatCount, formatMs, formatPercent } from "../format.js";
 import type { AbuseFigures, AttackFigures } from "../scenarios/abuse.js";
 import { describeHandling } from "./handling.js";
+import { attackLabel } from "./scale.js";
 
 /** Targets of the abuse scenario (issue: nothing one peer sends can flood or starve others). */
 export const ABUSE_TARGETS = {
@@ -19,7 +20,23 @@ export const ABUSE_TARGETS = {
   handledWithinMs: 1000,
   /** Password attacks: a real user's login (a scrypt check) takes at most this long. */
   loginWithinMs: 1000,
+  /**
+   * Password attacks: password hashes (scrypt, tens of ms of a thread and 32 MiB each) the
+   * server runs for the attackers' address in one attack phase (up to 5 s), at most. The server
+   * counts every hash; the timed user's logins are taken off.
+   */
+  attackerHashesPerPhase: 12,
 } as const;
+
+/**
+ * Password hashes the server ran for the attackers during a password attack (its counter,
+ * less the timed user's logins), or undefined for other attacks.
+ */
+export function attackerHashes(f: AttackFigures): number | undefined {
+  const p = f.outcome?.passwords;
+  if (p === undefined) return undefined;
+  return Math.max(0, (f.serverCounters["passwordHashes"] ?? 0) - p.userLoginsMs.length);
+}
 
 /** One target and whether this attack's run met it. */
 export interface AbuseCheck {
@@ -98,6 +115,12 @@ export function abuseChecks(f: AttackFigures): AbuseCheck[] {
           ? `never logged in (${p.userLoginFailures} attempts)`
           : `${p.userLoginsMs.length} logins, slowest ${formatMs(slowest)}` +
             (p.userLoginFailures > 0 ? `; ${p.userLoginFailures} never got in` : ""),
+    });
+    const hashes = attackerHashes(f) ?? 0;
+    checks.push({
+      target: `at most ${t.attackerHashesPerPhase} password hashes for the attackers' address`,
+      status: status(hashes <= t.attackerHashesPerPhase),
+      seen: `${formatCount(hashes)} hashed, of ${formatCount(p.requests)} requests`,
     });
   } else if (f.attack === "kernel-send-buffer") {
     // How soon a non-reader's buffers fill depends on the traffic it is sent, not on the server.
@@ -229,7 +252,7 @@ export function renderAbuse(abuse: AbuseFigures): string {
     const kept = throughputKept(f);
     const h = f.outcome?.handling;
     return [
-      f.attack,
+      attackLabel(f),
       ratio === undefined ? "-" : `${ratio.toFixed(1)}x`,
       kept === undefined ? "-" : formatPercent(kept),
       f.attacked?.peakRss !== undefined && f.idleRss !== undefined
@@ -271,7 +294,7 @@ export function renderAbuse(abuse: AbuseFigures): string {
     "p99 and kept: the chatters under attack against their baseline run (1.0x and 100% = unharmed).",
   );
   for (const f of abuse.attacks) {
-    out.push("", `${f.attack}: ${f.title}`);
+    out.push("", `${attackLabel(f)}: ${f.title}`);
     if (f.error) out.push(`  failed: ${f.error}`);
     out.push(`  chatters:   ${chatterLine(f)}`);
     for (const line of attackerLines(f)) out.push(`  ${line}`);

@@ -1,3 +1,5 @@
+import type { AttackerKind } from "./attacker.js";
+
 /** The attacks of the abuse scenario, in the order they run. */
 export const ATTACKS = [
   "help-flood",
@@ -25,6 +27,11 @@ export const ATTACKS = [
 ] as const;
 /** One attack's name. */
 export type AttackName = (typeof ATTACKS)[number];
+
+/** An attack's name, with the kind of attacker for attacks run once per kind: `login-flood/ws`. */
+export function attackLabel(f: { attack: AttackName; kind?: AttackerKind }): string {
+  return f.kind === undefined ? f.attack : `${f.attack}/${f.kind}`;
+}
 
 /** How big each attack and the chatters' room are. */
 export interface AbuseScale {

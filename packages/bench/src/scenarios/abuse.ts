@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ATTACKER_KINDS, type AttackerKind } from "../abuse/attacker.js";
 import { ATTACK_DEFINITIONS } from "../abuse/attacks.js";
-import { seedRoom } from "../abuse/cost-attacks.js";
+import { seedStoredRoom } from "../abuse/cost-attacks.js";
 import type { AttackOutcome } from "../abuse/group.js";
-import type { AbuseScale, AttackName } from "../abuse/scale.js";
+import { type AbuseScale, type AttackName, attackLabel } from "../abuse/scale.js";
 import type { LatencySummary } from "../latency.js";
 import type { ServerMeasure } from "../servers/child-protocol.js";
 import { type ServerHandle, startServerChild } from "../servers/server-handle.js";
@@ -33,6 +34,8 @@ export interface ChatterPhase {
 /** One attack's run: the same chatters without and with the attack, and how it was handled. */
 export interface AttackFigures {
   attack: AttackName;
+  /** What the attackers spoke, for attacks run once per kind of client. */
+  kind?: AttackerKind;
   title: string;
   chatters: number;
   /** Server RSS after setup (chatters and helpers connected), before the baseline, bytes. */
@@ -97,6 +100,8 @@ function phase(figures: BroadcastFigures): ChatterPhase {
 /** Options of {@link runAbuseScenario}. */
 export interface AbuseRunOptions {
   attacks: readonly AttackName[];
+  /** Attacks run once per kind of attacker run with these kinds only (default: every kind). */
+  attackerKinds?: readonly AttackerKind[];
   scale: AbuseScale;
   serverChildUrl?: URL;
   nodeFlags: string[];
@@ -112,26 +117,47 @@ export async function runAbuseScenario(
   run: AbuseRunOptions,
 ): Promise<AbuseFigures> {
   const results: AbuseFigures = { scale: run.scale, attacks: [] };
-  const certificate = run.attacks.some((name) => ATTACK_DEFINITIONS[name].needsTls)
+  const runs = run.attacks.flatMap((name): Array<{ name: AttackName; kind?: AttackerKind }> => {
+    const kinds = ATTACK_DEFINITIONS[name].kinds;
+    if (kinds === undefined) return [{ name }];
+    return kinds
+      .filter((kind) => run.attackerKinds?.includes(kind) ?? true)
+      .map((kind) => ({ name, kind }));
+  });
+  const certificate = runs.some(
+    ({ name, kind }) => ATTACK_DEFINITIONS[name].needsTls || kind === ATTACKER_KINDS.tls,
+  )
     ? await makeRunCertificate()
     : undefined;
-  for (const name of run.attacks) {
-    results.attacks.push(await runAttack(ctx, run, name, certificate));
+  for (const { name, kind } of runs) {
+    results.attacks.push(await runAttack(ctx, run, { name, kind }, certificate));
   }
   return results;
+}
+
+/** What the server must speak for attackers of `kind` (beside text, JSON and telnet, always on). */
+function serverOptionsFor(
+  kind: AttackerKind | undefined,
+  tls: { cert: string; key: string } | undefined,
+): Record<string, unknown> {
+  if (kind === ATTACKER_KINDS.ws) return { webSocket: true };
+  if (kind === ATTACKER_KINDS.tls) return { tls };
+  return {};
 }
 
 async function runAttack(
   ctx: ScenarioContext,
   run: AbuseRunOptions,
-  name: AttackName,
+  { name, kind }: { name: AttackName; kind?: AttackerKind },
   certificate: RunCertificate | undefined,
 ): Promise<AttackFigures> {
   const { scale } = run;
   const definition = ATTACK_DEFINITIONS[name];
+  const label = attackLabel({ attack: name, kind });
   const figures: AttackFigures = {
     attack: name,
-    title: definition.title(scale),
+    ...(kind === undefined ? {} : { kind }),
+    title: definition.title(scale, kind),
     chatters: scale.chatters,
     idleRss: undefined,
     baseline: undefined,
@@ -145,14 +171,14 @@ async function runAttack(
   const dataDir =
     seeded === undefined ? undefined : mkdtempSync(join(tmpdir(), "tcpchat-bench-abuse-"));
   try {
-    if (dataDir !== undefined && seeded !== undefined && seeded > 0) seedRoom(dataDir, seeded);
+    if (dataDir !== undefined && seeded !== undefined && seeded > 0) {
+      seedStoredRoom(dataDir, seeded);
+    }
+    const tls = certificate && { cert: certificate.cert, key: certificate.key };
     handle = await startServerChild({
       ...(dataDir === undefined ? {} : { dataDir }),
       kind: "tcpchat",
-      options:
-        definition.serverOptions?.(
-          certificate && { cert: certificate.cert, key: certificate.key },
-        ) ?? {},
+      options: { ...definition.serverOptions?.(tls), ...serverOptionsFor(kind, tls) },
       policy: definition.policy?.(scale),
       nodeFlags: run.nodeFlags,
       scriptUrl: run.serverChildUrl,
@@ -166,12 +192,13 @@ async function runAttack(
     };
     const connected = await connectClients(ctx, server, scale.chatters);
     if (connected.failed > 0)
-      ctx.warn(`abuse/${name}: ${connected.failed} chatters failed to connect`);
+      ctx.warn(`abuse/${label}: ${connected.failed} chatters failed to connect`);
     const chatters = Array.from({ length: scale.chatters }, (_, i) => i);
     attack = definition.create(
       {
         host: handle.host,
         port: handle.port,
+        ...(kind === undefined ? {} : { kind }),
         tlsCa: certificate?.cert,
         localAddress: definition.attackerAddress,
       },
@@ -199,17 +226,17 @@ async function runAttack(
         },
       });
     const phaseMs = definition.phaseMs(scale);
-    figures.baseline = phase(await phaseRun(`abuse/${name} baseline`, phaseMs));
+    figures.baseline = phase(await phaseRun(`abuse/${label} baseline`, phaseMs));
     const before: ServerMeasure = await handle.peek();
     const started = attack;
     figures.attacked = phase(
-      await phaseRun(`abuse/${name} under attack`, phaseMs, () => started.start()),
+      await phaseRun(`abuse/${label} under attack`, phaseMs, () => started.start()),
     );
     figures.outcome = await attack.stop();
     figures.serverCounters = movedCounters(before.stats, (await handle.peek()).stats);
   } catch (err) {
     figures.error = err instanceof Error ? err.message : String(err);
-    ctx.warn(`abuse/${name}: ${figures.error}`);
+    ctx.warn(`abuse/${label}: ${figures.error}`);
   } finally {
     attack?.close();
     await closeClients(ctx).catch(() => undefined);
