@@ -46,6 +46,14 @@ describe("parseArgs", () => {
     );
   });
 
+  it("picks the kinds of attacker the cost attacks run with", () => {
+    expect(parseArgs([]).attackerKinds).toEqual(["text", "json", "ws", "tls", "telnet"]);
+    expect(parseArgs(["--attacker", "telnet,json"]).attackerKinds).toEqual(["json", "telnet"]);
+    expect(() => parseArgs(["--attacker", "carrier-pigeon"])).toThrow(
+      'unknown kind of attacker "carrier-pigeon"; choose from text, json, ws, tls, telnet',
+    );
+  });
+
   it("makes --quick small and short", () => {
     const options = parseArgs(["--quick"]);
     expect(options.clients).toBeLessThanOrEqual(50);

@@ -203,65 +203,47 @@ function parseTarget(raw: string | undefined): { host: string; port: number } {
   return { host: match[1]!, port };
 }
 
-function parseScenarios(raw: string | undefined): ScenarioName[] {
+/**
+ * A comma-separated list of names from `known`, in `known`'s order; an empty list or an unknown
+ * name is a usage error naming the option (`--attack needs a list of attacks`).
+ */
+function parseChoices<T extends string>(
+  raw: string | undefined,
+  known: readonly T[],
+  words: { option: string; items: string; item: string },
+): T[] {
   const names = (raw ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  if (names.length === 0) throw new UsageError("--scenario needs a list of scenarios");
+  if (names.length === 0) throw new UsageError(`${words.option} needs a list of ${words.items}`);
   for (const name of names) {
-    if (!(SCENARIOS as readonly string[]).includes(name)) {
-      throw new UsageError(`unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}`);
+    if (!(known as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown ${words.item} "${name}"; choose from ${known.join(", ")}`);
     }
   }
-  return SCENARIOS.filter((s) => names.includes(s));
+  return known.filter((k) => names.includes(k));
 }
 
-function parseTransports(raw: string | undefined): LoadTransport[] {
-  const names = (raw ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (names.length === 0) throw new UsageError("--transport needs a list of transports");
-  for (const name of names) {
-    if (!(LOAD_TRANSPORT_LIST as readonly string[]).includes(name)) {
-      throw new UsageError(
-        `unknown transport "${name}"; choose from ${LOAD_TRANSPORT_LIST.join(", ")}`,
-      );
-    }
-  }
-  return LOAD_TRANSPORT_LIST.filter((t) => names.includes(t));
-}
+const parseScenarios = (raw: string | undefined): ScenarioName[] =>
+  parseChoices(raw, SCENARIOS, { option: "--scenario", items: "scenarios", item: "scenario" });
 
-function parseAttackerKinds(raw: string | undefined): AttackerKind[] {
-  const names = (raw ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (names.length === 0) throw new UsageError("--attacker needs a list of kinds");
-  for (const name of names) {
-    if (!(ATTACKER_KIND_LIST as readonly string[]).includes(name)) {
-      throw new UsageError(
-        `unknown kind of attacker "${name}"; choose from ${ATTACKER_KIND_LIST.join(", ")}`,
-      );
-    }
-  }
-  return ATTACKER_KIND_LIST.filter((k) => names.includes(k));
-}
+const parseTransports = (raw: string | undefined): LoadTransport[] =>
+  parseChoices(raw, LOAD_TRANSPORT_LIST, {
+    option: "--transport",
+    items: "transports",
+    item: "transport",
+  });
 
-function parseAttacks(raw: string | undefined): AttackName[] {
-  const names = (raw ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (names.length === 0) throw new UsageError("--attack needs a list of attacks");
-  for (const name of names) {
-    if (!(ATTACKS as readonly string[]).includes(name)) {
-      throw new UsageError(`unknown attack "${name}"; choose from ${ATTACKS.join(", ")}`);
-    }
-  }
-  return ATTACKS.filter((a) => names.includes(a));
-}
+const parseAttackerKinds = (raw: string | undefined): AttackerKind[] =>
+  parseChoices(raw, ATTACKER_KIND_LIST, {
+    option: "--attacker",
+    items: "kinds",
+    item: "kind of attacker",
+  });
+
+const parseAttacks = (raw: string | undefined): AttackName[] =>
+  parseChoices(raw, ATTACKS, { option: "--attack", items: "attacks", item: "attack" });
 
 /** Parses the bench's argv (a leading `--`, which pnpm passes through, is dropped). */
 export function parseArgs(argv: readonly string[]): BenchOptions {

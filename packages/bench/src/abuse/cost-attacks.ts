@@ -31,15 +31,18 @@ export function seedStoredRoom(dir: string, count: number): void {
   }
 }
 
+/** Requests in a chunk of a reading flood (about 64 KiB of searches or history pages). */
+const REQUESTS_PER_CHUNK = 1000;
+
 /**
- * Reading connections in #big that each send `requests(k)` (about 64 KiB of requests, in
- * their kind's words) as fast as the socket takes it: the server's request budget, not the
- * socket, sets their pace.
+ * Reading connections in #big that each send chunks of {@link REQUESTS_PER_CHUNK} requests (the
+ * `n`th of connection `k` phrased by `request`, in the connection's kind's words) as fast as the
+ * socket takes them: the server's request budget, not the socket, sets their pace.
  */
 function readingFlood(
   target: AttackTarget,
   scale: AbuseScale,
-  requests: (dialect: AttackerDialect, k: number) => () => string,
+  request: (dialect: AttackerDialect, ref: string, n: number) => string,
 ): AttackRun {
   const group = new AttackGroup(target);
   const floods: Array<Promise<void>> = [];
@@ -52,8 +55,14 @@ function readingFlood(
       const attackers = await group.open(scale.readConnections, true);
       attackers.forEach((attacker, k) => {
         attacker.send(dialect.joinInstead(SEEDED_ROOM));
-        const next = requests(dialect, k);
-        floods.push(attacker.flood(() => attacker.encode(next()), scale.floodBytes, stopAt));
+        let n = 0;
+        const chunk = () => {
+          let text = "";
+          for (let i = 0; i < REQUESTS_PER_CHUNK; i++, n++)
+            text += request(dialect, `${k}.${n}`, n);
+          return attacker.encode(text);
+        };
+        floods.push(attacker.flood(chunk, scale.floodBytes, stopAt));
       });
     },
     async stop() {
@@ -64,22 +73,11 @@ function readingFlood(
   };
 }
 
-/** Requests in a chunk of a reading flood (about 64 KiB of searches or history pages). */
-const REQUESTS_PER_CHUNK = 1000;
-
 /** Connections in #big sending the costliest search again and again. */
 export function searchFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
-  return readingFlood(target, scale, (dialect, k) => {
-    let n = 0;
-    return () => {
-      let text = "";
-      for (let i = 0; i < REQUESTS_PER_CHUNK; i++) {
-        n++;
-        text += dialect.search(SEEDED_ROOM, COSTLY_SEARCHES[n % 2]!, `s${k}.${n}`);
-      }
-      return text;
-    };
-  });
+  return readingFlood(target, scale, (dialect, ref, n) =>
+    dialect.search(SEEDED_ROOM, COSTLY_SEARCHES[n % 2]!, ref),
+  );
 }
 
 /**
@@ -89,21 +87,13 @@ export function searchFlood(target: AttackTarget, scale: AbuseScale): AttackRun 
 export function historyFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
   // Seeded messages are 100 ms apart, the last one now.
   const spanMinutes = Math.max(1, Math.floor((scale.seededMessages * 100) / 60_000));
-  return readingFlood(target, scale, (dialect, k) => {
-    let n = 0;
-    return () => {
-      let text = "";
-      for (let i = 0; i < REQUESTS_PER_CHUNK; i++) {
-        n++;
-        const page = {
-          id: 1 + Math.floor(Math.random() * scale.seededMessages),
-          minutesAgo: 1 + Math.floor(Math.random() * spanMinutes),
-          around: n % 2 === 1,
-        };
-        text += dialect.history(SEEDED_ROOM, page, `h${k}.${n}`);
-      }
-      return text;
+  return readingFlood(target, scale, (dialect, ref, n) => {
+    const page = {
+      id: 1 + Math.floor(Math.random() * scale.seededMessages),
+      minutesAgo: 1 + Math.floor(Math.random() * spanMinutes),
+      around: n % 2 === 1,
     };
+    return dialect.history(SEEDED_ROOM, page, ref);
   });
 }
 

@@ -93,6 +93,48 @@ describe("abuseChecks", () => {
     );
   });
 
+  it("judges each kind's password attack by the hashes the server ran for the attackers", () => {
+    const passwords = {
+      requests: 88,
+      done: 0,
+      refused: { CHAT_ERR_LOGIN_THROTTLED: 82, CHAT_ERR_LOGIN_FAILED: 6 },
+      userLoginsMs: [300, 400, 350],
+      userLoginFailures: 0,
+    };
+    const hashCheck = (hashes: number) =>
+      abuseChecks(
+        figures({
+          attack: "login-flood",
+          kind: "ws",
+          outcome: outcome({ passwords }),
+          serverCounters: { passwordHashes: hashes },
+        }),
+      )[4]!;
+    // The timed user's 3 logins are the server's too: 9 hashes are 6 of the attackers'.
+    expect(hashCheck(9)).toMatchObject({
+      target: "at most 12 password hashes for the attackers' address",
+      status: "met",
+      seen: "6 hashed, of 88 requests",
+    });
+    expect(hashCheck(15)).toMatchObject({ status: "met", seen: "12 hashed, of 88 requests" });
+    expect(hashCheck(16)).toMatchObject({ status: "missed", seen: "13 hashed, of 88 requests" });
+    const text = renderAbuse({
+      scale: abuseScale(true),
+      attacks: [
+        figures({
+          attack: "login-flood",
+          kind: "ws",
+          title: "8 ws connections",
+          outcome: outcome({ passwords }),
+          serverCounters: { passwordHashes: 9 },
+        }),
+      ],
+    });
+    // The kind names the row and the section: each kind is its own run.
+    expect(text).toMatch(/^login-flood\/ws +/m);
+    expect(text).toContain("login-flood/ws: 8 ws connections");
+  });
+
   it("meets every target when the chatters barely notice and the attacker is cut off in time", () => {
     expect(statuses(figures())).toEqual(["met", "met", "met", "met"]);
   });
