@@ -503,7 +503,7 @@ export const ATTACK_DEFINITIONS: Record<AttackName, AttackDefinition> = {
   "history-flood": {
     name: "history-flood",
     title: (s, kind) =>
-      `${s.readConnections} reading ${kind} connections asking for history pages of a stored room of ${s.seededMessages.toLocaleString("en")} messages (JSON: 100 messages BEFORE/AROUND a random id; text: /history since a random time)`,
+      `${s.readConnections} reading ${kind} connections asking for history pages of a stored room of ${s.seededMessages.toLocaleString("en")} messages (JSON: 100 messages BEFORE/AROUND a random id or BEFORE a random time; text: /history since a random time)`,
     phaseMs: (s) => s.phaseMs,
     storeMessages: (s) => s.seededMessages,
     kinds: ATTACKER_KIND_LIST,

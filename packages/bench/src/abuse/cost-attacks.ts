@@ -80,18 +80,25 @@ export function searchFlood(target: AttackTarget, scale: AbuseScale): AttackRun 
   );
 }
 
+/** The shapes of history page the structured kinds ask for in turn. */
+const PAGE_SHAPES = ["before-id", "around-id", "before-ts"] as const;
+
 /**
- * Connections asking for pages of #big: structured kinds 100 messages `before` and `around` a
- * random message (the most a request may return), text kinds `/history since` a random time.
+ * Connections asking for pages of #big: structured kinds 100 messages (the most a request may
+ * return) before or around a random message, or before a random time; text kinds
+ * `/history since` a random time.
  */
 export function historyFlood(target: AttackTarget, scale: AbuseScale): AttackRun {
-  // Seeded messages are 100 ms apart, the last one now.
-  const spanMinutes = Math.max(1, Math.floor((scale.seededMessages * 100) / 60_000));
+  // Seeded messages are 100 ms apart, the last one at the start of the run.
+  const spanMs = scale.seededMessages * 100;
+  const now = Date.now();
   return readingFlood(target, scale, (dialect, ref, n) => {
+    const back = Math.random() * spanMs;
     const page = {
       id: 1 + Math.floor(Math.random() * scale.seededMessages),
-      minutesAgo: 1 + Math.floor(Math.random() * spanMinutes),
-      around: n % 2 === 1,
+      ts: Math.round(now - back),
+      minutesAgo: Math.max(1, Math.round(back / 60_000)),
+      shape: PAGE_SHAPES[n % PAGE_SHAPES.length]!,
     };
     return dialect.history(SEEDED_ROOM, page, ref);
   });

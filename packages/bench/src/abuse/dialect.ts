@@ -15,6 +15,14 @@ export interface AnsweredRequest {
 /** The answer a line gives to `request`: "done", an error code, or undefined (not its answer). */
 export type AnswerOf = (line: string, request: AnsweredRequest) => string | undefined;
 
+/** Where a history page starts. */
+export interface HistoryPage {
+  id: number;
+  ts: number;
+  minutesAgo: number;
+  shape: "before-id" | "around-id" | "before-ts";
+}
+
 /** Requests of the attacks, phrased for one kind of client; each ends in a newline. */
 export interface AttackerDialect {
   /** Joins `room` and leaves the default room, #lobby, so its traffic is the attacker's own. */
@@ -26,14 +34,11 @@ export interface AttackerDialect {
   /** Searches `room` for messages with every word of `words`. */
   search(room: string, words: string, ref: string): string;
   /**
-   * A page of `room`'s history: 100 messages before or around message `id` (structured), or,
-   * in text, the messages since `minutesAgo` minutes ago (text has no message ids).
+   * A page of `room`'s history: structured kinds ask for 100 messages before or around message
+   * `id`, or before server time `ts`, by `shape`; text has no ids, so it asks for the messages
+   * since `minutesAgo` minutes ago.
    */
-  history(
-    room: string,
-    page: { id: number; minutesAgo: number; around: boolean },
-    ref: string,
-  ): string;
+  history(room: string, page: HistoryPage, ref: string): string;
   answerOf: AnswerOf;
 }
 
@@ -60,8 +65,13 @@ const JSON_LINES: AttackerDialect = {
     `{"type":"auth","ref":"${ref}","name":"${name}","password":"${password}"}\n`,
   search: (room, words, ref) =>
     `{"type":"search","ref":"${ref}","room":"${room}","text":"${words}"}\n`,
-  history: (room, page, ref) =>
-    `{"type":"history","ref":"${ref}","room":"${room}","dir":"${page.around ? "around" : "before"}","id":"${page.id.toString(36)}","limit":100}\n`,
+  history: (room, page, ref) => {
+    const anchor =
+      page.shape === "before-ts"
+        ? `"dir":"before","ts":${page.ts}`
+        : `"dir":"${page.shape === "around-id" ? "around" : "before"}","id":"${page.id.toString(36)}"`;
+    return `{"type":"history","ref":"${ref}","room":"${room}",${anchor},"limit":100}\n`;
+  },
   answerOf(line, request) {
     if (line.startsWith('{"type":"ack"') && line.includes(`"ref":"${request.ref}"`)) return "done";
     const error = JSON_ERROR.exec(line);
