@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "@tcpchat/core";
 import { describe, expect, it } from "vitest";
-import { ATTACKER_KINDS, type AttackerKind } from "../src/abuse/attacker.js";
+import { ATTACKER_KINDS, type AttackerKind, openConnection } from "../src/abuse/attacker.js";
 import { ATTACK_DEFINITIONS } from "../src/abuse/attacks.js";
+import { waitForLine } from "../src/abuse/group.js";
 import { abuseChecks } from "../src/abuse/report.js";
 import { abuseScale } from "../src/abuse/scale.js";
 import { type AttackFigures, movedCounters } from "../src/scenarios/abuse.js";
@@ -87,5 +89,32 @@ describe("a password attack by a non-text client is judged on its own", () => {
     const open = await loginFlood(ATTACKER_KINDS.json, NO_PASSWORD_DEFENCES);
     expect(open.figures.outcome?.passwords?.refused["CHAT_ERR_LOGIN_THROTTLED"]).toBeUndefined();
     expect(open.hashCheck?.status, open.hashCheck?.seen).toBe("missed");
+  });
+});
+
+describe("a telnet attacker", () => {
+  it("negotiates first, so the server answers it as telnet, and hears lines without the commands", async () => {
+    const server = createServer({});
+    const { port } = await server.listen(0, "127.0.0.1");
+    try {
+      const raw: Buffer[] = [];
+      const attacker = await openConnection({
+        host: "127.0.0.1",
+        port,
+        reads: true,
+        startMs: performance.now(),
+        kind: ATTACKER_KINDS.telnet,
+      });
+      attacker.socket.on("data", (chunk: Buffer) => raw.push(chunk));
+      const renamed = waitForLine(attacker, (l) => l.includes("is now known as"), 5000);
+      attacker.send("/nick telnetter\n");
+      expect(await renamed).toMatch(/is now known as telnetter$/);
+      // The server asked the telnet peer for 8-bit input: IAC DO TRANSMIT-BINARY.
+      expect(Buffer.concat(raw).includes(Buffer.from([255, 253, 0]))).toBe(true);
+      expect(attacker.watch.heard.lastLine).not.toContain("\u00ff");
+      attacker.destroy();
+    } finally {
+      await server.close({ graceMs: 100 });
+    }
   });
 });
