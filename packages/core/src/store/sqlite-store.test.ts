@@ -51,27 +51,11 @@ describe("SQLite store", () => {
     store.appendMessages(Array.from({ length: 50 }, (_, i) => message(i + 1)));
     // A time anchor pages in time order: the 5 messages before message 20's time, and after it.
     const at20 = message(20).ts;
-    const before = store.queryMessages({
-      kind: "before",
-      roomKey: "lobby",
-      limit: 5,
-      anchor: { ts: at20 },
-    });
-    expect(ids(before)).toEqual([15, 16, 17, 18, 19]);
-    const after = store.queryMessages({
-      kind: "after",
-      roomKey: "lobby",
-      limit: 5,
-      anchor: { ts: at20 },
-    });
-    expect(ids(after)).toEqual([21, 22, 23, 24, 25]);
-    const around = store.queryMessages({
-      kind: "around",
-      roomKey: "lobby",
-      limit: 4,
-      anchor: { ts: at20 },
-    });
-    expect(ids(around)).toEqual([19, 20, 21, 22]);
+    const page = (kind: "before" | "after" | "around", limit: number) =>
+      ids(store.queryMessages({ kind, roomKey: "lobby", limit, anchor: { ts: at20 } }));
+    expect(page("before", 5)).toEqual([15, 16, 17, 18, 19]);
+    expect(page("after", 5)).toEqual([21, 22, 23, 24, 25]);
+    expect(page("around", 4)).toEqual([19, 20, 21, 22]);
     store.close();
     // The plans: a sort of every row on the anchor's side (USE TEMP B-TREE FOR ORDER BY) made one
     // request cost time in proportion to the room.
