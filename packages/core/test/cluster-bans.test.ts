@@ -91,4 +91,41 @@ describe("operator bans in a cluster", () => {
     expect(b.policy.isBanned("127.0.0.5")).toBeUndefined();
     expect(a.policy.isBanned("127.0.0.5")?.source).toBe("connect-rate");
   });
+
+  it("a ban lifted while Redis is down stays lifted when Redis comes back empty", async () => {
+    await using a = await startNode("bans4");
+    await using b = await startNode("bans4");
+    a.policy.ban(`${BANNED_PEER}/32`, { reason: "flooding" });
+    await until(() => b.policy.isBanned(BANNED_PEER) !== undefined, "node B to hear the ban");
+    await cluster.redis.stop();
+    // Lifted on B alone: A, cut off, still holds the ban and will write it back.
+    expect(b.policy.unban(BANNED_PEER)).toBe(true);
+    await cluster.redis.run();
+    const restored = (node: typeof a) => node.server.cluster!.bans.restores > 0;
+    await until(() => restored(a) && restored(b), "both nodes to write back their bans", 15_000);
+    // A change made after both write-backs, heard both ways: anything announced before it
+    // (the write-backs) has been heard too.
+    a.policy.ban("127.0.0.7", { reason: "probe" });
+    await until(() => b.policy.isBanned("127.0.0.7") !== undefined, "B to hear A's probe");
+    b.policy.ban("127.0.0.8", { reason: "probe" });
+    await until(() => a.policy.isBanned("127.0.0.8") !== undefined, "A to hear B's probe");
+    expect(a.policy.isBanned(BANNED_PEER)).toBeUndefined();
+    expect(b.policy.isBanned(BANNED_PEER)).toBeUndefined();
+    // A node that starts now reads the same: the lifted ban is not in Redis as a ban.
+    await using late = await startNode("bans4");
+    expect(late.policy.isBanned("127.0.0.8")?.reason).toBe("probe");
+    expect(late.policy.isBanned(BANNED_PEER)).toBeUndefined();
+    const back = await connectFrom(a.port, BANNED_PEER);
+    await back.waitFor(/^\*\*\* tcpchat\/1 /);
+  });
+
+  it("a ban made while Redis is down reaches the other nodes when it is back", async () => {
+    await using a = await startNode("bans5");
+    await using b = await startNode("bans5");
+    await cluster.redis.stop();
+    a.policy.ban(`${BANNED_PEER}/32`, { reason: "made offline" });
+    await cluster.redis.run();
+    await until(() => b.policy.isBanned(BANNED_PEER) !== undefined, "B to get the ban", 15_000);
+    expect(b.policy.isBanned(BANNED_PEER)?.reason).toBe("made offline");
+  });
 });

@@ -60,16 +60,36 @@ return 0
 `;
 
 /**
- * Records an operator ban change in the cluster's ban hash and tells every node.
- * KEYS: bans hash, channel of ban changes. ARGV: "ban" or "unban", target, ban (JSON), notice.
+ * Records an operator ban change (a ban, or a tombstone for an unban: cluster/ban-sync.ts) in
+ * the cluster's ban hash unless the hash holds a later change of the same target, and then
+ * tells every node. Later: a higher version, or the same version and a higher node id; a bare
+ * ban (the format before versions) counts as version `createdAt` of node "".
+ * KEYS: bans hash, channel of ban changes. ARGV: target, entry (JSON), its version, its node,
+ * notice. Returns 1 when recorded.
  */
 export const CHANGE_BAN = `
-if ARGV[1] == 'ban' then
-  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-else
-  redis.call('HDEL', KEYS[1], ARGV[2])
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+  local ok, old = pcall(cjson.decode, held)
+  if ok and type(old) == 'table' then
+    local version = tonumber(old.version or old.createdAt)
+    local node = old.node
+    if type(node) ~= 'string' then node = '' end
+    local mine = tonumber(ARGV[3])
+    if version and (version > mine or (version == mine and node >= ARGV[4])) then return 0 end
+  end
 end
-redis.call('PUBLISH', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', KEYS[2], ARGV[5])
+return 1
+`;
+
+/**
+ * Drops a ban entry that has nothing left to say, if it is still the one read.
+ * KEYS: bans hash. ARGV: target, entry as read.
+ */
+export const PRUNE_BAN = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0
 `;
 
