@@ -1,6 +1,11 @@
 import { until } from "@tcpchat/testing/redis-server";
 import { describe, expect, it } from "vitest";
-import { createServer, openSqliteStore, type SqliteStore } from "../src/index.js";
+import {
+  createAcceptPolicy,
+  createServer,
+  openSqliteStore,
+  type SqliteStore,
+} from "../src/index.js";
 import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient } from "./helpers.js";
 
@@ -17,6 +22,8 @@ async function startNode(prefix: string) {
   const store: SqliteStore = openSqliteStore(":memory:");
   const server = createServer({
     store,
+    // A ban list, shared by the nodes: operator accounts' /ban acts on it.
+    policy: createAcceptPolicy({}),
     modeSettleMs: 50,
     redis: cluster.nodeRedis(prefix),
   });
@@ -136,5 +143,57 @@ describe("kicks across nodes", () => {
     await bob.waitFor(/"code":"CHAT_ERR_KICKED".*kicked by alice: enough/);
     await bob.closed;
     expect(await ask(alice, "/kick bob again", /^!!! /)).toMatch(/^!!! CHAT_ERR_NO_SUCH_NICK: /);
+  });
+});
+
+describe("/ban --kick across nodes", () => {
+  /** A member in `room` on `port`, connected from `address`. */
+  async function memberFrom(port: number, address: string, nick: string): Promise<LineClient> {
+    const client = await LineClient.open(port, address);
+    open.push(client);
+    client.send(JSON.stringify({ type: "hello", proto: 1, nick, room: "lobby" }));
+    await client.waitFor(/"type":"welcome"/);
+    return client;
+  }
+
+  it("an operator account's /ban on node A disconnects the banned address's members on node B too", async () => {
+    await using a = await startNode("bankick1");
+    await using b = await startNode("bankick1");
+    const alice = await LineClient.greeted(a.port);
+    open.push(alice);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    expect(a.store.setOperator("alice", true)).toBe(true);
+    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    const nearA = await memberFrom(a.port, "127.0.0.2", "mallory");
+    const nearB = await memberFrom(b.port, "127.0.0.2", "trudy");
+    const bystander = await memberFrom(b.port, "127.0.0.4", "carol");
+    // B counts as a node for A once A has read its heartbeat.
+    await until(() => a.server.cluster!.knownNodes().length === 2, "A to see node B");
+    expect(await ask(alice, "/ban 127.0.0.2 15m spam", /^\*\*\* banned|^!!! /)).toBe(
+      "*** banned 127.0.0.2 for 15m; disconnected 2 (1 on other nodes)",
+    );
+    await nearA.waitFor(/"code":"CHAT_ERR_KICKED".*banned by alice: spam/);
+    await nearB.waitFor(/"code":"CHAT_ERR_KICKED".*banned by alice: spam/);
+    await nearB.closed;
+    const nicksOn = (node: typeof b) => node.server.sessions().map((s) => s.nick);
+    await until(() => nicksOn(b).join() === "carol", "B to drop trudy's session");
+    expect(bystander.lines.some((l) => l.includes("CHAT_ERR_KICKED"))).toBe(false);
+  });
+
+  it("the console's ban with --kick on node A disconnects covered members on every other node", async () => {
+    await using a = await startNode("bankick2");
+    await using b = await startNode("bankick2");
+    await using c = await startNode("bankick2");
+    const onB = await memberFrom(b.port, "127.0.0.5", "eve");
+    const onC = await memberFrom(c.port, "127.0.0.6", "oscar");
+    const outside = await memberFrom(c.port, "127.0.0.9", "peggy");
+    await until(() => a.server.cluster!.knownNodes().length === 3, "A to see nodes B and C");
+    expect(await a.server.disconnectCoveredElsewhere("127.0.0.4/30", "block of spammers")).toBe(2);
+    await onB.waitFor(/"code":"CHAT_ERR_BANNED".*block of spammers/);
+    await onC.waitFor(/"code":"CHAT_ERR_BANNED".*block of spammers/);
+    const nicksOn = (node: typeof c) => node.server.sessions().map((s) => s.nick);
+    await until(() => nicksOn(c).join() === "peggy", "C to drop oscar's session");
+    expect(outside.lines.some((l) => l.includes("CHAT_ERR_BANNED"))).toBe(false);
   });
 });

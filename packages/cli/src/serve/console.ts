@@ -132,16 +132,24 @@ export function createOperatorConsole(deps: ConsoleDeps): OperatorConsole {
       }
       const reason = rest.join(" ") || undefined;
       const description = deps.bans.ban(target, durationMs, reason);
-      let line = `*** banned ${description}${durationMs ? ` for ${formatDuration(durationMs)}` : " until restart (or /unban)"}`;
-      if (kick) {
-        const count = server.disconnectWhere(
-          (s) => deps.bans.isBanned(s.address),
-          reason ?? "banned by the operator",
-          "CHAT_ERR_BANNED",
+      const line = `*** banned ${description}${durationMs ? ` for ${formatDuration(durationMs)}` : " until restart (or /unban)"}`;
+      if (!kick) return print(line);
+      const why = reason ?? "banned by the operator";
+      const count = server.disconnectWhere(
+        (s) => deps.bans.isBanned(s.address),
+        why,
+        "CHAT_ERR_BANNED",
+      );
+      const clients = (n: number) => `${n} client${n === 1 ? "" : "s"}`;
+      if (server.cluster === undefined) return print(`${line}; disconnected ${clients(count)}`);
+      // In a cluster the other nodes disconnect theirs too, and say how many.
+      void server
+        .disconnectCoveredElsewhere(description, why, "CHAT_ERR_BANNED")
+        .then((elsewhere) =>
+          print(
+            `${line}; disconnected ${clients(count + elsewhere)} (${elsewhere} on other nodes)`,
+          ),
         );
-        line += `; disconnected ${count} client${count === 1 ? "" : "s"}`;
-      }
-      print(line);
     },
     unban: (args) => {
       const target = args.trim();

@@ -3,6 +3,7 @@ import { createClient } from "redis";
 import { ChatError, type ChatErrorCode } from "../errors.js";
 import type { ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
+import { coveredBy } from "./ban-kicks.js";
 import { ClusterBans } from "./ban-sync.js";
 import { type Envelope, encodeEnvelope } from "./envelope.js";
 import { ClusterMessageIds, NODE_SLOTS } from "./message-ids.js";
@@ -95,6 +96,8 @@ export class RedisCluster implements RoomBus {
   readonly topics: ClusterTopics;
   /** Kicks sent to other nodes, waiting for their answer: request id -> settle. */
   private readonly kicks = new Map<number, (nick: string | null) => void>();
+  /** `/ban --kick` requests sent to the other nodes: request id -> one answer counted. */
+  private readonly coverKicks = new Map<number, (node: string, count: number) => void>();
   private nextKick = 0;
   /** This node's message ids, unique across the cluster (its slot is claimed in `start`). */
   readonly messageIds = new ClusterMessageIds(0);
@@ -644,16 +647,69 @@ export class RedisCluster implements RoomBus {
     });
   }
 
+  /**
+   * `/ban --kick` for the other nodes: asks every live node (on its own channel, as a kick of a
+   * nick goes) to disconnect its sessions that `target` covers, and resolves with how many they
+   * disconnected once every node answered, or with those that answered within `timeoutMs`.
+   */
+  async kickCovered(
+    target: string,
+    code: ChatErrorCode,
+    reason: string | undefined,
+    timeoutMs = KICK_TIMEOUT_MS,
+  ): Promise<number> {
+    if (!this.client.isReady) return 0;
+    const nodes = (await this.nodes()).filter((node) => !node.self).map((node) => node.id);
+    if (nodes.length === 0) return 0;
+    const id = ++this.nextKick;
+    const waiting = new Set(nodes);
+    let total = 0;
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.coverKicks.delete(id);
+        resolve(total);
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.coverKicks.set(id, (node, count) => {
+        if (!waiting.delete(node)) return;
+        total += count;
+        if (waiting.size === 0) finish();
+      });
+      const request: CoverKickRequest = {
+        kickCovered: { id, from: this.nodeId, target, code, reason },
+      };
+      const text = JSON.stringify(request);
+      for (const node of nodes) {
+        void this.client.publish(this.key(`node:${node}:dm`), text).then(
+          // Nobody listens there (the node just left): it has nothing to answer.
+          (listeners) => {
+            if (listeners === 0) this.coverKicks.get(id)?.(node, 0);
+          },
+          () => this.coverKicks.get(id)?.(node, 0),
+        );
+      }
+    });
+  }
+
   // Direct messages (and kicks: the same channel, to the node that holds the nick)
 
   private dmMessage(text: string): void {
-    let message: { to?: string; frame?: ServerFrame } & Partial<KickRequest & KickAnswer>;
+    let message: { to?: string; frame?: ServerFrame } & Partial<
+      KickRequest & KickAnswer & CoverKickRequest & CoverKickAnswer
+    >;
     try {
       message = JSON.parse(text);
     } catch {
       return;
     }
     if (message.kick !== undefined) return this.kickAsked(message.kick);
+    if (message.kickCovered !== undefined) return this.kickCoveredAsked(message.kickCovered);
+    if (message.coverKicked !== undefined) {
+      const { id, node, count } = message.coverKicked;
+      this.coverKicks.get(id)?.(node, count);
+      return;
+    }
     if (message.kicked !== undefined) {
       this.kicks.get(message.kicked.id)?.(message.kicked.nick);
       return;
@@ -667,6 +723,19 @@ export class RedisCluster implements RoomBus {
   private kickAsked(request: KickRequest["kick"]): void {
     const nick = this.hub?.kickLocal(request.nickKey, request.code, request.reason) ?? null;
     const answer: KickAnswer = { kicked: { id: request.id, nick } };
+    void this.client
+      .publish(this.key(`node:${request.from}:dm`), JSON.stringify(answer))
+      .catch(() => {});
+  }
+
+  /** Another node's `/ban --kick`: the sessions here that the ban covers go, and the count goes back. */
+  private kickCoveredAsked(request: CoverKickRequest["kickCovered"]): void {
+    const pick = coveredBy(request.target);
+    const count =
+      pick === undefined
+        ? 0
+        : (this.hub?.disconnectAddresses(pick, request.code, request.reason) ?? 0);
+    const answer: CoverKickAnswer = { coverKicked: { id: request.id, node: this.nodeId, count } };
     void this.client
       .publish(this.key(`node:${request.from}:dm`), JSON.stringify(answer))
       .catch(() => {});
@@ -697,6 +766,22 @@ interface KickRequest {
 /** The answer: the nick kicked as it was spelt there, or null when it was not found. */
 interface KickAnswer {
   kicked: { id: number; nick: string | null };
+}
+
+/** `/ban --kick` sent to every other node: disconnect the sessions `target` covers. */
+interface CoverKickRequest {
+  kickCovered: {
+    id: number;
+    from: string;
+    target: string;
+    code: ChatErrorCode;
+    reason: string | undefined;
+  };
+}
+
+/** A node's answer to a {@link CoverKickRequest}: how many it disconnected. */
+interface CoverKickAnswer {
+  coverKicked: { id: number; node: string; count: number };
 }
 
 /** A new epoch for a room's log that starts now (used only if the log does not exist). */

@@ -33,6 +33,15 @@ export interface ClusterHub {
    * the nick as it was spelt, or null when no session here holds it.
    */
   kickLocal(nickKey: string, code: ChatErrorCode, reason: string | undefined): string | null;
+  /**
+   * Disconnects every open session here whose peer address `pick` picks, telling it why (an
+   * operator's `/ban --kick` on another node); returns how many.
+   */
+  disconnectAddresses(
+    pick: (address: string) => boolean,
+    code: ChatErrorCode,
+    reason: string | undefined,
+  ): number;
   /** Whether this node keeps history (else nothing is fetched for it). */
   readonly keepsHistory: boolean;
   /** Records the message frames of a room's batch from the cluster in this node's history. */

@@ -618,6 +618,20 @@ export class ChatServer extends EventEmitter {
     return count;
   }
 
+  /**
+   * In a cluster: disconnects, on every other node, the sessions whose address `target` (an
+   * address or CIDR block, as banned) covers, telling them why (`/ban --kick`; this node's own
+   * sessions are {@link disconnectWhere}'s). Resolves with how many, counting the nodes that
+   * answered within 2 s. Alone: 0.
+   */
+  disconnectCoveredElsewhere(
+    target: string,
+    reason: string,
+    code: ChatErrorCode = "CHAT_ERR_BANNED",
+  ): Promise<number> {
+    return new Promise((resolve) => this.hub.kickCoveredRemote(target, code, reason, resolve));
+  }
+
   /** The operator speaks in a room (the default room unless given). */
   say(text: string, room?: string): boolean {
     return this.hub.say(text, room);

@@ -46,6 +46,11 @@ export interface RoomBus {
     code: ChatErrorCode,
     reason: string | undefined,
   ): Promise<string | null>;
+  /**
+   * Disconnects, on every other node, the sessions whose address `target` (an address or CIDR
+   * block just banned) covers; resolves with how many (those of nodes that answered in time).
+   */
+  kickCovered(target: string, code: ChatErrorCode, reason: string | undefined): Promise<number>;
 }
 
 /**

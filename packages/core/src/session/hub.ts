@@ -222,6 +222,38 @@ export class ChatHub implements InputOwner {
     this.bus.kickRemote(nameKey(nick), code, reason).then(done, () => done(null));
   }
 
+  /**
+   * Disconnects every open session whose peer address `pick` picks, telling it why (for an
+   * operator's `/ban --kick` on another node of a cluster). Returns how many.
+   */
+  disconnectAddresses(
+    pick: (address: string) => boolean,
+    code: ChatErrorCode,
+    reason: string | undefined,
+  ): number {
+    let count = 0;
+    for (const session of [...this.sessions]) {
+      if (!session.open || !pick(session.peer.address)) continue;
+      this.disconnect(session, code, reason);
+      count += 1;
+    }
+    return count;
+  }
+
+  /**
+   * Disconnects the sessions `target` covers on the other nodes of the cluster; `done` gets how
+   * many. Alone, `done(0)` at once.
+   */
+  kickCoveredRemote(
+    target: string,
+    code: ChatErrorCode,
+    reason: string | undefined,
+    done: (count: number) => void,
+  ): void {
+    if (this.bus === undefined) return done(0);
+    this.bus.kickCovered(target, code, reason).then(done, () => done(0));
+  }
+
   /** A topic set on another node: shown to the room's members here, if it has any. */
   showRemoteTopic(topic: StoredTopic): void {
     const room = this.rooms.get(topic.roomKey);

@@ -60,8 +60,9 @@ function formatDuration(ms: number): string {
 
 /**
  * `/ban NICK|ADDRESS [DURATION] [REASON]`: bans the address of a connected nick, or an address
- * or CIDR block, then disconnects every other session the ban covers. The operator's own
- * session stays (it is told when the ban covers its address too).
+ * or CIDR block, then disconnects every other session the ban covers, on every node of a
+ * cluster (the answer waits for the other nodes' counts). The operator's own session stays (it
+ * is told when the ban covers its address too).
  */
 export function ban(
   hub: ChatHub,
@@ -116,15 +117,21 @@ export function ban(
   }
   const span =
     request.durationMs === undefined ? "until lifted" : `for ${formatDuration(request.durationMs)}`;
-  session.sendLine(
-    `*** banned ${stored}${holder === undefined ? "" : ` (${holder.nick})`} ${span}; disconnected ${disconnected}`,
-  );
-  if (bans.isBanned(session.peer.address)) {
+  const answer = (elsewhere: number, at: number) => {
     session.sendLine(
-      `*** note: the ban covers your own address too; you stay connected, but a new connection from it would be refused (/unban ${stored})`,
+      `*** banned ${stored}${holder === undefined ? "" : ` (${holder.nick})`} ${span}; disconnected ${disconnected + elsewhere}${hub.clustered ? ` (${elsewhere} on other nodes)` : ""}`,
     );
-  }
-  hub.ack(session, request.ref, now);
+    if (bans.isBanned(session.peer.address)) {
+      session.sendLine(
+        `*** note: the ban covers your own address too; you stay connected, but a new connection from it would be refused (/unban ${stored})`,
+      );
+    }
+    hub.ack(session, request.ref, at);
+  };
+  if (!hub.clustered) return answer(0, now);
+  hub.kickCoveredRemote(stored, "CHAT_ERR_KICKED", reason, (elsewhere) => {
+    if (session.open) answer(elsewhere, Date.now());
+  });
 }
 
 /** `/unban ADDRESS`: lifts the ban of an address or block (as banned, in any spelling). */
