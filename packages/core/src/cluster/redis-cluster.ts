@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
 import { ChatError, type ChatErrorCode } from "../errors.js";
-import type { ServerFrame } from "../protocol/frames.js";
+import type { DmFrame, ServerFrame } from "../protocol/frames.js";
 import type { RoomBus } from "../session/bus.js";
 import { coveredBy } from "./ban-kicks.js";
 import { ClusterBans } from "./ban-sync.js";
@@ -354,11 +354,16 @@ export class RedisCluster implements RoomBus {
     return rooms.filter((room) => room.members > 0).sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  sendDm(toKey: string, frame: ServerFrame): boolean {
+  sendDm(toKey: string, frame: DmFrame, fromAccount?: string): boolean {
     const holder = this.nicks.remote(toKey);
     if (holder === undefined || !this.client.isReady) return false;
     const channel = this.key(`node:${holder.node}:dm`);
-    void this.client.publish(channel, JSON.stringify({ to: toKey, frame })).catch(() => {});
+    const message: DmMessage = {
+      to: toKey,
+      frame,
+      ...(fromAccount === undefined ? {} : { from: this.nodeId, fromAccount }),
+    };
+    void this.client.publish(channel, JSON.stringify(message)).catch(() => {});
     return true;
   }
 
@@ -695,8 +700,8 @@ export class RedisCluster implements RoomBus {
   // Direct messages (and kicks: the same channel, to the node that holds the nick)
 
   private dmMessage(text: string): void {
-    let message: { to?: string; frame?: ServerFrame } & Partial<
-      KickRequest & KickAnswer & CoverKickRequest & CoverKickAnswer
+    let message: Partial<
+      DmMessage & DmKept & KickRequest & KickAnswer & CoverKickRequest & CoverKickAnswer
     >;
     try {
       message = JSON.parse(text);
@@ -714,9 +719,19 @@ export class RedisCluster implements RoomBus {
       this.kicks.get(message.kicked.id)?.(message.kicked.nick);
       return;
     }
+    if (message.dmKept !== undefined) {
+      const { frame, fromAccount, toAccount } = message.dmKept;
+      this.hub?.recordSentDm(frame, fromAccount, toAccount);
+      return;
+    }
     if (typeof message.to !== "string" || message.frame === undefined) return;
     this.stats.dmsReceived += 1;
-    this.hub?.deliverDm(message.to, message.frame);
+    const { fromAccount, from } = message;
+    const toAccount = this.hub?.deliverDm(message.to, message.frame, fromAccount);
+    // Delivered between two accounts: stored here, and the sender's node stores it too.
+    if (typeof toAccount !== "string" || fromAccount === undefined || from === undefined) return;
+    const kept: DmKept = { dmKept: { frame: message.frame, fromAccount, toAccount } };
+    void this.client.publish(this.key(`node:${from}:dm`), JSON.stringify(kept)).catch(() => {});
   }
 
   /** Another node's operator kicks a nick held here: done, and the answer goes back. */
@@ -750,6 +765,19 @@ export class RedisCluster implements RoomBus {
   private roomKey(roomKey: string, part: "meta" | "log" | "channel" | "members"): string {
     return `${this.prefix}:room:${roomKey}:${part}`;
   }
+}
+
+/** A DM, to the node that holds its target. `from` and `fromAccount`: a logged-in sender. */
+interface DmMessage {
+  to: string;
+  frame: DmFrame;
+  from?: string;
+  fromAccount?: string;
+}
+
+/** The receiving node's word that it delivered a DM to a logged-in recipient (and stored it). */
+interface DmKept {
+  dmKept: { frame: DmFrame; fromAccount: string; toAccount: string };
 }
 
 /** A kick sent to the node that holds the nick. */

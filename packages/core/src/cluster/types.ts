@@ -1,5 +1,5 @@
 import type { ChatErrorCode } from "../errors.js";
-import type { ServerFrame } from "../protocol/frames.js";
+import type { DmFrame, ServerFrame } from "../protocol/frames.js";
 
 /** Options of a cluster node (`RedisCluster`). */
 export interface ClusterOptions {
@@ -27,7 +27,17 @@ export interface ClusterHub {
   deliverRemote(roomKey: string, frames: readonly ServerFrame[]): void;
   announceRemoteNick(frame: ServerFrame, roomKey: string): void;
   nickLost(nickKey: string): void;
-  deliverDm(toKey: string, frame: ServerFrame): boolean;
+  /**
+   * Writes a DM from another node to the session here that holds `toKey`, and stores it when
+   * both ends are logged in (`fromAccount`: the sender's account). Returns the recipient's
+   * account (null for a guest) once delivered, undefined when no session here holds the nick.
+   */
+  deliverDm(toKey: string, frame: DmFrame, fromAccount?: string): string | null | undefined;
+  /**
+   * Stores a DM sent from here to another node, which delivered it to `toAccount` (both ends
+   * logged in).
+   */
+  recordSentDm(frame: DmFrame, fromAccount: string, toAccount: string): void;
   /**
    * Disconnects the session that holds a nick here, for an operator on another node; returns
    * the nick as it was spelt, or null when no session here holds it.

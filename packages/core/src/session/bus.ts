@@ -1,5 +1,5 @@
 import type { ChatErrorCode } from "../errors.js";
-import type { ServerFrame } from "../protocol/frames.js";
+import type { DmFrame, ServerFrame } from "../protocol/frames.js";
 
 /**
  * Where a room's batch goes beyond this process (see STYLE "Bus"): nowhere by default; to the
@@ -29,8 +29,12 @@ export interface RoomBus {
   lookupRoom(roomKey: string): Promise<{ name: string; nicks: string[] } | null>;
   /** Every room with members on some node of the cluster, with its members on all of them. */
   listRooms(): Promise<Array<{ name: string; members: number }>>;
-  /** Sends a direct message to the node that holds its target; false if no node does. */
-  sendDm(toKey: string, frame: ServerFrame): boolean;
+  /**
+   * Sends a direct message to the node that holds its target; false if no node does.
+   * `fromAccount`: the sender's account, when logged in (the DM is then stored on both nodes
+   * if the recipient is logged in too).
+   */
+  sendDm(toKey: string, frame: DmFrame, fromAccount?: string): boolean;
   /**
    * While a room that just opened here fetches the history it missed from the cluster (see
    * {@link ClusterHub.recordRemote}): a promise that settles when it has; otherwise undefined.

@@ -11,6 +11,12 @@ import type { Session } from "./session.js";
  * through a session logged in to one of them. A guest's DMs are delivered and never stored
  * (a guest nick is anyone's tomorrow). Writes go through the history writer like room
  * messages: an array push on the per-message path, one transaction per flush.
+ *
+ * In a cluster a DM between two nodes is stored on both, once each, with the one id its
+ * sender's node gave it (ids are unique across the cluster): each end reads `/history` where
+ * it is connected, and each node's store has one writer, its own. The receiving node stores it
+ * when it delivers it, and tells the sender's node the recipient's account, which then stores
+ * it too (see cluster/redis-cluster.ts); a DM that found nobody is stored nowhere, as here.
  */
 
 /** A stored DM as the frame that carries it, marked as history. */
@@ -38,11 +44,24 @@ export function recordDirectMessage(
   frame: DmFrame,
   serial: number,
 ): void {
+  if (sender.account === undefined || recipient.account === undefined) return;
+  recordDmBetween(hub, sender.account, recipient.account, frame, serial);
+}
+
+/**
+ * Queues a DM between two accounts for this node's store (in a cluster, one whose other end is
+ * on another node). `serial`: see {@link recordDirectMessage}.
+ */
+export function recordDmBetween(
+  hub: ChatHub,
+  fromAccount: string,
+  toAccount: string,
+  frame: DmFrame,
+  serial: number,
+): void {
   const history = hub.history;
-  if (history === undefined || sender.account === undefined || recipient.account === undefined) {
-    return;
-  }
-  const conversation = dmConversation(sender.account, recipient.account);
+  if (history === undefined) return;
+  const conversation = dmConversation(fromAccount, toAccount);
   history.record({
     id: serial,
     ts: frame.ts,

@@ -1,6 +1,12 @@
 import { type ChatError, type ChatErrorCode, ERROR_CODES, ProtocolError } from "../errors.js";
 import type { DecodedLine } from "../framing/line-decoder.js";
-import type { ClientFrame, PresenceFrame, ServerFrame, ServerLimits } from "../protocol/frames.js";
+import type {
+  ClientFrame,
+  DmFrame,
+  PresenceFrame,
+  ServerFrame,
+  ServerLimits,
+} from "../protocol/frames.js";
 import { formatErrorLine, formatGreeting } from "../protocol/lines.js";
 import { lookalikeKeys } from "../protocol/lookalikes.js";
 import { GUEST_NICK_PREFIX, nameKey, normalizeName } from "../protocol/names.js";
@@ -13,6 +19,7 @@ import * as accountRequests from "./account-requests.js";
 import type { Accounts } from "./accounts.js";
 import type { MessageIdSource, RoomBus } from "./bus.js";
 import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
+import { recordDmBetween } from "./dm-history.js";
 import { ErrorReplies } from "./error-replies.js";
 import * as historyRequests from "./history-requests.js";
 import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
@@ -362,18 +369,32 @@ export class ChatHub implements InputOwner {
   }
 
   /** Sends a direct message to the node holding its target (in a cluster). */
-  sendRemoteDm(toKey: string, frame: ServerFrame): void {
+  sendRemoteDm(toKey: string, frame: DmFrame, fromAccount: string | undefined): void {
     // Counted as a delivery by the node that writes it.
-    this.bus?.sendDm(toKey, frame);
+    this.bus?.sendDm(toKey, frame, fromAccount);
   }
 
-  /** A direct message from another node for a session here; false if its target is gone. */
-  deliverDm(toKey: string, frame: ServerFrame): boolean {
+  /**
+   * A direct message from another node for a session here, stored when both ends are logged
+   * in. Returns the recipient's account (null: a guest), or undefined if its target is gone.
+   */
+  deliverDm(toKey: string, frame: DmFrame, fromAccount?: string): string | null | undefined {
     const target = this.nicks.get(toKey);
-    if (target === undefined || target === null || !target.open) return false;
+    if (target === undefined || target === null || !target.open) return undefined;
     target.sendFrame(frame);
     this.stats.deliveries += 1;
-    return true;
+    const serial = Number.parseInt(frame.id, 36);
+    const toAccount = target.account;
+    if (fromAccount !== undefined && toAccount !== undefined && Number.isSafeInteger(serial)) {
+      recordDmBetween(this, fromAccount, toAccount, frame, serial);
+    }
+    return toAccount ?? null;
+  }
+
+  /** A DM sent from here that another node delivered to a logged-in recipient: stored here too. */
+  recordSentDm(frame: DmFrame, fromAccount: string, toAccount: string): void {
+    const serial = Number.parseInt(frame.id, 36);
+    if (Number.isSafeInteger(serial)) recordDmBetween(this, fromAccount, toAccount, frame, serial);
   }
 
   /** Open sessions (closing ones excluded): what the connection cap counts. */

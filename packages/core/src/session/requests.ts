@@ -227,7 +227,11 @@ function remoteDirectMessage(
   hub.stats.messagesIn += 1;
   const id = hub.messageId();
   const to = hub.remoteNick(dm.to)!;
-  hub.sendRemoteDm(nameKey(to), { type: "dm", id, ts: now, from: session.nick, to, text });
+  hub.sendRemoteDm(
+    nameKey(to),
+    { type: "dm", id, ts: now, from: session.nick, to, text },
+    session.account,
+  );
   if (session.structured) {
     if (dm.ref !== undefined) session.sendFrame({ type: "ack", ref: dm.ref, id, ts: now });
   } else {
