@@ -3,7 +3,12 @@ import { connect as tcpConnect } from "node:net";
 import { RedisServer, until } from "@tcpchat/testing/redis-server";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChatServer, createAcceptPolicy, openSqliteStore } from "../src/index.js";
+import {
+  type ChatServer,
+  createAcceptPolicy,
+  type ManagedAcceptPolicy,
+  openSqliteStore,
+} from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
 import {
   KINDS,
@@ -24,8 +29,10 @@ import { makeCertificate, removeCertificate } from "./peers.js";
  * model. The server keeps history (in a cluster, each node its own store, filled with the other
  * nodes' messages through Redis): a client that joins a room first hears the room's last
  * {@link JOIN_HISTORY} messages as history, wherever they were said, and asking for history gets
- * the model's last messages of that room. Topics set on one node are shown on every node. In the one-server runs an operator account kicks and bans members: the
- * model knows who is gone and who hears it, and that a banned address is refused until unbanned.
+ * the model's last messages of that room. Topics set on one node are shown on every node. An
+ * operator account (on the first node of a cluster) kicks and bans members wherever they are
+ * connected: the model knows who is gone and who hears it, what the operator is told, and that
+ * a banned address is refused on every node until unbanned.
  */
 
 const ROOMS = ["lobby", "alpha", "beta"] as const;
@@ -61,9 +68,9 @@ interface Model {
   said: Map<string, string[]>;
   /** Servers the clients are spread over (the nodes of a cluster, or one). */
   nodes: number;
-  /** Each room's topic, set by the operator (one server only: a node keeps its own topics). */
+  /** Each room's topic, set by the operator. */
   topics: Map<string, string>;
-  /** Whether an operator client is logged in (one server only; see {@link openOperator}). */
+  /** Whether an operator client is logged in (see {@link openOperator}). */
   operator: boolean;
   /** Whether {@link OUTSIDER_ADDRESS} is banned now. */
   outsiderBanned: boolean;
@@ -90,8 +97,10 @@ interface Real {
   servers: ChatServer[];
   targets: ModelTarget[];
   clients: Map<number, ModelClient>;
-  /** The operator's client (one server only), in a room of its own. */
+  /** The operator's client (on the first server), in a room of its own. */
   operator: LineClient | undefined;
+  /** Each server's accept policy (their operator bans are shared in a cluster). */
+  policies: ManagedAcceptPolicy[];
 }
 
 function requestsIn(real: Real): number {
@@ -156,8 +165,8 @@ function freeNick(model: Model, pick: number): string | undefined {
 
 class Connect implements fc.AsyncCommand<Model, Real> {
   /**
-   * @param outsider connect from {@link OUTSIDER_ADDRESS} (one-server runs, one such member at a
-   * time: a ban then removes exactly one member, so its parts come in the order of a quit's)
+   * @param outsider connect from {@link OUTSIDER_ADDRESS} (one such member at a time: a ban then
+   * removes exactly one member, so its parts come in the order of a quit's)
    */
   constructor(
     readonly kind: Kind,
@@ -173,7 +182,7 @@ class Connect implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real) {
     if (this.outsider && m.outsiderBanned) {
       // Refused at accept time: nobody hears of it, and the server parses nothing from it.
-      expect(await refusedLine(r.targets[0]!)).toMatch(/CHAT_ERR_REFUSED_BANNED/);
+      expect(await refusedLine(r.targets[this.pick % m.nodes]!)).toMatch(/CHAT_ERR_REFUSED_BANNED/);
       await check(m, r);
       return;
     }
@@ -540,7 +549,7 @@ class SetTopic implements fc.AsyncCommand<Model, Real> {
   }
 }
 
-// Operator actions (one server): an operator account's client kicks, bans and unbans.
+// Operator actions: an operator account's client, on the first node, kicks, bans and unbans.
 
 /** Where outsiders connect from: a ban of their address covers no one else (all others use 127.0.0.1). */
 const OUTSIDER_ADDRESS = "127.0.0.2";
@@ -624,14 +633,26 @@ async function removed(m: Model, r: Real, id: number, how: "kick" | "ban"): Prom
   await check(m, r);
 }
 
-/** The operator kicks a member (`/kick NICK REASON`). */
+/**
+ * The operator kicks a member (`/kick NICK REASON`), on its own node or, through the cluster,
+ * on another, and is told which.
+ */
 class Kick extends OnClient {
   override check(m: Readonly<Model>) {
     return m.operator && m.members.size > 0;
   }
   async run(m: Model, r: Real) {
     const [id, me] = this.target(m);
-    await operate(m, r, `/kick ${me.nick} off you go`, new RegExp(`^\\*\\*\\* kicked ${me.nick}$`));
+    const expected = `*** kicked ${me.nick}${me.node === 0 ? "" : " (on another node)"}`;
+    const deadline = Date.now() + 5000;
+    let answer = await operate(m, r, `/kick ${me.nick} off you go`, /^(\*\*\*|!!!) /);
+    // The operator's node learns of a nick taken on another node through Redis, apart from
+    // the join the model waited for: asked again until it has.
+    while (me.node !== 0 && answer.includes("CHAT_ERR_NO_SUCH_NICK") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      answer = await operate(m, r, `/kick ${me.nick} off you go`, /^(\*\*\*|!!!) /);
+    }
+    expect(answer).toBe(expected);
     await removed(m, r, id, "kick");
   }
   override toString() {
@@ -639,16 +660,41 @@ class Kick extends OnClient {
   }
 }
 
-/** The operator bans the outsider by nick (`/ban NICK`): its address is refused until unbanned. */
+/** Waits until every node's ban list agrees with the model about the outsiders' address. */
+async function bansAgree(m: Model, r: Real): Promise<void> {
+  await until(
+    () =>
+      r.policies.every((p) => (p.isBanned(OUTSIDER_ADDRESS) !== undefined) === m.outsiderBanned),
+    `every node to ${m.outsiderBanned ? "ban" : "unban"} ${OUTSIDER_ADDRESS}`,
+  );
+}
+
+/**
+ * The operator bans the outsider: its address is refused on every node until unbanned, and the
+ * outsider is disconnected wherever it is connected. On one server by nick (`/ban NICK`); in a
+ * cluster by address (`/ban ADDRESS`: a nick held on another node has no address here), and the
+ * answer says how many of the disconnected were on other nodes.
+ */
 class Ban implements fc.AsyncCommand<Model, Real> {
   check(m: Readonly<Model>) {
     return m.operator && !m.outsiderBanned && [...m.members.values()].some((o) => o.outsider);
   }
   async run(m: Model, r: Real) {
     const [id, me] = [...m.members].find(([, o]) => o.outsider)!;
-    const answer = await operate(m, r, `/ban ${me.nick}`, /^\*\*\* banned /);
-    expect(answer).toBe(`*** banned ${OUTSIDER_ADDRESS} (${me.nick}) until lifted; disconnected 1`);
+    if (m.nodes === 1) {
+      const answer = await operate(m, r, `/ban ${me.nick}`, /^\*\*\* banned /);
+      expect(answer).toBe(
+        `*** banned ${OUTSIDER_ADDRESS} (${me.nick}) until lifted; disconnected 1`,
+      );
+    } else {
+      const answer = await operate(m, r, `/ban ${OUTSIDER_ADDRESS}`, /^(\*\*\*|!!!) /);
+      const elsewhere = me.node === 0 ? 0 : 1;
+      expect(answer).toBe(
+        `*** banned ${OUTSIDER_ADDRESS} until lifted; disconnected 1 (${elsewhere} on other nodes)`,
+      );
+    }
     m.outsiderBanned = true;
+    await bansAgree(m, r);
     await removed(m, r, id, "ban");
   }
   toString() {
@@ -666,6 +712,7 @@ class Unban implements fc.AsyncCommand<Model, Real> {
       `*** unbanned ${OUTSIDER_ADDRESS}`,
     );
     m.outsiderBanned = false;
+    await bansAgree(m, r);
     await check(m, r);
   }
   toString() {
@@ -693,7 +740,7 @@ const commands = [
   fc.tuple(pick, room).map(([p, r]) => new Who(p, r)),
   fc.tuple(pick, room, fc.integer({ min: 1, max: 6 })).map(([p, r, n]) => new AskHistory(p, r, n)),
   fc.tuple(room, fc.boolean()).map(([r, clear]) => new SetTopic(r, clear)),
-  // Operator actions (one server; see the section above).
+  // Operator actions (see the section above).
   fc.tuple(kind, pick).map(([k, p]) => new Connect(k, p, true)),
   pick.map((p) => new Kick(p)),
   fc.constant(new Ban()),
@@ -732,10 +779,9 @@ describe("the hub against a reference model, over real sockets", () => {
     // Every server keeps history: in a cluster each node has a store of its own, and a room's
     // messages from the other nodes reach it through Redis.
     const stores = Array.from({ length: nodes }, () => openSqliteStore(":memory:"));
-    const store = stores[0]!;
-    // Read by the server when it starts: the operator account, and an accept policy that bans
-    // (one server only: operator actions are modelled there).
-    if (nodes === 1)
+    // Read by each server when it starts: the operator account (accounts live in each node's
+    // store), and an accept policy that bans (in a cluster the nodes share operator bans).
+    for (const store of stores) {
       store.createAccount({
         key: OPERATOR.name,
         name: OPERATOR.name,
@@ -743,27 +789,22 @@ describe("the hub against a reference model, over real sockets", () => {
         createdAt: Date.now(),
         operator: true,
       });
+    }
+    const policies = stores.map(() => createAcceptPolicy({}));
     const started: Array<Awaited<ReturnType<typeof startServer>>> = [];
     for (let i = 0; i < nodes; i++) {
       started.push(
-        await startServer(
-          nodes === 1
-            ? {
-                ...options,
-                store,
-                history: { joinLimit: JOIN_HISTORY },
-                policy: createAcceptPolicy({}),
-              }
-            : {
-                ...options,
-                store: stores[i]!,
-                history: { joinLimit: JOIN_HISTORY },
-                redis: { url: redis!.url, prefix },
-              },
-        ),
+        await startServer({
+          ...options,
+          store: stores[i]!,
+          history: { joinLimit: JOIN_HISTORY },
+          policy: policies[i]!,
+          ...(nodes === 1 ? {} : { redis: { url: redis!.url, prefix } }),
+        }),
       );
     }
     return {
+      policies,
       servers: started.map((s) => s.server),
       targets: started.map((s) => ({ port: s.port, ca: certificate.cert })),
       async [Symbol.asyncDispose]() {
@@ -777,12 +818,13 @@ describe("the hub against a reference model, over real sockets", () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
         await using s = await startServers(nodes);
-        const operator = nodes === 1 ? await openOperator(s.targets[0]!.port) : undefined;
+        const operator = await openOperator(s.targets[0]!.port);
         const real: Real = {
           servers: s.servers,
           targets: s.targets,
           clients: new Map(),
           operator,
+          policies: s.policies,
         };
         const model: Model = {
           members: new Map(),
@@ -794,7 +836,7 @@ describe("the hub against a reference model, over real sockets", () => {
           said: new Map(),
           nodes,
           topics: new Map(),
-          operator: operator !== undefined,
+          operator: true,
           outsiderBanned: false,
         };
         try {
@@ -807,7 +849,7 @@ describe("the hub against a reference model, over real sockets", () => {
           await check(model, real);
         } finally {
           for (const client of real.clients.values()) client.reset();
-          operator?.close();
+          operator.close();
         }
       }),
       { numRuns: runs },
