@@ -192,6 +192,34 @@ describe("a cluster of two nodes on Redis", () => {
     second.close();
   });
 
+  it("refuses a nick that looks like one held on another node, and allows it once that one is free", async () => {
+    await using a = await startNode("t3look");
+    await using b = await startNode("t3look");
+    const first = await jsonClient(a.port, "alice");
+    await until(() => b.server.cluster!.remoteNick("alice") === "alice", "node b knows alice");
+    const second = await jsonClient(b.port, "guesty");
+    // A Cyrillic "а" (U+0430) first: the same TR39 skeleton as "alice", another key.
+    second.send(JSON.stringify({ type: "nick", nick: "\u0430lice", ref: "n1" }));
+    const refused = JSON.parse(await second.waitFor(/"ref":"n1"/));
+    expect(refused).toMatchObject({
+      type: "error",
+      code: "CHAT_ERR_NAME_CONFUSABLE",
+      message: "The nick \u0430lice looks like alice, who is connected.",
+    });
+    first.send(JSON.stringify({ type: "quit" }));
+    await until(() => b.server.cluster!.remoteNick("alice") === undefined, "alice freed on b");
+    second.send(JSON.stringify({ type: "nick", nick: "\u0430lice", ref: "n2" }));
+    await second.waitFor(/"type":"ack","ref":"n2"/);
+    // And the other way round: node a now refuses the Latin spelling.
+    await until(() => a.server.cluster!.remoteNick("\u0430lice") !== undefined, "node a knows it");
+    const third = await jsonClient(a.port, "other");
+    third.send(JSON.stringify({ type: "nick", nick: "alice", ref: "n3" }));
+    expect(JSON.parse(await third.waitFor(/"ref":"n3"/))).toMatchObject({
+      code: "CHAT_ERR_NAME_CONFUSABLE",
+    });
+    for (const client of [first, second, third]) client.close();
+  });
+
   it("hears a room again on a node where it emptied and filled again", async () => {
     await using a = await startNode("t9");
     await using b = await startNode("t9");

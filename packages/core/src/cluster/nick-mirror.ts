@@ -1,4 +1,5 @@
 import type { createClient } from "redis";
+import { isGuestKeys, lookalikeKeys } from "../protocol/lookalikes.js";
 import { CLAIM_NICK, RELEASE_NICK } from "./scripts.js";
 
 type Client = ReturnType<typeof createClient>;
@@ -18,11 +19,16 @@ export interface NickMirrorOptions {
 /**
  * The cluster's nicks as this node sees them. Claims live in a Redis hash (nick key -> node),
  * taken by a script that lets a live holder keep its nick; every change is published, so each
- * node keeps a mirror and the hub's nick checks stay synchronous.
+ * node keeps a mirror and the hub's nick checks stay synchronous, lookalikes included: the
+ * mirror indexes the other nodes' nicks by their TR39 skeletons, as the hub's registry indexes
+ * its own. Redis enforces only exact (case-folded) uniqueness; a lookalike is refused as soon
+ * as the mirror knows the nick it looks like (a Redis round trip after it was taken).
  */
 export class NickMirror {
   /** Nicks held on other nodes: key -> { nick, node }. */
   private readonly held = new Map<string, { nick: string; node: string }>();
+  /** The other nodes' nicks by lookalike key (skeleton) -> nick key (guest nicks have none). */
+  private readonly byLookalike = new Map<string, string>();
   /** Nicks held here: key -> nick (claimed again after Redis comes back). */
   private readonly local = new Map<string, string>();
 
@@ -37,6 +43,18 @@ export class NickMirror {
   /** Who holds a nick on another node, if anyone. */
   remote(nickKey: string): { nick: string; node: string } | undefined {
     return this.held.get(nickKey);
+  }
+
+  /**
+   * A nick held on another node that `nick` looks like (another key with the same skeleton),
+   * as spelt there; undefined when there is none.
+   */
+  remoteLookalike(nick: string, nickKey: string): string | undefined {
+    for (const lookalike of lookalikeKeys(nick)) {
+      const key = this.byLookalike.get(lookalike);
+      if (key !== undefined && key !== nickKey) return this.held.get(key)?.nick;
+    }
+    return undefined;
   }
 
   /** The nodes that hold nicks, as far as this node knows (for spotting dead ones). */
@@ -76,7 +94,7 @@ export class NickMirror {
   nodeGone(node: string): void {
     for (const [key, holder] of this.held) {
       if (holder.node !== node) continue;
-      this.held.delete(key);
+      this.forget(key);
       void this.release(key, node).catch(() => {});
     }
   }
@@ -86,8 +104,30 @@ export class NickMirror {
     const [head, node, ...rest] = text.split(" ");
     if (head === undefined || node === undefined || node === this.options.nodeId) return;
     const key = head.slice(1);
-    if (head.startsWith("+")) this.held.set(key, { nick: rest.join(" "), node });
-    else if (this.held.get(key)?.node === node) this.held.delete(key);
+    if (head.startsWith("+")) this.hold(key, rest.join(" "), node);
+    else if (this.held.get(key)?.node === node) this.forget(key);
+  }
+
+  private hold(key: string, nick: string, node: string): void {
+    const before = this.held.get(key);
+    if (before !== undefined && before.nick !== nick) this.unindex(key, before.nick);
+    this.held.set(key, { nick, node });
+    const lookalikes = lookalikeKeys(nick);
+    if (isGuestKeys(lookalikes)) return;
+    for (const lookalike of lookalikes) this.byLookalike.set(lookalike, key);
+  }
+
+  private forget(key: string): void {
+    const holder = this.held.get(key);
+    if (holder === undefined) return;
+    this.held.delete(key);
+    this.unindex(key, holder.nick);
+  }
+
+  private unindex(key: string, nick: string): void {
+    for (const lookalike of lookalikeKeys(nick)) {
+      if (this.byLookalike.get(lookalike) === key) this.byLookalike.delete(lookalike);
+    }
   }
 
   /**
@@ -103,7 +143,7 @@ export class NickMirror {
     });
     if (typeof holder !== "string" || holder === "") return;
     const [node, ...spelt] = holder.split(" ");
-    this.held.set(key, { nick: spelt.join(" "), node: node! });
+    this.hold(key, spelt.join(" "), node!);
     if (this.local.get(key) === nick) this.options.lost(key);
   }
 

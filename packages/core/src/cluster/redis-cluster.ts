@@ -317,6 +317,10 @@ export class RedisCluster implements RoomBus {
     return this.nicks.remote(nickKey)?.nick;
   }
 
+  remoteLookalike(nick: string, nickKey: string): string | undefined {
+    return this.nicks.remoteLookalike(nick, nickKey);
+  }
+
   nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void {
     const oldNick = this.nicks.changed(oldKey, nick, nickKey);
     if (nick !== null && oldNick !== undefined) this.renameMember(oldNick, nick);

@@ -23,6 +23,11 @@ export interface RoomBus {
   remoteCount(roomKey: string): number;
   /** The nick as another node's user spells it, or undefined when no other node holds it. */
   remoteNick(nickKey: string): string | undefined;
+  /**
+   * A nick held on another node that `nick` (whose key is `nickKey`) looks like (TR39
+   * skeleton), as spelt there; undefined when none.
+   */
+  remoteLookalike(nick: string, nickKey: string): string | undefined;
   /** A local session took (nick) or freed (null) a nick. */
   nickChanged(oldKey: string | null, nick: string | null, nickKey: string | null): void;
   /** A room's name and members on every node, for a room with none here; null if none has any. */

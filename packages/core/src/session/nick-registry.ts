@@ -32,7 +32,7 @@ export class NickRegistry {
   private readonly byLookalike = new Map<string, string>();
   private readonly held = new Map<string, HeldNick>();
   /** In a cluster: nicks held on other nodes, and where this node's changes are told. */
-  cluster: Pick<RoomBus, "remoteNick" | "nickChanged"> | undefined;
+  cluster: Pick<RoomBus, "remoteNick" | "remoteLookalike" | "nickChanged"> | undefined;
 
   constructor(
     private readonly operatorNick: string,
@@ -80,6 +80,8 @@ export class NickRegistry {
         other === null ? this.operatorNick : (other?.nick ?? this.held.get(heldKey)?.nick);
       if (otherNick !== undefined) return { kind: "lookalike", holder: otherNick };
     }
+    const remoteLookalike = this.cluster?.remoteLookalike(nick, key);
+    if (remoteLookalike !== undefined) return { kind: "lookalike", holder: remoteLookalike };
     const held = this.held.get(key);
     if (held !== undefined) {
       if (held.until <= now) this.unhold(key);
