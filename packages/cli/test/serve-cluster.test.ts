@@ -19,8 +19,8 @@ class Peer {
       this.lines.push(...parts);
     });
   }
-  static async open(port: number): Promise<Peer> {
-    const socket = connect({ host: "127.0.0.1", port });
+  static async open(port: number, localAddress?: string): Promise<Peer> {
+    const socket = connect({ host: "127.0.0.1", port, ...(localAddress ? { localAddress } : {}) });
     await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     return new Peer(socket);
   }
@@ -48,8 +48,8 @@ afterEach(async () => {
   await killAllCli();
 });
 
-async function peer(port: number, nick: string): Promise<Peer> {
-  const client = await Peer.open(port);
+async function peer(port: number, nick: string, localAddress?: string): Promise<Peer> {
+  const client = await Peer.open(port, localAddress);
   peers.push(client);
   await client.waitFor(/^\*\*\* tcpchat\/1 /);
   client.send(`/nick ${nick}`);
@@ -150,6 +150,22 @@ describe("serve --redis and --workers", () => {
       "node one to lift the ban",
       10_000,
     );
+  });
+
+  it("the console's /ban --kick at one node disconnects the banned address's clients on the other", async () => {
+    const one = await startServe(["--redis", redis.url]);
+    const two = await startServe(["--no-console", "--redis", redis.url]);
+    const banned = await peer(two.port, "mallory", "127.0.0.4");
+    const other = await peer(two.port, "carol");
+    one.serve.write("/ban 127.0.0.4 10m --kick spam from there\n");
+    await one.serve.waitForStdout(
+      /\*\*\* banned 127\.0\.0\.4 for 10m00s; disconnected 1 client \(1 on other nodes\)/,
+    );
+    await banned.waitFor(/^!!! CHAT_ERR_BANNED: spam from there/);
+    await new Promise((resolve) =>
+      banned.socket.closed ? resolve(undefined) : banned.socket.once("close", resolve),
+    );
+    expect(other.has(/CHAT_ERR_BANNED/)).toBe(false);
   });
 
   it("the console's /kick at one node ends a client on the other, and /topic there reaches the other's members", async () => {
