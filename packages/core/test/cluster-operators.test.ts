@@ -20,10 +20,11 @@ const open = cluster.open;
 
 async function startNode(prefix: string) {
   const store: SqliteStore = openSqliteStore(":memory:");
+  // A ban list, shared by the nodes: operator accounts' /ban acts on it.
+  const policy = createAcceptPolicy({});
   const server = createServer({
     store,
-    // A ban list, shared by the nodes: operator accounts' /ban acts on it.
-    policy: createAcceptPolicy({}),
+    policy,
     modeSettleMs: 50,
     redis: cluster.nodeRedis(prefix),
   });
@@ -31,6 +32,7 @@ async function startNode(prefix: string) {
   return {
     server,
     store,
+    policy,
     port,
     async [Symbol.asyncDispose]() {
       await server.close({ graceMs: 200 });
@@ -179,6 +181,32 @@ describe("/ban --kick across nodes", () => {
     const nicksOn = (node: typeof b) => node.server.sessions().map((s) => s.nick);
     await until(() => nicksOn(b).join() === "carol", "B to drop trudy's session");
     expect(bystander.lines.some((l) => l.includes("CHAT_ERR_KICKED"))).toBe(false);
+  });
+
+  it("an operator account's /ban NICK on node A bans the address of a nick held on node B", async () => {
+    await using a = await startNode("bankick3");
+    await using b = await startNode("bankick3");
+    const alice = await LineClient.greeted(a.port);
+    open.push(alice);
+    await ask(alice, "/nick alice", /known as alice$/);
+    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    expect(a.store.setOperator("alice", true)).toBe(true);
+    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    const trudy = await memberFrom(b.port, "127.0.0.2", "Trudy");
+    // Node A learns that B holds the nick asynchronously: asked again until it does.
+    expect(
+      await retry(
+        () => ask(alice, "/ban trudy 1h", /^\*\*\* banned|^!!! /),
+        (answer) => !answer.startsWith("!!! "),
+      ),
+    ).toBe("*** banned 127.0.0.2 (Trudy) for 1h; disconnected 1 (1 on other nodes)");
+    await trudy.waitFor(/"code":"CHAT_ERR_KICKED".*banned by alice/);
+    await until(() => b.policy.isBanned("127.0.0.2") !== undefined, "B to hear the ban");
+    expect(a.policy.isBanned("127.0.0.2")?.reason).toBe("banned by alice");
+    // Gone everywhere: now it is neither a nick nor an address.
+    expect(await ask(alice, "/ban trudy", /^\*\*\* banned|^!!! /)).toMatch(
+      /^!!! CHAT_ERR_BAD_ARGUMENT: Nobody called trudy is connected/,
+    );
   });
 
   it("the console's ban with --kick on node A disconnects covered members on every other node", async () => {

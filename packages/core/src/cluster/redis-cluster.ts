@@ -96,6 +96,11 @@ export class RedisCluster implements RoomBus {
   readonly topics: ClusterTopics;
   /** Kicks sent to other nodes, waiting for their answer: request id -> settle. */
   private readonly kicks = new Map<number, (nick: string | null) => void>();
+  /** Addresses asked of the nodes that hold nicks (`/ban NICK`): request id -> settle. */
+  private readonly addressAsks = new Map<
+    number,
+    (found: { nick: string; address: string } | null) => void
+  >();
   /** `/ban --kick` requests sent to the other nodes: request id -> one answer counted. */
   private readonly coverKicks = new Map<number, (node: string, count: number) => void>();
   private nextKick = 0;
@@ -657,6 +662,33 @@ export class RedisCluster implements RoomBus {
   }
 
   /**
+   * The peer address of a nick held on another node (for `/ban NICK`): asks that node, on its
+   * own channel as a kick goes; null when no node holds it, it is gone there, or no answer comes
+   * within `timeoutMs`.
+   */
+  remoteAddress(
+    nickKey: string,
+    timeoutMs = KICK_TIMEOUT_MS,
+  ): Promise<{ nick: string; address: string } | null> {
+    const holder = this.nicks.remote(nickKey);
+    if (holder === undefined || !this.client.isReady) return Promise.resolve(null);
+    const id = ++this.nextKick;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(null), timeoutMs);
+      const settle = (found: { nick: string; address: string } | null) => {
+        clearTimeout(timer);
+        this.addressAsks.delete(id);
+        resolve(found);
+      };
+      this.addressAsks.set(id, settle);
+      const request: AddressRequest = { addressOf: { id, from: this.nodeId, nickKey } };
+      void this.client
+        .publish(this.key(`node:${holder.node}:dm`), JSON.stringify(request))
+        .catch(() => settle(null));
+    });
+  }
+
+  /**
    * `/ban --kick` for the other nodes: asks every live node (on its own channel, as a kick of a
    * nick goes) to disconnect its sessions that `target` covers, and resolves with how many they
    * disconnected once every node answered, or with those that answered within `timeoutMs`.
@@ -705,7 +737,14 @@ export class RedisCluster implements RoomBus {
 
   private dmMessage(text: string): void {
     let message: Partial<
-      DmMessage & DmKept & KickRequest & KickAnswer & CoverKickRequest & CoverKickAnswer
+      DmMessage &
+        DmKept &
+        KickRequest &
+        KickAnswer &
+        CoverKickRequest &
+        CoverKickAnswer &
+        AddressRequest &
+        AddressAnswer
     >;
     try {
       message = JSON.parse(text);
@@ -714,6 +753,18 @@ export class RedisCluster implements RoomBus {
     }
     if (message.kick !== undefined) return this.kickAsked(message.kick);
     if (message.kickCovered !== undefined) return this.kickCoveredAsked(message.kickCovered);
+    if (message.addressOf !== undefined) {
+      const { id, from, nickKey } = message.addressOf;
+      const answer: AddressAnswer = {
+        addressIs: { id, found: this.hub?.addressOf(nickKey) ?? null },
+      };
+      void this.client.publish(this.key(`node:${from}:dm`), JSON.stringify(answer)).catch(() => {});
+      return;
+    }
+    if (message.addressIs !== undefined) {
+      this.addressAsks.get(message.addressIs.id)?.(message.addressIs.found);
+      return;
+    }
     if (message.coverKicked !== undefined) {
       const { id, node, count } = message.coverKicked;
       this.coverKicks.get(id)?.(node, count);
@@ -798,6 +849,16 @@ interface KickRequest {
 /** The answer: the nick kicked as it was spelt there, or null when it was not found. */
 interface KickAnswer {
   kicked: { id: number; nick: string | null };
+}
+
+/** `/ban NICK` of a nick held on another node: that node is asked the session's address. */
+interface AddressRequest {
+  addressOf: { id: number; from: string; nickKey: string };
+}
+
+/** The answer: the nick as spelt there and its peer address, or null when it is not there. */
+interface AddressAnswer {
+  addressIs: { id: number; found: { nick: string; address: string } | null };
 }
 
 /** `/ban --kick` sent to every other node: disconnect the sessions `target` covers. */

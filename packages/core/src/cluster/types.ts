@@ -52,6 +52,11 @@ export interface ClusterHub {
     code: ChatErrorCode,
     reason: string | undefined,
   ): number;
+  /**
+   * The session holding a nick here, as spelt and with its peer address, for an operator's
+   * `/ban NICK` on another node; null when no open session here holds it.
+   */
+  addressOf(nickKey: string): { nick: string; address: string } | null;
   /** Whether this node keeps history (else nothing is fetched for it). */
   readonly keepsHistory: boolean;
   /** Records the message frames of a room's batch from the cluster in this node's history. */

@@ -60,6 +60,11 @@ export interface RoomBus {
    * block just banned) covers; resolves with how many (those of nodes that answered in time).
    */
   kickCovered(target: string, code: ChatErrorCode, reason: string | undefined): Promise<number>;
+  /**
+   * The peer address of the session holding a nick on another node (with the nick as spelt
+   * there); null when no node holds it (or its node did not answer).
+   */
+  remoteAddress(nickKey: string): Promise<{ nick: string; address: string } | null>;
 }
 
 /**

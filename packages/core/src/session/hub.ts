@@ -247,6 +247,25 @@ export class ChatHub implements InputOwner {
     return count;
   }
 
+  /** For an operator's `/ban NICK` on another node: who holds the nick here, from where. */
+  addressOf(nickKey: string): { nick: string; address: string } | null {
+    const holder = this.nicks.get(nickKey);
+    if (holder === undefined || holder === null || !holder.open) return null;
+    return { nick: holder.nick, address: holder.peer.address };
+  }
+
+  /**
+   * The address of the session holding `nick` on another node of the cluster; `done` gets null
+   * when no node holds it (or its node did not answer). Alone, `done(null)` at once.
+   */
+  remoteAddressOf(
+    nick: string,
+    done: (found: { nick: string; address: string } | null) => void,
+  ): void {
+    if (this.bus === undefined) return done(null);
+    this.bus.remoteAddress(nameKey(nick)).then(done, () => done(null));
+  }
+
   /**
    * Disconnects the sessions `target` covers on the other nodes of the cluster; `done` gets how
    * many. Alone, `done(0)` at once.

@@ -59,10 +59,11 @@ function formatDuration(ms: number): string {
 }
 
 /**
- * `/ban NICK|ADDRESS [DURATION] [REASON]`: bans the address of a connected nick, or an address
- * or CIDR block, then disconnects every other session the ban covers, on every node of a
- * cluster (the answer waits for the other nodes' counts). The operator's own session stays (it
- * is told when the ban covers its address too).
+ * `/ban NICK|ADDRESS [DURATION] [REASON]`: bans the address of a connected nick (on any node of
+ * a cluster: a nick held on another node is asked its address there), or an address or CIDR
+ * block, then disconnects every other session the ban covers, on every node of a cluster (the
+ * answer waits for the other nodes' counts). The operator's own session stays (it is told when
+ * the ban covers its address too).
  */
 export function ban(
   hub: ChatHub,
@@ -71,8 +72,7 @@ export function ban(
   now: number,
 ): void {
   if (!mayOperate(hub, session, request.ref)) return;
-  const bans = hub.bans;
-  if (bans === undefined) {
+  if (hub.bans === undefined) {
     return hub.replyError(session, new ProtocolError("CHAT_ERR_BANS_OFF"), request.ref);
   }
   const holder = hub.nicks.get(request.target);
@@ -85,7 +85,38 @@ export function ban(
       request.ref,
     );
   }
-  const target = holder === undefined ? request.target : holder.peer.address;
+  if (holder !== undefined) {
+    return banAddress(
+      hub,
+      session,
+      request,
+      { nick: holder.nick, address: holder.peer.address },
+      now,
+    );
+  }
+  if (hub.remoteNick(request.target) === undefined) {
+    return banAddress(hub, session, request, undefined, now);
+  }
+  // Held on another node of the cluster: that node says the address (null: gone meanwhile, and
+  // the target is then read as an address, which a nick is not: the usual error).
+  hub.remoteAddressOf(request.target, (found) => {
+    if (session.open) banAddress(hub, session, request, found ?? undefined, Date.now());
+  });
+}
+
+/** {@link ban} once the target is known: `holder`, a connected nick and its address, or none. */
+function banAddress(
+  hub: ChatHub,
+  session: Session,
+  request: Extract<ClientFrame, { type: "ban" }>,
+  holder: { nick: string; address: string } | undefined,
+  now: number,
+): void {
+  const bans = hub.bans;
+  if (bans === undefined) {
+    return hub.replyError(session, new ProtocolError("CHAT_ERR_BANS_OFF"), request.ref);
+  }
+  const target = holder === undefined ? request.target : holder.address;
   const reason =
     request.reason === undefined || request.reason === ""
       ? `banned by ${session.nick}`
