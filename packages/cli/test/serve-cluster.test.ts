@@ -155,8 +155,9 @@ describe("serve --redis and --workers", () => {
   it("the console's /ban --kick at one node disconnects the banned address's clients on the other", async () => {
     const one = await startServe(["--redis", redis.url]);
     const two = await startServe(["--no-console", "--redis", redis.url]);
-    const banned = await peer(two.port, "mallory", "127.0.0.4");
-    const other = await peer(two.port, "carol");
+    // Nicks of their own: a killed node's nicks stay claimed until its heartbeat expires.
+    const banned = await peer(two.port, "spammer", "127.0.0.4");
+    const other = await peer(two.port, "bystander");
     one.serve.write("/ban 127.0.0.4 10m --kick spam from there\n");
     await one.serve.waitForStdout(
       /\*\*\* banned 127\.0\.0\.4 for 10m00s; disconnected 1 client \(1 on other nodes\)/,
