@@ -11,11 +11,6 @@ function memoryStore(): SqliteStore & AsyncDisposable {
 }
 
 /** Sends a line and waits for the first line after it that matches. */
-async function ask(client: LineClient, line: string, answer: RegExp | string): Promise<string> {
-  const from = client.lines.length;
-  client.send(line);
-  return client.waitFor(answer, 5000, from);
-}
 
 describe("accounts", () => {
   it("/register protects a nick, across reconnects and restarts; /login takes it back", async () => {
@@ -23,8 +18,8 @@ describe("accounts", () => {
     {
       await using s = await startServer({ store, modeSettleMs: 50 });
       const alice = await LineClient.greeted(s.port);
-      await ask(alice, "/nick alice", /is now known as alice$/);
-      const warning = await ask(alice, "/register hunter2hunter2", /^\*\*\* warning: /);
+      await alice.ask("/nick alice", /is now known as alice$/);
+      const warning = await alice.ask("/register hunter2hunter2", /^\*\*\* warning: /);
       expect(warning).toMatch(/not encrypted.*in the clear.*--tls/);
       await alice.waitFor(
         "*** registered alice: only you can use it now; next time, /login alice PASSWORD",
@@ -36,21 +31,21 @@ describe("accounts", () => {
     }
     await using s = await startServer({ store, modeSettleMs: 50 });
     const mallory = await LineClient.greeted(s.port);
-    expect(await ask(mallory, "/nick alice", /^!!! /)).toMatch(
+    expect(await mallory.ask("/nick alice", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_NICK_REGISTERED: The nick alice is registered\./,
     );
-    expect(await ask(mallory, "/nick ALICE", /^!!! /)).toMatch(/CHAT_ERR_NICK_REGISTERED/);
-    expect(await ask(mallory, "/nick a1ice", /^!!! /)).toMatch(
+    expect(await mallory.ask("/nick ALICE", /^!!! /)).toMatch(/CHAT_ERR_NICK_REGISTERED/);
+    expect(await mallory.ask("/nick a1ice", /^!!! /)).toMatch(
       /CHAT_ERR_NICK_REGISTERED: The nick a1ice is registered \(it looks like a registered nick\)/,
     );
-    expect(await ask(mallory, "/login alice wrong-password", /^!!! /)).toMatch(
+    expect(await mallory.ask("/login alice wrong-password", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_LOGIN_FAILED: Wrong account name or password\./,
     );
-    expect(await ask(mallory, "/login nobody wrong-password", /^!!! /)).toMatch(
+    expect(await mallory.ask("/login nobody wrong-password", /^!!! /)).toMatch(
       /CHAT_ERR_LOGIN_FAILED/,
     );
     const alice = await LineClient.greeted(s.port);
-    await ask(alice, "/login alice hunter2hunter2", "*** logged in as alice");
+    await alice.ask("/login alice hunter2hunter2", "*** logged in as alice");
     await alice.waitFor(`*** ${alice.nick} is now known as alice`);
     mallory.close();
     alice.close();
@@ -60,10 +55,10 @@ describe("accounts", () => {
     await using store = memoryStore();
     await using s = await startServer({ store, modeSettleMs: 50 });
     const first = await LineClient.greeted(s.port);
-    await ask(first, "/nick bob", /known as bob$/);
-    await ask(first, "/register correct-horse", /^\*\*\* registered bob/);
+    await first.ask("/nick bob", /known as bob$/);
+    await first.ask("/register correct-horse", /^\*\*\* registered bob/);
     const second = await LineClient.greeted(s.port);
-    await ask(second, "/login bob correct-horse", "*** logged in as bob");
+    await second.ask("/login bob correct-horse", "*** logged in as bob");
     const notice = await first.waitFor(
       /^\*\*\* bob is registered and its owner logged in; you are now (guest-\w+)$/,
     );
@@ -78,20 +73,20 @@ describe("accounts", () => {
     await using store = memoryStore();
     await using s = await startServer({ store, modeSettleMs: 50 });
     const owner = await LineClient.greeted(s.port);
-    await ask(owner, "/nick carol", /known as carol$/);
-    await ask(owner, "/register correct-horse", /^\*\*\* registered carol/);
+    await owner.ask("/nick carol", /known as carol$/);
+    await owner.ask("/register correct-horse", /^\*\*\* registered carol/);
     const guesser = await LineClient.greeted(s.port);
     for (let i = 0; i < 5; i++) {
-      expect(await ask(guesser, `/login carol guess-${i}`, /^!!! /)).toMatch(
+      expect(await guesser.ask(`/login carol guess-${i}`, /^!!! /)).toMatch(
         /CHAT_ERR_LOGIN_FAILED/,
       );
     }
-    expect(await ask(guesser, "/login carol correct-horse", /^!!! /)).toMatch(
+    expect(await guesser.ask("/login carol correct-horse", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_LOGIN_THROTTLED: Too many failed logins; try again in 1 s\./,
     );
     // The owner, from another connection, is held back as well: the account is under attack.
     const again = await LineClient.greeted(s.port);
-    expect(await ask(again, "/login carol correct-horse", /^!!! |logged in/)).toMatch(
+    expect(await again.ask("/login carol correct-horse", /^!!! |logged in/)).toMatch(
       /CHAT_ERR_LOGIN_THROTTLED/,
     );
     owner.close();
@@ -118,9 +113,9 @@ describe("accounts", () => {
   it("without a store, register answers CHAT_ERR_ACCOUNTS_OFF", async () => {
     await using s = await startServer({ modeSettleMs: 50 });
     const client = await LineClient.greeted(s.port);
-    await ask(client, "/nick erin", /known as erin$/);
-    expect(await ask(client, "/register long enough", /^!!! /)).toMatch(/CHAT_ERR_BAD_ARGUMENT/);
-    expect(await ask(client, "/register longenough", /^!!! /)).toMatch(
+    await client.ask("/nick erin", /known as erin$/);
+    expect(await client.ask("/register long enough", /^!!! /)).toMatch(/CHAT_ERR_BAD_ARGUMENT/);
+    expect(await client.ask("/register longenough", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_ACCOUNTS_OFF: /,
     );
     client.close();
@@ -139,8 +134,8 @@ describe("accounts", () => {
       });
       const client = LineClient.over(socket);
       await client.waitFor(/^\*\*\* tcpchat\/1 /);
-      await ask(client, "/nick frank", /known as frank$/);
-      await ask(client, "/register correct-horse", /^\*\*\* registered frank/);
+      await client.ask("/nick frank", /known as frank$/);
+      await client.ask("/register correct-horse", /^\*\*\* registered frank/);
       expect(client.lines.some((l) => l.includes("warning"))).toBe(false);
       client.close();
     } finally {
@@ -152,18 +147,18 @@ describe("accounts", () => {
     await using store = memoryStore();
     await using s = await startServer({ store, modeSettleMs: 50 });
     const alice = await LineClient.greeted(s.port);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
+    await alice.ask("/nick alice", /known as alice$/);
+    await alice.ask("/register correct-horse", /^\*\*\* registered alice/);
     const bob = await LineClient.greeted(s.port);
-    await ask(bob, "/nick bob", /known as bob$/);
-    expect(await ask(alice, "/kick bob spam", /^!!! /)).toMatch(
+    await bob.ask("/nick bob", /known as bob$/);
+    expect(await alice.ask("/kick bob spam", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_NOT_PERMITTED: Only operator accounts may do that\./,
     );
     expect(store.setOperator("alice", true)).toBe(true);
     // Rights are read at login.
-    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
-    expect(await ask(alice, "/kick nobody", /^!!! /)).toMatch(/CHAT_ERR_NO_SUCH_NICK/);
-    await ask(alice, "/kick bob spam", "*** kicked bob");
+    await alice.ask("/login alice correct-horse", "*** logged in as alice");
+    expect(await alice.ask("/kick nobody", /^!!! /)).toMatch(/CHAT_ERR_NO_SUCH_NICK/);
+    await alice.ask("/kick bob spam", "*** kicked bob");
     await bob.waitFor(/^!!! CHAT_ERR_KICKED: kicked by alice: spam/);
     await bob.closed;
     alice.close();

@@ -2,7 +2,7 @@ import { until } from "@tcpchat/testing/redis-server";
 import { describe, expect, it } from "vitest";
 import { createServer, openSqliteStore, type SqliteStore } from "../src/index.js";
 import { clusterFixture } from "./cluster-fixture.js";
-import { LineClient } from "./helpers.js";
+import { LineClient, retry } from "./helpers.js";
 
 /**
  * Direct messages between two nodes of a cluster on a real redis-server, each node with a store
@@ -32,22 +32,6 @@ async function startNode(prefix: string) {
   };
 }
 
-async function ask(client: LineClient, line: string, answer: RegExp | string): Promise<string> {
-  const from = client.lines.length;
-  client.send(line);
-  return client.waitFor(answer, 5000, from);
-}
-
-/** Runs `attempt` until `done` holds for its result, or 5 s pass (then the last result). */
-async function retry<T>(attempt: () => Promise<T>, done: (result: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const result = await attempt();
-    if (done(result) || Date.now() > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /**
  * A text client on `port` that takes `nick` (once the node holding it before has let it go:
  * nicks are unique across the cluster) and registers it on that node.
@@ -56,11 +40,11 @@ async function registered(port: number, nick: string): Promise<LineClient> {
   const client = await LineClient.greeted(port);
   open.push(client);
   const answer = await retry(
-    () => ask(client, `/nick ${nick}`, /known as|^!!! /),
+    () => client.ask(`/nick ${nick}`, /known as|^!!! /),
     (line) => line.includes("known as"),
   );
   expect(answer).toMatch(new RegExp(`known as ${nick}$`));
-  await ask(client, "/register correct-horse", new RegExp(`^\\*\\*\\* registered ${nick}`));
+  await client.ask("/register correct-horse", new RegExp(`^\\*\\*\\* registered ${nick}`));
   return client;
 }
 
@@ -82,9 +66,9 @@ describe("direct-message history across nodes", () => {
     (await registered(a.port, "bob")).close();
     const bob = await registered(b.port, "bob");
 
-    await ask(alice, "/msg bob hello across", "*dm* -> bob: hello across");
+    await alice.ask("/msg bob hello across", "*dm* -> bob: hello across");
     await bob.waitFor("*dm* <alice> hello across");
-    await ask(bob, "/msg alice hi back", "*dm* -> alice: hi back");
+    await bob.ask("/msg alice hi back", "*dm* -> alice: hi back");
     await alice.waitFor("*dm* <bob> hi back");
 
     const expected = [
@@ -114,16 +98,16 @@ describe("direct-message history across nodes", () => {
     const dana = await registered(a.port, "dana");
     const guest = await LineClient.greeted(b.port);
     open.push(guest);
-    await ask(guest, "/nick erin", /known as erin$/);
-    await ask(dana, "/msg erin to a guest", "*dm* -> erin: to a guest");
+    await guest.ask("/nick erin", /known as erin$/);
+    await dana.ask("/msg erin to a guest", "*dm* -> erin: to a guest");
     await guest.waitFor("*dm* <dana> to a guest");
-    await ask(guest, "/msg dana from a guest", "*dm* -> dana: from a guest");
+    await guest.ask("/msg dana from a guest", "*dm* -> dana: from a guest");
     await dana.waitFor("*dm* <erin> from a guest");
     // A message between two accounts after them, stored on A once B has it: the guest DMs,
     // sent before, would be there by then.
     (await registered(a.port, "fay")).close();
     const fay = await registered(b.port, "fay");
-    await ask(fay, "/msg dana marker", "*dm* -> dana: marker");
+    await fay.ask("/msg dana marker", "*dm* -> dana: marker");
     for (const [reader, other] of [
       [dana, "fay"],
       [fay, "dana"],

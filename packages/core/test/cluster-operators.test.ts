@@ -7,7 +7,7 @@ import {
   type SqliteStore,
 } from "../src/index.js";
 import { clusterFixture } from "./cluster-fixture.js";
-import { LineClient } from "./helpers.js";
+import { LineClient, retry } from "./helpers.js";
 
 /**
  * Topics and kicks across the nodes of a cluster on a real redis-server: a topic set on one
@@ -41,28 +41,23 @@ async function startNode(prefix: string) {
   };
 }
 
+/** A text client on `node` logged in as alice, a registered operator account. */
+async function operatorOn(node: Awaited<ReturnType<typeof startNode>>): Promise<LineClient> {
+  const alice = await LineClient.greeted(node.port);
+  open.push(alice);
+  await alice.ask("/nick alice", /known as alice$/);
+  await alice.ask("/register correct-horse", /^\*\*\* registered alice/);
+  expect(node.store.setOperator("alice", true)).toBe(true);
+  await alice.ask("/login alice correct-horse", "*** logged in as alice");
+  return alice;
+}
+
 async function jsonMember(port: number, nick: string, room: string): Promise<LineClient> {
   const client = await LineClient.open(port);
   open.push(client);
   client.send(JSON.stringify({ type: "hello", proto: 1, nick, room }));
   await client.waitFor(/"type":"welcome"/);
   return client;
-}
-
-async function ask(client: LineClient, line: string, answer: RegExp | string): Promise<string> {
-  const from = client.lines.length;
-  client.send(line);
-  return client.waitFor(answer, 5000, from);
-}
-
-/** Runs `attempt` until `done` holds for its result, or 5 s pass (then the last result). */
-async function retry<T>(attempt: () => Promise<T>, done: (result: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const result = await attempt();
-    if (done(result) || Date.now() > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const topicLines = (client: LineClient) =>
@@ -113,7 +108,7 @@ describe("kicks across nodes", () => {
     await using b = await startNode("kicks1");
     const bob = await LineClient.greeted(b.port);
     open.push(bob);
-    await ask(bob, "/nick Bob", /known as Bob$/);
+    await bob.ask("/nick Bob", /known as Bob$/);
     // Node A learns that B holds the nick asynchronously: asked again until it does.
     expect(
       await retry(
@@ -129,22 +124,17 @@ describe("kicks across nodes", () => {
   it("an operator account's /kick on node A reaches a member on node B", async () => {
     await using a = await startNode("kicks2");
     await using b = await startNode("kicks2");
-    const alice = await LineClient.greeted(a.port);
-    open.push(alice);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
-    expect(a.store.setOperator("alice", true)).toBe(true);
-    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    const alice = await operatorOn(a);
     const bob = await jsonMember(b.port, "bob", "lobby");
     expect(
       await retry(
-        () => ask(alice, "/kick bob enough", /kicked bob|^!!! /),
+        () => alice.ask("/kick bob enough", /kicked bob|^!!! /),
         (answer) => !answer.includes("CHAT_ERR_NO_SUCH_NICK"),
       ),
     ).toBe("*** kicked bob (on another node)");
     await bob.waitFor(/"code":"CHAT_ERR_KICKED".*kicked by alice: enough/);
     await bob.closed;
-    expect(await ask(alice, "/kick bob again", /^!!! /)).toMatch(/^!!! CHAT_ERR_NO_SUCH_NICK: /);
+    expect(await alice.ask("/kick bob again", /^!!! /)).toMatch(/^!!! CHAT_ERR_NO_SUCH_NICK: /);
   });
 });
 
@@ -161,18 +151,13 @@ describe("/ban --kick across nodes", () => {
   it("an operator account's /ban on node A disconnects the banned address's members on node B too", async () => {
     await using a = await startNode("bankick1");
     await using b = await startNode("bankick1");
-    const alice = await LineClient.greeted(a.port);
-    open.push(alice);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
-    expect(a.store.setOperator("alice", true)).toBe(true);
-    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    const alice = await operatorOn(a);
     const nearA = await memberFrom(a.port, "127.0.0.2", "mallory");
     const nearB = await memberFrom(b.port, "127.0.0.2", "trudy");
     const bystander = await memberFrom(b.port, "127.0.0.4", "carol");
     // B counts as a node for A once A has read its heartbeat.
     await until(() => a.server.cluster!.knownNodes().length === 2, "A to see node B");
-    expect(await ask(alice, "/ban 127.0.0.2 15m spam", /^\*\*\* banned|^!!! /)).toBe(
+    expect(await alice.ask("/ban 127.0.0.2 15m spam", /^\*\*\* banned|^!!! /)).toBe(
       "*** banned 127.0.0.2 for 15m; disconnected 2 (1 on other nodes)",
     );
     await nearA.waitFor(/"code":"CHAT_ERR_KICKED".*banned by alice: spam/);
@@ -186,17 +171,12 @@ describe("/ban --kick across nodes", () => {
   it("an operator account's /ban NICK on node A bans the address of a nick held on node B", async () => {
     await using a = await startNode("bankick3");
     await using b = await startNode("bankick3");
-    const alice = await LineClient.greeted(a.port);
-    open.push(alice);
-    await ask(alice, "/nick alice", /known as alice$/);
-    await ask(alice, "/register correct-horse", /^\*\*\* registered alice/);
-    expect(a.store.setOperator("alice", true)).toBe(true);
-    await ask(alice, "/login alice correct-horse", "*** logged in as alice");
+    const alice = await operatorOn(a);
     const trudy = await memberFrom(b.port, "127.0.0.2", "Trudy");
     // Node A learns that B holds the nick asynchronously: asked again until it does.
     expect(
       await retry(
-        () => ask(alice, "/ban trudy 1h", /^\*\*\* banned|^!!! /),
+        () => alice.ask("/ban trudy 1h", /^\*\*\* banned|^!!! /),
         (answer) => !answer.startsWith("!!! "),
       ),
     ).toBe("*** banned 127.0.0.2 (Trudy) for 1h; disconnected 1 (1 on other nodes)");
@@ -204,7 +184,7 @@ describe("/ban --kick across nodes", () => {
     await until(() => b.policy.isBanned("127.0.0.2") !== undefined, "B to hear the ban");
     expect(a.policy.isBanned("127.0.0.2")?.reason).toBe("banned by alice");
     // Gone everywhere: now it is neither a nick nor an address.
-    expect(await ask(alice, "/ban trudy", /^\*\*\* banned|^!!! /)).toMatch(
+    expect(await alice.ask("/ban trudy", /^\*\*\* banned|^!!! /)).toMatch(
       /^!!! CHAT_ERR_BAD_ARGUMENT: Nobody called trudy is connected/,
     );
   });

@@ -30,17 +30,12 @@ function diskStore(): SqliteStore & AsyncDisposable {
 }
 
 /** Sends a line and waits for the first line after it that matches. */
-async function ask(client: LineClient, line: string, answer: RegExp | string): Promise<string> {
-  const from = client.lines.length;
-  client.send(line);
-  return client.waitFor(answer, 10_000, from);
-}
 
 /** A text client with `nick`, registered to it (a fresh account). */
 async function registered(port: number, nick: string): Promise<LineClient> {
   const client = await LineClient.greeted(port);
-  await ask(client, `/nick ${nick}`, new RegExp(`known as ${nick}$`));
-  await ask(client, "/register correct-horse", new RegExp(`^\\*\\*\\* registered ${nick}`));
+  await client.ask(`/nick ${nick}`, new RegExp(`known as ${nick}$`), 10_000);
+  await client.ask("/register correct-horse", new RegExp(`^\\*\\*\\* registered ${nick}`), 10_000);
   return client;
 }
 
@@ -64,13 +59,13 @@ describe.each([
       const bob = await registered(s.port, "bob");
       const dave = await registered(s.port, "dave");
       const guest = await LineClient.greeted(s.port);
-      await ask(guest, "/nick carol", /known as carol$/);
+      await guest.ask("/nick carol", /known as carol$/, 10_000);
 
-      await ask(alice, "/msg bob hello bob", "*dm* -> bob: hello bob");
+      await alice.ask("/msg bob hello bob", "*dm* -> bob: hello bob", 10_000);
       await bob.waitFor("*dm* <alice> hello bob");
-      await ask(bob, "/msg alice hi alice", "*dm* -> alice: hi alice");
-      await ask(guest, "/msg alice from a guest", "*dm* -> alice: from a guest");
-      await ask(alice, "/msg carol to a guest", "*dm* -> carol: to a guest");
+      await bob.ask("/msg alice hi alice", "*dm* -> alice: hi alice", 10_000);
+      await guest.ask("/msg alice from a guest", "*dm* -> alice: from a guest", 10_000);
+      await alice.ask("/msg carol to a guest", "*dm* -> carol: to a guest", 10_000);
 
       const lines = await historyLines(alice, "/history bob");
       expect(lines.filter((l) => l.startsWith("*dm* [history "))).toEqual([

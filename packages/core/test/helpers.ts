@@ -47,6 +47,13 @@ export class LineClient {
     );
   }
 
+  /** Sends `line` and resolves with the first line after it that matches `answer`. */
+  ask(line: string, answer: RegExp | string, timeoutMs = 5000): Promise<string> {
+    const from = this.lines.length;
+    this.send(line);
+    return this.waitFor(answer, timeoutMs, from);
+  }
+
   static open(port: number, localAddress?: string): Promise<LineClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({
@@ -119,6 +126,19 @@ export class LineClient {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
+  }
+}
+
+/** Runs `attempt` until `done` holds for its result, or 5 s pass (then the last result). */
+export async function retry<T>(
+  attempt: () => Promise<T>,
+  done: (result: T) => boolean,
+): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const result = await attempt();
+    if (done(result) || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

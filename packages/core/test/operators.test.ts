@@ -16,11 +16,6 @@ function memoryStore(): SqliteStore & AsyncDisposable {
 }
 
 /** Sends a line and waits for the first line after it that matches. */
-async function ask(client: LineClient, line: string, answer: RegExp | string): Promise<string> {
-  const from = client.lines.length;
-  client.send(line);
-  return client.waitFor(answer, 5000, from);
-}
 
 const PASSWORD = "correct-horse";
 
@@ -33,12 +28,12 @@ async function account(
 ): Promise<LineClient> {
   const client = await LineClient.open(port, options.localAddress);
   await client.waitFor(/^\*\*\* tcpchat\/1 /);
-  await ask(client, `/nick ${name}`, new RegExp(`known as ${name}$`));
-  await ask(client, `/register ${PASSWORD}`, new RegExp(`^\\*\\*\\* registered ${name}`));
+  await client.ask(`/nick ${name}`, new RegExp(`known as ${name}$`));
+  await client.ask(`/register ${PASSWORD}`, new RegExp(`^\\*\\*\\* registered ${name}`));
   if (options.operator) {
     expect(store.setOperator(name, true)).toBe(true);
     // Rights are read at login.
-    await ask(client, `/login ${name} ${PASSWORD}`, `*** logged in as ${name}`);
+    await client.ask(`/login ${name} ${PASSWORD}`, `*** logged in as ${name}`);
   }
   return client;
 }
@@ -49,13 +44,13 @@ describe("operators from any client", () => {
     await using s = await startServer({ store, modeSettleMs: 50, policy: createAcceptPolicy({}) });
     const bob = await account(s.port, store, "bob");
     for (const line of ["/ban 10.0.0.1", "/unban 10.0.0.1", "/topic a new topic"]) {
-      expect(await ask(bob, line, /^!!! /)).toBe(
+      expect(await bob.ask(line, /^!!! /)).toBe(
         "!!! CHAT_ERR_NOT_PERMITTED: Only operator accounts may do that. (hint: Log in to an operator account (/login NAME PASSWORD); the server's operator makes one with `tcpchat account op NAME`.)",
       );
     }
     expect(store.loadBans(Date.now())).toEqual([]);
     // Anyone may ask for a topic.
-    expect(await ask(bob, "/topic", /^\*\*\* /)).toBe("*** #lobby has no topic");
+    expect(await bob.ask("/topic", /^\*\*\* /)).toBe("*** #lobby has no topic");
     bob.close();
   });
 
@@ -68,7 +63,7 @@ describe("operators from any client", () => {
     const carol = await LineClient.open(s.port, "127.0.0.2");
     await carol.waitFor(/^\*\*\* tcpchat\/1 /);
 
-    expect(await ask(alice, "/ban bob 2h spam and more", /^\*\*\* banned /)).toBe(
+    expect(await alice.ask("/ban bob 2h spam and more", /^\*\*\* banned /)).toBe(
       "*** banned 127.0.0.2 (bob) for 2h; disconnected 2",
     );
     await bob.waitFor(
@@ -88,14 +83,14 @@ describe("operators from any client", () => {
     // The operator's own address is not covered: alice stays, and was not told otherwise.
     expect(alice.lines.some((l) => l.includes("covers your own address"))).toBe(false);
 
-    expect(await ask(alice, "/unban 10.9.9.9", /^!!! /)).toMatch(
+    expect(await alice.ask("/unban 10.9.9.9", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_NOT_BANNED: 10\.9\.9\.9 is not banned\./,
     );
-    expect(await ask(alice, "/unban nonsense", /^!!! /)).toMatch(/^!!! CHAT_ERR_BAD_ARGUMENT: /);
-    expect(await ask(alice, "/ban nobody-here", /^!!! /)).toMatch(
+    expect(await alice.ask("/unban nonsense", /^!!! /)).toMatch(/^!!! CHAT_ERR_BAD_ARGUMENT: /);
+    expect(await alice.ask("/ban nobody-here", /^!!! /)).toMatch(
       /^!!! CHAT_ERR_BAD_ARGUMENT: Nobody called nobody-here is connected, and it is not an address or CIDR block\./,
     );
-    await ask(alice, "/unban ::ffff:127.0.0.2", "*** unbanned ::ffff:127.0.0.2");
+    await alice.ask("/unban ::ffff:127.0.0.2", "*** unbanned ::ffff:127.0.0.2");
     expect(store.loadBans(Date.now())).toEqual([]);
     const back = await LineClient.open(s.port, "127.0.0.2");
     await back.waitFor(/^\*\*\* tcpchat\/1 /);
@@ -108,12 +103,12 @@ describe("operators from any client", () => {
     await using s = await startServer({ store, modeSettleMs: 50, policy: createAcceptPolicy({}) });
     const alice = await account(s.port, store, "alice", { operator: true });
     const bob = await account(s.port, store, "bob");
-    await ask(alice, "/ban 127.0.0.0/8 15m", "*** banned 127.0.0.0/8 for 15m; disconnected 1");
+    await alice.ask("/ban 127.0.0.0/8 15m", "*** banned 127.0.0.0/8 for 15m; disconnected 1");
     await alice.waitFor(
       /^\*\*\* note: the ban covers your own address too; .*\/unban 127\.0\.0\.0\/8\)$/,
     );
     await bob.closed;
-    await ask(alice, "/unban 127.0.0.0/8", "*** unbanned 127.0.0.0/8");
+    await alice.ask("/unban 127.0.0.0/8", "*** unbanned 127.0.0.0/8");
     alice.close();
   });
 
@@ -121,7 +116,7 @@ describe("operators from any client", () => {
     await using store = memoryStore();
     await using s = await startServer({ store, modeSettleMs: 50 });
     const alice = await account(s.port, store, "alice", { operator: true });
-    expect(await ask(alice, "/ban 10.0.0.1", /^!!! /)).toMatch(/^!!! CHAT_ERR_BANS_OFF: /);
+    expect(await alice.ask("/ban 10.0.0.1", /^!!! /)).toMatch(/^!!! CHAT_ERR_BANS_OFF: /);
     alice.close();
   });
 
@@ -142,8 +137,7 @@ describe("operators from any client", () => {
       await client.topic();
       expect(topics).toEqual([{ type: "topic", room: "lobby", text: "" }]);
       // alice sets it: dave, in the room, hears the new topic.
-      await ask(
-        alice,
+      await alice.ask(
         "/topic welcome to the lobby",
         /^\*\*\* topic of #lobby: welcome to the lobby \(set by alice /,
       );
@@ -188,24 +182,23 @@ describe("room topics", () => {
     {
       await using s = await startServer({ store, modeSettleMs: 50 });
       const alice = await account(s.port, store, "alice", { operator: true });
-      await ask(alice, "/join rust", /you are in #rust|--> alice joined/);
-      await ask(alice, "/topic #rust  ownership, borrowing ", /^\*\*\* topic of #rust: /);
-      expect(await ask(alice, "/topic #rust \u001b[31mred", /^!!! |^\*\*\* topic/)).toMatch(
+      await alice.ask("/join rust", /you are in #rust|--> alice joined/);
+      await alice.ask("/topic #rust  ownership, borrowing ", /^\*\*\* topic of #rust: /);
+      expect(await alice.ask("/topic #rust \u001b[31mred", /^!!! |^\*\*\* topic/)).toMatch(
         /^\*\*\* topic of #rust: \S+\[31mred \(set by alice /,
       );
-      await ask(
-        alice,
+      await alice.ask(
         "/topic #rust ownership and borrowing",
         /^\*\*\* topic of #rust: ownership and borrowing/,
       );
-      expect(await ask(alice, `/topic ${"x".repeat(301)}`, /^!!! /)).toMatch(
+      expect(await alice.ask(`/topic ${"x".repeat(301)}`, /^!!! /)).toMatch(
         /^!!! CHAT_ERR_BAD_ARGUMENT: A topic is one line of at most 300 characters\./,
       );
       alice.close();
     }
     await using s = await startServer({ store, modeSettleMs: 50 });
     const text = await LineClient.greeted(s.port);
-    const line = await ask(text, "/join rust", /^\*\*\* topic of #rust/);
+    const line = await text.ask("/join rust", /^\*\*\* topic of #rust/);
     expect(line).toMatch(
       /^\*\*\* topic of #rust: ownership and borrowing \(set by alice \d\d-\d\d \d\d:\d\dZ\)$/,
     );
@@ -222,7 +215,7 @@ describe("room topics", () => {
     const order = json.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).type);
     expect(order.indexOf("welcome")).toBeLessThan(order.indexOf("topic"));
     // A room with no topic says nothing about topics on join.
-    await ask(text, "/join go", /you are in #go|--> \S+ joined/);
+    await text.ask("/join go", /you are in #go|--> \S+ joined/);
     expect(text.lines.some((l) => l.includes("#go has no topic"))).toBe(false);
     text.close();
     json.close();
@@ -236,15 +229,15 @@ describe("operators from the configuration", () => {
     const alice = await account(s.port, store, "alice");
     const bob = await account(s.port, store, "bob");
     s.server.setOperators(["Alice"]);
-    await ask(alice, `/login alice ${PASSWORD}`, "*** logged in as alice");
+    await alice.ask(`/login alice ${PASSWORD}`, "*** logged in as alice");
     expect(store.getAccount("alice")!.operator).toBe(false);
-    await ask(alice, "/topic set from the file", /^\*\*\* topic of #lobby: set from the file/);
+    await alice.ask("/topic set from the file", /^\*\*\* topic of #lobby: set from the file/);
     s.server.setOperators([]);
-    expect(await ask(alice, "/kick bob", /^!!! /)).toMatch(/^!!! CHAT_ERR_NOT_PERMITTED: /);
+    expect(await alice.ask("/kick bob", /^!!! /)).toMatch(/^!!! CHAT_ERR_NOT_PERMITTED: /);
     // A stored operator flag still counts when the file drops the name.
     store.setOperator("alice", true);
     s.server.setOperators(["someone-else"]);
-    await ask(alice, "/kick bob bye", "*** kicked bob");
+    await alice.ask("/kick bob bye", "*** kicked bob");
     await bob.closed;
     alice.close();
   });
