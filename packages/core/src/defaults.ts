@@ -152,6 +152,13 @@ export const DEFAULT_HISTORY_MAX_REQUEST = 100;
  * store's search thread), all clients together, in ms: a quarter of a core. A full-text search of a room of a million messages takes up to ~30 ms.
  */
 export const DEFAULT_HISTORY_READ_MS_PER_SECOND = 250;
+/**
+ * Longest that history reads answered on the event loop (and their replies) may take within one
+ * turn, all clients together, in ms; further reads in that turn are answered "busy, retry in
+ * 1 ms". The per-second budget alone let a flood's first turn run 52 pages back to back (61 ms,
+ * while the chat waited), before the cost estimates had caught up.
+ */
+export const DEFAULT_HISTORY_READ_TURN_MS = 10;
 /** How long a message may wait before its batch is written to the store, in ms. */
 export const DEFAULT_HISTORY_FLUSH_MS = 20;
 /**

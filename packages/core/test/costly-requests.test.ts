@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { openSqliteStore, type SqliteStore, type StoredMessage } from "../src/index.js";
 import { LineClient, startServer } from "./helpers.js";
+import { UNLIMITED_RATES } from "./temp-store.js";
 
 /**
  * Requests that cost far more than a chat line (searches and history pages of a stored room,
@@ -88,6 +89,52 @@ describe("searches and history pages cost their sender", () => {
       ref: "h1",
     });
     for (const c of [...readers, newcomer]) c.close();
+  });
+});
+
+describe("history reads that arrive together share one turn's time", () => {
+  /**
+   * Sends 8 history pages in one write (fewer than the 10 error replies a client gets at once);
+   * resolves with how many were answered and refused.
+   */
+  async function burstOfPages(readTurnMs: number | undefined) {
+    await using store = memoryStore();
+    seed(store, 5000);
+    await using s = await startServer({
+      store,
+      modeSettleMs: 50,
+      ...UNLIMITED_RATES,
+      history: readTurnMs === undefined ? {} : { readTurnMs },
+    });
+    const reader = await LineClient.greeted(s.port);
+    const from = reader.lines.length;
+    // One write: the server handles these lines in one turn.
+    reader.send("/history 100\n".repeat(8));
+    const done = () =>
+      reader.lines.slice(from).filter((l) => l.startsWith("*** end of history")).length +
+      reader.lines.slice(from).filter((l) => l.startsWith("!!! CHAT_ERR_SERVER_BUSY")).length;
+    const deadline = Date.now() + 10_000;
+    while (done() < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const lines = reader.lines.slice(from);
+    reader.close();
+    return {
+      answered: lines.filter((l) => l.startsWith("*** end of history")).length,
+      busy: lines.filter((l) => l.startsWith("!!! CHAT_ERR_SERVER_BUSY")),
+    };
+  }
+
+  it("answers the turn's pages up to its share; the rest are told to retry in 1 ms", async () => {
+    // A share far below one page's time: each turn answers one page at most.
+    const capped = await burstOfPages(0.001);
+    expect(capped.answered).toBeGreaterThanOrEqual(1);
+    expect(capped.answered).toBeLessThan(8);
+    expect(capped.busy.length).toBe(8 - capped.answered);
+    expect(capped.busy[0]).toMatch(
+      /^!!! CHAT_ERR_SERVER_BUSY: The server is answering many searches and history requests just now; retry in 1 ms\./,
+    );
+    // The default share (10 ms) holds these small pages: all answered.
+    const uncapped = await burstOfPages(undefined);
+    expect(uncapped).toEqual({ answered: 8, busy: [] });
   });
 });
 

@@ -97,6 +97,12 @@ export interface HistoryOptions {
    * (default 250); past it, requests are answered CHAT_ERR_SERVER_BUSY.
    */
   readMsPerSecond?: number;
+  /**
+   * Time history reads answered on the event loop may take within one turn, all clients
+   * together, in ms (default 10); past it, the turn's further reads are answered
+   * CHAT_ERR_SERVER_BUSY with a retry in 1 ms.
+   */
+  readTurnMs?: number;
 }
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -1128,6 +1134,7 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
       retryMs: options.retryMs ?? defaults.DEFAULT_HISTORY_RETRY_MS,
       writeThread: options.writeThread ?? true,
       readMsPerSecond: options.readMsPerSecond ?? defaults.DEFAULT_HISTORY_READ_MS_PER_SECOND,
+      readTurnMs: options.readTurnMs ?? defaults.DEFAULT_HISTORY_READ_TURN_MS,
       retention: {
         ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
         ...(options.maxPerRoom === undefined ? {} : { maxPerRoom: options.maxPerRoom }),

@@ -214,11 +214,18 @@ function reply(
     ended = true;
     budget.end(kind, estimate, readMs);
   };
+  // A read the store answers at once holds the event loop until its reply is queued: that time
+  // counts against the turn's share (a search on the store's thread does not).
+  const startedAt = performance.now();
+  let answeredAtOnce = true;
   whenDone(
     () => read((ms) => (readMs += ms)),
     (messages) => {
       end();
-      if (!session.open) return;
+      const chargeTurn = () => {
+        if (answeredAtOnce) budget.chargeTurn(performance.now() - startedAt);
+      };
+      if (!session.open) return chargeTurn();
       const cost =
         baseCost +
         Math.ceil(readMs / MS_PER_WORK_TOKEN) +
@@ -237,6 +244,7 @@ function reply(
         );
       }
       hub.ack(session, ref, now);
+      chargeTurn();
     },
     (error) => {
       end();
@@ -244,6 +252,7 @@ function reply(
       hub.replyError(session, new ProtocolError("CHAT_ERR_HISTORY_UNAVAILABLE"), ref);
     },
   );
+  answeredAtOnce = false;
 }
 
 /** The key of the room a request names (`#` optional), or the current room's; errors sent. */

@@ -38,6 +38,8 @@ export interface HistorySettings
    * are answered "busy, retry".
    */
   readMsPerSecond: number;
+  /** Time history reads on the event loop may take within one turn, all together, ms. */
+  readTurnMs: number;
 }
 
 /** What {@link History} reports to its owner. */
@@ -76,6 +78,7 @@ export class History {
       settings.readMsPerSecond,
       settings.readMsPerSecond,
       Date.now(),
+      settings.readTurnMs,
     );
     this.backgroundWriter = settings.writeThread ? store.openMessageWriter?.() : undefined;
     this.writer = new HistoryWriter(this.backgroundWriter ?? store, {

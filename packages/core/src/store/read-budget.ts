@@ -32,15 +32,20 @@ export class ReadBudget {
   private at: number;
   private inFlight = 0;
   private readonly estimates = new Map<string, number>();
+  /** Event-loop time reads took in the current turn (reset when the turn ends). */
+  private turnMs = 0;
+  private turnEndArmed = false;
 
   /**
    * @param msPerSecond read time allowed per second, sustained (ms)
    * @param burstMs read time allowed at once (ms)
+   * @param turnMs event-loop time reads may take within one turn (ms)
    */
   constructor(
     private readonly msPerSecond: number,
     private readonly burstMs: number,
     now: number,
+    private readonly maxTurnMs = Number.POSITIVE_INFINITY,
   ) {
     this.ms = burstMs;
     this.at = now;
@@ -55,7 +60,8 @@ export class ReadBudget {
   begin(kind: string, now: number): number | undefined {
     this.ms = refill(this.ms, this.at, now, this.msPerSecond, this.burstMs);
     this.at = now;
-    if (this.ms <= 0 || this.inFlight >= MAX_READS_IN_FLIGHT) return undefined;
+    if (this.ms <= 0 || this.inFlight >= MAX_READS_IN_FLIGHT || this.turnMs >= this.maxTurnMs)
+      return undefined;
     const estimate = this.estimateMs(kind);
     this.ms -= estimate;
     this.inFlight += 1;
@@ -70,7 +76,25 @@ export class ReadBudget {
     this.estimates.set(kind, mean + ESTIMATE_WEIGHT * (ms - mean));
   }
 
-  /** Ms until a read may start, at the earliest (1 when only reads in flight stand in the way). */
+  /**
+   * Counts `ms` of event-loop time a read and its reply took against this turn: reads that
+   * arrive together (a flood's first turn) stop at the turn's share instead of holding the loop
+   * for the sum of their times. Reset at the end of the turn.
+   */
+  chargeTurn(ms: number): void {
+    this.turnMs += ms;
+    if (this.turnEndArmed) return;
+    this.turnEndArmed = true;
+    setImmediate(() => {
+      this.turnMs = 0;
+      this.turnEndArmed = false;
+    });
+  }
+
+  /**
+   * Ms until a read may start, at the earliest (1 when only reads in flight or this turn's share
+   * stand in the way).
+   */
   waitMs(): number {
     return this.ms > 0 ? 1 : Math.ceil((-this.ms * 1000) / this.msPerSecond) + 1;
   }
