@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { DEFAULT_FTS_INDEX_DELAY_MS, DEFAULT_FTS_INDEX_EVERY_ROWS } from "../defaults.js";
 import { type ChatErrorCode, StoreError } from "../errors.js";
-import { BackgroundSearch } from "./background-search.js";
+import { BackgroundSearch, type SearchRow } from "./background-search.js";
 import { BackgroundWriter } from "./background-writer.js";
 import { MIGRATIONS } from "./migrations.js";
 import type {
@@ -44,14 +44,8 @@ export interface SqliteStoreOptions {
   ftsIndexEveryRows?: number;
 }
 
-interface MessageRow {
-  id: number;
-  ts: number;
-  room: string;
-  room_key: string;
-  sender: string;
-  body: string;
-  action: number;
+/** A row of `messages` as the queries read it: the search thread's columns, and a DM's recipient. */
+interface MessageRow extends SearchRow {
   recipient?: string | null;
 }
 
