@@ -1,4 +1,4 @@
-import { type ClientFrame, parseServerFrame, type ServerFrame } from "@tcpchat/core/protocol";
+import { type ClientFrame, parseServerFrames, type ServerFrame } from "@tcpchat/core/protocol";
 
 /** Where the page's link to the server stands, as the status bar shows it. */
 export const LINK_STATE = {
@@ -100,23 +100,26 @@ export class Connection {
   private receive(data: string): void {
     for (const line of data.split("\n")) {
       if (line === "") continue;
-      const { frame, error } = parseServerFrame(line);
+      const { frames, error } = parseServerFrames(line);
       if (error !== undefined) console.warn(`${error.code}: ${error.message}`);
-      if (frame === undefined) continue;
-      if (frame.type === "ping") {
-        this.socket?.send(JSON.stringify({ type: "pong", ref: frame.ref }));
-        continue;
-      }
-      if (frame.type === "welcome") {
-        this.welcomed = true;
-        this.attempt = 0;
-        this.options.onState(LINK_STATE.online, {});
-        this.options.onFrame(frame);
-        this.options.onWelcome(frame, this.everWelcomed);
-        this.everWelcomed = true;
-        continue;
-      }
-      this.options.onFrame(frame);
+      for (const frame of frames) this.dispatch(frame);
     }
+  }
+
+  private dispatch(frame: ServerFrame): void {
+    if (frame.type === "ping") {
+      this.socket?.send(JSON.stringify({ type: "pong", ref: frame.ref }));
+      return;
+    }
+    if (frame.type === "welcome") {
+      this.welcomed = true;
+      this.attempt = 0;
+      this.options.onState(LINK_STATE.online, {});
+      this.options.onFrame(frame);
+      this.options.onWelcome(frame, this.everWelcomed);
+      this.everWelcomed = true;
+      return;
+    }
+    this.options.onFrame(frame);
   }
 }

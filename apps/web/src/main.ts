@@ -127,6 +127,8 @@ function join(nick: string, firstRoom: string): void {
       nick: state.nick || nick,
       ...(firstRoom ? { room: firstRoom } : {}),
       client: "tcpchat-web",
+      // A busy room's runs of messages as one frame each: about 60% of the bytes (spec 4.6).
+      compact: true,
     }),
     onWelcome: (welcome, reconnected) => {
       if (!reconnected) return;

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The hello of a JSON or WebSocket client (json-requests.ts JSON_HELLO): compact, like every
+ * tcpchat client, so a room's runs of messages arrive as `messages` frames (spec 4.6).
+ */
+#define JSON_HELLO "{\"type\":\"hello\",\"proto\":1,\"compact\":true}\n"
+
 /* ---- histogram.c: latencies in µs, about three significant digits ---- */
 
 /* Values below 2^11 are exact; above, each power of two is split into 1024 buckets. */

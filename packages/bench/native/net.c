@@ -278,7 +278,7 @@ static void before_ready(Client *c, const char *buf, size_t n) {
       connect_settle(c, reason);
       return;
     }
-    static const char hello[] = "{\"type\":\"hello\",\"proto\":1}\n";
+    static const char hello[] = JSON_HELLO;
     char frame[64];
     client_queue(c, frame, ws_frame(frame, hello, sizeof hello - 1, 1));
     c->state = C_WELCOME;
@@ -338,7 +338,7 @@ static void on_connected(Client *c) {
     client_queue(c, request.data, request.len);
     free(request.data);
   } else if (c->json) {
-    static const char hello[] = "{\"type\":\"hello\",\"proto\":1}\n";
+    static const char hello[] = JSON_HELLO;
     c->state = C_WELCOME_LINE;
     client_queue(c, hello, sizeof hello - 1);
   } else if (g_connect_spec.ready_on_connect) {

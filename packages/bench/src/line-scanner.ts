@@ -2,6 +2,8 @@ import { MESSAGE_END } from "./message.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Ends an item of a `messages` run (spec 4.6) on a JSON line. */
+const RUN_ITEM_END = 0x5d;
 
 /** Called for every complete line: its text is `buf[start, end)` (line ending excluded). */
 export type LineHandler = (buf: Buffer, start: number, end: number) => void;
@@ -17,7 +19,10 @@ export type LineHandler = (buf: Buffer, start: number, end: number) => void;
  *
  * With a trailer (`"}` for JSON lines, where the message text is the last field), a line that
  * ends with it counts and is handed over as if the trailer were not there, so the same
- * fixed-offset decoding works for text and JSON clients.
+ * fixed-offset decoding works for text and JSON clients. JSON lines also carry runs of messages
+ * (`{"type":"messages",...,"items":[["id","from",0,"text"],...]}`): with a trailer, `]` ends a
+ * unit too, and an item's closing quote is dropped like the trailer, so each item counts and is
+ * handed over as a line of its own.
  */
 export class LineScanner {
   /** Bench messages counted so far. */
@@ -56,8 +61,11 @@ export class LineScanner {
 
   /** Scans one chunk; returns how many bench messages it completed. */
   push(chunk: Buffer): number {
+    const runs = this.#trailer !== undefined;
     let lf = chunk.indexOf(LF);
-    if (lf === -1) {
+    let item = runs ? chunk.indexOf(RUN_ITEM_END) : -1;
+    let end = item === -1 || (lf !== -1 && lf < item) ? lf : item;
+    if (end === -1) {
       this.#appendTail(chunk, 0);
       return 0;
     }
@@ -65,17 +73,22 @@ export class LineScanner {
     if (this.#tailLength > 0) {
       const joined = Buffer.concat([
         this.#tail.subarray(0, this.#tailLength),
-        chunk.subarray(0, lf),
+        chunk.subarray(0, end),
       ]);
       this.#tailLength = 0;
       found += this.#line(joined, 0, joined.length);
     } else {
-      found += this.#line(chunk, 0, lf);
+      found += this.#line(chunk, 0, end);
     }
-    let start = lf + 1;
-    for (lf = chunk.indexOf(LF, start); lf !== -1; lf = chunk.indexOf(LF, start)) {
-      found += this.#line(chunk, start, lf);
-      start = lf + 1;
+    let start = end + 1;
+    for (;;) {
+      // One indexOf per unit end of each kind: a position is looked up again only once passed.
+      if (lf !== -1 && lf < start) lf = chunk.indexOf(LF, start);
+      if (item !== -1 && item < start) item = chunk.indexOf(RUN_ITEM_END, start);
+      end = item === -1 || (lf !== -1 && lf < item) ? lf : item;
+      if (end === -1) break;
+      found += this.#line(chunk, start, end);
+      start = end + 1;
     }
     this.#appendTail(chunk, start);
     this.count += found;
@@ -96,6 +109,7 @@ export class LineScanner {
       let i = 0;
       while (i < trailer.length && buf[from + i] === trailer[i]) i++;
       if (i === trailer.length) end = from;
+      else if (buf[end - 1] === trailer[0]) end -= 1;
     }
     this.#onLine?.(buf, start, end);
     return end > start && buf[end - 1] === MESSAGE_END ? 1 : 0;

@@ -17,12 +17,20 @@ export {
   OLDER_HISTORY_PAGE_SIZE,
   oldestMessageId,
 } from "./protocol/message-ids.js";
+export {
+  compactBatchLines,
+  expandMessages,
+  MESSAGES_FRAME_SCHEMA,
+  type MessagesFrame,
+} from "./protocol/message-runs.js";
 export { type NameKind, nameKey, normalizeName } from "./protocol/names.js";
 export {
   type BadServerFrame,
   DEFAULT_SERVER_LIMITS,
   type ParsedServerFrame,
+  type ParsedServerLine,
   parseServerFrame,
+  parseServerFrames,
 } from "./protocol/parse-server.js";
 export { parseTextLine, TEXT_COMMANDS } from "./protocol/parse-text.js";
 export { hasUnsafeCharacters, neutralizeText } from "./protocol/text-safety.js";

@@ -24,8 +24,14 @@ export function textLinesToJsonRequests(lines: Buffer | string): Buffer {
   return Buffer.from(out, "utf8");
 }
 
-/** The hello that opens a structured session (spec 4.1), with its LF. */
-export const JSON_HELLO = '{"type":"hello","proto":1}\n';
+/**
+ * The hello that opens a structured session (spec 4.1), with its LF: compact, like every tcpchat
+ * client, so a room's runs of messages arrive as `messages` frames (spec 4.6).
+ */
+export const JSON_HELLO = '{"type":"hello","proto":1,"compact":true}\n';
 
-/** What follows a message's text on a JSON `message` line: the text is the frame's last field. */
+/**
+ * What follows a message's text on a JSON `message` line: the text is the frame's last field.
+ * An item of a `messages` run ends with the first byte of it and `]` (`["id","from",0,"text"]`).
+ */
 export const JSON_MESSAGE_TRAILER = Buffer.from('"}', "latin1");

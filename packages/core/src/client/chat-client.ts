@@ -20,7 +20,7 @@ import type {
   WelcomeFrame,
 } from "../protocol/frames.js";
 import { parseErrorLine, parseGreeting } from "../protocol/lines.js";
-import { parseServerFrame } from "../protocol/parse-server.js";
+import { parseServerFrames } from "../protocol/parse-server.js";
 import { connectTcp, type TlsClientOptions } from "../transport/tcp-connect.js";
 import { classifyConnectError } from "./classify-error.js";
 import { backoffDelay, type ReconnectOptions, resolveReconnect } from "./reconnect.js";
@@ -345,6 +345,8 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
             type: "hello",
             proto: defaults.PROTOCOL_VERSION,
             client: this.options.clientName,
+            // Runs of messages as one frame: about 60% of the bytes in a busy room (spec 4.6).
+            compact: true,
             ...((this.nick ?? this.options.nick)
               ? { nick: (this.nick ?? this.options.nick)! }
               : {}),
@@ -352,10 +354,11 @@ export class ChatClient extends EventEmitter<ChatClientEvents> {
           });
           return;
         }
-        const parsed = parseServerFrame(line);
+        const parsed = parseServerFrames(line);
         if (parsed.error !== undefined) this.badFrame(parsed.error);
-        const frame = parsed.frame;
-        if (frame === undefined) return;
+        for (const frame of parsed.frames) onFrame(frame);
+      };
+      const onFrame = (frame: ServerFrame) => {
         if (!settled && frame.type === "welcome") {
           settled = true;
           clearTimeout(handshakeTimer);

@@ -51,6 +51,8 @@ export const CLIENT_FRAME_SCHEMAS = {
     nick: v.optional(v.string()),
     room: v.optional(v.string()),
     client: v.optional(v.string()),
+    /** Asks for runs of messages as one `messages` frame each (spec 4.6). */
+    compact: v.optional(v.boolean()),
   }),
   send: v.object({
     type: v.literal("send"),
@@ -138,6 +140,8 @@ export const SERVER_FRAME_SCHEMAS = {
     nick: v.string(),
     room: v.string(),
     limits: SERVER_LIMITS_SCHEMA,
+    /** True when the hello asked for `messages` runs and this server sends them (spec 4.6). */
+    compact: v.optional(v.boolean()),
   }),
   message: v.object({
     type: v.literal("message"),

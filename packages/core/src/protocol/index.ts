@@ -10,13 +10,21 @@ export {
   OLDER_HISTORY_PAGE_SIZE,
   oldestMessageId,
 } from "./message-ids.js";
+export {
+  compactBatchLines,
+  expandMessages,
+  MESSAGES_FRAME_SCHEMA,
+  type MessagesFrame,
+} from "./message-runs.js";
 export * from "./names.js";
 export { parseClientFrame } from "./parse-json.js";
 export {
   type BadServerFrame,
   DEFAULT_SERVER_LIMITS,
   type ParsedServerFrame,
+  type ParsedServerLine,
   parseServerFrame,
+  parseServerFrames,
 } from "./parse-server.js";
 export { parseTextLine, TEXT_COMMANDS } from "./parse-text.js";
 export {

@@ -4,6 +4,7 @@ import { ProtocolError } from "../errors.js";
 import { describeIssue } from "./frame-issues.js";
 import { SERVER_FRAME_SCHEMA, SERVER_FRAME_SCHEMAS, SERVER_LIMITS_SCHEMA } from "./frame-schema.js";
 import type { ServerFrame, ServerLimits, WelcomeFrame } from "./frames.js";
+import { expandMessages, MESSAGES_FRAME_SCHEMA } from "./message-runs.js";
 
 /** What a client assumes for a limit the server's welcome leaves out or gets wrong. */
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -57,15 +58,55 @@ function badServerFrame(why: string, type: unknown, ref: unknown): BadServerFram
  * wrong field, for the client to report and skip.
  */
 export function parseServerFrame(line: string): ParsedServerFrame {
+  const value = parseObject(line);
+  return value instanceof ProtocolError ? { error: value } : validateServerFrame(value);
+}
+
+/**
+ * The outcome of {@link parseServerFrames}: the frames of one line (several for a run of
+ * messages), and the error when the line was not valid.
+ */
+export interface ParsedServerLine {
+  frames: ServerFrame[];
+  error?: BadServerFrame;
+}
+
+/**
+ * Parses one line from a server in structured mode, a compact client's `messages` runs (spec
+ * 4.6) included: a run comes back as its `message` frames, so a client that asked for runs
+ * handles them as if each message had its own line. Never throws, like {@link parseServerFrame}.
+ */
+export function parseServerFrames(line: string): ParsedServerLine {
+  const value = parseObject(line);
+  if (value instanceof ProtocolError) return { frames: [], error: value };
+  if ((value as { type?: unknown }).type === "messages") {
+    const run = v.safeParse(MESSAGES_FRAME_SCHEMA, value);
+    if (run.success) return { frames: expandMessages(run.output) };
+    return {
+      frames: [],
+      error: badServerFrame(describeIssue(run.issues[0]), "messages", undefined),
+    };
+  }
+  const { frame, error } = validateServerFrame(value);
+  return frame === undefined ? { frames: [], error } : { frames: [frame], error };
+}
+
+/** A line's JSON object, or the error saying why it is not one. */
+function parseObject(line: string): object | BadServerFrame {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return { error: badServerFrame("it is not JSON", undefined, undefined) };
+    return badServerFrame("it is not JSON", undefined, undefined);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { error: badServerFrame("it is not a JSON object", undefined, undefined) };
+    return badServerFrame("it is not a JSON object", undefined, undefined);
   }
+  return value;
+}
+
+/** Validates one parsed server frame (a welcome with bad limits is repaired, see above). */
+function validateServerFrame(value: object): ParsedServerFrame {
   const fields = value as { type?: unknown; ref?: unknown };
   const result = v.safeParse(SERVER_FRAME_SCHEMA, value);
   if (result.success) return { frame: result.output };

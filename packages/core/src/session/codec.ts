@@ -1,6 +1,7 @@
 import { encodeTextFrame } from "../framing/websocket-frame.js";
 import { formatTextLine } from "../protocol/format-text.js";
 import type { ServerFrame } from "../protocol/frames.js";
+import { compactBatchLines } from "../protocol/message-runs.js";
 
 /**
  * How frames become bytes for one kind of client. A session's codec is fixed once its mode is
@@ -23,6 +24,8 @@ export interface Codec {
    * encodings (one WebSocket frame for the batch instead of one per event).
    */
   encodeBatch?(frames: readonly ServerFrame[]): Buffer | null;
+  /** The same binding with runs of messages compacted (spec 4.6), for clients that ask. */
+  readonly compact?: Codec;
 }
 
 /** Text mode (spec 3): one readable line per event. */
@@ -39,9 +42,34 @@ export const TEXT_CODEC: Codec = {
   },
 };
 
+/** Structured mode for a client that asked for `messages` runs (spec 4.6). */
+const JSON_COMPACT_CODEC: Codec = {
+  id: 3,
+  mode: "structured",
+  encode(frame) {
+    return Buffer.from(`${JSON.stringify(frame)}\n`, "utf8");
+  },
+  encodeBatch(frames) {
+    return Buffer.from(compactBatchLines(frames), "utf8");
+  },
+};
+
+/** The WebSocket binding for a client that asked for `messages` runs (spec 4.6). */
+const WS_COMPACT_CODEC: Codec = {
+  id: 4,
+  mode: "structured",
+  encode(frame) {
+    return encodeTextFrame(`${JSON.stringify(frame)}\n`);
+  },
+  encodeBatch(frames) {
+    return encodeTextFrame(compactBatchLines(frames));
+  },
+};
+
 /** Structured mode (spec 4): one JSON object per line. */
 export const JSON_CODEC: Codec = {
   id: 1,
+  compact: JSON_COMPACT_CODEC,
   mode: "structured",
   encode(frame) {
     return Buffer.from(`${JSON.stringify(frame)}\n`, "utf8");
@@ -58,6 +86,7 @@ export const JSON_CODEC: Codec = {
  */
 export const WS_CODEC: Codec = {
   id: 2,
+  compact: WS_COMPACT_CODEC,
   mode: "structured",
   encode(frame) {
     return encodeTextFrame(`${JSON.stringify(frame)}\n`);
@@ -70,7 +99,7 @@ export const WS_CODEC: Codec = {
 };
 
 /** How many codecs exist (the length of a room's per-codec cache). */
-export const CODEC_COUNT = 3;
+export const CODEC_COUNT = 5;
 
 /** Encodes a batch of frames as one buffer for a codec; null when it shows none of them. */
 export function encodeBatch(codec: Codec, frames: readonly ServerFrame[]): Buffer | null {

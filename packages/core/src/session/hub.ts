@@ -819,9 +819,12 @@ export class ChatHub implements InputOwner {
     void now;
   }
 
-  /** Settles a session as a structured client (its hello); held frames follow the welcome. */
-  settleAsStructured(session: Session): void {
-    session.settle(JSON_CODEC);
+  /**
+   * Settles a session as a structured client (its hello), with `messages` runs when it asked
+   * for them (spec 4.6); held frames follow the welcome.
+   */
+  settleAsStructured(session: Session, compact: boolean): void {
+    session.settle(JSON_CODEC, compact);
     this.structuredSessions.add(session);
   }
 

@@ -55,7 +55,8 @@ export function hello(
   // Flush the rooms first: a batch of this turn already encoded for the old codec (a slow
   // link's hello after a text settle) goes out before the switch, never after it.
   for (const room of session.rooms) hub.stats.deliveries += room.flush();
-  hub.settleAsStructured(session);
+  const compact = hello.compact === true;
+  hub.settleAsStructured(session, compact);
   if (hello.client !== undefined) {
     session.clientName = neutralizeField(hello.client, MAX_CLIENT_NAME_LENGTH);
   }
@@ -86,6 +87,7 @@ export function hello(
     nick: session.nick,
     room: session.current?.name ?? "",
     limits: advertisedLimits(hub),
+    ...(compact ? { compact } : {}),
   });
   if (session.current !== undefined) {
     session.sendFrame(hub.presence(session.current));

@@ -349,8 +349,9 @@ export class Session {
    * Settles the mode. Frames held meanwhile are released by {@link releaseHeld}, so that a
    * structured client reads its welcome before them.
    */
-  settle(codec: Codec): void {
-    this.codec = this.wireCodec ?? codec;
+  settle(codec: Codec, compact = false): void {
+    const binding = this.wireCodec ?? codec;
+    this.codec = compact ? (binding.compact ?? binding) : binding;
   }
 
   /** Writes the frames held while the mode was unsettled, in order, before anything newer. */
