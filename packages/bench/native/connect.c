@@ -52,6 +52,9 @@ static struct {
   int id; /* request id, 0 when none is pending */
   int *clients;
   int count, pending, ready, failed;
+  int opened;  /* clients opened so far, in order */
+  int window;  /* most clients connecting at once (opened, not yet settled); 0: no limit */
+  int opening; /* open_more is on the stack: a client that fails at once must not recurse */
   char *reasons[MAX_FAILURE_KINDS];
   int reason_counts[MAX_FAILURE_KINDS];
   int kinds;
@@ -71,7 +74,9 @@ static void count_failure(const char *reason) {
 }
 
 static void connect_finish(void) {
-  for (int i = 0; i < conn.count; i++) {
+  /* Clients the window never let open ran out of time too. */
+  for (int i = conn.opened; i < conn.count; i++) count_failure("timeout");
+  for (int i = 0; i < conn.opened; i++) {
     Client *c = client_get(conn.clients[i]);
     if (c && !c->settled && c->state != C_CLOSED) {
       c->settled = 1;
@@ -99,6 +104,17 @@ static void connect_finish(void) {
   reply_ok_free(id, &r);
 }
 
+/* Opens the next clients while fewer than the window are connecting (all of them without one). */
+static void open_more(void) {
+  if (conn.opening) return;
+  conn.opening = 1;
+  int id = conn.id;
+  while (conn.id == id && conn.opened < conn.count &&
+         (conn.window == 0 || conn.opened - (conn.ready + conn.failed) < conn.window))
+    client_open(conn.clients[conn.opened++], &g_connect_spec);
+  if (conn.id == id) conn.opening = 0;
+}
+
 void connect_settle(Client *c, const char *reason) {
   if (conn.id == 0 || c->settled) return;
   c->settled = 1;
@@ -115,6 +131,7 @@ void connect_settle(Client *c, const char *reason) {
     client_forget(c);
   }
   if (--conn.pending == 0) connect_finish();
+  else open_more();
 }
 
 void op_connect(int id, Request *q) {
@@ -147,13 +164,13 @@ void op_connect(int id, Request *q) {
   conn.deadline_us = conn.start_us + req_int(q, "timeoutMs", 10000) * 1000;
   conn.count = req_ints(q, "clients", &conn.clients);
   conn.pending = conn.count;
+  conn.window = (int)req_int(q, "window", 0);
   if (conn.pending == 0) {
     connect_finish();
     return;
   }
   /* Bounded: one socket per requested id; failures settle (and may finish) at once. */
-  int count = conn.count;
-  for (int i = 0; i < count && conn.id == id; i++) client_open(conn.clients[i], &g_connect_spec);
+  open_more();
 }
 
 /* ---- join-pairs ---- */

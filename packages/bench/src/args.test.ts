@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ATTACKS } from "./abuse/scale.js";
-import { parseArgs, UsageError } from "./args.js";
+import { DEFAULT_CONNECT_WINDOW, parseArgs, UsageError } from "./args.js";
 
 describe("parseArgs", () => {
   it("has the documented defaults and drops the -- pnpm passes through", () => {
@@ -87,6 +87,15 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--protocol", "json"])).toThrow(/only "text"/);
     expect(() => parseArgs(["--size", "10"])).toThrow(/at least/);
     expect(() => parseArgs(["--frobnicate"])).toThrow(/unknown option --frobnicate/);
+  });
+
+  it("takes a connect window, 0 for all at once, and refuses a negative one", () => {
+    expect(parseArgs([]).connectWindow).toBe(DEFAULT_CONNECT_WINDOW);
+    expect(parseArgs(["--connect-window", "0"]).connectWindow).toBe(0);
+    expect(parseArgs(["--connect-window=64"]).connectWindow).toBe(64);
+    expect(() => parseArgs(["--connect-window", "-1"])).toThrow(
+      "--connect-window needs a whole number of 0 or more, got -1",
+    );
   });
 
   it("never has more senders than clients", () => {

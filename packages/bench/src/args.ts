@@ -21,6 +21,14 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = SCENARIOS.filter((s) => s !== "abuse");
 /** Scenarios that need no server-side measurement, so they can run against `--target`. */
 export const LINE_SCENARIOS: readonly ScenarioName[] = ["connect", "broadcast", "echo"];
+/**
+ * Clients connecting at once by default: half the listen backlog of tcpchat and the relays
+ * (4096, also this machine's somaxconn), so the accept queue never overflows. With every
+ * client at once, 10,000 SYNs meet a queue of 4096: the kernel drops the rest, and the last
+ * clients are greeted only after their SYN's second retransmit (3 s later), whatever the server.
+ */
+export const DEFAULT_CONNECT_WINDOW = 2048;
+
 /** Scenarios that run over every transport asked for; the rest run over TCP only. */
 export const TRANSPORT_SCENARIOS: readonly ScenarioName[] = [
   "connect",
@@ -54,6 +62,11 @@ export interface BenchOptions {
   durationMs: number;
   /** Closed loop: messages each sender keeps in flight. */
   window: number;
+  /**
+   * Most clients connecting at once (connected, not yet greeted), over all generator workers;
+   * 0: all at once. See {@link DEFAULT_CONNECT_WINDOW}.
+   */
+  connectWindow: number;
   /** Open loop rate as a fraction of the closed loop's measured maximum. */
   openLoopFraction: number;
   /** Load-generator worker threads (js) or processes (native). */
@@ -115,6 +128,9 @@ Options:
   --size BYTES          message size in bytes (default 64, at least ${MIN_MESSAGE_BYTES})
   --duration SECONDS    length of each measured run (default 4)
   --window N            closed loop: messages in flight per sender (default 32)
+  --connect-window N    most clients connecting at once, not yet greeted (default
+                        ${DEFAULT_CONNECT_WINDOW}; 0: all at once, a SYN flood that a full listen
+                        queue turns into the kernel's SYN retransmit schedule)
   --open-rate FRACTION  open-loop rate as a share of the closed-loop maximum (default 0.5)
   --workers N           load-generator threads or processes (default: one per core)
   --generator KIND      native (the C load generator built with the bench; tcp, json, ws)
@@ -176,6 +192,14 @@ function parseOptionValue(raw: string): number | boolean | string | Record<strin
   }
   const n = Number(raw);
   return Number.isFinite(n) ? n : raw;
+}
+
+function nonNegativeInt(name: string, raw: string | undefined): number {
+  const value = Number(raw);
+  if (raw === undefined || !Number.isInteger(value) || value < 0) {
+    throw new UsageError(`${name} needs a whole number of 0 or more, got ${raw ?? "nothing"}`);
+  }
+  return value;
 }
 
 function positiveInt(name: string, raw: string | undefined): number {
@@ -259,6 +283,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     size: 64,
     durationMs: quick ? 300 : 4000,
     window: 32,
+    connectWindow: DEFAULT_CONNECT_WINDOW,
     openLoopFraction: 0.5,
     workers: undefined,
     generator: undefined,
@@ -307,6 +332,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         break;
       case "--tls":
         options.transports = [...new Set([...options.transports, LOAD_TRANSPORTS.tls])];
+        break;
+      case "--connect-window":
+        options.connectWindow = nonNegativeInt(name, value());
         break;
       case "--senders":
         options.senders = positiveInt(name, value());

@@ -54,8 +54,15 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
   return new Promise((resolve) => {
     let pending = req.clients.length;
     const timer = setTimeout(finish, req.timeoutMs);
+    /** Clients opened so far, in order: at most `req.window` of them connecting at once. */
+    let opened = 0;
     function finish(): void {
       clearTimeout(timer);
+      if (pending > 0 && opened < req.clients.length) {
+        // Clients the window never let open ran out of time too.
+        failures["timeout"] = (failures["timeout"] ?? 0) + req.clients.length - opened;
+        failed += req.clients.length - opened;
+      }
       for (const client of state.clients.values()) {
         if (!client.ready && !client.closed && req.clients.includes(client.id)) {
           failures["timeout"] = (failures["timeout"] ?? 0) + 1;
@@ -95,9 +102,21 @@ export function connectClients(state: WorkerState, req: ConnectRequest): Promise
         state.clients.delete(client.id);
       }
       if (--pending === 0) finish();
+      else openMore();
     }
     if (pending === 0) finish();
-    for (const id of req.clients) {
+    openMore();
+    function openMore(): void {
+      const window = req.window ?? 0;
+      while (
+        pending > 0 &&
+        opened < req.clients.length &&
+        (window === 0 || opened - (ready + failed) < window)
+      ) {
+        open(req.clients[opened++]!);
+      }
+    }
+    function open(id: number): void {
       // Text over plain TCP reads through `onBytes`: nothing until the handshake is over, then
       // the greeting, then the counters. The other transports use 'data' listeners instead.
       let onBytes: (chunk: Buffer) => void = ignoreBytes;

@@ -28,6 +28,7 @@ const PLAIN_FIELDS = {
     "pause",
     "transport",
     "wsPath",
+    "window",
   ],
   broadcast: [
     "mode",

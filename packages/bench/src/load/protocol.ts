@@ -32,6 +32,8 @@ export interface ConnectRequest {
   tlsCa?: string;
   /** WebSocket upgrade path (default `/ws`). */
   wsPath?: string;
+  /** Most of this worker's clients connecting at once (not yet ready); 0 or absent: all. */
+  window?: number;
 }
 
 /** Put each pair of clients in a room of its own (`/join ROOM`) and wait until both are in. */

@@ -165,6 +165,8 @@ function describeRun(results: BenchResults): string {
   return (
     `${formatCount(o.clients)} clients, ${o.senders} senders, ${o.size} B messages, ${o.durationMs / 1000} s runs; ` +
     `${m.cores} cores (${m.cpuModel}), Node ${m.node}, load generator: ${describeGenerator(results)}; ` +
+    // Older result files have no window: they connected every client at once.
+    `clients connect ${(o.connectWindow ?? 0) > 0 && o.connectWindow < o.clients ? `at most ${formatCount(o.connectWindow)} at once` : "all at once"}; ` +
     (results.pinning
       ? `servers on CPU ${results.pinning.server}, load generator on CPU ${results.pinning.generator}; `
       : "") +

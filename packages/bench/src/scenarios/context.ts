@@ -92,6 +92,8 @@ export async function connectClients(
     pause: more.pause,
     transport: server.transport,
     tlsCa: server.tlsCa,
+    // The window is the run's; each worker takes its share of it.
+    window: Math.ceil(ctx.options.connectWindow / ctx.pool.size),
   }));
   const failures: Record<string, number> = {};
   for (const r of results) {
