@@ -45,6 +45,20 @@ const stream = Buffer.from(
   "latin1",
 );
 
+/** A JSON-lines scanner that decodes each bench message it is handed (`sender:seq`). */
+function decodingJsonScanner() {
+  const decoded: string[] = [];
+  const scanner = new LineScanner(
+    66,
+    (buf, _start, end) => {
+      const m = decodeMessage(buf, end, 64);
+      if (m) decoded.push(`${m.sender}:${m.seq}`);
+    },
+    Buffer.from('"}'),
+  );
+  return { scanner, seen: () => decoded };
+}
+
 describe("LineScanner", () => {
   it("counts bench messages and nothing else, however the stream is split", () => {
     const outcomes = feedAllWays(stream, () => {
@@ -95,19 +109,7 @@ describe("LineScanner", () => {
       ].join(""),
       "latin1",
     );
-    const trailer = Buffer.from('"}');
-    const outcomes = feedAllWays(jsonStream, () => {
-      const decoded: string[] = [];
-      const scanner = new LineScanner(
-        66,
-        (buf, _start, end) => {
-          const m = decodeMessage(buf, end, 64);
-          if (m) decoded.push(`${m.sender}:${m.seq}`);
-        },
-        trailer,
-      );
-      return { scanner, seen: () => decoded };
-    });
+    const outcomes = feedAllWays(jsonStream, decodingJsonScanner);
     for (const outcome of outcomes) {
       expect(outcome.count).toBe(3);
       expect(outcome.seen).toEqual(["1:0", "2:0", "2:1"]);
@@ -131,18 +133,7 @@ describe("LineScanner", () => {
       ].join(""),
       "latin1",
     );
-    const outcomes = feedAllWays(runStream, () => {
-      const decoded: string[] = [];
-      const scanner = new LineScanner(
-        66,
-        (buf, _start, end) => {
-          const m = decodeMessage(buf, end, 64);
-          if (m) decoded.push(`${m.sender}:${m.seq}`);
-        },
-        Buffer.from('"}'),
-      );
-      return { scanner, seen: () => decoded };
-    });
+    const outcomes = feedAllWays(runStream, decodingJsonScanner);
     for (const outcome of outcomes) {
       expect(outcome.count).toBe(5);
       expect(outcome.seen).toEqual(["1:0", "2:0", "2:1", "1:1", "1:2"]);
