@@ -153,6 +153,13 @@ export const DEFAULT_HISTORY_MAX_REQUEST = 100;
  */
 export const DEFAULT_HISTORY_READ_MS_PER_SECOND = 250;
 /**
+ * Longest that the input of all connections together may take within one event-loop turn, in
+ * ms, before the rest waits for the next turn (each connection still gets its first lines every
+ * turn). Budgets per connection alone let a flood's first turn handle 40 connections' bursts
+ * back to back: about 500 frames, 150 ms while the chat waited.
+ */
+export const DEFAULT_INPUT_TURN_MS = 5;
+/**
  * Longest that history reads answered on the event loop (and their replies) may take within one
  * turn, all clients together, in ms; further reads in that turn are answered "busy, retry in
  * 1 ms". The per-second budget alone let a flood's first turn run 52 pages back to back (61 ms,

@@ -148,6 +148,12 @@ export interface ChatServerOptions {
    */
   flushAtOnceWrites?: number;
   /**
+   * Time the input of all connections together may take in one event-loop turn, in ms (default
+   * 5), beyond each connection's first two lines of the turn; the rest waits, unread, for the
+   * next turn. Bounds how long a flood from many connections at once holds up the chat.
+   */
+  inputTurnMs?: number;
+  /**
    * When the accept policy refuses a connection because the server is full, close the oldest
    * connection that never sent a line instead, and accept (default true).
    */
@@ -346,6 +352,7 @@ export class ChatServer extends EventEmitter {
       nickHoldMs: options.nickHoldMs ?? defaults.DEFAULT_NICK_HOLD_MS,
       sendStallMs: options.sendStallMs ?? defaults.DEFAULT_SEND_STALL_MS,
       flushAtOnceWrites: options.flushAtOnceWrites ?? defaults.DEFAULT_FLUSH_AT_ONCE_WRITES,
+      inputTurnMs: options.inputTurnMs ?? defaults.DEFAULT_INPUT_TURN_MS,
     };
     this.evictLineless = options.evictLineless ?? true;
     this.evictMinAgeMs = options.evictMinAgeMs ?? defaults.DEFAULT_EVICT_MIN_AGE_MS;

@@ -22,7 +22,14 @@ import { type Codec, JSON_CODEC, TEXT_CODEC } from "./codec.js";
 import { recordDmBetween } from "./dm-history.js";
 import { ErrorReplies } from "./error-replies.js";
 import * as historyRequests from "./history-requests.js";
-import { consume, drainInbox, type InputOwner, MAX_LINES_PER_SLICE } from "./input.js";
+import {
+  consume,
+  drainInbox,
+  type InputOwner,
+  MAX_LINES_PER_SLICE,
+  TURN_FAIR_LINES,
+  TURN_SLICE_LINES,
+} from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
 import * as operatorRequests from "./operator-requests.js";
 import * as requests from "./requests.js";
@@ -65,6 +72,11 @@ export interface HubSettings extends ServerLimits {
    * that queued it (0: always at the end of the turn).
    */
   flushAtOnceWrites: number;
+  /**
+   * Time the input of all sessions together may take in one event-loop turn, in ms, beyond
+   * each session's fair share; what is left waits in the sessions' inboxes for the next turn.
+   */
+  inputTurnMs: number;
 }
 
 /** Events the hub reports to its owner (the server re-emits them). */
@@ -106,6 +118,19 @@ export class ChatHub implements InputOwner {
   /** Sessions whose reading is paused by their budget. */
   private readonly pausedSessions = new Set<Session>();
   private resumeTimer: NodeJS.Timeout | undefined;
+  /**
+   * The input turn: a serial that changes once per event-loop turn in which input was read, and
+   * when that turn's input began (`performance.now()`). Reading is bounded per turn, all sessions
+   * together, before lines are decoded and parsed (see {@link lineAllowance}).
+   */
+  private inputTurn = 0;
+  private inputTurnStartedAt = 0;
+  /** Whether the turn's end (`setImmediate`) is armed: at most once per turn. */
+  private inputTurnArmed = false;
+  /** Whether a session was paused this turn because the turn's time ran out (not its budget). */
+  private inputTurnDeferred = false;
+  /** Whether paused sessions' inboxes are being served (they get no fair share: see below). */
+  private drainingPaused = false;
   private dirtyRooms: Room[] = [];
   private dirtySessions: Session[] = [];
   private cutoffs: Session[] = [];
@@ -712,8 +737,50 @@ export class ChatHub implements InputOwner {
     );
     session.workTokens = tokens;
     session.workTokensAt = now;
-    return tokens < 1 ? 0 : Math.min(MAX_LINES_PER_SLICE, Math.floor(tokens));
+    if (tokens < 1) return 0;
+    return this.turnAllowance(session, Math.min(MAX_LINES_PER_SLICE, Math.floor(tokens)));
   }
+
+  /**
+   * What the turn lets a session be served of `allowance` lines. Each session gets its fair
+   * share first in every turn; beyond it, slices are small and served while the turn's time
+   * lasts. Then the session waits (paused, its input in its inbox, in order) for the next turn:
+   * however many connections flood at once, a turn stays about `inputTurnMs` long and the
+   * chatters' lines are heard in it.
+   */
+  private turnAllowance(session: Session, allowance: number): number {
+    if (!this.inputTurnArmed) {
+      this.inputTurnArmed = true;
+      this.inputTurn += 1;
+      this.inputTurnStartedAt = performance.now();
+      setImmediate(this.inputTurnEndBound);
+    }
+    // A session read from its socket gets its fair share; one served from its inbox (it sent
+    // more than it was served before) only shares the turn's time, with the others waiting.
+    if (session.inputTurn !== this.inputTurn && !this.drainingPaused) {
+      session.inputTurn = this.inputTurn;
+      return Math.min(allowance, TURN_FAIR_LINES);
+    }
+    if (performance.now() - this.inputTurnStartedAt >= this.settings.inputTurnMs) {
+      this.inputTurnDeferred = true;
+      return 0;
+    }
+    return Math.min(allowance, TURN_SLICE_LINES);
+  }
+
+  /**
+   * The end of a turn that read input (the check phase, after every socket's reads): the next
+   * input counts against a new turn, and sessions the turn's time left waiting are served now,
+   * ahead of the next reads, instead of at the next resume tick.
+   */
+  private readonly inputTurnEndBound = (): void => {
+    this.inputTurnArmed = false;
+    if (!this.inputTurnDeferred) return;
+    this.inputTurnDeferred = false;
+    this.resumePaused(Date.now());
+    // What they said goes out in this turn (a flush armed now would wait for the next one).
+    if (this.flushScheduled) this.flush();
+  };
 
   /** Charges a session's work budget (may go below zero: a big reply is paid off over time). */
   chargeWork(session: Session, cost: number): void {
@@ -745,16 +812,25 @@ export class ChatHub implements InputOwner {
 
   /** Serves paused sessions whose budget has refilled; resumes reading when their inbox is empty. */
   resumePaused(now: number): void {
+    this.drainingPaused = true;
     for (const session of [...this.pausedSessions]) {
+      // The turn's time ran out: the sessions not reached yet come first in the next turn.
+      if (this.inputTurnDeferred) break;
       if (!session.open) {
         this.pausedSessions.delete(session);
         continue;
       }
-      if (!drainInbox(this, session, now)) continue;
+      if (!drainInbox(this, session, now)) {
+        // Round robin: a session that was served this turn (or was not due) goes last.
+        this.pausedSessions.delete(session);
+        this.pausedSessions.add(session);
+        continue;
+      }
       this.pausedSessions.delete(session);
       if (session.endPending) this.receiveEnd(session, now);
       else session.transport.resume();
     }
+    this.drainingPaused = false;
     if (this.pausedSessions.size === 0 && this.resumeTimer !== undefined) {
       clearInterval(this.resumeTimer);
       this.resumeTimer = undefined;

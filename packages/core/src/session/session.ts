@@ -147,6 +147,8 @@ export class Session {
   lastSeenAt: number;
   /** Lines completed so far (0: it may still be evicted at the connection cap). */
   linesIn = 0;
+  /** The hub's input turn in which this session was last read (its fair share is once a turn). */
+  inputTurn = 0;
   /** When the line being received started arriving (0: no partial line). */
   partialSince = 0;
   /** Input read but not processed yet (reading is paused while it is not null). */
