@@ -180,6 +180,7 @@ async function runAttack(
       kind: "tcpchat",
       options: { ...definition.serverOptions?.(tls), ...serverOptionsFor(kind, tls) },
       policy: definition.policy?.(scale),
+      cpuProfDir: ctx.options.serverCpuProf,
       nodeFlags: run.nodeFlags,
       scriptUrl: run.serverChildUrl,
     });
