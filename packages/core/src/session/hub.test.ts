@@ -32,7 +32,9 @@ class MemoryTransport implements Transport {
 }
 
 function hub(options: ConstructorParameters<typeof ChatServer>[0] = {}): ChatHub {
-  return new ChatHub(new ChatServer(options).settings, {
+  // Driven synchronously (one event-loop turn): the turn's input time is tested over sockets.
+  const settings = new ChatServer({ inputTurnMs: Number.POSITIVE_INFINITY, ...options }).settings;
+  return new ChatHub(settings, {
     emit: () => true,
     listenerCount: () => 0,
   });

@@ -41,7 +41,10 @@ class MemoryTransport implements Transport {
 }
 
 function setup() {
-  const hub = new ChatHub(new ChatServer().settings, { emit: () => true, listenerCount: () => 0 });
+  // Driven synchronously: the whole test is one event-loop turn, so the turn's input time
+  // (inputTurnMs, tested over sockets) must not run out on a slow machine.
+  const settings = new ChatServer({ inputTurnMs: Number.POSITIVE_INFINITY }).settings;
+  const hub = new ChatHub(settings, { emit: () => true, listenerCount: () => 0 });
   const open = (port: number) => {
     const transport = new MemoryTransport();
     const session = hub.open(transport, { address: "127.0.0.1", port });
