@@ -28,7 +28,6 @@ import {
   type InputOwner,
   MAX_LINES_PER_SLICE,
   TURN_FAIR_LINES,
-  TURN_SLICE_LINES,
 } from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
 import * as operatorRequests from "./operator-requests.js";
@@ -742,11 +741,11 @@ export class ChatHub implements InputOwner {
   }
 
   /**
-   * What the turn lets a session be served of `allowance` lines. Each session gets its fair
-   * share first in every turn; beyond it, slices are small and served while the turn's time
-   * lasts. Then the session waits (paused, its input in its inbox, in order) for the next turn:
-   * however many connections flood at once, a turn stays about `inputTurnMs` long and the
-   * chatters' lines are heard in it.
+   * What the turn lets a session be served of `allowance` lines. While the turn's time lasts,
+   * all of it (the clock is read between slices, so a turn overruns by one slice at most). Once
+   * it has run out, a session read from its socket still gets its fair share; any other waits
+   * (paused, its input in its inbox, in order) for the next turn. However many connections
+   * flood at once, a turn stays about `inputTurnMs` long and the chatters' lines are heard in it.
    */
   private turnAllowance(session: Session, allowance: number): number {
     if (!this.inputTurnArmed) {
@@ -755,17 +754,14 @@ export class ChatHub implements InputOwner {
       this.inputTurnStartedAt = performance.now();
       setImmediate(this.inputTurnEndBound);
     }
-    // A session read from its socket gets its fair share; one served from its inbox (it sent
-    // more than it was served before) only shares the turn's time, with the others waiting.
-    if (session.inputTurn !== this.inputTurn && !this.drainingPaused) {
-      session.inputTurn = this.inputTurn;
-      return Math.min(allowance, TURN_FAIR_LINES);
-    }
-    if (performance.now() - this.inputTurnStartedAt >= this.settings.inputTurnMs) {
-      this.inputTurnDeferred = true;
-      return 0;
-    }
-    return Math.min(allowance, TURN_SLICE_LINES);
+    // Its first slice of the turn, unless it is served from its inbox: a session that sent more
+    // than it was served before only shares the turn's time, with the others waiting.
+    const fresh = session.inputTurn !== this.inputTurn && !this.drainingPaused;
+    session.inputTurn = this.inputTurn;
+    if (performance.now() - this.inputTurnStartedAt < this.settings.inputTurnMs) return allowance;
+    if (fresh) return Math.min(allowance, TURN_FAIR_LINES);
+    this.inputTurnDeferred = true;
+    return 0;
   }
 
   /**

@@ -14,16 +14,11 @@ import { decodeInput } from "./telnet-session.js";
 /** Most lines decoded per slice: bounds the work one session causes before others are served. */
 export const MAX_LINES_PER_SLICE = 64;
 /**
- * Lines a session is served first in each turn, whatever the turn has already cost: a chatter
- * who sends a line now and then is never made to wait behind a flood.
+ * Lines a session read from its socket is served in each turn, whatever the turn has already
+ * cost: a chatter who sends a line now and then is never made to wait behind a flood.
  */
 export const TURN_FAIR_LINES = 1;
-/**
- * Most lines per slice once a session has had its fair share: the turn's clock is read between
- * slices, so this bounds how far a turn may overrun its time (a slice of `help` frames, each
- * answered with ten lines, takes well under a millisecond).
- */
-export const TURN_SLICE_LINES = 8;
+
 /** Most bytes decoded per slice on the telnet path (a text line is at most the line limit). */
 const MAX_TELNET_SLICE_BYTES = 4096;
 const LF = 0x0a;
