@@ -28,6 +28,7 @@ import {
   type InputOwner,
   MAX_LINES_PER_SLICE,
   TURN_FAIR_LINES,
+  TURN_SLICE_LINES,
 } from "./input.js";
 import { NickRegistry } from "./nick-registry.js";
 import * as operatorRequests from "./operator-requests.js";
@@ -741,11 +742,14 @@ export class ChatHub implements InputOwner {
   }
 
   /**
-   * What the turn lets a session be served of `allowance` lines. While the turn's time lasts,
-   * all of it (the clock is read between slices, so a turn overruns by one slice at most). Once
-   * it has run out, a session read from its socket still gets its fair share; any other waits
-   * (paused, its input in its inbox, in order) for the next turn. However many connections
-   * flood at once, a turn stays about `inputTurnMs` long and the chatters' lines are heard in it.
+   * What the turn lets a session be served of `allowance` lines. While the turn's time lasts:
+   * a session read from its socket gets its first slice of the turn whole, as before; later
+   * slices, and slices from an inbox, are short, so that the clock is read often (a slice of
+   * `help` frames, each answered with ten lines, must not overrun the turn by tens of ms). Once
+   * the time has run out, a session read from its socket still gets its fair share; any other
+   * waits (paused, its input in its inbox, in order) for the next turn. However many
+   * connections flood at once, a turn stays about `inputTurnMs` long (plus one slice) and the
+   * chatters' lines are heard in it.
    */
   private turnAllowance(session: Session, allowance: number): number {
     if (!this.inputTurnArmed) {
@@ -758,7 +762,9 @@ export class ChatHub implements InputOwner {
     // than it was served before only shares the turn's time, with the others waiting.
     const fresh = session.inputTurn !== this.inputTurn && !this.drainingPaused;
     session.inputTurn = this.inputTurn;
-    if (performance.now() - this.inputTurnStartedAt < this.settings.inputTurnMs) return allowance;
+    if (performance.now() - this.inputTurnStartedAt < this.settings.inputTurnMs) {
+      return fresh ? allowance : Math.min(allowance, TURN_SLICE_LINES);
+    }
     if (fresh) return Math.min(allowance, TURN_FAIR_LINES);
     this.inputTurnDeferred = true;
     return 0;
@@ -809,6 +815,18 @@ export class ChatHub implements InputOwner {
   /** Serves paused sessions whose budget has refilled; resumes reading when their inbox is empty. */
   resumePaused(now: number): void {
     this.drainingPaused = true;
+    try {
+      this.drainPaused(now);
+    } finally {
+      this.drainingPaused = false;
+    }
+    if (this.pausedSessions.size === 0 && this.resumeTimer !== undefined) {
+      clearInterval(this.resumeTimer);
+      this.resumeTimer = undefined;
+    }
+  }
+
+  private drainPaused(now: number): void {
     for (const session of [...this.pausedSessions]) {
       // The turn's time ran out: the sessions not reached yet come first in the next turn.
       if (this.inputTurnDeferred) break;
@@ -825,11 +843,6 @@ export class ChatHub implements InputOwner {
       this.pausedSessions.delete(session);
       if (session.endPending) this.receiveEnd(session, now);
       else session.transport.resume();
-    }
-    this.drainingPaused = false;
-    if (this.pausedSessions.size === 0 && this.resumeTimer !== undefined) {
-      clearInterval(this.resumeTimer);
-      this.resumeTimer = undefined;
     }
   }
 

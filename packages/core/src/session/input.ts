@@ -18,6 +18,11 @@ export const MAX_LINES_PER_SLICE = 64;
  * cost: a chatter who sends a line now and then is never made to wait behind a flood.
  */
 export const TURN_FAIR_LINES = 1;
+/**
+ * Most lines per slice after a session's first of the turn, and from an inbox: the turn's clock
+ * is read between slices, so this bounds how far a turn overruns its time.
+ */
+export const TURN_SLICE_LINES = 8;
 
 /** Most bytes decoded per slice on the telnet path (a text line is at most the line limit). */
 const MAX_TELNET_SLICE_BYTES = 4096;
