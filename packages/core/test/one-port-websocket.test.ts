@@ -88,6 +88,27 @@ describe("one port: WebSocket members in the same rooms", () => {
     two.close();
   });
 
+  it("help is one frame of notices, the same bytes for every WebSocket client", async () => {
+    await using s = await startServer({ webSocket: true });
+    const answers: Buffer[] = [];
+    for (const nick of ["helpone", "helptwo"]) {
+      const raw = await RawWebSocket.open(s.port);
+      raw.send(JSON.stringify(hello(nick)));
+      await raw.until((b) => b.includes('"type":"welcome"'));
+      raw.bytes = Buffer.alloc(0);
+      raw.send(JSON.stringify({ type: "help" }));
+      await raw.until((b) => b.includes("messages to your current room"));
+      const frames = raw.frames();
+      expect(frames).toHaveLength(1);
+      const notices = frames[0]!.payload.toString("utf8").split("\n").filter(Boolean);
+      expect(notices.length).toBeGreaterThan(10);
+      for (const notice of notices) expect(JSON.parse(notice).type).toBe("notice");
+      answers.push(frames[0]!.raw);
+      raw.close();
+    }
+    expect(answers[1]!.equals(answers[0]!)).toBe(true);
+  });
+
   it("a message may hold several frames, the last newline optional", async () => {
     await using s = await startServer({ webSocket: true });
     const web = new JsonWebSocket(`ws://127.0.0.1:${s.port}/ws`);

@@ -6,7 +6,7 @@ import { isGuestNick } from "../protocol/lookalikes.js";
 import { nameKey, normalizeName } from "../protocol/names.js";
 import { TEXT_COMMANDS } from "../protocol/parse-text.js";
 import { neutralizeField, neutralizeText } from "../protocol/text-safety.js";
-import type { Codec } from "./codec.js";
+import { type Codec, encodeBatch } from "./codec.js";
 import { recordDirectMessage } from "./dm-history.js";
 import { sendJoinHistory } from "./history-requests.js";
 import type { ChatHub } from "./hub.js";
@@ -456,11 +456,31 @@ export function rooms(hub: ChatHub, session: Session, ref: string | undefined, n
   hub.ack(session, ref, now);
 }
 
+/** The answer to `help`: the same for everyone (spec 3.2's commands, as notices). */
+const HELP_FRAMES: readonly ServerFrame[] = [
+  ...Object.values(TEXT_COMMANDS).map((usage) => ({ type: "notice" as const, text: usage })),
+  { type: "notice", text: "lines not starting with / are messages to your current room" },
+];
+/**
+ * The bytes of {@link HELP_FRAMES} per codec, made on first use: a flood of `help` costs a
+ * write of shared bytes per request, not twenty frames encoded (a WebSocket frame each).
+ */
+const helpBytes = new Map<Codec, Buffer | null>();
+
 export function help(hub: ChatHub, session: Session, ref: string | undefined, now: number): void {
-  // Ten lines of reply for one line of request.
+  // Twenty lines of reply for one line of request.
   hub.chargeWork(session, 4);
-  for (const usage of Object.values(TEXT_COMMANDS)) session.sendLine(`*** ${usage}`);
-  session.sendLine("*** lines not starting with / are messages to your current room");
+  const codec = session.codec;
+  if (codec === null) {
+    for (const frame of HELP_FRAMES) session.sendFrame(frame);
+  } else if (session.open) {
+    let bytes = helpBytes.get(codec);
+    if (bytes === undefined) {
+      bytes = encodeBatch(codec, HELP_FRAMES);
+      helpBytes.set(codec, bytes);
+    }
+    if (bytes !== null) session.queuePersonal(bytes);
+  }
   hub.ack(session, ref, now);
 }
 
