@@ -182,6 +182,13 @@ export const DEFAULT_HISTORY_RETRY_MS = 1000;
 export const DEFAULT_FTS_INDEX_DELAY_MS = 1000;
 /** Committed messages that make the history writer's thread index at once, before the delay. */
 export const DEFAULT_FTS_INDEX_EVERY_ROWS = 4096;
+/**
+ * Nice value of the store's own threads (the history writer's, the search's) on Linux: when
+ * the CPU is contended the event loop that serves the chat runs first and history lags behind,
+ * within the writer's bound. 10 gives such a thread about a tenth of the event loop's share
+ * (Linux's CFS weights: 110 against 1024).
+ */
+export const DEFAULT_STORE_THREAD_NICE = 10;
 /** How often retention runs, in ms. */
 export const DEFAULT_RETENTION_EVERY_MS = 10_000;
 /** Most messages one retention run deletes (small batches keep the event loop free). */

@@ -16,8 +16,7 @@ import type { Session, SessionInfo } from "../session/session.js";
 import type { HubStats } from "../session/stats.js";
 import { Topics } from "../session/topics.js";
 import type { Endpoint } from "../session/transport.js";
-import { History } from "../store/history.js";
-import type { HistoryWriterStats } from "../store/history-writer.js";
+import { History, type HistoryStats } from "../store/history.js";
 import { type ChatStore, whenDone } from "../store/types.js";
 import {
   classifyFirstBytes,
@@ -103,6 +102,14 @@ export interface HistoryOptions {
    * CHAT_ERR_SERVER_BUSY with a retry in 1 ms.
    */
   readTurnMs?: number;
+  /**
+   * The nice value (Linux) that the store's history writer and search threads lower themselves
+   * to (default 10; 0 leaves them as the process runs; at most 19). The chat's event loop then
+   * gets the CPU first when it is contended, and history lags behind instead (within
+   * `maxQueue`). Where a thread's priority cannot be set (no /proc) it runs as before. Reported
+   * as `history.writerNice` in the server's stats.
+   */
+  threadNice?: number;
 }
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -245,7 +252,7 @@ export interface ServerStats extends HubStats {
   /** In a cluster: this node's id and its cluster traffic. */
   cluster?: ClusterStats & { nodeId: string };
   /** History writer figures, when the server has a store. */
-  history?: HistoryWriterStats;
+  history?: HistoryStats;
 }
 
 /** Where a server listens. */
@@ -1142,6 +1149,7 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
       writeThread: options.writeThread ?? true,
       readMsPerSecond: options.readMsPerSecond ?? defaults.DEFAULT_HISTORY_READ_MS_PER_SECOND,
       readTurnMs: options.readTurnMs ?? defaults.DEFAULT_HISTORY_READ_TURN_MS,
+      threadNice: options.threadNice ?? defaults.DEFAULT_STORE_THREAD_NICE,
       retention: {
         ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
         ...(options.maxPerRoom === undefined ? {} : { maxPerRoom: options.maxPerRoom }),

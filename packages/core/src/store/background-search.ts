@@ -1,4 +1,4 @@
-import { StoreThread, type ThreadReply } from "./store-thread.js";
+import { StoreThread, type ThreadPriority, type ThreadReply } from "./store-thread.js";
 
 /** Options of {@link BackgroundSearch}. */
 export interface BackgroundSearchOptions {
@@ -6,6 +6,8 @@ export interface BackgroundSearchOptions {
   file: string;
   /** How long a read waits for a lock held by another connection, in ms. */
   lockTimeoutMs: number;
+  /** The nice value the thread lowers itself to (as BackgroundWriterOptions.nice). */
+  nice: number;
 }
 
 /** A row as the search thread returns it (the columns of SqliteStore's search). */
@@ -37,7 +39,7 @@ export class BackgroundSearch {
   constructor(options: BackgroundSearchOptions) {
     this.thread = new StoreThread(
       new URL("./search-worker.js", import.meta.url),
-      { file: options.file, lockTimeoutMs: options.lockTimeoutMs },
+      { file: options.file, lockTimeoutMs: options.lockTimeoutMs, nice: options.nice },
       "the search thread",
     );
   }
@@ -45,6 +47,11 @@ export class BackgroundSearch {
   /** Whether close() was called. */
   get closed(): boolean {
     return this.thread.closed;
+  }
+
+  /** The thread's id and nice value once it has started (undefined where they are unknown). */
+  get priority(): ThreadPriority | undefined {
+    return this.thread.priority;
   }
 
   /** Resolves with the rows (newest first) and the query's time on the search thread, ms. */

@@ -1,4 +1,4 @@
-import { StoreThread, type ThreadReply } from "./store-thread.js";
+import { StoreThread, type ThreadPriority, type ThreadReply } from "./store-thread.js";
 import type { MessageSink, RetentionRule, StoredMessage } from "./types.js";
 
 /** Options of {@link BackgroundWriter}. */
@@ -13,6 +13,11 @@ export interface BackgroundWriterOptions {
   indexDelayMs: number;
   /** Committed messages not yet indexed that make the thread index them at once. */
   indexEveryRows: number;
+  /**
+   * The nice value the thread lowers itself to (Linux; 0: as the process), so that the event
+   * loop gets the CPU first when it is contended (see thread-priority.js).
+   */
+  nice: number;
 }
 
 interface Reply extends ThreadReply {
@@ -36,8 +41,7 @@ const NO_RECIPIENT = 0xffffffff;
  * another, both arrays transferred. Structured clone then copies one string instead of walking
  * eight values per message, which took about 0.7 us of the event loop per message (measured
  * with a MessageChannel, 200-message batches: 0.82 us per message as a flat array, 0.13 packed).
- * Its promise settles
- * its promise settles when the worker acknowledges the commit or reports why it failed: the
+ * Its promise settles when the worker acknowledges the commit or reports why it failed: the
  * {@link HistoryWriter} above keeps its retry, pause and bound exactly as with a synchronous
  * store. A worker that dies fails its batches and is started again for the next one.
  */
@@ -53,6 +57,7 @@ export class BackgroundWriter implements MessageSink {
         maxPageCount: options.maxPageCount,
         indexDelayMs: options.indexDelayMs,
         indexEveryRows: options.indexEveryRows,
+        nice: options.nice,
       },
       "the history writer thread",
     );
@@ -65,6 +70,11 @@ export class BackgroundWriter implements MessageSink {
   /** Whether close() was called: a closed writer takes no more batches. */
   get closed(): boolean {
     return this.thread.closed;
+  }
+
+  /** The thread's id and nice value once it has started (undefined where they are unknown). */
+  get priority(): ThreadPriority | undefined {
+    return this.thread.priority;
   }
 
   /** Resolves with the time of the commit (ms since the epoch) once the worker reports it. */

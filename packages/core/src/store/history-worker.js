@@ -10,10 +10,16 @@
 //        { seq, index: true } add every committed message to the full-text index now
 //        { seq, prune: { maxAgeMs, maxPerRoom, now, budget } } one retention batch
 //        { close: true } commit nothing more, index what is left, close the connection, exit
-//   out: { seq, committedAt, deleted? } when the batch was committed (ms since the epoch), or
+//   out: { seq: 0, thread } once at start: { tid, nice } after lowering its priority
+//        (workerData.nice, see thread-priority.js), or null where that could not be done
+//        { seq, committedAt, deleted? } when the batch was committed (ms since the epoch), or
 //        { seq, error: { message, code } } when it was not
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { lowerThreadPriority } from "./thread-priority.js";
+
+// First, before the driver's work: the chat's event loop comes before this thread's.
+parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
 
 /**
  * Values per message in a posted batch: id, ts, room, roomKey, from, text, action (0 or 1), and

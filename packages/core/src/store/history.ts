@@ -40,6 +40,20 @@ export interface HistorySettings
   readMsPerSecond: number;
   /** Time history reads on the event loop may take within one turn, all together, ms. */
   readTurnMs: number;
+  /**
+   * The nice value (Linux) of the store's writer and search threads: higher lets the event loop
+   * have the CPU first when it is contended; 0 leaves them as the process runs.
+   */
+  threadNice: number;
+}
+
+/** Figures of {@link History}: its writer's, and how its writer's thread is scheduled. */
+export interface HistoryStats extends HistoryWriterStats {
+  /**
+   * The nice value the writer's thread runs at, once it has started; absent without a thread
+   * (history in memory, `writeThread: false`) or where it could not be read (no /proc).
+   */
+  writerNice?: number;
 }
 
 /** What {@link History} reports to its owner. */
@@ -80,6 +94,8 @@ export class History {
       Date.now(),
       settings.readTurnMs,
     );
+    // Before the threads start: each lowers its own priority as it starts.
+    store.setThreadNice?.(settings.threadNice);
     this.backgroundWriter = settings.writeThread ? store.openMessageWriter?.() : undefined;
     this.writer = new HistoryWriter(this.backgroundWriter ?? store, {
       flushMs: settings.flushMs,
@@ -99,9 +115,10 @@ export class History {
     }
   }
 
-  /** Writer figures (written, queued, dropped, failures, paused). */
-  get stats(): HistoryWriterStats {
-    return this.writer.stats;
+  /** Writer figures (written, queued, dropped, failures, paused) and the thread's nice value. */
+  get stats(): HistoryStats {
+    const writerNice = this.backgroundWriter?.priority?.nice;
+    return writerNice === undefined ? this.writer.stats : { ...this.writer.stats, writerNice };
   }
 
   /** Queues a room message for writing. */

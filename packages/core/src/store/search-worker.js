@@ -6,11 +6,16 @@
 // to dist/ by tsup). The protocol is in background-search.ts:
 //   in:  { seq, match, roomKey, limit }  match: an FTS5 query (ftsQuery in sqlite-store.ts)
 //        { close: true }                  close the connection, exit
-//   out: { seq, rows, ms }  rows newest first, ms the query's time on this thread, or
+//   out: { seq: 0, thread }  once at start, as history-worker.js does
+//        { seq, rows, ms }  rows newest first, ms the query's time on this thread, or
 //        { seq, error: { message, code } }
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
+import { lowerThreadPriority } from "./thread-priority.js";
+
+// A search is background work too: the chat's event loop comes first.
+parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
 
 const db = new Database(workerData.file, { readonly: true, timeout: workerData.lockTimeoutMs });
 

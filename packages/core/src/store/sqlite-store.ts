@@ -1,7 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { DEFAULT_FTS_INDEX_DELAY_MS, DEFAULT_FTS_INDEX_EVERY_ROWS } from "../defaults.js";
+import {
+  DEFAULT_FTS_INDEX_DELAY_MS,
+  DEFAULT_FTS_INDEX_EVERY_ROWS,
+  DEFAULT_STORE_THREAD_NICE,
+} from "../defaults.js";
 import { type ChatErrorCode, StoreError } from "../errors.js";
 import { BackgroundSearch, type SearchRow } from "./background-search.js";
 import { BackgroundWriter } from "./background-writer.js";
@@ -237,6 +241,8 @@ export class SqliteStore implements ChatStore {
   private writer: BackgroundWriter | undefined;
   /** The full-text search's thread (a database on disk only), started at the first search. */
   private searcher: BackgroundSearch | undefined;
+  /** The nice value of the threads started from now on (see {@link setThreadNice}). */
+  private threadNice = DEFAULT_STORE_THREAD_NICE;
 
   constructor(
     private readonly db: Database.Database,
@@ -337,6 +343,20 @@ export class SqliteStore implements ChatStore {
   }
 
   /**
+   * The nice value the writer's and search's threads started after this call lower themselves
+   * to, on Linux (default 10; 0 leaves them as the process runs). A thread already started
+   * keeps its value: an unprivileged thread cannot take back the CPU share it gave up.
+   */
+  setThreadNice(nice: number): void {
+    this.threadNice = nice;
+  }
+
+  /** The search thread's id and nice value once it has started (undefined if unknown). */
+  get searchThreadPriority(): { tid: number; nice: number } | undefined {
+    return this.searcher?.priority;
+  }
+
+  /**
    * A worker thread with its own write connection for history batches (see
    * {@link BackgroundWriter}); undefined in memory, where no second connection sees this one's
    * data and writes stay on this connection.
@@ -351,6 +371,7 @@ export class SqliteStore implements ChatStore {
       maxPageCount: this.files.maxPageCount,
       indexDelayMs: this.files.indexDelayMs,
       indexEveryRows: this.files.indexEveryRows,
+      nice: this.threadNice,
     });
     return this.writer;
   }
@@ -433,6 +454,7 @@ export class SqliteStore implements ChatStore {
     this.searcher ??= new BackgroundSearch({
       file: this.file,
       lockTimeoutMs: this.files.lockTimeoutMs,
+      nice: this.threadNice,
     });
     return this.searcher.search(ftsQuery(words), roomKey, limit).then(({ rows, ms }) => {
       spent?.(ms);

@@ -6,6 +6,21 @@ export interface ThreadReply {
   error?: { message: string; code?: string };
 }
 
+/** A store thread as the operating system schedules it, once the thread has reported it. */
+export interface ThreadPriority {
+  /** The thread's id (Linux: the TID in /proc/PID/task). */
+  tid: number;
+  /** The nice value it runs at (0 is the process's default; higher yields the CPU sooner). */
+  nice: number;
+}
+
+/** What a thread posts once at start, before any answer (seq 0 is never a request's). */
+interface StartReply {
+  seq: 0;
+  /** Its priority after lowering it, or null where that could not be done. */
+  thread: ThreadPriority | null;
+}
+
 interface Waiter<R> {
   resolve(reply: R): void;
   reject(error: Error): void;
@@ -22,6 +37,11 @@ export class StoreThread<R extends ThreadReply> {
   private readonly waiters = new Map<number, Waiter<R>>();
   private nextSeq = 1;
   private closing: Promise<void> | undefined;
+  /**
+   * The running thread's id and nice value, once it has reported them; undefined before that,
+   * and where its priority could not be read or set (no /proc: it runs as the process does).
+   */
+  priority: ThreadPriority | undefined;
 
   /**
    * @param script the thread's module, beside this one
@@ -83,7 +103,12 @@ export class StoreThread<R extends ThreadReply> {
     const worker = new Worker(this.script, { workerData: this.workerData });
     // Unreferenced: an owner that never closes the store does not keep the process alive.
     worker.unref();
-    worker.on("message", (reply: R) => {
+    worker.on("message", (message: R | StartReply) => {
+      if (message.seq === 0) {
+        if (this.worker === worker) this.priority = (message as StartReply).thread ?? undefined;
+        return;
+      }
+      const reply = message as R;
       const waiter = this.waiters.get(reply.seq);
       if (waiter === undefined) return;
       this.waiters.delete(reply.seq);
@@ -91,16 +116,22 @@ export class StoreThread<R extends ThreadReply> {
       else waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     });
     const fail = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker === worker) this.forget();
       for (const waiter of this.waiters.values()) waiter.reject(error);
       this.waiters.clear();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => {
       if (this.waiters.size > 0) fail(new Error(`${this.name} exited (code ${code})`));
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker === worker) this.forget();
     });
     this.worker = worker;
     return worker;
+  }
+
+  /** The thread is gone: the next request starts another, which reports its own priority. */
+  private forget(): void {
+    this.worker = undefined;
+    this.priority = undefined;
   }
 }

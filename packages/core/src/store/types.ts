@@ -114,6 +114,11 @@ export interface ClosableMessageSink extends MessageSink {
    * has one: retention then never runs its deletes on the event loop.
    */
   pruneMessages?(rule: RetentionRule, now: number, budget: number): Promise<number>;
+  /**
+   * The writer's thread as the operating system schedules it (its id and nice value), for a
+   * writer with a thread, once the thread has reported it; undefined where it is unknown.
+   */
+  readonly priority?: { tid: number; nice: number } | undefined;
 }
 
 /** A room's topic as stored. */
@@ -145,6 +150,12 @@ export interface ChatStore {
    * from the store; the history writer keeps what is not yet committed visible to them.
    */
   openMessageWriter?(): ClosableMessageSink | undefined;
+  /**
+   * The nice value (Linux) that the store's own threads (history writer, search) started after
+   * this call lower themselves to: 0 leaves them as the process runs, higher lets the event
+   * loop have the CPU first. Without it a store's threads use its own default.
+   */
+  setThreadNice?(nice: number): void;
   /** Messages of one room for a history query, oldest first. */
   queryMessages(query: HistoryQuery): Awaitable<StoredMessage[]>;
   /** Messages of one room containing every word (full-text), the newest `limit`, oldest first. */
