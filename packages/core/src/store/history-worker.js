@@ -18,9 +18,6 @@ import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { lowerThreadPriority } from "./thread-priority.js";
 
-// First, before the driver's work: the chat's event loop comes before this thread's.
-parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
-
 /**
  * Values per message in a posted batch: id, ts, room, roomKey, from, text, action (0 or 1), and
  * the recipient of a direct message (null for a room message).
@@ -190,6 +187,11 @@ function replyError(seq, error) {
     error: { message: String(error?.message ?? error), code: error?.code },
   });
 }
+
+// Set up at the process's priority (loading the driver and preparing statements takes about a
+// second on a busy machine, and the first messages after a start wait for it); from here on
+// the chat's event loop comes before this thread.
+parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
 
 parentPort.on("message", (message) => {
   if (message.close === true) {

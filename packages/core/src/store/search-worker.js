@@ -14,9 +14,6 @@ import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { lowerThreadPriority } from "./thread-priority.js";
 
-// A search is background work too: the chat's event loop comes first.
-parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
-
 const db = new Database(workerData.file, { readonly: true, timeout: workerData.lockTimeoutMs });
 
 // Kept in step with SqliteStore.searchMessages (the in-memory store's path).
@@ -26,6 +23,10 @@ const search = db.prepare(
    WHERE messages_fts MATCH @match AND m.room_key = @roomKey
    ORDER BY f.rowid DESC LIMIT @limit`,
 );
+
+// Set up at the process's priority (the first search waits for it), then a search is
+// background work like the writer's: the chat's event loop comes first.
+parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
 
 parentPort.on("message", (message) => {
   if (message.close === true) {
