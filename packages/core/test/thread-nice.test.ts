@@ -62,7 +62,7 @@ function expectedNice(nice: number): number {
 describe.skipIf(!existsSync("/proc/thread-self"))(
   "the store's threads yield to the event loop",
   () => {
-    it("the writer's thread runs at nice 10, and no other thread of the process changes", async () => {
+    it("the writer's thread runs at the default nice value, and no other thread of the process changes", async () => {
       const before = threadNices();
       const mainBefore = niceOf(process.pid);
       const store = openDataDirectory(dataDir());

@@ -104,7 +104,7 @@ export interface HistoryOptions {
   readTurnMs?: number;
   /**
    * The nice value (Linux) that the store's history writer and search threads lower themselves
-   * to (default 10; 0 leaves them as the process runs; at most 19). The chat's event loop then
+   * to (default 2; 0 leaves them as the process runs; at most 19). The chat's event loop then
    * gets the CPU first when it is contended, and history lags behind instead (within
    * `maxQueue`). Where a thread's priority cannot be set (no /proc) it runs as before. Reported
    * as `history.writerNice` in the server's stats.

@@ -344,7 +344,7 @@ export class SqliteStore implements ChatStore {
 
   /**
    * The nice value the writer's and search's threads started after this call lower themselves
-   * to, on Linux (default 10; 0 leaves them as the process runs). A thread already started
+   * to, on Linux (default 2; 0 leaves them as the process runs). A thread already started
    * keeps its value: an unprivileged thread cannot take back the CPU share it gave up.
    */
   setThreadNice(nice: number): void {
