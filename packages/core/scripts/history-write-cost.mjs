@@ -221,6 +221,17 @@ const VARIANTS = {
   "row-noTsIndex": [(db) => perRow(db), "", "DROP INDEX messages_room_ts"],
   "multi64+fts64-noTsIndex": [(db) => multiRow(db, 64), "", "DROP INDEX messages_room_ts"],
   "deferred64/6000-noTsIndex": [(db) => deferred(db, 64, 6000), "", "DROP INDEX messages_room_ts"],
+  "deferred32/4096+automerge8": [
+    (db) => deferred(db, 32, 4096),
+    "",
+    "INSERT INTO messages_fts(messages_fts, rank) VALUES('automerge', 8)",
+  ],
+  "deferred32/4096+cache16M": [(db) => deferred(db, 32, 4096), "", "PRAGMA cache_size = -16000"],
+  "deferred32/4096+ckpt10000": [
+    (db) => deferred(db, 32, 4096),
+    "",
+    "PRAGMA wal_autocheckpoint = 10000",
+  ],
 };
 
 const batches = makeBatches();
