@@ -104,12 +104,21 @@ export interface HistoryOptions {
   readTurnMs?: number;
   /**
    * The nice value (Linux) that the store's history writer and search threads lower themselves
-   * to (default 2; 0 leaves them as the process runs; at most 19). The chat's event loop then
-   * gets the CPU first when it is contended, and history lags behind instead (within
-   * `maxQueue`). Where a thread's priority cannot be set (no /proc) it runs as before. Reported
-   * as `history.writerNice` in the server's stats.
+   * to (default 0: as the process runs; at most 19). Higher gives them a smaller share of a
+   * contended CPU: the chat's event loop gets more, and history lags behind instead (within
+   * `maxQueue`; 5 and more made the write lag grow several times over on a busy machine). Where
+   * a thread's priority cannot be set (no /proc) it runs as before. Reported as
+   * `history.writerNice` in the server's stats.
    */
   threadNice?: number;
+  /**
+   * Run the store's history writer and search threads under Linux's SCHED_BATCH policy (default
+   * true; set with util-linux's `chrt`, skipped where it is missing). A batch handed to the
+   * writer then waits for the event loop's turn instead of preempting it at once, and keeps its
+   * share of the CPU, so history falls far less behind than with a higher `threadNice`. Reported
+   * as `history.writerBatch` in the server's stats.
+   */
+  threadBatch?: boolean;
 }
 
 /** Options of {@link ChatServer}. Every limit defaults to the value in `defaults.ts`. */
@@ -1150,6 +1159,7 @@ function createHistory(store: ChatStore, options: HistoryOptions, events: EventE
       readMsPerSecond: options.readMsPerSecond ?? defaults.DEFAULT_HISTORY_READ_MS_PER_SECOND,
       readTurnMs: options.readTurnMs ?? defaults.DEFAULT_HISTORY_READ_TURN_MS,
       threadNice: options.threadNice ?? defaults.DEFAULT_STORE_THREAD_NICE,
+      threadBatch: options.threadBatch ?? defaults.DEFAULT_STORE_THREAD_BATCH,
       retention: {
         ...(options.maxAgeMs === undefined ? {} : { maxAgeMs: options.maxAgeMs }),
         ...(options.maxPerRoom === undefined ? {} : { maxPerRoom: options.maxPerRoom }),

@@ -1,4 +1,9 @@
-import { StoreThread, type ThreadPriority, type ThreadReply } from "./store-thread.js";
+import {
+  StoreThread,
+  type ThreadPriority,
+  type ThreadPriorityOptions,
+  type ThreadReply,
+} from "./store-thread.js";
 
 /** Options of {@link BackgroundSearch}. */
 export interface BackgroundSearchOptions {
@@ -6,8 +11,8 @@ export interface BackgroundSearchOptions {
   file: string;
   /** How long a read waits for a lock held by another connection, in ms. */
   lockTimeoutMs: number;
-  /** The nice value the thread lowers itself to (as BackgroundWriterOptions.nice). */
-  nice: number;
+  /** How the thread lowers its priority as it starts (as BackgroundWriterOptions.priority). */
+  priority: ThreadPriorityOptions;
 }
 
 /** A row as the search thread returns it (the columns of SqliteStore's search). */
@@ -39,7 +44,12 @@ export class BackgroundSearch {
   constructor(options: BackgroundSearchOptions) {
     this.thread = new StoreThread(
       new URL("./search-worker.js", import.meta.url),
-      { file: options.file, lockTimeoutMs: options.lockTimeoutMs, nice: options.nice },
+      {
+        file: options.file,
+        lockTimeoutMs: options.lockTimeoutMs,
+        nice: options.priority.nice,
+        batch: options.priority.batch,
+      },
       "the search thread",
     );
   }
@@ -49,7 +59,7 @@ export class BackgroundSearch {
     return this.thread.closed;
   }
 
-  /** The thread's id and nice value once it has started (undefined where they are unknown). */
+  /** The thread's id, nice value and policy once it has started (undefined where unknown). */
   get priority(): ThreadPriority | undefined {
     return this.thread.priority;
   }

@@ -1,4 +1,9 @@
-import { StoreThread, type ThreadPriority, type ThreadReply } from "./store-thread.js";
+import {
+  StoreThread,
+  type ThreadPriority,
+  type ThreadPriorityOptions,
+  type ThreadReply,
+} from "./store-thread.js";
 import type { MessageSink, RetentionRule, StoredMessage } from "./types.js";
 
 /** Options of {@link BackgroundWriter}. */
@@ -14,10 +19,10 @@ export interface BackgroundWriterOptions {
   /** Committed messages not yet indexed that make the thread index them at once. */
   indexEveryRows: number;
   /**
-   * The nice value the thread lowers itself to (Linux; 0: as the process), so that the event
-   * loop gets the CPU first when it is contended (see thread-priority.js).
+   * How the thread lowers its priority as it starts (Linux), so that the event loop gets the CPU
+   * first when it is contended (see thread-priority.js).
    */
-  nice: number;
+  priority: ThreadPriorityOptions;
 }
 
 interface Reply extends ThreadReply {
@@ -57,7 +62,8 @@ export class BackgroundWriter implements MessageSink {
         maxPageCount: options.maxPageCount,
         indexDelayMs: options.indexDelayMs,
         indexEveryRows: options.indexEveryRows,
-        nice: options.nice,
+        nice: options.priority.nice,
+        batch: options.priority.batch,
       },
       "the history writer thread",
     );
@@ -72,7 +78,7 @@ export class BackgroundWriter implements MessageSink {
     return this.thread.closed;
   }
 
-  /** The thread's id and nice value once it has started (undefined where they are unknown). */
+  /** The thread's id, nice value and policy once it has started (undefined where unknown). */
   get priority(): ThreadPriority | undefined {
     return this.thread.priority;
   }

@@ -10,8 +10,8 @@
 //        { seq, index: true } add every committed message to the full-text index now
 //        { seq, prune: { maxAgeMs, maxPerRoom, now, budget } } one retention batch
 //        { close: true } commit nothing more, index what is left, close the connection, exit
-//   out: { seq: 0, thread } once at start: { tid, nice } after lowering its priority
-//        (workerData.nice, see thread-priority.js), or null where that could not be done
+//   out: { seq: 0, thread } once at start: { tid, nice, batch } after lowering its priority
+//        (workerData.nice and .batch, see thread-priority.js), or null where they are unknown
 //        { seq, committedAt, deleted? } when the batch was committed (ms since the epoch), or
 //        { seq, error: { message, code } } when it was not
 import { parentPort, workerData } from "node:worker_threads";
@@ -191,7 +191,10 @@ function replyError(seq, error) {
 // Set up at the process's priority (loading the driver and preparing statements takes about a
 // second on a busy machine, and the first messages after a start wait for it); from here on
 // the chat's event loop comes before this thread.
-parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
+parentPort.postMessage({
+  seq: 0,
+  thread: lowerThreadPriority(workerData.nice, workerData.batch) ?? null,
+});
 
 parentPort.on("message", (message) => {
   if (message.close === true) {

@@ -45,6 +45,11 @@ export interface HistorySettings
    * have the CPU first when it is contended; 0 leaves them as the process runs.
    */
   threadNice: number;
+  /**
+   * Whether the store's writer and search threads run under Linux's SCHED_BATCH: woken (a
+   * batch handed over), they wait for the running thread's turn instead of preempting it.
+   */
+  threadBatch: boolean;
 }
 
 /** Figures of {@link History}: its writer's, and how its writer's thread is scheduled. */
@@ -54,6 +59,8 @@ export interface HistoryStats extends HistoryWriterStats {
    * (history in memory, `writeThread: false`) or where it could not be read (no /proc).
    */
   writerNice?: number;
+  /** Whether the writer's thread runs under SCHED_BATCH (absent as `writerNice` is). */
+  writerBatch?: boolean;
 }
 
 /** What {@link History} reports to its owner. */
@@ -95,7 +102,7 @@ export class History {
       settings.readTurnMs,
     );
     // Before the threads start: each lowers its own priority as it starts.
-    store.setThreadNice?.(settings.threadNice);
+    store.setThreadPriority?.({ nice: settings.threadNice, batch: settings.threadBatch });
     this.backgroundWriter = settings.writeThread ? store.openMessageWriter?.() : undefined;
     this.writer = new HistoryWriter(this.backgroundWriter ?? store, {
       flushMs: settings.flushMs,
@@ -115,10 +122,11 @@ export class History {
     }
   }
 
-  /** Writer figures (written, queued, dropped, failures, paused) and the thread's nice value. */
+  /** Writer figures (written, queued, dropped, failures, paused) and how its thread runs. */
   get stats(): HistoryStats {
-    const writerNice = this.backgroundWriter?.priority?.nice;
-    return writerNice === undefined ? this.writer.stats : { ...this.writer.stats, writerNice };
+    const priority = this.backgroundWriter?.priority;
+    if (priority === undefined) return this.writer.stats;
+    return { ...this.writer.stats, writerNice: priority.nice, writerBatch: priority.batch };
   }
 
   /** Queues a room message for writing. */

@@ -26,7 +26,10 @@ const search = db.prepare(
 
 // Set up at the process's priority (the first search waits for it), then a search is
 // background work like the writer's: the chat's event loop comes first.
-parentPort.postMessage({ seq: 0, thread: lowerThreadPriority(workerData.nice) ?? null });
+parentPort.postMessage({
+  seq: 0,
+  thread: lowerThreadPriority(workerData.nice, workerData.batch) ?? null,
+});
 
 parentPort.on("message", (message) => {
   if (message.close === true) {

@@ -4,12 +4,14 @@ import Database from "better-sqlite3";
 import {
   DEFAULT_FTS_INDEX_DELAY_MS,
   DEFAULT_FTS_INDEX_EVERY_ROWS,
+  DEFAULT_STORE_THREAD_BATCH,
   DEFAULT_STORE_THREAD_NICE,
 } from "../defaults.js";
 import { type ChatErrorCode, StoreError } from "../errors.js";
 import { BackgroundSearch, type SearchRow } from "./background-search.js";
 import { BackgroundWriter } from "./background-writer.js";
 import { MIGRATIONS } from "./migrations.js";
+import type { ThreadPriority, ThreadPriorityOptions } from "./store-thread.js";
 import type {
   ChatStore,
   ClosableMessageSink,
@@ -241,8 +243,11 @@ export class SqliteStore implements ChatStore {
   private writer: BackgroundWriter | undefined;
   /** The full-text search's thread (a database on disk only), started at the first search. */
   private searcher: BackgroundSearch | undefined;
-  /** The nice value of the threads started from now on (see {@link setThreadNice}). */
-  private threadNice = DEFAULT_STORE_THREAD_NICE;
+  /** How the threads started from now on lower their priority (see {@link setThreadPriority}). */
+  private threadPriority: ThreadPriorityOptions = {
+    nice: DEFAULT_STORE_THREAD_NICE,
+    batch: DEFAULT_STORE_THREAD_BATCH,
+  };
 
   constructor(
     private readonly db: Database.Database,
@@ -343,16 +348,17 @@ export class SqliteStore implements ChatStore {
   }
 
   /**
-   * The nice value the writer's and search's threads started after this call lower themselves
-   * to, on Linux (default 2; 0 leaves them as the process runs). A thread already started
-   * keeps its value: an unprivileged thread cannot take back the CPU share it gave up.
+   * How the writer's and search's threads started after this call lower their priority, on
+   * Linux: the nice value (default DEFAULT_STORE_THREAD_NICE; 0 leaves it as the process's)
+   * and SCHED_BATCH (default DEFAULT_STORE_THREAD_BATCH). A thread already started keeps what it
+   * has: an unprivileged thread cannot take back the priority it gave up.
    */
-  setThreadNice(nice: number): void {
-    this.threadNice = nice;
+  setThreadPriority(priority: ThreadPriorityOptions): void {
+    this.threadPriority = { ...priority };
   }
 
-  /** The search thread's id and nice value once it has started (undefined if unknown). */
-  get searchThreadPriority(): { tid: number; nice: number } | undefined {
+  /** The search thread's id, nice value and policy once it has started (undefined if unknown). */
+  get searchThreadPriority(): ThreadPriority | undefined {
     return this.searcher?.priority;
   }
 
@@ -371,7 +377,7 @@ export class SqliteStore implements ChatStore {
       maxPageCount: this.files.maxPageCount,
       indexDelayMs: this.files.indexDelayMs,
       indexEveryRows: this.files.indexEveryRows,
-      nice: this.threadNice,
+      priority: this.threadPriority,
     });
     return this.writer;
   }
@@ -454,7 +460,7 @@ export class SqliteStore implements ChatStore {
     this.searcher ??= new BackgroundSearch({
       file: this.file,
       lockTimeoutMs: this.files.lockTimeoutMs,
-      nice: this.threadNice,
+      priority: this.threadPriority,
     });
     return this.searcher.search(ftsQuery(words), roomKey, limit).then(({ rows, ms }) => {
       spent?.(ms);

@@ -12,12 +12,22 @@ export interface ThreadPriority {
   tid: number;
   /** The nice value it runs at (0 is the process's default; higher yields the CPU sooner). */
   nice: number;
+  /** Whether it runs under SCHED_BATCH (a woken thread does not preempt the running one). */
+  batch: boolean;
+}
+
+/** How a store thread lowers its priority as it starts (see thread-priority.js). */
+export interface ThreadPriorityOptions {
+  /** The nice value to lower it to (0: as the process). */
+  nice: number;
+  /** Whether to run it under SCHED_BATCH. */
+  batch: boolean;
 }
 
 /** What a thread posts once at start, before any answer (seq 0 is never a request's). */
 interface StartReply {
   seq: 0;
-  /** Its priority after lowering it, or null where that could not be done. */
+  /** Its priority after lowering it, or null where it is unknown (no /proc). */
   thread: ThreadPriority | null;
 }
 
@@ -38,8 +48,8 @@ export class StoreThread<R extends ThreadReply> {
   private nextSeq = 1;
   private closing: Promise<void> | undefined;
   /**
-   * The running thread's id and nice value, once it has reported them; undefined before that,
-   * and where its priority could not be read or set (no /proc: it runs as the process does).
+   * The running thread's id, nice value and policy, once it has reported them; undefined before
+   * that, and where they could not be read (no /proc: it runs as the process does).
    */
   priority: ThreadPriority | undefined;
 

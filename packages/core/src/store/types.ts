@@ -115,10 +115,11 @@ export interface ClosableMessageSink extends MessageSink {
    */
   pruneMessages?(rule: RetentionRule, now: number, budget: number): Promise<number>;
   /**
-   * The writer's thread as the operating system schedules it (its id and nice value), for a
-   * writer with a thread, once the thread has reported it; undefined where it is unknown.
+   * The writer's thread as the operating system schedules it (its id, nice value, and whether
+   * it runs under SCHED_BATCH), for a writer with a thread, once the thread has reported it;
+   * undefined where it is unknown.
    */
-  readonly priority?: { tid: number; nice: number } | undefined;
+  readonly priority?: { tid: number; nice: number; batch: boolean } | undefined;
 }
 
 /** A room's topic as stored. */
@@ -151,11 +152,11 @@ export interface ChatStore {
    */
   openMessageWriter?(): ClosableMessageSink | undefined;
   /**
-   * The nice value (Linux) that the store's own threads (history writer, search) started after
-   * this call lower themselves to: 0 leaves them as the process runs, higher lets the event
-   * loop have the CPU first. Without it a store's threads use its own default.
+   * How the store's own threads (history writer, search) started after this call lower their
+   * priority on Linux, so that the event loop has the CPU first: a nice value (0: as the
+   * process) and whether to run under SCHED_BATCH. Without it a store uses its own defaults.
    */
-  setThreadNice?(nice: number): void;
+  setThreadPriority?(priority: { nice: number; batch: boolean }): void;
   /** Messages of one room for a history query, oldest first. */
   queryMessages(query: HistoryQuery): Awaitable<StoredMessage[]>;
   /** Messages of one room containing every word (full-text), the newest `limit`, oldest first. */
