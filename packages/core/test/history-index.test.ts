@@ -60,6 +60,8 @@ function runKilledWriter(file: string, batches: number): Promise<NodeJS.Signals 
     });
     let acked = 0;
     worker.on("message", (reply) => {
+      // seq 0 is the thread's start report (its priority), not an acknowledgement.
+      if (reply.seq === 0) return;
       if (reply.error) { console.error(reply.error.message); process.exit(2); }
       if (++acked === ${batches}) process.kill(process.pid, "SIGKILL");
     });
