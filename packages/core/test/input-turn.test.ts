@@ -11,7 +11,13 @@ import { JsonWebSocket } from "./ws-peers.js";
 
 /** Frames each flooder sends, all at once: far more than one turn may handle. */
 const FLOOD_FRAMES = 30_000;
-/** The most an honest chatter's line may take to reach the room while the flood lasts, in ms. */
+/**
+ * The most an honest chatter's line may take to reach the room while the flood lasts, in ms,
+ * for all but a tenth of its lines: on a busy machine the scheduler alone can hold the server
+ * for 100-300 ms now and then, whatever the server does. With the turn's bound the chatter was
+ * heard about 50 times during the flood, in 11-47 ms each; without it 3 to 6 times, the first
+ * lines waiting 330-940 ms.
+ */
 const MAX_HONEST_DELAY_MS = 250;
 /** Frames per WebSocket message: one message must stay within the 16 KiB line limit. */
 const FRAMES_PER_WS_MESSAGE = 150;
@@ -85,9 +91,12 @@ describe("input is bounded per event-loop turn, all connections together", () =>
     }
     await until(floodDone, "every flood frame's ack", 30_000);
 
-    // The flood took many turns: the chatter was heard several times meanwhile.
-    expect(delays.length).toBeGreaterThan(3);
-    expect(Math.max(...delays)).toBeLessThan(MAX_HONEST_DELAY_MS);
+    // The flood took many turns: the chatter was heard many times meanwhile, nearly always soon.
+    expect(delays.length).toBeGreaterThan(10);
+    const late = delays.filter((delay) => delay >= MAX_HONEST_DELAY_MS);
+    expect(late.length, `late lines: ${late.map(Math.round).join(", ")} ms`).toBeLessThanOrEqual(
+      Math.floor(delays.length / 10),
+    );
     // Nothing of the flood was lost or reordered: each frame answered, in the order sent.
     const jsonRefs = jsonFlooder.lines
       .filter((l) => l.includes('"type":"ack"'))
