@@ -76,6 +76,7 @@ export class RedisCluster implements RoomBus {
     published: 0,
     received: 0,
     dmsReceived: 0,
+    dmsKept: 0,
     recovered: 0,
     lost: 0,
     outbox: 0,
@@ -776,6 +777,7 @@ export class RedisCluster implements RoomBus {
     }
     if (message.dmKept !== undefined) {
       const { frame, fromAccount, toAccount } = message.dmKept;
+      this.stats.dmsKept += 1;
       this.hub?.recordSentDm(frame, fromAccount, toAccount);
       return;
     }
