@@ -110,6 +110,8 @@ interface Model {
    * between accounts on two nodes of a cluster).
    */
   dmsKept: number[];
+  /** The last DM stored: who sent it (a member id), from which account, to which. */
+  lastDm: { senderId: number; fromAccount: string; toAccount: string } | undefined;
 }
 
 /** The `topic` event a joiner of `room` hears, if the room has a topic. */
@@ -182,6 +184,15 @@ async function check(model: Model, real: Real): Promise<void> {
   // hear it; that race is the cluster's, not the model's).
   while (real.servers.some((server) => (server.stats().cluster?.outbox ?? 0) > 0)) {
     if (Date.now() > deadline) throw new Error("the nodes did not publish their batches");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  // Then until every node has applied every batch of its rooms: a member that does not read is
+  // not waited for below, and what a node tells it next (a DM) must come after them.
+  while (real.servers.length > 1) {
+    const caughtUp = await Promise.all(real.servers.map((server) => server.cluster!.caughtUp()));
+    if (caughtUp.every(Boolean)) break;
+    if (Date.now() > deadline)
+      throw new Error("the nodes did not apply every batch of their rooms");
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 
@@ -428,6 +439,7 @@ class Dm extends OnClient {
       text,
     };
     for (const node of new Set([me.node, target.node])) m.storedDms[node]!.push(dm);
+    m.lastDm = { senderId: id, fromAccount: me.account!, toAccount: target.account! };
   }
   override toString() {
     return `dm(${this.pick} -> ${this.to}${this.loggedIn ? ", logged in" : ""})`;
@@ -822,6 +834,16 @@ class Unban implements fc.AsyncCommand<Model, Real> {
 // holds it), are refused registered nicks, and page back their stored DMs. Each node of a
 // cluster has its own accounts (its own store): the model keeps them per node.
 
+/**
+ * Accounts in every node's store before the run (as an administrator would provision them):
+ * members of both nodes log in to them, so that DMs between accounts on two nodes are read back
+ * on both (a node reads a conversation only with accounts it knows).
+ */
+const PRESET_ACCOUNTS = new Map([
+  ["gold", "gold-password"],
+  ["pink", "pink-password"],
+]);
+
 /** What a clear-text login line sets off: the server warns that the password was readable. */
 const CLEAR_TEXT_WARNING = "*** warning: this connection is not encrypted";
 
@@ -1029,26 +1051,50 @@ class TakeRegistered extends OnClient {
  * JSON `history` request with `nick`): exactly the last N DMs between the two accounts sent
  * while both ends were logged in, in order, with their ids (JSON clients see the ids).
  */
-class DmHistory extends OnClient {
+class DmHistory implements fc.AsyncCommand<Model, Real> {
+  /**
+   * @param lastSender the member that sent the last stored DM asks about that conversation (in
+   * a cluster its node's copy came back from the recipient's node), if it is still logged in
+   */
   constructor(
-    pick: number,
+    readonly pick: number,
     readonly accountPick: number,
     readonly limit: number,
-  ) {
-    super(pick);
+    readonly lastSender = false,
+  ) {}
+  /** Who asks, and about which account (maybe one its node does not know). */
+  private ask(m: Model): { id: number; me: ModelMember; other: string } | undefined {
+    if (this.lastSender) {
+      const last = m.lastDm;
+      const me = last === undefined ? undefined : m.members.get(last.senderId);
+      if (me === undefined || !me.reading || me.account !== last!.fromAccount) return undefined;
+      return { id: last!.senderId, me, other: last!.toAccount };
+    }
+    const ids = [...m.members.keys()];
+    if (ids.length === 0) return undefined;
+    const id = ids[this.pick % ids.length]!;
+    const me = m.members.get(id)!;
+    if (!me.reading || me.account === undefined) return undefined;
+    // An odd pick asks about an account it has DMs with on this node, when there is one.
+    const talkedWith = accountsOn(m, me.node).filter((name) =>
+      m.storedDms[me.node]!.some((dm) => dm.conversation === conversation(me.account!, name)),
+    );
+    const names =
+      this.accountPick % 2 === 1 && talkedWith.length > 0 ? talkedWith : accountsOn(m, me.node);
+    return { id, me, other: names[this.accountPick % names.length]! };
   }
-  override check(m: Readonly<Model>) {
-    if (m.members.size === 0) return false;
-    const [, me] = this.target(m as Model);
-    return me.reading && me.account !== undefined;
+  check(m: Readonly<Model>) {
+    return this.ask(m as Model) !== undefined;
   }
   async run(m: Model, r: Real) {
-    const [id, me] = this.target(m);
+    const { id, me, other } = this.ask(m)!;
     const client = r.clients.get(id)!;
-    const names = accountsOn(m, me.node);
-    const other = names[this.accountPick % names.length]!;
+    // A node reads a conversation only with an account it knows (each node has its own).
+    const known = m.accounts[me.node]!.has(other);
     const key = conversation(me.account!, other);
-    const kept = m.storedDms[me.node]!.filter((dm) => dm.conversation === key).slice(-this.limit);
+    const kept = known
+      ? m.storedDms[me.node]!.filter((dm) => dm.conversation === key).slice(-this.limit)
+      : [];
     const json = !speaksText(me.kind);
     me.expected.push(
       ...kept.map((dm) => `dmhist ${dm.from} ${dm.to} ${dm.text}${json ? ` id=${dm.id}` : ""}`),
@@ -1065,9 +1111,15 @@ class DmHistory extends OnClient {
       ref,
       /^\*\*\* (end of history|no messages found)|^!!! CHAT_ERR_(DM_HISTORY|HISTORY)/,
     );
-    if (json) expect(JSON.parse(answer)).toMatchObject({ type: "ack" });
+    // The stored DMs come before the answer: compared now, not waited for.
+    expect(client.heard, `what ${me.nick} (${me.kind}) heard`).toEqual(me.expected);
+    const count = kept.length;
+    if (!known) {
+      const code = "CHAT_ERR_DM_HISTORY_ACCOUNTS";
+      if (json) expect(JSON.parse(answer)).toMatchObject({ type: "error", code });
+      else expect(answer).toMatch(new RegExp(`^!!! ${code}: ${other} is not a registered nick`));
+    } else if (json) expect(JSON.parse(answer)).toMatchObject({ type: "ack" });
     else {
-      const count = kept.length;
       expect(answer).toBe(
         count === 0
           ? "*** no messages found"
@@ -1076,8 +1128,9 @@ class DmHistory extends OnClient {
     }
     await check(m, r);
   }
-  override toString() {
-    return `dm-history(${this.pick}, ${this.accountPick}, ${this.limit})`;
+  toString() {
+    const who = this.lastSender ? "last sender" : `${this.pick}, ${this.accountPick}`;
+    return `dm-history(${who}, ${this.limit})`;
   }
 }
 
@@ -1109,7 +1162,7 @@ const commands = [
   // Accounts (see the section above).
   pick.map((p) => new Register(p)),
   pick.map((p) => new Register(p)),
-  pick.map((p) => new Register(p)),
+  fc.tuple(pick, pick).map(([p, q]) => new Login(p, q)),
   fc.tuple(pick, pick).map(([p, q]) => new Login(p, q)),
   fc.tuple(pick, pick).map(([p, q]) => new Login(p, q)),
   fc.tuple(pick, pick).map(([p, q]) => new TakeRegistered(p, q)),
@@ -1117,7 +1170,8 @@ const commands = [
   fc.tuple(pick, pick).map(([p, q]) => new Dm(p, q, true)),
   fc.tuple(pick, pick).map(([p, q]) => new Dm(p, q, true)),
   fc.tuple(pick, pick, fc.integer({ min: 1, max: 6 })).map(([p, q, n]) => new DmHistory(p, q, n)),
-  fc.tuple(pick, pick, fc.integer({ min: 1, max: 6 })).map(([p, q, n]) => new DmHistory(p, q, n)),
+  fc.integer({ min: 1, max: 6 }).map((n) => new DmHistory(0, 0, n, true)),
+  fc.integer({ min: 1, max: 6 }).map((n) => new DmHistory(0, 0, n, true)),
 ];
 
 describe("the hub against a reference model, over real sockets", () => {
@@ -1168,6 +1222,15 @@ describe("the hub against a reference model, over real sockets", () => {
         createdAt: Date.now(),
         operator: true,
       });
+      for (const [name, password] of PRESET_ACCOUNTS) {
+        store.createAccount({
+          key: name,
+          name,
+          passwordHash: cheapHash(password),
+          createdAt: Date.now(),
+          operator: false,
+        });
+      }
     }
     const policies = stores.map(() => createAcceptPolicy({}));
     const started: Array<Awaited<ReturnType<typeof startServer>>> = [];
@@ -1201,46 +1264,53 @@ describe("the hub against a reference model, over real sockets", () => {
 
   async function modelRuns(nodes: number, runs: number): Promise<void> {
     await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "+1" }), async (cmds) => {
-        await using s = await startServers(nodes);
-        const operator = await openOperator(s.targets[0]!.port);
-        const real: Real = {
-          servers: s.servers,
-          targets: s.targets,
-          clients: new Map(),
-          operator,
-          policies: s.policies,
-          dmIds: s.dmIds,
-        };
-        const model: Model = {
-          members: new Map(),
-          nextId: 0,
-          nextText: 0,
-          usedNicks: new Set(),
-          // The operator's lines were requests too.
-          requests: requestsIn(real),
-          said: new Map(),
-          nodes,
-          topics: new Map(),
-          operator: true,
-          outsiderBanned: false,
-          accounts: Array.from({ length: nodes }, () => new Map()),
-          storedDms: Array.from({ length: nodes }, () => []),
-          dmsKept: Array.from({ length: nodes }, () => 0),
-        };
-        try {
-          await fc.asyncModelRun(() => ({ model, real }), cmds);
-          // Everyone reads again at the end: what the paused ones missed must have waited.
-          for (const [id, member] of model.members) {
-            member.reading = true;
-            real.clients.get(id)!.resume();
+      fc.asyncProperty(
+        fc.commands(commands, {
+          maxCommands: 60,
+          size: "+1",
+        }),
+        async (cmds) => {
+          await using s = await startServers(nodes);
+          const operator = await openOperator(s.targets[0]!.port);
+          const real: Real = {
+            servers: s.servers,
+            targets: s.targets,
+            clients: new Map(),
+            operator,
+            policies: s.policies,
+            dmIds: s.dmIds,
+          };
+          const model: Model = {
+            members: new Map(),
+            nextId: 0,
+            nextText: 0,
+            usedNicks: new Set(),
+            // The operator's lines were requests too.
+            requests: requestsIn(real),
+            said: new Map(),
+            nodes,
+            topics: new Map(),
+            operator: true,
+            outsiderBanned: false,
+            accounts: Array.from({ length: nodes }, () => new Map(PRESET_ACCOUNTS)),
+            storedDms: Array.from({ length: nodes }, () => []),
+            dmsKept: Array.from({ length: nodes }, () => 0),
+            lastDm: undefined,
+          };
+          try {
+            await fc.asyncModelRun(() => ({ model, real }), cmds);
+            // Everyone reads again at the end: what the paused ones missed must have waited.
+            for (const [id, member] of model.members) {
+              member.reading = true;
+              real.clients.get(id)!.resume();
+            }
+            await check(model, real);
+          } finally {
+            for (const client of real.clients.values()) client.reset();
+            operator.close();
           }
-          await check(model, real);
-        } finally {
-          for (const client of real.clients.values()) client.reset();
-          operator.close();
-        }
-      }),
+        },
+      ),
       { numRuns: runs },
     );
   }
@@ -1251,6 +1321,6 @@ describe("the hub against a reference model, over real sockets", () => {
   }, 240_000);
 
   it("the same holds with clients spread over two nodes of a cluster on Redis", async () => {
-    await modelRuns(2, Number(process.env["TCPCHAT_CLUSTER_MODEL_RUNS"] ?? 15));
+    await modelRuns(2, Number(process.env["TCPCHAT_CLUSTER_MODEL_RUNS"] ?? 30));
   }, 240_000);
 });

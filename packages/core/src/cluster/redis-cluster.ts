@@ -315,6 +315,25 @@ export class RedisCluster implements RoomBus {
     return this.rooms.get(roomKey)?.remote.keys() ?? [];
   }
 
+  /**
+   * Whether every room open here has applied every batch Redis holds for it (the room's
+   * position here is its position in Redis): what a probe, or a test between two steps, waits
+   * for before it expects another node's batches to have reached the members here. One HMGET
+   * per open room.
+   */
+  async caughtUp(): Promise<boolean> {
+    for (const room of this.rooms.values()) {
+      if (room.closed) continue;
+      if (!room.ready) return false;
+      const [epoch, seq] = await this.client.hmGet(this.roomKey(room.key, "meta"), [
+        "epoch",
+        "seq",
+      ]);
+      if ((epoch ?? "") !== room.log.epoch || Number(seq ?? 0) > room.log.seq) return false;
+    }
+    return true;
+  }
+
   remoteCount(roomKey: string): number {
     return this.rooms.get(roomKey)?.remote.size ?? 0;
   }
