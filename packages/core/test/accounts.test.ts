@@ -51,6 +51,25 @@ describe("accounts", () => {
     alice.close();
   });
 
+  it("passwordLimits.scrypt sets the cost of new hashes; a login checks the cost stored", async () => {
+    await using store = memoryStore();
+    await using s = await startServer({
+      store,
+      modeSettleMs: 50,
+      passwordLimits: { scrypt: { ln: 4, r: 8, p: 1 } },
+    });
+    const alice = await LineClient.greeted(s.port);
+    await alice.ask("/nick alice", /is now known as alice$/);
+    await alice.ask("/register hunter2hunter2", /^\*\*\* registered alice/);
+    expect(store.getAccount("alice")!.passwordHash).toMatch(/^\$scrypt\$ln=4,r=8,p=1\$/);
+    alice.close();
+    const again = await LineClient.greeted(s.port);
+    expect(await again.ask("/login alice hunter2hunter2", /^(\*\*\* logged in|!!! )/)).toBe(
+      "*** logged in as alice",
+    );
+    again.close();
+  });
+
   it("logging in renames whoever holds the nick to a guest nick, with a notice", async () => {
     await using store = memoryStore();
     await using s = await startServer({ store, modeSettleMs: 50 });

@@ -89,6 +89,9 @@ describe("direct-message history across nodes", () => {
     expect(onB).toEqual(onA);
     expect(await a.written()).toBe(2);
     expect(await b.written()).toBe(2);
+    // Each node stored one DM as its sender's copy, told by the other node.
+    expect(a.server.stats().cluster!.dmsKept).toBe(1);
+    expect(b.server.stats().cluster!.dmsKept).toBe(1);
   });
 
   it("a DM across nodes with a guest at either end is delivered and stored nowhere", async () => {
@@ -119,8 +122,10 @@ describe("direct-message history across nodes", () => {
         ),
       ).toHaveLength(1);
     }
-    // Only the marker, on both nodes.
+    // Only the marker, on both nodes: the sender's node kept its copy, the other kept none.
     expect(await a.written()).toBe(1);
     expect(await b.written()).toBe(1);
+    expect(b.server.stats().cluster!.dmsKept).toBe(1);
+    expect(a.server.stats().cluster!.dmsKept).toBe(0);
   });
 });

@@ -35,7 +35,8 @@ export interface ModelTarget {
  * a room message from history (on join, or asked for), and `topic ROOM TEXT` (TEXT empty: the
  * topic was cleared) when the topic changes or on joining a room that has one. A member an
  * operator kicked or banned is heard leaving as `kick ROOM NICK` or `ban ROOM NICK` (its part
- * carries the operator's reason). Everything else (acks,
+ * carries the operator's reason). A stored DM sent for a `history` request with a nick is
+ * `dmhist FROM TO TEXT`, with ` id=ID` for JSON clients (text lines show no id). Everything else (acks,
  * presence, notices, errors, the greeting) is not an event the model predicts.
  */
 export type HeardEvent = string;
@@ -49,6 +50,10 @@ const TEXT_PATTERNS: Array<[RegExp, (m: RegExpExecArray) => HeardEvent]> = [
   [/^#(\S+) <-- (\S+) left(?: \(.*\))?$/, (m) => `part ${m[1]} ${m[2]}`],
   [/^\*\*\* (\S+) is now known as (\S+)$/, (m) => `nick ${m[1]} ${m[2]}`],
   [/^\*dm\* <(\S+)> (.*)$/, (m) => `dm ${m[1]} ${m[2]}`],
+  [
+    /^\*dm\* \[history \d\d-\d\d \d\d:\d\dZ\] <(\S+)> -> (\S+): (.*)$/,
+    (m) => `dmhist ${m[1]} ${m[2]} ${m[3]}`,
+  ],
   [
     /^\*\*\* topic of #(\S+): (.*) \(set by \S+ \d\d-\d\d \d\d:\d\dZ\)$/,
     (m) => `topic ${m[1]} ${m[2]}`,
@@ -83,7 +88,10 @@ function heardFromJson(line: string): HeardEvent | null {
     case "nick":
       return `nick ${f["old"]} ${f["new"]}`;
     case "dm":
-      return `dm ${f["from"]} ${f["text"]}`;
+      // A stored DM (a `history` request with a nick) carries its id, which the model knows.
+      return f["history"]
+        ? `dmhist ${f["from"]} ${f["to"]} ${f["text"]} id=${f["id"]}`
+        : `dm ${f["from"]} ${f["text"]}`;
     case "topic":
       return `topic ${f["room"]} ${f["text"]}`;
     default:
@@ -108,6 +116,8 @@ export class ModelClient {
   readonly heard: HeardEvent[] = [];
   readonly lines: string[] = [];
   private buffered = "";
+  /** Set once its own arrival was heard: later renames from a guest nick are events. */
+  private arrived = false;
   closed = false;
   private link: Link | undefined;
 
@@ -140,6 +150,7 @@ export class ModelClient {
     else client.write(JSON.stringify({ type: "hello", proto: 1, nick }));
     // Its own arrival is the first event it hears.
     await client.until(() => client.heard.includes(`join lobby ${nick}`), `${nick} to arrive`);
+    client.arrived = true;
     return client;
   }
 
@@ -267,8 +278,9 @@ export class ModelClient {
     this.lines.push(line);
     const event =
       !speaksText(this.kind) && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
-    // The rename from the guest nick of the greeting is not predicted (the guest is random).
-    if (event !== null && !/^nick guest-/.test(event)) this.heard.push(event);
+    // The rename from the guest nick of the greeting is not predicted (the guest is random);
+    // a member renamed to a guest nick later (its nick's owner logged in) may rename again.
+    if (event !== null && (this.arrived || !/^nick guest-/.test(event))) this.heard.push(event);
   }
 }
 

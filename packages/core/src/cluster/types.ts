@@ -84,6 +84,11 @@ export interface ClusterStats {
   received: number;
   /** Direct messages from other nodes for a session here. */
   dmsReceived: number;
+  /**
+   * Direct messages sent from here between two accounts that another node delivered and told
+   * this node to store as well (the sender's copy of the conversation).
+   */
+  dmsKept: number;
   /** Batches fetched from a room's stream after a gap or a reconnect. */
   recovered: number;
   /** Batches known lost (past the stream's cap, or a log that restarted empty). */

@@ -241,11 +241,13 @@ export interface ChatServerOptions {
   loginGraceMs?: number;
   /**
    * The password defences, each field replacing the default as a whole: failed-login and
-   * registration throttles per address and account, and the gate on password hashes running at
-   * once (default: as many as half the machine's cores, 32 waiting, 2 per address).
+   * registration throttles per address and account, the gate on password hashes running at
+   * once (default: as many as half the machine's cores, 32 waiting, 2 per address), and the
+   * scrypt cost of new hashes (default ln=15, r=8, p=1: 32 MiB each; a check always uses the
+   * cost stored with its hash, so lowering it weakens only the passwords registered meanwhile).
    */
   passwordLimits?: Partial<
-    Pick<AccountSettings, "throttle" | "registrationThrottle" | "passwordGate">
+    Pick<AccountSettings, "throttle" | "registrationThrottle" | "passwordGate" | "scrypt">
   >;
 }
 
