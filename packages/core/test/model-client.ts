@@ -2,16 +2,32 @@ import { connect } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import { connect as tlsConnect } from "node:tls";
 import WebSocket from "ws";
+import { parseServerFrames } from "../src/index.js";
 
 /**
  * A client's kind in the model-based test: text lines, JSON lines or JSON over WebSocket, each
  * in the clear, text lines and WebSocket inside TLS on the same port, and a telnet client (text
  * lines with telnet's negotiation in the stream, CRLF line ends, 8-bit once asked for it).
+ * `json-runs` is a JSON-lines client that asks for runs of messages (spec 4.6), as the
+ * WebSocket client in the clear does (like the browser chat); `json` and `wss` do not.
  */
-export type Kind = "text" | "json" | "ws" | "tls-text" | "wss" | "telnet";
+export type Kind = "text" | "json" | "json-runs" | "ws" | "tls-text" | "wss" | "telnet";
 
 /** Every kind, for the generators. */
-export const KINDS: readonly Kind[] = ["text", "json", "ws", "tls-text", "wss", "telnet"];
+export const KINDS: readonly Kind[] = [
+  "text",
+  "json",
+  "json-runs",
+  "ws",
+  "tls-text",
+  "wss",
+  "telnet",
+];
+
+/** Whether the kind's hello asks for runs of messages as `messages` frames (spec 4.6). */
+export function asksForRuns(kind: Kind): boolean {
+  return kind === "json-runs" || kind === "ws";
+}
 
 /** Whether the kind speaks the text protocol (commands as `/lines`), not JSON frames. */
 export function speaksText(kind: Kind): boolean {
@@ -76,8 +92,24 @@ function operatorRemoval(reason: string | undefined): "kick" | "ban" | undefined
   return undefined;
 }
 
-function heardFromJson(line: string): HeardEvent | null {
-  const f = JSON.parse(line) as Record<string, string>;
+/**
+ * The events of one JSON line: one, or one per message of a run (spec 4.6), which core's
+ * parser expands into the `message` frames it stands for.
+ */
+function heardFromJson(line: string): HeardEvent[] {
+  if (!line.startsWith('{"type":"messages"')) {
+    const event = heardFromFrame(JSON.parse(line) as Record<string, string>);
+    return event === null ? [] : [event];
+  }
+  const { frames, error } = parseServerFrames(line);
+  if (error !== undefined) throw error;
+  return frames.flatMap((frame) => {
+    const event = heardFromFrame(frame as unknown as Record<string, string>);
+    return event === null ? [] : [event];
+  });
+}
+
+function heardFromFrame(f: Record<string, string>): HeardEvent | null {
   switch (f["type"]) {
     case "message":
       return `${f["history"] ? "hist" : "msg"} ${f["room"]} ${f["from"]} ${f["text"]}`;
@@ -147,7 +179,10 @@ export class ModelClient {
       await client.until(() => client.lines.length > 0, "the greeting");
     }
     if (speaksText(kind)) client.write(`/nick ${nick}`);
-    else client.write(JSON.stringify({ type: "hello", proto: 1, nick }));
+    else {
+      const runs = asksForRuns(kind) ? { compact: true } : {};
+      client.write(JSON.stringify({ type: "hello", proto: 1, nick, ...runs }));
+    }
     // Its own arrival is the first event it hears.
     await client.until(() => client.heard.includes(`join lobby ${nick}`), `${nick} to arrive`);
     client.arrived = true;
@@ -156,6 +191,11 @@ export class ModelClient {
 
   write(line: string): void {
     this.link!.write(line);
+  }
+
+  /** Writes several lines at once: one TCP write, or one WebSocket message. */
+  writeLines(lines: readonly string[]): void {
+    this.link!.write(lines.join(this.kind === "telnet" ? "\r\n" : "\n"));
   }
 
   pause(): void {
@@ -276,11 +316,18 @@ export class ModelClient {
 
   private take(line: string): void {
     this.lines.push(line);
-    const event =
-      !speaksText(this.kind) && line.startsWith("{") ? heardFromJson(line) : heardFromText(line);
-    // The rename from the guest nick of the greeting is not predicted (the guest is random);
-    // a member renamed to a guest nick later (its nick's owner logged in) may rename again.
-    if (event !== null && (this.arrived || !/^nick guest-/.test(event))) this.heard.push(event);
+    const text = heardFromText(line);
+    const events =
+      !speaksText(this.kind) && line.startsWith("{")
+        ? heardFromJson(line)
+        : text === null
+          ? []
+          : [text];
+    for (const event of events) {
+      // The rename from the guest nick of the greeting is not predicted (the guest is random);
+      // a member renamed to a guest nick later (its nick's owner logged in) may rename again.
+      if (this.arrived || !/^nick guest-/.test(event)) this.heard.push(event);
+    }
   }
 }
 

@@ -379,34 +379,46 @@ class Part extends OnClient {
   }
 }
 
+/**
+ * A member says `count` messages in one write: the server reads them in one turn, so members
+ * that ask for runs (spec 4.6) get two or more as one `messages` frame.
+ */
 class Say extends OnClient {
   constructor(
     pick: number,
     readonly roomPick: number,
+    readonly count = 1,
   ) {
     super(pick);
   }
   async run(m: Model, r: Real) {
     const [id, me] = this.target(m);
     const client = r.clients.get(id)!;
-    // A telnet client says Hangul: its bytes cross the telnet filter (8-bit once negotiated).
-    const text = me.kind === "telnet" ? `m${m.nextText++}-한글` : `m${m.nextText++}`;
     // A text client talks to its current room; a JSON client names any room it is in.
     const room = speaksText(me.kind)
       ? me.current
       : me.rooms[this.roomPick % Math.max(1, me.rooms.length)];
-    if (room !== undefined) {
-      for (const member of membersOf(m, room))
-        member.expected.push(`msg ${room} ${me.nick} ${text}`);
-      m.said.set(room, [...(m.said.get(room) ?? []), `${me.nick} ${text}`]);
+    const lines: string[] = [];
+    for (let i = 0; i < this.count; i++) {
+      // A telnet client says Hangul: its bytes cross the telnet filter (8-bit once negotiated).
+      const text = me.kind === "telnet" ? `m${m.nextText++}-한글` : `m${m.nextText++}`;
+      if (room !== undefined) {
+        for (const member of membersOf(m, room))
+          member.expected.push(`msg ${room} ${me.nick} ${text}`);
+        m.said.set(room, [...(m.said.get(room) ?? []), `${me.nick} ${text}`]);
+      }
+      m.requests += 1;
+      lines.push(
+        speaksText(me.kind)
+          ? text
+          : JSON.stringify({ type: "send", ref: "s", room: room ?? "lobby", text }),
+      );
     }
-    m.requests += 1;
-    if (speaksText(me.kind)) client.write(text);
-    else client.write(JSON.stringify({ type: "send", ref: "s", room: room ?? "lobby", text }));
+    client.writeLines(lines);
     await check(m, r);
   }
   override toString() {
-    return `say(${this.pick})`;
+    return this.count === 1 ? `say(${this.pick})` : `say(${this.pick}, ${this.count} at once)`;
   }
 }
 
@@ -1166,7 +1178,7 @@ const commands = [
   fc.tuple(pick, room).map(([p, r]) => new Join(p, r)),
   fc.tuple(pick, room).map(([p, r]) => new Part(p, r)),
   fc.tuple(pick, pick).map(([p, q]) => new Say(p, q)),
-  fc.tuple(pick, pick).map(([p, q]) => new Say(p, q)),
+  fc.tuple(pick, pick, fc.integer({ min: 2, max: 4 })).map(([p, q, count]) => new Say(p, q, count)),
   fc.tuple(pick, pick).map(([p, q]) => new Dm(p, q)),
   fc.tuple(pick, pick).map(([p, q]) => new Rename(p, q)),
   fc.tuple(pick, fc.constantFrom(...LEAVE_WAYS)).map(([p, how]) => new Leave(p, how)),
