@@ -194,12 +194,13 @@ export const DEFAULT_STORE_THREAD_NICE = 0;
 /**
  * Whether the store's own threads run under Linux's SCHED_BATCH: a woken thread does not
  * preempt the running one, so the writer handed a batch waits for the event loop's turn instead
- * of taking its core at once, and it keeps its share of the CPU. Measured on a busy 2-core
- * machine (the history guide has the runs), the event loop's time held inside postMessage by the
- * woken writer fell from a median of 229 ms per history-on server to 36 ms, about what nice 5
- * gives, while the write lag's median rose to 230 ms from 161 (nice 5: 1.1 s).
+ * of taking its core at once, and it keeps its share of the CPU. On a busy 2-core machine (the
+ * history guide has the runs) the event loop's time held inside postMessage by the woken writer
+ * fell from a median of 229 ms per history-on server to 36 ms, but no gain in deliveries could
+ * be told from the noise, on a busy machine or a quiet one (history on/off 0.77x with it, 0.80x
+ * without), so it is off unless asked for.
  */
-export const DEFAULT_STORE_THREAD_BATCH = true;
+export const DEFAULT_STORE_THREAD_BATCH = false;
 /** How often retention runs, in ms. */
 export const DEFAULT_RETENTION_EVERY_MS = 10_000;
 /** Most messages one retention run deletes (small batches keep the event loop free). */

@@ -124,23 +124,26 @@ describe.skipIf(!existsSync("/proc/thread-self"))(
     });
 
     it.skipIf(!hasChrt)(
-      "by default the writer's thread runs under SCHED_BATCH at the process's nice value; the event loop keeps its policy",
+      "asked for, the writer's thread runs under SCHED_BATCH at the process's nice value; by default it does not; the event loop keeps its policy",
       async () => {
-        expect(DEFAULT_STORE_THREAD_BATCH).toBe(true);
+        expect(DEFAULT_STORE_THREAD_BATCH).toBe(false);
         expect(DEFAULT_STORE_THREAD_NICE).toBe(0);
         const mainPolicy = policyOf(process.pid);
-        const store = openDataDirectory(dataDir());
-        try {
-          const writer = store.openMessageWriter()!;
-          await writer.appendMessages([message(1)]);
-          const thread = await until(() => writer.priority, "the writer's thread to report");
-          expect(thread.batch).toBe(true);
-          expect(policyOf(thread.tid)).toBe(SCHED_BATCH);
-          expect(niceOf(thread.tid)).toBe(niceOf(process.pid));
-          expect(policyOf(process.pid)).toBe(mainPolicy);
-          expect(mainPolicy).not.toBe(SCHED_BATCH);
-        } finally {
-          await store.close();
+        for (const batch of [true, undefined]) {
+          const store = openDataDirectory(dataDir());
+          try {
+            if (batch !== undefined) store.setThreadPriority({ nice: 0, batch });
+            const writer = store.openMessageWriter()!;
+            await writer.appendMessages([message(1)]);
+            const thread = await until(() => writer.priority, "the writer's thread to report");
+            expect(thread.batch).toBe(batch === true);
+            expect(policyOf(thread.tid) === SCHED_BATCH).toBe(batch === true);
+            expect(niceOf(thread.tid)).toBe(niceOf(process.pid));
+            expect(policyOf(process.pid)).toBe(mainPolicy);
+            expect(mainPolicy).not.toBe(SCHED_BATCH);
+          } finally {
+            await store.close();
+          }
         }
       },
     );

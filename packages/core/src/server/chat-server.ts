@@ -113,10 +113,11 @@ export interface HistoryOptions {
   threadNice?: number;
   /**
    * Run the store's history writer and search threads under Linux's SCHED_BATCH policy (default
-   * true; set with util-linux's `chrt`, skipped where it is missing). A batch handed to the
+   * false; set with util-linux's `chrt`, skipped where it is missing). A batch handed to the
    * writer then waits for the event loop's turn instead of preempting it at once, and keeps its
-   * share of the CPU, so history falls far less behind than with a higher `threadNice`. Reported
-   * as `history.writerBatch` in the server's stats.
+   * share of the CPU, so history falls far less behind than with a higher `threadNice`; no gain
+   * in deliveries was measured on a 2-core machine (the history guide). Reported as
+   * `history.writerBatch` in the server's stats.
    */
   threadBatch?: boolean;
 }
