@@ -1,6 +1,6 @@
 import { until } from "@tcpchat/testing/redis-server";
 import { describe, expect, it } from "vitest";
-import { createServer, openSqliteStore } from "../src/index.js";
+import { openSqliteStore } from "../src/index.js";
 import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient, retry } from "./helpers.js";
 
@@ -12,18 +12,8 @@ import { LineClient, retry } from "./helpers.js";
 
 const cluster = clusterFixture();
 
-async function startNode(prefix: string) {
-  const store = openSqliteStore(":memory:");
-  const server = createServer({ store, modeSettleMs: 50, redis: cluster.nodeRedis(prefix) });
-  const { port } = await server.listen(0, "127.0.0.1");
-  return {
-    server,
-    port,
-    async [Symbol.asyncDispose]() {
-      await server.close({ graceMs: 200 });
-      store.close();
-    },
-  };
+function startNode(prefix: string) {
+  return cluster.startNode(prefix, { store: openSqliteStore(":memory:"), modeSettleMs: 50 });
 }
 
 /** A text client that takes `nick` (once the node holding it before has let it go). */

@@ -1,6 +1,6 @@
 import { RedisServer } from "@tcpchat/testing/redis-server";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import type { ChatServerOptions } from "../src/index.js";
+import { type ChatServer, type ChatServerOptions, createServer } from "../src/index.js";
 
 /** What {@link clusterFixture} gives a test file. */
 export interface ClusterFixture {
@@ -10,6 +10,17 @@ export interface ClusterFixture {
   readonly open: Array<{ close(): void }>;
   /** A node's Redis options: key `prefix` (one cluster per prefix), quick heartbeats and TTL. */
   nodeRedis(prefix: string): NonNullable<ChatServerOptions["redis"]>;
+  /**
+   * Starts a node of cluster `prefix` on a free loopback port with `options`; disposing of it
+   * closes the server, and then its store when it has one.
+   */
+  startNode(prefix: string, options?: ChatServerOptions): Promise<ClusterNode>;
+}
+
+/** A node started by {@link ClusterFixture.startNode}. */
+export interface ClusterNode extends AsyncDisposable {
+  readonly server: ChatServer;
+  readonly port: number;
 }
 
 /**
@@ -37,6 +48,18 @@ export function clusterFixture(): ClusterFixture {
     open,
     nodeRedis(prefix) {
       return { url: this.redis.url, prefix, heartbeatMs: 200, nodeTtlMs: 1000 };
+    },
+    async startNode(prefix, options = {}) {
+      const server = createServer({ ...options, redis: this.nodeRedis(prefix) });
+      const { port } = await server.listen(0, "127.0.0.1");
+      return {
+        server,
+        port,
+        async [Symbol.asyncDispose]() {
+          await server.close({ graceMs: 200 });
+          options.store?.close();
+        },
+      };
     },
   };
 }

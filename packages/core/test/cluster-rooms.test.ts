@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { createServer } from "../src/index.js";
 import { clusterFixture } from "./cluster-fixture.js";
 import { LineClient } from "./helpers.js";
 
@@ -8,18 +7,8 @@ import { LineClient } from "./helpers.js";
 const cluster = clusterFixture();
 const open = cluster.open;
 
-async function startNode(prefix: string) {
-  const server = createServer({
-    redis: cluster.nodeRedis(prefix),
-  });
-  const { port } = await server.listen(0, "127.0.0.1");
-  return {
-    server,
-    port,
-    async [Symbol.asyncDispose]() {
-      await server.close({ graceMs: 200 });
-    },
-  };
+function startNode(prefix: string) {
+  return cluster.startNode(prefix);
 }
 
 async function member(port: number, nick: string, room: string): Promise<LineClient> {

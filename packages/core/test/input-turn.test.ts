@@ -1,3 +1,4 @@
+import { until } from "@tcpchat/testing/redis-server";
 import { describe, expect, it } from "vitest";
 import { LineClient, startServer } from "./helpers.js";
 import { JsonWebSocket } from "./ws-peers.js";
@@ -31,15 +32,6 @@ function ackRefs(frames: Array<Record<string, unknown>>): string[] {
 }
 
 const expectedRefs = (who: string) => Array.from({ length: FLOOD_FRAMES }, (_, i) => `${who}${i}`);
-
-/** Polls `condition` every few ms until it holds or `timeoutMs` passes (then throws `what`). */
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe("input is bounded per event-loop turn, all connections together", () => {
   it("a JSON-line and a WebSocket flood do not hold up a chatter, and every flood frame is answered in order", async () => {
