@@ -42,28 +42,25 @@ export const TEXT_CODEC: Codec = {
   },
 };
 
+/** One frame as a JSON line, the encoding of every structured codec's single frame. */
+function jsonLine(frame: ServerFrame): string {
+  return `${JSON.stringify(frame)}\n`;
+}
+
 /** Structured mode for a client that asked for `messages` runs (spec 4.6). */
 const JSON_COMPACT_CODEC: Codec = {
   id: 3,
   mode: "structured",
-  encode(frame) {
-    return Buffer.from(`${JSON.stringify(frame)}\n`, "utf8");
-  },
-  encodeBatch(frames) {
-    return Buffer.from(compactBatchLines(frames), "utf8");
-  },
+  encode: (frame) => Buffer.from(jsonLine(frame), "utf8"),
+  encodeBatch: (frames) => Buffer.from(compactBatchLines(frames), "utf8"),
 };
 
 /** The WebSocket binding for a client that asked for `messages` runs (spec 4.6). */
 const WS_COMPACT_CODEC: Codec = {
   id: 4,
   mode: "structured",
-  encode(frame) {
-    return encodeTextFrame(`${JSON.stringify(frame)}\n`);
-  },
-  encodeBatch(frames) {
-    return encodeTextFrame(compactBatchLines(frames));
-  },
+  encode: (frame) => encodeTextFrame(jsonLine(frame)),
+  encodeBatch: (frames) => encodeTextFrame(compactBatchLines(frames)),
 };
 
 /** Structured mode (spec 4): one JSON object per line. */
@@ -71,12 +68,8 @@ export const JSON_CODEC: Codec = {
   id: 1,
   compact: JSON_COMPACT_CODEC,
   mode: "structured",
-  encode(frame) {
-    return Buffer.from(`${JSON.stringify(frame)}\n`, "utf8");
-  },
-  encodeText(frame) {
-    return `${JSON.stringify(frame)}\n`;
-  },
+  encode: JSON_COMPACT_CODEC.encode,
+  encodeText: jsonLine,
 };
 
 /**
@@ -88,12 +81,10 @@ export const WS_CODEC: Codec = {
   id: 2,
   compact: WS_COMPACT_CODEC,
   mode: "structured",
-  encode(frame) {
-    return encodeTextFrame(`${JSON.stringify(frame)}\n`);
-  },
+  encode: WS_COMPACT_CODEC.encode,
   encodeBatch(frames) {
     let text = "";
-    for (const frame of frames) text += `${JSON.stringify(frame)}\n`;
+    for (const frame of frames) text += jsonLine(frame);
     return encodeTextFrame(text);
   },
 };
